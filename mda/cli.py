@@ -1,0 +1,335 @@
+"""The `mda` command: thin subcommands over the Python API, no logic of its own.
+
+Exit status: 0 ran, 1 input/config/runtime error (one line on stderr), 2 usage error,
+3 `scan --fail-on` threshold reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from mda.errors import MdaError
+
+log = logging.getLogger("mda")
+
+
+def _ts(value: str):
+    """argparse type: an ISO 8601 time (naive = UTC)."""
+    import pandas as pd
+
+    try:
+        t = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from None
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _add_window(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", type=_ts, help="start of the time window (ISO 8601, UTC)")
+    p.add_argument("--until", type=_ts, help="end of the time window (ISO 8601, UTC)")
+
+
+def _add_read_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--start-time",
+        type=_ts,
+        help="time of the first sentence for NMEA streams that carry no timestamps",
+    )
+
+
+def _cmd_ingest(a: argparse.Namespace) -> int:
+    from mda.store import Store
+
+    report = Store(a.store).ingest(a.inputs, start_time=a.start_time)
+    print(report.to_json() if a.json else report.format_table())
+    return 0
+
+
+def _cmd_info(a: argparse.Namespace) -> int:
+    from mda.store import Store
+
+    info = Store(a.store, create=False).info()
+    if a.json:
+        print(json.dumps(info, default=str))
+    else:
+        print(_table(info))
+    return 0
+
+
+def _cmd_tracks(a: argparse.Namespace) -> int:
+    from mda.config import load_config
+    from mda.tracks import build_tracks, write_tracks
+
+    cfg = load_config(a.config)
+    positions = _load_positions(a)
+    tracks = build_tracks(positions, cfg.tracks)
+    write_tracks(tracks, a.out)
+    print(
+        f"{len(tracks.segments):,} segments of {tracks.points['mmsi'].nunique():,} vessels "
+        f"({len(tracks.points):,} points, {len(tracks.gaps):,} gaps) -> {a.out}"
+    )
+    return 0
+
+
+def _cmd_zones(a: argparse.Namespace) -> int:
+    from mda.zones import format_zone_table, load_zones
+
+    zones = load_zones(a.files or None)
+    if a.zones_cmd == "validate":
+        print(f"ok: {len(zones)} zones in {len(a.files)} file(s)")
+    else:
+        print(format_zone_table(zones))
+    return 0
+
+
+def _cmd_simulate(a: argparse.Namespace) -> int:
+    from mda.simulate import simulate
+
+    sim = simulate(a.scenario, seed=a.seed, vessels=a.vessels, hours=a.hours)
+    sim.write(a.out, csv=a.csv)
+    if a.truth:
+        sim.write_truth(a.truth)
+    print(sim.summary())
+    return 0
+
+
+def _cmd_scan(a: argparse.Namespace) -> int:
+    from mda.scan import run_scan
+
+    result = run_scan(
+        inputs=a.inputs,
+        store=a.store,
+        zones=a.zones,
+        config=a.config,
+        watchlist=a.watchlist,
+        since=a.since,
+        until=a.until,
+        start_time=a.start_time,
+        out=a.out,
+        report=a.report,
+    )
+    print(json.dumps(result.summary(), default=str) if a.json else result.format_summary())
+    if a.fail_on and result.reached(a.fail_on):
+        return 3
+    return 0
+
+
+def _cmd_alerts(a: argparse.Namespace) -> int:
+    from mda.alerts import format_alert_table, write_alerts
+    from mda.store import Store
+
+    alerts = Store(a.store, create=False).alerts(
+        since=a.since, until=a.until, types=a.type, min_severity=a.min_severity
+    )
+    if a.out:
+        write_alerts(alerts, a.out)
+    print(format_alert_table(alerts))
+    return 0
+
+
+def _cmd_config(a: argparse.Namespace) -> int:
+    from mda.config import describe, load_config
+
+    rows = describe(load_config(a.config))
+    for section, key, value, default, doc in rows:
+        mark = "" if value == default else f"  (default {default})"
+        print(f"[{section}] {key} = {value!r}{mark}\n    {doc}")
+    return 0
+
+
+def _cmd_report(a: argparse.Namespace) -> int:
+    from mda.report import build_report
+
+    out = build_report(
+        inputs=a.inputs,
+        store=a.store,
+        zones=a.zones,
+        alerts=a.alerts,
+        since=a.since,
+        until=a.until,
+        mmsi=a.mmsi,
+        bbox=a.bbox,
+        title=a.title,
+        offline=a.offline,
+        tiles=a.tiles,
+        out=a.output,
+        start_time=a.start_time,
+    )
+    print(f"report written to {out}")
+    return 0
+
+
+def _cmd_demo(a: argparse.Namespace) -> int:
+    from mda.demo import run_demo
+
+    out = run_demo(out=a.out, offline=not a.online, refresh=a.refresh)
+    print(f"demo map written to {out}")
+    return 0
+
+
+def _bbox(value: str) -> tuple[float, float, float, float]:
+    try:
+        w, s, e, n = (float(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected W,S,E,N: {value!r}") from None
+    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s < n <= 90):
+        raise argparse.ArgumentTypeError(f"bbox out of range: {value!r}")
+    return w, s, e, n
+
+
+def _load_positions(a: argparse.Namespace):
+    """Positions from --store (within --since/--until) or decoded from INPUT files."""
+    if getattr(a, "store", None) and not getattr(a, "inputs", None):
+        from mda.store import Store
+
+        return Store(a.store, create=False).positions(since=a.since, until=a.until)
+    if not getattr(a, "inputs", None):
+        raise MdaError("give INPUT files or --store DIR")
+    from mda.sources import read_ais
+
+    data = read_ais(a.inputs, start_time=a.start_time)
+    pos = data.positions
+    if a.since is not None:
+        pos = pos[pos["ts"] >= a.since]
+    if a.until is not None:
+        pos = pos[pos["ts"] < a.until]
+    return pos
+
+
+def _table(d: dict, indent: str = "") -> str:
+    lines = []
+    for k, v in d.items():
+        if isinstance(v, dict):
+            lines.append(f"{indent}{k}:")
+            lines.append(_table(v, indent + "  "))
+        else:
+            lines.append(f"{indent}{k:<20} {v:,}" if isinstance(v, int) else f"{indent}{k:<20} {v}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    from mda.schema import ALERT_TYPES, SEVERITIES
+
+    p = argparse.ArgumentParser(prog="mda", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress on stderr")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="decode AIS files (NMEA, DMA/NOAA CSV) or stdin into a store")
+    s.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories, or - for stdin")
+    s.add_argument("--store", required=True, help="store directory (created if missing)")
+    s.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    _add_read_options(s)
+    s.set_defaults(func=_cmd_ingest)
+
+    s = sub.add_parser("info", help="what is in a store: span, vessels, messages by type")
+    s.add_argument("--store", required=True)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_cmd_info)
+
+    s = sub.add_parser("tracks", help="build vessel tracks and write them to a file")
+    s.add_argument("inputs", nargs="*", metavar="INPUT")
+    s.add_argument("--store")
+    s.add_argument("--config", help="TOML file overriding thresholds")
+    s.add_argument("--out", required=True, help="tracks.parquet, .geojson or .gpkg")
+    _add_window(s)
+    _add_read_options(s)
+    s.set_defaults(func=_cmd_tracks)
+
+    s = sub.add_parser("zones", help="validate or list zone layers")
+    zsub = s.add_subparsers(dest="zones_cmd", required=True, metavar="ACTION")
+    z = zsub.add_parser("validate", help="check zone files and exit 1 on the first problem")
+    z.add_argument("files", nargs="+", metavar="FILE")
+    z.set_defaults(func=_cmd_zones)
+    z = zsub.add_parser("list", help="table of zones by kind (the bundled layers by default)")
+    z.add_argument("files", nargs="*", metavar="FILE")
+    z.set_defaults(func=_cmd_zones)
+
+    s = sub.add_parser("simulate", help="generate AIS traffic with planted anomalies")
+    s.add_argument("scenario", help="scenario name under data/scenarios/ or a TOML/JSON file")
+    s.add_argument("--out", required=True, help="traffic.nmea[.gz] or .csv with --csv")
+    s.add_argument("--csv", choices=["dma", "noaa"], help="write CSV in this layout instead")
+    s.add_argument("--truth", help="write the planted events to this JSON file")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--vessels", type=int, help="override the scenario's vessel count")
+    s.add_argument("--hours", type=float, help="override the scenario's duration")
+    s.set_defaults(func=_cmd_simulate)
+
+    s = sub.add_parser("scan", help="detect anomalies in files or in a store")
+    s.add_argument("inputs", nargs="*", metavar="INPUT")
+    s.add_argument("--store")
+    s.add_argument("--zones", nargs="+", metavar="FILE", help="zone layers (default: bundled)")
+    s.add_argument("--config", help="TOML file overriding thresholds")
+    s.add_argument("--watchlist", help="CSV with mmsi, imo and/or name columns")
+    s.add_argument("--out", help="alerts.geojson, .csv or .gpkg")
+    s.add_argument("--report", help="also render a map report to this HTML file")
+    s.add_argument("--fail-on", choices=SEVERITIES, help="exit 3 if new alerts reach this level")
+    s.add_argument("--json", action="store_true", help="one JSON summary line on stdout")
+    _add_window(s)
+    _add_read_options(s)
+    s.set_defaults(func=_cmd_scan)
+
+    s = sub.add_parser("alerts", help="list the alerts stored by earlier scans")
+    s.add_argument("--store", required=True)
+    s.add_argument("--type", nargs="+", choices=ALERT_TYPES)
+    s.add_argument("--min-severity", choices=SEVERITIES)
+    s.add_argument("--out", help="alerts.geojson, .csv or .gpkg")
+    _add_window(s)
+    s.set_defaults(func=_cmd_alerts)
+
+    s = sub.add_parser("config", help="show thresholds")
+    csub = s.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")
+    c = csub.add_parser("show", help="every threshold with its value, default and meaning")
+    c.add_argument("--config", help="TOML file overriding thresholds")
+    c.set_defaults(func=_cmd_config)
+
+    s = sub.add_parser("report", help="render a Folium map report")
+    s.add_argument("inputs", nargs="*", metavar="INPUT")
+    s.add_argument("--store")
+    s.add_argument("--zones", nargs="+", metavar="FILE")
+    s.add_argument("--alerts", help="alerts.geojson from `mda scan --out`")
+    s.add_argument("--mmsi", nargs="+", type=int)
+    s.add_argument("--bbox", type=_bbox, help="W,S,E,N")
+    s.add_argument("--title")
+    s.add_argument("--offline", action="store_true", help="inline all assets, vector basemap")
+    s.add_argument("--tiles", help="tile URL template of an internal tile server")
+    s.add_argument("-o", "--output", required=True, help="HTML file to write")
+    _add_window(s)
+    _add_read_options(s)
+    s.set_defaults(func=_cmd_report)
+
+    s = sub.add_parser("demo", help="the Korea-EU demo: simulate, ingest, scan, map")
+    s.add_argument("--out", default="maps/demo.html")
+    s.add_argument("--online", action="store_true", help="use CDN assets and web tiles")
+    s.add_argument("--refresh", action="store_true", help="regenerate the cached scenario")
+    s.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `mda` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="mda: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.func(args)
+    except MdaError as e:
+        print(f"mda: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mda: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""What every reader returns: decoded tables plus an ingest report counting what was rejected."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from mda import schema
+
+#: Reasons a line, sentence, message or row is rejected. Reports count by these names.
+REJECT_REASONS = {
+    "bad_checksum": "NMEA checksum does not match",
+    "malformed": "not a parsable AIS sentence or CSV row",
+    "incomplete_multipart": "multi-sentence message with missing or orphan fragments",
+    "no_timestamp": "no receiver time and no --start-time",
+    "invalid_position": "position out of range or not available",
+    "invalid_mmsi": "MMSI zero or out of range",
+    "decode_error": "payload does not decode as its message type",
+    "unreadable_file": "file could not be opened or read",
+}
+
+
+@dataclass
+class IngestReport:
+    """Counts of one read or ingest: what came in, what was decoded, what was rejected and why."""
+
+    files: list[str] = field(default_factory=list)
+    lines: int = 0
+    sentences: int = 0
+    messages: Counter = field(default_factory=Counter)  # by AIS message type (int) or CSV layout
+    rejected: Counter = field(default_factory=Counter)  # by REJECT_REASONS key
+    positions: int = 0
+    static_reports: int = 0
+    mmsis: set = field(default_factory=set)
+    first_ts: pd.Timestamp | None = None
+    last_ts: pd.Timestamp | None = None
+    seconds: float = 0.0
+    stored: int | None = None  # positions newly written to a store (None when not ingesting)
+    warnings: list[str] = field(default_factory=list)
+    _t0: float = field(default_factory=time.perf_counter, repr=False)
+
+    def see_times(self, ts: pd.Series) -> None:
+        """Widen the time span with the non-missing timestamps of `ts`."""
+        ts = ts.dropna()
+        if ts.empty:
+            return
+        lo, hi = ts.min(), ts.max()
+        self.first_ts = lo if self.first_ts is None else min(self.first_ts, lo)
+        self.last_ts = hi if self.last_ts is None else max(self.last_ts, hi)
+
+    def merge(self, other: IngestReport) -> IngestReport:
+        """Add the counts of `other` into this report (used across files and chunks)."""
+        for f in other.files:
+            if f not in self.files:
+                self.files.append(f)
+        self.lines += other.lines
+        self.sentences += other.sentences
+        self.messages.update(other.messages)
+        self.rejected.update(other.rejected)
+        self.positions += other.positions
+        self.static_reports += other.static_reports
+        self.mmsis |= other.mmsis
+        for t in (other.first_ts, other.last_ts):
+            if t is not None:
+                self.see_times(pd.Series([t]))
+        if other.stored is not None:
+            self.stored = (self.stored or 0) + other.stored
+        self.warnings.extend(w for w in other.warnings if w not in self.warnings)
+        return self
+
+    def finish(self) -> IngestReport:
+        """Stamp the elapsed time since the report was created."""
+        self.seconds = time.perf_counter() - self._t0
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (what `--json` prints)."""
+        msgs = sum(self.messages.values())
+        return {
+            "files": self.files,
+            "lines": self.lines,
+            "sentences": self.sentences,
+            "messages": msgs,
+            "messages_by_type": {str(k): v for k, v in sorted(self.messages.items(), key=str)},
+            "rejected": dict(sorted(self.rejected.items())),
+            "positions": self.positions,
+            "static_reports": self.static_reports,
+            "vessels": len(self.mmsis),
+            "first": self.first_ts.isoformat() if self.first_ts is not None else None,
+            "last": self.last_ts.isoformat() if self.last_ts is not None else None,
+            "seconds": round(self.seconds, 3),
+            "messages_per_s": round(msgs / self.seconds) if self.seconds > 0 else None,
+            "stored": self.stored,
+            "warnings": self.warnings,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    def format_table(self) -> str:
+        """A readable multi-line report for the terminal."""
+        d = self.to_dict()
+        rows = [
+            ("files", ", ".join(d["files"]) or "-"),
+            ("lines read", f"{d['lines']:,}"),
+            ("sentences", f"{d['sentences']:,}"),
+            ("messages decoded", f"{d['messages']:,}"),
+        ]
+        rows += [(f"  type {k}", f"{v:,}") for k, v in d["messages_by_type"].items()]
+        rows.append(("rejected", f"{sum(self.rejected.values()):,}"))
+        rows += [(f"  {k}", f"{v:,}") for k, v in d["rejected"].items()]
+        rows += [
+            ("positions", f"{d['positions']:,}"),
+            ("static reports", f"{d['static_reports']:,}"),
+            ("vessels", f"{d['vessels']:,}"),
+            ("time span", f"{d['first'] or '-'} .. {d['last'] or '-'}"),
+        ]
+        if self.stored is not None:
+            rows.append(("new positions stored", f"{self.stored:,}"))
+        rate = d["messages_per_s"]
+        rows.append(("elapsed", f"{d['seconds']:.2f} s" + (f" ({rate:,} msg/s)" if rate else "")))
+        width = max(len(k) for k, _ in rows)
+        out = [f"{k:<{width}}  {v}" for k, v in rows]
+        out += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(out)
+
+
+@dataclass
+class AisData:
+    """Decoded AIS: vessel positions, non-vessel positions, static reports, and the report."""
+
+    positions: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.POSITIONS))
+    aux: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.AUX_POSITIONS))
+    statics: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
+    report: IngestReport = field(default_factory=IngestReport)

@@ -1,0 +1,25 @@
+"""Shared fixtures: where the real public samples live (../shared/data), skipped when absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Root of the real public AIS samples; tests using it skip when the folder is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"real public samples not found at {SHARED} (see DESIGN.md)")
+    return SHARED
+
+
+def shared_file(rel: str) -> Path:
+    """One real sample file, or skip the test with the reason it is missing."""
+    p = SHARED / rel
+    if not p.exists():
+        pytest.skip(f"real sample {rel} not found under {SHARED}")
+    return p
