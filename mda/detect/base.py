@@ -1,0 +1,93 @@
+"""What every detector receives and how it builds its alerts table.
+
+A detector is a pure function ``detect(ctx, cfg) -> alerts`` (schema.ALERTS). The context bundles
+the tracks, the zones, vessel static data and the zone membership of every track point, computed
+once per scan and shared by all detectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mda import schema
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from mda.tracks import Tracks
+
+
+@dataclass
+class Context:
+    """Inputs of one scan, shared read-only by all detectors."""
+
+    tracks: Tracks
+    zones: gpd.GeoDataFrame
+    vessels: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
+    vessel_history: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
+    watchlist: pd.DataFrame | None = None
+
+    @cached_property
+    def membership(self) -> pd.DataFrame:
+        """(pos, zone) pairs: row position in tracks.points inside row position in zones."""
+        from mda.zones import classify
+
+        return classify(self.tracks.points, self.zones)
+
+    def in_kinds(self, kinds: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Boolean per track point: inside any zone of these kinds."""
+        m = self.membership
+        kind = self.zones["kind"].to_numpy()[m["zone"].to_numpy()]
+        hit = np.zeros(len(self.tracks.points), dtype=bool)
+        hit[m["pos"].to_numpy()[np.isin(kind, list(kinds))]] = True
+        return hit
+
+    @cached_property
+    def names(self) -> pd.Series:
+        """Latest known vessel name by MMSI."""
+        v = self.vessels
+        return (
+            pd.Series(v["name"].to_numpy(), index=v["mmsi"].to_numpy())
+            if len(v)
+            else (pd.Series(dtype="string"))
+        )
+
+
+def make_alerts(rows: pd.DataFrame, ctx: Context, thresholds: dict[str, Any]) -> pd.DataFrame:
+    """Turn a detector's rows into the alerts table: fill names, zone fields and stable ids.
+
+    `rows` needs type, severity, mmsi, start, end, lat, lon and evidence (one dict per row);
+    other_mmsi and zone_id are optional. Zone name and kind are looked up from ctx.zones.
+    """
+    if rows.empty:
+        return schema.empty(schema.ALERTS)
+    rows = rows.reset_index(drop=True).copy()
+    if "other_mmsi" not in rows:
+        rows["other_mmsi"] = pd.NA
+    if "zone_id" not in rows:
+        rows["zone_id"] = pd.NA
+    zones = ctx.zones.set_index("id") if len(ctx.zones) else None
+    for col in ("name", "kind"):
+        if zones is not None:
+            rows[f"zone_{col}"] = rows["zone_id"].map(zones[col]).astype("string")
+        else:
+            rows[f"zone_{col}"] = pd.Series(pd.NA, index=rows.index, dtype="string")
+    rows["vessel_name"] = rows["mmsi"].map(ctx.names).astype("string")
+    rows["thresholds"] = [dict(thresholds)] * len(rows)
+    rows["id"] = [
+        schema.alert_id(t, m, o if pd.notna(o) else None, z if pd.notna(z) else None, s)
+        for t, m, o, z, s in zip(
+            rows["type"],
+            rows["mmsi"],
+            rows["other_mmsi"],
+            rows["zone_id"],
+            rows["start"],
+            strict=True,
+        )
+    ]
+    return schema.conform(rows, schema.ALERTS, extra=False)
