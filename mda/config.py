@@ -190,9 +190,11 @@ def _apply(section: Any, values: dict[str, Any], where: str) -> None:
             ok = isinstance(value, bool)
         elif isinstance(default, int | float):
             ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if ok and isinstance(default, int) and not isinstance(default, bool):
+            if ok and isinstance(default, int):
                 ok = float(value).is_integer()
                 value = int(value) if ok else value
+            elif ok:
+                value = float(value)
         else:
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         if not ok:
