@@ -36,6 +36,12 @@ class TracksConfig:
     duplicate_window_s: float = _f(
         2.0, "same vessel, same position within this time = one report heard twice (s)"
     )
+    noise_m: float = _f(
+        300.0, "position noise forgiven before implied speed counts (GPS scatter, type 27) (m)"
+    )
+    jump_min_fixes: int = _f(
+        3, "consistent fixes at a new place that make a jump a relocation, not a glitch", 1
+    )
 
 
 @dataclass

@@ -63,6 +63,7 @@ TRACK_POINTS_EXTRA: dict[str, str] = {
     "speed_kn": "float64",  # implied speed from previous good fix
     "course": "float64",  # implied course from previous good fix, degrees
     "turn": "float64",  # change of implied course, degrees in (-180, 180]
+    "jump": "bool",  # first fix of a segment that starts with a sustained relocation
 }
 
 #: Silences longer than the segmentation gap, kept as facts for the AIS-gap detector.
