@@ -115,7 +115,12 @@ class IdentityConfig:
     simultaneous_km: float = _f(
         20.0, "one MMSI in two places further apart than speed allows, beyond this (km)", 0.1
     )
-    min_conflicts: int = _f(3, "fixes that must disagree before two transmitters are reported", 1)
+    min_conflicts: int = _f(
+        3, "jumps back to the other place before two transmitters are reported", 1
+    )
+    max_speed_kn: float = _f(
+        50.0, "implied speed between two fixes of one MMSI that no vessel reaches (kn)", 1.0
+    )
     swap_seconds: float = _f(60.0, "one MMSI stops and another starts within (s)", 1.0)
     swap_distance_m: float = _f(500.0, "... at the same spot, within (m)", 1.0)
     check_mid: bool = field(
@@ -127,6 +132,9 @@ class IdentityConfig:
 
 
 @dataclass
+    swap_silent_minutes: float = _f(
+        30.0, "... the first then stays silent and the second was unheard this long (min)", 1.0
+    )
 class ZoneEntryConfig:
     kinds: list = _names(("restricted",), "zone kinds whose entry raises an alert")
 

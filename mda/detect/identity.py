@@ -1,0 +1,311 @@
+"""Identity conflicts: one MMSI used by two transmitters, invalid MMSIs, changed static data, swaps.
+
+Four sub-cases, named in ``evidence["kind"]``:
+
+* ``two_transmitters`` (high): one MMSI whose fixes jump back and forth between two places
+  further apart than ``simultaneous_km`` at an impossible implied speed, at least
+  ``min_conflicts`` times (a single spoofed excursion jumps away and back only once).
+* ``invalid_mmsi`` (medium): not a ship station number (ITU-R M.585): not 9 digits, a first digit
+  outside 2-7, a Maritime Identification Digit (MID) no administration holds, or a test number
+  (111111111, 123456789). Craft of a parent ship (98MIDxxxx) and AIS-SART/MOB/EPIRB devices
+  (970/972/974xxxxxx) are valid stations and not reported.
+* ``static_change`` (medium): name, call sign, IMO or ship type changing within the window.
+* ``mmsi_swap`` (high): one MMSI falls silent and another, unheard before, starts at the same
+  spot within ``swap_seconds``; the first stays silent, so two vessels moored side by side (both
+  transmitting) are not a swap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mda import schema
+from mda.config import Config
+from mda.detect.base import Context, make_alerts
+from mda.detect.runs import expand, seconds
+from mda.geo import NM, haversine_m
+
+SECTION = "identity_conflict"
+
+#: MIDs allocated to an administration in the ITU Table of Maritime Identification Digits
+#: (ITU, https://www.itu.int/en/ITU-R/terrestrial/fmd/Pages/mid.aspx, state of May 2023), as
+#: inclusive ranges. Every other number in 201-775 is unallocated.
+_MID_RANGES = (
+    "201-216 218-220 224-259 261-279 301 303-312 314 316 319 321 323 325 327 329-332 334 336 "
+    "338-339 341 343 345 347-348 350-359 361-362 364 366-379 401 403 405 408 410 412-414 "
+    "416-417 419 422-423 425 428 431-432 434 436-438 440-441 443 445 447 450-451 453 455 457 "
+    "459 461 463 466 468 470-473 475 477-478 501 503 506 508 510-512 514-516 518 520 523 525 "
+    "529 531 533 536 538 540 542 544 546 548 550 553 555 557 559 561 563-567 570 572 574 "
+    "576-578 601 603 605 607-613 615-622 624-627 629-638 642 644-645 647 649-650 654-657 "
+    "659-672 674-679 701 710 720 725 730 735 740 745 750 755 760 765 770 775"
+)
+
+
+def _allocated_mids() -> np.ndarray:
+    mids = []
+    for part in _MID_RANGES.split():
+        lo, _, hi = part.partition("-")
+        mids.extend(range(int(lo), int(hi or lo) + 1))
+    return np.array(mids, dtype=np.int64)
+
+
+ALLOCATED_MIDS = _allocated_mids()
+#: AIS-SART, man-overboard and EPIRB-AIS devices (ITU-R M.585 annex 2).
+_DEVICE_PREFIXES = (970, 972, 974)
+#: Numbers people type when they do not know their MMSI.
+_TEST_NUMBERS = (123456789, 987654321)
+
+
+def valid_mmsi(mmsi: np.ndarray | pd.Series) -> np.ndarray:
+    """True where an MMSI may legitimately send position reports (vectorised)."""
+    m = np.asarray(mmsi, dtype=np.int64)
+    ship = (m >= 200_000_000) & (m <= 799_999_999) & np.isin(m // 1_000_000, ALLOCATED_MIDS)
+    craft = (m // 10_000_000 == 98) & np.isin((m // 10_000) % 1000, ALLOCATED_MIDS)
+    device = np.isin(m // 1_000_000, _DEVICE_PREFIXES)
+    same_digit = (m % 111_111_111 == 0) & (m > 0)
+    test = same_digit | np.isin(m, _TEST_NUMBERS)
+    return (ship | craft | device) & ~test
+
+
+def _iso(t) -> str:
+    return pd.Timestamp(t).isoformat()
+
+
+def _rows(
+    kind: str, severity: str, frame: pd.DataFrame, evidence: list[dict], **extra
+) -> pd.DataFrame:
+    """Alert rows of one sub-case from a frame with mmsi, start, end, lat, lon."""
+    for e in evidence:
+        e["kind"] = kind
+    rows = frame[["mmsi", "start", "end", "lat", "lon"]].reset_index(drop=True)
+    return rows.assign(type=SECTION, severity=severity, evidence=evidence, **extra)
+
+
+def two_transmitters(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """MMSIs whose fixes alternate between two far-apart places at impossible speeds."""
+    c = cfg.identity_conflict
+    mm = p["mmsi"].to_numpy()
+    lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
+    t = seconds(p["ts"])
+    if len(p) < 3:
+        return pd.DataFrame()
+    same = mm[1:] == mm[:-1]
+    d = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    dt = np.maximum(t[1:] - t[:-1], 1.0)
+    kn = d / dt * 3600.0 / NM
+    jump = same & (d > c.simultaneous_km * 1000.0) & (kn > c.max_speed_kn)
+    j = np.flatnonzero(jump) + 1  # index of the fix after each jump; its origin is j - 1
+    if len(j) < 2:
+        return pd.DataFrame()
+    # a return: the jump lands nearer to where the previous jump of the same MMSI left from
+    # than half its own length, i.e. back in the other place
+    prev_origin = np.r_[-1, j[:-1] - 1]
+    same_vessel = np.r_[False, mm[j[1:]] == mm[j[:-1]]]
+    po = np.where(same_vessel, prev_origin, j - 1)
+    back = haversine_m(lat[j], lon[j], lat[po], lon[po])
+    ret = same_vessel & (back < d[j - 1] / 2)
+    jumps = pd.DataFrame(
+        {
+            "mmsi": mm[j],
+            "ret": ret,
+            "ts": p["ts"].to_numpy()[j],
+            "dist_km": d[j - 1] / 1000.0,
+            "kn": kn[j - 1],
+            "lat": lat[j - 1],
+            "lon": lon[j - 1],
+            "other_lat": lat[j],
+            "other_lon": lon[j],
+        }
+    )
+    g = jumps.groupby("mmsi", sort=False)
+    agg = g.agg(
+        conflicts=("ret", "sum"),
+        jumps=("ret", "size"),
+        start=("ts", "min"),
+        end=("ts", "max"),
+        lat=("lat", "first"),
+        lon=("lon", "first"),
+        other_lat=("other_lat", "first"),
+        other_lon=("other_lon", "first"),
+        max_distance_km=("dist_km", "max"),
+        median_distance_km=("dist_km", "median"),
+        max_implied_kn=("kn", "max"),
+    ).reset_index()
+    agg = agg[agg["conflicts"] >= c.min_conflicts]
+    evidence = [
+        {
+            "conflicts": int(r.conflicts),
+            "jumps": int(r.jumps),
+            "max_distance_km": round(float(r.max_distance_km), 1),
+            "median_distance_km": round(float(r.median_distance_km), 1),
+            "max_implied_kn": round(float(min(r.max_implied_kn, 1e6)), 1),
+            "other_lat": round(float(r.other_lat), 6),
+            "other_lon": round(float(r.other_lon), 6),
+            "first": _iso(r.start),
+            "last": _iso(r.end),
+        }
+        for r in agg.itertuples()
+    ]
+    return _rows("two_transmitters", "high", agg, evidence)
+
+
+def invalid_mmsis(p: pd.DataFrame) -> pd.DataFrame:
+    """One row per MMSI in the window that is not a valid station number."""
+    bad = p[~valid_mmsi(p["mmsi"].to_numpy())]
+    if bad.empty:
+        return pd.DataFrame()
+    g = bad.groupby("mmsi", sort=False)
+    agg = g.agg(
+        start=("ts", "min"), end=("ts", "max"), lat=("lat", "last"), lon=("lon", "last")
+    ).reset_index()
+    agg["fixes"] = g.size().to_numpy()
+    mids = agg["mmsi"].astype(np.int64) // 1_000_000
+    evidence = [
+        {
+            "mmsi": int(m),
+            "digits": len(str(int(m))),
+            "mid": int(mid) if int(m) >= 100_000_000 else None,
+            "fixes": int(n),
+            "first": _iso(s),
+            "last": _iso(e),
+        }
+        for m, mid, n, s, e in zip(
+            agg["mmsi"], mids, agg["fixes"], agg["start"], agg["end"], strict=True
+        )
+    ]
+    return _rows("invalid_mmsi", "medium", agg, evidence)
+
+
+def _norm(values: pd.Series) -> pd.Series:
+    """Comparable static values: text upper-cased with runs of spaces collapsed, '' -> <NA>."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("Float64").where(lambda v: v > 0).astype("string")
+    s = values.astype("string").str.upper().str.replace(r"[\s@]+", " ", regex=True).str.strip()
+    return s.mask(s == "")
+
+
+def static_changes(
+    history: pd.DataFrame, p: pd.DataFrame, fields: list[str], since, until
+) -> pd.DataFrame:
+    """One row per MMSI whose static fields changed between since and until."""
+    fields = [f for f in fields if f in history.columns]
+    if history.empty or not fields or p.empty:
+        return pd.DataFrame()
+    h = history[history["mmsi"].isin(p["mmsi"].unique())]
+    h = h.sort_values(["mmsi", "ts"], kind="stable", ignore_index=True)
+    changes = []
+    for f in fields:
+        cur = _norm(h[f])
+        prev = cur.groupby(h["mmsi"]).ffill().groupby(h["mmsi"]).shift()
+        hit = cur.notna() & prev.notna() & (cur != prev).fillna(False)
+        hit &= (h["ts"] >= since) & (h["ts"] <= until)
+        if hit.any():
+            changes.append(
+                pd.DataFrame(
+                    {
+                        "mmsi": h.loc[hit, "mmsi"],
+                        "ts": h.loc[hit, "ts"],
+                        "change": [
+                            {"field": f, "from": a, "to": b, "at": _iso(t)}
+                            for a, b, t in zip(prev[hit], cur[hit], h.loc[hit, "ts"], strict=True)
+                        ],
+                    }
+                )
+            )
+    if not changes:
+        return pd.DataFrame()
+    ch = pd.concat(changes).sort_values(["mmsi", "ts"], kind="stable")
+    agg = ch.groupby("mmsi").agg(start=("ts", "min"), end=("ts", "max"), changes=("change", list))
+    agg = agg.reset_index()
+    # where: the vessel's fix nearest before the first change (else its first fix)
+    pos = p[["mmsi", "ts", "lat", "lon"]].sort_values("ts", kind="stable")
+    loc = pd.merge_asof(
+        agg.sort_values("start"),
+        pos,
+        left_on="start",
+        right_on="ts",
+        by="mmsi",
+        direction="nearest",
+    )
+    evidence = [
+        {
+            "changes": len(c),
+            "fields": sorted({x["field"] for x in c}),
+            "detail": c[:10],
+            "first": _iso(s),
+            "last": _iso(e),
+        }
+        for c, s, e in zip(loc["changes"], loc["start"], loc["end"], strict=True)
+    ]
+    return _rows("static_change", "medium", loc, evidence)
+
+
+def swaps(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """MMSI pairs where one falls silent and the other starts at the same spot right after."""
+    c = cfg.identity_conflict
+    if p.empty:
+        return pd.DataFrame()
+    g = p.groupby("mmsi", sort=False)
+    first = p.loc[g["ts"].idxmin(), ["mmsi", "ts", "lat", "lon"]]
+    last = p.loc[g["ts"].idxmax(), ["mmsi", "ts", "lat", "lon"]]
+    w0, w1 = p["ts"].min(), p["ts"].max()
+    quiet = pd.Timedelta(minutes=c.swap_silent_minutes)
+    ends = last[w1 - last["ts"] >= quiet]
+    starts = first[first["ts"] - w0 >= quiet].sort_values("ts", ignore_index=True)
+    if ends.empty or starts.empty:
+        return pd.DataFrame()
+    st, et = seconds(starts["ts"]), seconds(ends["ts"])
+    lo = np.searchsorted(st, et - c.swap_seconds, side="left")
+    hi = np.searchsorted(st, et + c.swap_seconds, side="right")
+    ie, js = expand(lo, hi)
+    e, s = ends.iloc[ie].reset_index(drop=True), starts.iloc[js].reset_index(drop=True)
+    d = haversine_m(e["lat"].to_numpy(), e["lon"].to_numpy(), s["lat"], s["lon"])
+    ok = (e["mmsi"].to_numpy() != s["mmsi"].to_numpy()) & (d <= c.swap_distance_m)
+    e, s, d = e[ok].reset_index(drop=True), s[ok].reset_index(drop=True), np.asarray(d)[ok]
+    if e.empty:
+        return pd.DataFrame()
+    frame = pd.DataFrame(
+        {
+            "mmsi": e["mmsi"],
+            "start": np.minimum(e["ts"], s["ts"]),
+            "end": np.maximum(e["ts"], s["ts"]),
+            "lat": s["lat"],
+            "lon": s["lon"],
+        }
+    )
+    evidence = [
+        {
+            "from_mmsi": int(a),
+            "to_mmsi": int(b),
+            "seconds": round((tb - ta).total_seconds(), 1),
+            "distance_m": round(float(dist), 1),
+            "last_seen": _iso(ta),
+            "first_seen": _iso(tb),
+            "other_lat": round(float(la), 6),
+            "other_lon": round(float(lo_), 6),
+        }
+        for a, b, ta, tb, dist, la, lo_ in zip(
+            e["mmsi"], s["mmsi"], e["ts"], s["ts"], d, e["lat"], e["lon"], strict=True
+        )
+    ]
+    return _rows("mmsi_swap", "high", frame, evidence, other_mmsi=s["mmsi"].to_numpy())
+
+
+def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
+    """`identity_conflict` alerts of all four sub-cases (evidence.kind names which)."""
+    c = cfg.identity_conflict
+    p = ctx.tracks.points
+    if p.empty:
+        return schema.empty(schema.ALERTS)
+    p = p[["mmsi", "ts", "lat", "lon"]]
+    parts = [two_transmitters(p, cfg), swaps(p, cfg)]
+    if c.check_mid:
+        parts.append(invalid_mmsis(p))
+    parts.append(
+        static_changes(ctx.vessel_history, p, c.static_fields, p["ts"].min(), p["ts"].max())
+    )
+    parts = [x for x in parts if len(x)]
+    if not parts:
+        return schema.empty(schema.ALERTS)
+    return make_alerts(pd.concat(parts, ignore_index=True), ctx, cfg.thresholds(SECTION))
