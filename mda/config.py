@@ -123,6 +123,9 @@ class IdentityConfig:
     )
     swap_seconds: float = _f(60.0, "one MMSI stops and another starts within (s)", 1.0)
     swap_distance_m: float = _f(500.0, "... at the same spot, within (m)", 1.0)
+    swap_silent_minutes: float = _f(
+        30.0, "... the first then stays silent and the second was unheard this long (min)", 1.0
+    )
     check_mid: bool = field(
         default=True, metadata={"doc": "report MMSIs whose MID is not a ship station"}
     )
@@ -132,9 +135,6 @@ class IdentityConfig:
 
 
 @dataclass
-    swap_silent_minutes: float = _f(
-        30.0, "... the first then stays silent and the second was unheard this long (min)", 1.0
-    )
 class ZoneEntryConfig:
     kinds: list = _names(("restricted",), "zone kinds whose entry raises an alert")
 
