@@ -13,7 +13,7 @@ import pandas as pd
 
 from mda import schema
 from mda.config import Config
-from mda.detect import drag, dwell, gaps, jumps, zones
+from mda.detect import drag, dwell, encounter, gaps, identity, jumps, watchlist, zones
 from mda.detect.base import Context
 from mda.errors import MdaError
 
@@ -26,6 +26,9 @@ DETECTORS: dict[str, Detector] = {
     "anchor_drag": drag.detect,
     "position_jump": jumps.detect,
     "zones": zones.detect,
+    "encounter": encounter.detect,
+    "identity_conflict": identity.detect,
+    "watchlist": watchlist.detect,
 }
 
 
