@@ -1,0 +1,409 @@
+"""Vessel tracks: clean positions, flag outliers, split into segments, compute kinematics.
+
+:func:`build_tracks` turns a positions table (schema.POSITIONS) into the three tables detectors and
+maps use. Everything is vectorised over arrays sorted by (mmsi, ts); the only Python loop runs over
+the rare fixes that imply an impossible speed.
+
+What downstream code can rely on:
+
+* ``points`` (schema.POSITIONS + schema.TRACK_POINTS_EXTRA, sorted by mmsi then ts, RangeIndex).
+  Kinematics (``dt_s``, ``dist_m``, ``speed_kn``, ``course``) are measured from the vessel's
+  previous *good* fix, also across segment breaks, and are NaN only at a vessel's first good fix.
+  Outliers carry the figures measured from the last good fix (the evidence that made them
+  outliers) but are never used as a previous fix. ``speed_kn`` is NaN when dt is 0, ``course``
+  when the fix did not move. ``turn`` is the change of course between consecutive good fixes of
+  one segment, positive to starboard (clockwise), NaN at the first two fixes of a segment and for
+  outliers.
+* Position jumps come in two kinds, both visible to the position-jump detector:
+  a **glitch** (one fix, or fewer than ``jump_min_fixes``, out and back) has ``outlier=True`` and
+  ``segment=-1``; a **relocation** (the vessel continues consistently from the new place for at
+  least ``jump_min_fixes`` fixes, as with a spoofed position) starts a new segment whose first fix
+  has ``jump=True``; its ``dist_m``/``speed_kn`` give the size of the jump. A far first fix that the
+  track never comes back to is a glitch (outlier), not a jump.
+* ``segments`` (EPSG:4326): one LineString per segment. A single-fix segment gets a degenerate
+  two-vertex LineString at that fix, so every layer holds one geometry type (GeoPackage, QGIS and
+  Leaflet styling stay simple); ``n_points`` tells them apart. Longitudes are *unwrapped* within a
+  segment, so a track crossing the antimeridian continues past ±180 (179.9 -> 180.1) instead of
+  drawing a line around the world; Leaflet draws such lines correctly. ``lon0``/``lon1`` stay in
+  [-180, 180].
+* ``gaps`` (schema.GAPS): every silence longer than ``gap_hours`` between consecutive good fixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from mda import schema
+from mda.config import TracksConfig
+from mda.errors import MdaError
+from mda.geo import NM, bearing_deg, haversine_m
+
+if TYPE_CHECKING:
+    import movingpandas
+
+#: Columns of Tracks.points.
+POINTS: dict[str, str] = {**schema.POSITIONS, **schema.TRACK_POINTS_EXTRA}
+
+#: Attribute columns of Tracks.segments (plus geometry).
+SEGMENTS: dict[str, str] = {
+    "segment": "int64",
+    "mmsi": "uint32",
+    "start": schema.TS,
+    "end": schema.TS,
+    "lat0": "float64",
+    "lon0": "float64",
+    "lat1": "float64",
+    "lon1": "float64",
+    "n_points": "int64",
+    "length_m": "float64",
+    "mean_sog": "float64",  # reported SOG, NaN-aware
+    "max_sog": "float64",
+    "mean_speed_kn": "float64",  # implied: length over duration, NaN for a single instant
+}
+
+KN_MS = NM / 3600.0  # metres per second in one knot
+#: How many fixes after a suspect one are searched for a return to the previous track.
+_RETURN_WINDOW = 32
+#: Fixes compared with each earlier one when looking for a report heard by several receivers.
+_DUP_LOOKBACK = 4
+_SUFFIXES = (".parquet", ".geojson", ".gpkg")
+
+
+@dataclass
+class Tracks:
+    """Cleaned track points, their segments as lines, and the silences between segments."""
+
+    points: pd.DataFrame
+    segments: gpd.GeoDataFrame
+    gaps: pd.DataFrame
+
+    def vessels(self) -> pd.DataFrame:
+        """One row per MMSI: fixes, outliers, segments, first and last time."""
+        p = self.points
+        g = p.groupby("mmsi", sort=True)
+        out = pd.DataFrame(
+            {
+                "n_points": g.size(),
+                "n_outliers": g["outlier"].sum(),
+                "n_segments": self.segments.groupby("mmsi").size(),
+                "first": g["ts"].min(),
+                "last": g["ts"].max(),
+            }
+        )
+        out["n_segments"] = out["n_segments"].fillna(0)
+        out.index.name = "mmsi"
+        return out.reset_index().astype(
+            {c: "int64" for c in ("n_points", "n_outliers", "n_segments")}
+        )
+
+
+def build_tracks(positions: pd.DataFrame, cfg: TracksConfig | None = None) -> Tracks:
+    """Clean positions, flag outliers and jumps, split into segments, compute kinematics."""
+    cfg = cfg or TracksConfig()
+    df = _clean(positions)
+    ts_all = pd.DatetimeIndex(df["ts"]).asi8
+    mm = df["mmsi"].to_numpy()
+    lat_all, lon_all = df["lat"].to_numpy(), df["lon"].to_numpy()
+    # stable two-pass sort: by ts, then by mmsi
+    order = np.argsort(ts_all, kind="stable")
+    order = order[np.argsort(mm[order], kind="stable")]
+    order = order[~_duplicates(df, ts_all, order, cfg)]
+
+    mm, ts = mm[order], ts_all[order]
+    lat, lon = lat_all[order], lon_all[order]
+    t_s = (ts - ts[0]) / 1e9 if len(ts) else ts.astype(float)
+    outlier, jump = _outliers(mm, t_s, lat, lon, cfg)
+    kin = _kinematics(mm, t_s, lat, lon, outlier, jump, cfg)
+
+    points = pd.DataFrame({c: df[c].array.take(order) for c in schema.POSITIONS}, copy=False)
+    for col in schema.TRACK_POINTS_EXTRA:
+        points[col] = kin[col]
+    good = ~outlier
+    sog = points["sog"].to_numpy(dtype="float64")
+    return Tracks(
+        points=points,
+        segments=_segments(kin, mm, ts, lat, lon, sog, good),
+        gaps=_gaps(kin, mm, ts, lat, lon, good, cfg),
+    )
+
+
+def _clean(positions: pd.DataFrame) -> pd.DataFrame:
+    """Conform to schema.POSITIONS, blank AIS "not available" sentinels, drop rows without a fix."""
+    df = schema.conform(positions, schema.POSITIONS, extra=False)
+    nan = np.nan
+    lat, lon = df["lat"].to_numpy(), df["lon"].to_numpy()
+    df["lat"] = np.where(np.abs(lat) <= 90.0, lat, nan)  # 91 = not available
+    df["lon"] = np.where(np.abs(lon) <= 180.0, lon, nan)  # 181 = not available
+    limits = {"sog": 102.25, "cog": 360.0, "heading": 360.0}  # 102.3, 360, 511 = not available
+    for col, hi in limits.items():
+        v = df[col].to_numpy()
+        df[col] = np.where((v >= 0) & (v < hi), v, nan).astype(v.dtype)
+    keep = df["lat"].notna() & df["lon"].notna() & df["ts"].notna()
+    return df if keep.all() else df[keep.to_numpy()].reset_index(drop=True)
+
+
+def _duplicates(
+    df: pd.DataFrame, ts_all: np.ndarray, order: np.ndarray, cfg: TracksConfig
+) -> np.ndarray:
+    """True for a report equal (lat, lon, sog, cog) to an earlier one of the same vessel heard
+    within duplicate_window_s, over arrays sorted by (mmsi, ts); the earliest is kept.
+
+    Exact duplicates are the dt = 0 case. Each report is compared with the few reports before it,
+    so the same message from several receivers interleaved with other traffic is still caught.
+    """
+    n = len(order)
+    cols = [df[c].to_numpy()[order] for c in ("mmsi", "lat", "lon", "sog", "cog")]
+    ts = ts_all[order]
+    window = int(cfg.duplicate_window_s * 1e9)
+    dup = np.zeros(n, dtype=bool)
+    for k in range(1, min(_DUP_LOOKBACK, n - 1) + 1):
+        same = ts[k:] - ts[:-k] <= window
+        for a in cols:
+            x, y = a[k:], a[:-k]
+            same &= (x == y) | (np.isnan(x) & np.isnan(y)) if a.dtype.kind == "f" else x == y
+        dup[k:] |= same
+    return dup
+
+
+def _implausible(dist_m: np.ndarray, dt_s: np.ndarray, cfg: TracksConfig) -> np.ndarray:
+    """A move further than max_speed_kn allows in dt, beyond the position noise tolerance."""
+    return dist_m - cfg.noise_m > cfg.max_speed_kn * KN_MS * dt_s
+
+
+def _outliers(
+    mm: np.ndarray, t_s: np.ndarray, lat: np.ndarray, lon: np.ndarray, cfg: TracksConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """(outlier, jump) flags over arrays sorted by (mmsi, ts).
+
+    A step implausible from its predecessor is a candidate (rare). Each candidate is judged from
+    the vessel's last good fix g: if the track returns near g (plausible from g) within fewer than
+    jump_min_fixes fixes, the excursion is a glitch (outliers); if it continues consistently for
+    jump_min_fixes fixes, it is a relocation (jump, new segment); else the excursion is flagged
+    up to the return, or up to where it stops being consistent.
+    """
+    n = len(mm)
+    outlier = np.zeros(n, dtype=bool)
+    jump = np.zeros(n, dtype=bool)
+    if n < 2:
+        return outlier, jump
+    same = mm[1:] == mm[:-1]
+    step = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    bad = np.zeros(n, dtype=bool)
+    bad[1:] = same & _implausible(step, np.diff(t_s), cfg)
+    cand = np.flatnonzero(bad)
+    if not len(cand):
+        return outlier, jump
+    first = np.flatnonzero(np.r_[True, ~same])
+    vessel_first = first[np.searchsorted(first, cand, side="right") - 1]
+    vessel_end = np.r_[first[1:], n][np.searchsorted(first, cand, side="right") - 1]
+    m = cfg.jump_min_fixes
+    g = -1
+    for i, v0, end in zip(cand.tolist(), vessel_first.tolist(), vessel_end.tolist(), strict=True):
+        if outlier[i]:
+            continue
+        if not outlier[i - 1]:
+            g = i - 1
+        w = np.arange(i, min(end, i + _RETURN_WINDOW))
+        near_g = ~_implausible(haversine_m(lat[g], lon[g], lat[w], lon[w]), t_s[w] - t_s[g], cfg)
+        if near_g[0]:
+            continue  # the fix after an excursion: plausible from the last good fix
+        back = np.flatnonzero(near_g)
+        j = i + int(back[0]) if len(back) else None
+        breaks = np.flatnonzero(bad[w[1:]])
+        chain = 1 + int(breaks[0]) if len(breaks) else len(w)
+        if j is not None and j - i < m:
+            outlier[i:j] = True
+        elif chain >= m:
+            if g == v0:
+                outlier[g] = True  # the vessel's first fix, never confirmed by the track
+            else:
+                jump[i] = True
+        else:
+            outlier[i : j if j is not None else i + chain] = True
+    return outlier, jump
+
+
+def _kinematics(
+    mm: np.ndarray,
+    t_s: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    outlier: np.ndarray,
+    jump: np.ndarray,
+    cfg: TracksConfig,
+) -> dict[str, np.ndarray]:
+    """Per-point segment ids and kinematics from each fix's previous good fix (see module doc)."""
+    n = len(mm)
+    good = ~outlier
+    idx = np.arange(n)
+    last_good = np.maximum.accumulate(np.where(good, idx, -1)) if n else idx
+    prev = np.r_[-1, last_good[:-1]] if n else idx
+    has = prev >= 0
+    p = np.where(has, prev, 0)
+    has &= mm[p] == mm
+    nan = np.nan
+    dt = np.where(has, t_s - t_s[p], nan)
+    dist = np.where(has, haversine_m(lat[p], lon[p], lat, lon), nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.where(dt > 0, dist / dt / KN_MS, nan)
+    course = np.where(dist > 0, bearing_deg(lat[p], lon[p], lat, lon), nan)
+    start = good & (~has | jump | (dt > cfg.gap_hours * 3600.0))
+    segment = np.where(good, np.cumsum(start) - 1, -1).astype("int64")
+    inner = good & ~start & ~start[p]
+    turn = np.where(inner, 0.0 - ((course[p] - course + 180.0) % 360.0 - 180.0), nan)
+    return {
+        "segment": segment,
+        "outlier": outlier,
+        "dt_s": dt,
+        "dist_m": dist,
+        "speed_kn": speed,
+        "course": course,
+        "turn": turn,
+        "jump": jump & good,
+        "_start": start,
+        "_has_prev": has,
+        "_prev": p,
+    }
+
+
+def _segments(
+    kin: dict[str, np.ndarray],
+    mm: np.ndarray,
+    ts: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    sog: np.ndarray,
+    good: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """One row and one LineString per segment, built with reduceat and shapely.linestrings."""
+    gi = np.flatnonzero(good)
+    if not len(gi):
+        return gpd.GeoDataFrame(schema.empty(SEGMENTS), geometry=[], crs="EPSG:4326")
+    start = kin["_start"][gi]
+    s0 = np.flatnonzero(start)
+    s1 = np.r_[s0[1:], len(gi)] - 1  # last fix of each segment, in gi positions
+    count = s1 - s0 + 1
+    lat_g, lon_g, ts_g = lat[gi], lon[gi], ts[gi]
+    length = np.add.reduceat(np.where(start, 0.0, kin["dist_m"][gi]), s0)
+    sog_g = sog[gi]
+    known = ~np.isnan(sog_g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_sog = np.add.reduceat(np.where(known, sog_g, 0.0), s0) / np.add.reduceat(known, s0)
+        duration = (ts_g[s1] - ts_g[s0]) / 1e9
+        mean_speed = np.where(duration > 0, length / duration / KN_MS, np.nan)
+    table = pd.DataFrame(
+        {
+            "segment": kin["segment"][gi[s0]],
+            "mmsi": mm[gi[s0]],
+            "start": pd.to_datetime(ts_g[s0], utc=True),
+            "end": pd.to_datetime(ts_g[s1], utc=True),
+            "lat0": lat_g[s0],
+            "lon0": lon_g[s0],
+            "lat1": lat_g[s1],
+            "lon1": lon_g[s1],
+            "n_points": count,
+            "length_m": length,
+            "mean_sog": mean_sog,
+            "max_sog": np.fmax.reduceat(sog_g, s0),
+            "mean_speed_kn": mean_speed,
+        }
+    )
+    # unwrap longitudes within each segment so antimeridian crossings stay short
+    step = np.r_[0.0, (np.diff(lon_g) + 180.0) % 360.0 - 180.0]
+    step[s0] = 0.0
+    run = np.cumsum(step)
+    lon_u = run + np.repeat(lon_g[s0] - run[s0], count)
+    # a single fix becomes a degenerate two-vertex line
+    rep = np.ones(len(gi), dtype=np.int64)
+    rep[s0[count == 1]] = 2
+    coords = np.repeat(np.column_stack([lon_u, lat_g]), rep, axis=0)
+    which = np.repeat(np.repeat(np.arange(len(s0)), count), rep)
+    geometry = shapely.linestrings(coords, indices=which)
+    return gpd.GeoDataFrame(schema.conform(table, SEGMENTS), geometry=geometry, crs="EPSG:4326")
+
+
+def _gaps(
+    kin: dict[str, np.ndarray],
+    mm: np.ndarray,
+    ts: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    good: np.ndarray,
+    cfg: TracksConfig,
+) -> pd.DataFrame:
+    """Silences longer than gap_hours between consecutive good fixes of a vessel."""
+    dt = kin["dt_s"]
+    r = np.flatnonzero(good & kin["_has_prev"] & (np.nan_to_num(dt) > cfg.gap_hours * 3600.0))
+    p = kin["_prev"][r]
+    hours = dt[r] / 3600.0
+    table = pd.DataFrame(
+        {
+            "mmsi": mm[r],
+            "start": pd.to_datetime(ts[p], utc=True),
+            "end": pd.to_datetime(ts[r], utc=True),
+            "hours": hours,
+            "lat0": lat[p],
+            "lon0": lon[p],
+            "lat1": lat[r],
+            "lon1": lon[r],
+            "dist_m": kin["dist_m"][r],
+            "implied_kn": kin["dist_m"][r] / NM / hours,
+        }
+    )
+    return schema.conform(table, schema.GAPS, extra=False)
+
+
+def write_tracks(tracks: Tracks, path: str | Path) -> None:
+    """Write tracks to `path` by suffix.
+
+    * ``.parquet``: the points (with segment and kinematics columns) at `path`, the segments as
+      GeoParquet at ``<stem>.segments.parquet`` and the gaps at ``<stem>.gaps.parquet`` beside it.
+    * ``.geojson`` / ``.gpkg``: the segments as LineStrings with their attributes (layer
+      ``segments`` in a GeoPackage), written through pyogrio.
+    """
+    import pyogrio.errors
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise MdaError(f"{path}: unknown tracks format {suffix or '(none)'!r} (use {_SUFFIXES})")
+    try:
+        if suffix == ".parquet":
+            tracks.points.to_parquet(path, index=False)
+            tracks.segments.to_parquet(side_file(path, "segments"), index=False)
+            tracks.gaps.to_parquet(side_file(path, "gaps"), index=False)
+        else:
+            layer = {"layer": "segments"} if suffix == ".gpkg" else {}
+            tracks.segments.to_file(path, engine="pyogrio", **layer)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
+        raise MdaError(
+            f"{path}: cannot write tracks: {getattr(e, 'strerror', None) or e}"
+        ) from None
+
+
+def side_file(path: Path, part: str) -> Path:
+    """Where write_tracks puts the segments or gaps next to a points Parquet file."""
+    return path.with_name(f"{path.stem}.{part}.parquet")
+
+
+def to_movingpandas(tracks: Tracks) -> movingpandas.TrajectoryCollection:
+    """The good fixes as a MovingPandas TrajectoryCollection, one trajectory per segment."""
+    try:
+        import movingpandas as mpd
+    except ImportError:
+        raise MdaError(
+            "to_movingpandas needs the optional dependency movingpandas "
+            "(pip install 'mda[movingpandas]')"
+        ) from None
+    pts = tracks.points[~tracks.points["outlier"].to_numpy()]
+    gdf = gpd.GeoDataFrame(
+        pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs="EPSG:4326"
+    )
+    return mpd.TrajectoryCollection(gdf, traj_id_col="segment", obj_id_col="mmsi", t="ts")
