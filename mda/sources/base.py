@@ -138,3 +138,89 @@ class AisData:
     aux: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.AUX_POSITIONS))
     statics: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
     report: IngestReport = field(default_factory=IngestReport)
+
+    @property
+    def vessels(self) -> pd.DataFrame:
+        """Latest known static data per MMSI (schema.VESSELS), from `statics`."""
+        return latest_vessels(self.statics)
+
+    @property
+    def vessel_history(self) -> pd.DataFrame:
+        """One row per MMSI per observed change of its static data, from `statics`."""
+        return vessel_changes(self.statics)
+
+
+#: Static fields whose change makes a new row in the vessel history.
+STATIC_FIELDS = (
+    "imo", "name", "callsign", "ship_type", "length", "width", "draught", "destination",
+)  # fmt: skip
+
+
+def _sorted_statics(statics: pd.DataFrame) -> pd.DataFrame:
+    """Statics in schema.VESSELS dtypes, ordered by MMSI and time (stable for equal times)."""
+    df = schema.conform(statics, schema.VESSELS, extra=False)
+    return df.sort_values(["mmsi", "ts"], kind="stable").reset_index(drop=True)
+
+
+def latest_vessels(statics: pd.DataFrame) -> pd.DataFrame:
+    """One row per MMSI: the latest non-missing value of each static field.
+
+    Type 24 part A carries only the name and part B the rest, so each field is taken from the
+    latest report that has it; `ts` is the time of the latest static report of any kind.
+    """
+    df = _sorted_statics(statics)
+    if df.empty:
+        return schema.empty(schema.VESSELS)
+    # GroupBy.last skips missing values column by column: exactly "latest non-missing".
+    out = df.groupby("mmsi", sort=True).last().reset_index()
+    return schema.conform(out, schema.VESSELS, extra=False)
+
+
+def vessel_changes(statics: pd.DataFrame) -> pd.DataFrame:
+    """One row per MMSI per observed change of its static data, `ts` = when first seen.
+
+    Reports of one MMSI are forward-filled (a 24A name and a later 24B call sign describe the
+    same state); a new state starts where a field that was known before gets a different
+    non-missing value. A missing field is never a change. Each row holds the whole state.
+    """
+    df = _sorted_statics(statics)
+    if df.empty:
+        return schema.empty(schema.VESSELS)
+    fields = [*STATIC_FIELDS, "ais_class"]
+    filled = df.groupby("mmsi", sort=False)[fields].ffill()
+    prev = filled.groupby(df["mmsi"], sort=False).shift(1)
+    own = df[list(STATIC_FIELDS)]
+    before = prev[list(STATIC_FIELDS)]
+    differs = (own.notna() & before.notna() & (own != before).fillna(False)).any(axis=1)
+    first = df["mmsi"].ne(df["mmsi"].shift())
+    state = (first | differs).cumsum().rename("_state")
+    filled["mmsi"] = df["mmsi"]
+    filled["ts"] = df["ts"]
+    grouped = filled.groupby(state, sort=True)
+    out = grouped[fields].last()
+    out["mmsi"] = grouped["mmsi"].first()
+    out["ts"] = grouped["ts"].first()
+    return schema.conform(out.reset_index(drop=True), schema.VESSELS, extra=False)
+
+
+def concat(parts: list[AisData]) -> AisData:
+    """One AisData from several (chunks or inputs): tables concatenated, reports merged."""
+    if len(parts) == 1:
+        return parts[0]
+    report = IngestReport()
+    report._t0 = min((p.report._t0 for p in parts), default=report._t0)
+    for p in parts:
+        report.merge(p.report)
+
+    def cat(name: str, spec: dict[str, str]) -> pd.DataFrame:
+        frames = [getattr(p, name) for p in parts if len(getattr(p, name))]
+        if not frames:
+            return schema.empty(spec)
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    return AisData(
+        positions=cat("positions", schema.POSITIONS),
+        aux=cat("aux", schema.AUX_POSITIONS),
+        statics=cat("statics", schema.VESSELS),
+        report=report,
+    )

@@ -1,0 +1,256 @@
+"""Where AIS comes from: the reader front door over NMEA and CSV inputs.
+
+:func:`iter_ais` streams decoded chunks with bounded memory; :func:`read_ais` returns everything
+at once. The format of each input is sniffed from its content, not its name: NMEA when an
+``!xxVDM``/``!xxVDO`` sentence (or any NMEA-looking line) appears near the start, otherwise a
+DMA or MarineCadastre CSV recognised by its header (mda.sources.csv). gzip and bzip2 are found
+by their magic bytes. An input that cannot be read is skipped with a warning and counted as
+``unreadable_file``; only when no input at all can be read is it an error.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from mda.errors import MdaError
+from mda.sources.base import AisData, IngestReport, concat
+from mda.sources.nmea import BATCH_LINES, iter_nmea
+
+__all__ = ["AisData", "IngestReport", "iter_ais", "read_ais", "sniff"]
+
+log = logging.getLogger("mda")
+
+#: Bytes read ahead to tell formats apart.
+SNIFF_BYTES = 1 << 16
+#: Bytes read per block when streaming an NMEA input.
+BLOCK_BYTES = 1 << 22
+
+_AIS_SENTENCE = re.compile(r"!..VD[MO]")
+_NMEA_LINE = re.compile(r"^(?:\\[^\\\n]*\\)?[!$]\w+,", re.MULTILINE)
+
+Inputs = str | os.PathLike | Iterable
+
+
+class _Lines:
+    """An in-memory or live iterable of text/bytes lines (always NMEA)."""
+
+    def __init__(self, lines: Iterable) -> None:
+        self.lines = lines
+
+    def batches(self) -> Iterator[list[str]]:
+        batch: list[str] = []
+        for item in self.lines:
+            text = item.decode("latin-1") if isinstance(item, bytes | bytearray) else str(item)
+            batch.extend(text.rstrip("\n").split("\n"))
+            if len(batch) >= BATCH_LINES:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _looks_like_lines(items: list) -> bool:
+    """A list holds lines (not paths) when any item is bytes or reads like a record."""
+    for it in items:
+        if isinstance(it, bytes | bytearray):
+            return True
+        if isinstance(it, str) and ("," in it or it[:1] in ("!", "$", "\\") or "\n" in it):
+            return True
+    return False
+
+
+def _expand(inputs: Inputs) -> Iterator[str | Path | _Lines]:
+    """Inputs as a flat sequence: paths (directories walked, sorted), "-" and line iterables."""
+    if isinstance(inputs, str | os.PathLike):
+        items: list = [inputs]
+    elif isinstance(inputs, list | tuple) and not _looks_like_lines(list(inputs)):
+        items = list(inputs)
+    else:
+        yield _Lines(inputs)
+        return
+    for item in items:
+        if isinstance(item, str) and item == "-":
+            yield "-"
+            continue
+        p = Path(item)
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file())
+        else:
+            yield p
+
+
+class _Prefixed(io.RawIOBase):
+    """A binary stream that replays bytes already read (for sniffing) before the rest."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head = memoryview(head)
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # type: ignore[override]
+        if self.head.nbytes:
+            n = min(len(buf), self.head.nbytes)
+            buf[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+
+def _open(src: str | Path) -> tuple[str, IO[bytes], bytes]:
+    """Name, decompressed binary stream and its first bytes (already consumed from the stream)."""
+    if src == "-":
+        name, raw = "stdin", sys.stdin.buffer
+    else:
+        name, raw = str(src), open(src, "rb")  # noqa: SIM115 - closed by the caller
+    magic = raw.read(3)
+    stream: IO[bytes] = io.BufferedReader(_Prefixed(magic, raw))
+    if magic[:2] == b"\x1f\x8b":
+        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    elif magic == b"BZh":
+        stream = bz2.BZ2File(stream)  # type: ignore[assignment]
+    return name, stream, stream.read(SNIFF_BYTES)
+
+
+def sniff(head: bytes) -> str | None:
+    """Format of an input from its first bytes: "nmea", a CSV layout ("dma"/"noaa") or None."""
+    text = head.decode("latin-1")
+    if _AIS_SENTENCE.search(text) or _NMEA_LINE.search(text):
+        return "nmea"
+    if not text.strip():
+        return "nmea"  # an empty input: nothing to decode, nothing wrong
+    try:
+        from mda.sources import csv
+    except ImportError:  # pragma: no cover - the CSV reader is optional for NMEA-only use
+        return None
+    header = text.lstrip("\ufeff\r\n").split("\n", 1)[0]
+    return csv.sniff(header)
+
+
+def _block_lines(head: bytes, stream: IO[bytes]) -> Iterator[list[str]]:
+    """Lines of a binary stream in batches, split at newlines (CR kept, latin-1: never fails)."""
+    rest = b""
+    block = head
+    while True:
+        if not block:
+            block = stream.read(BLOCK_BYTES)
+            if not block:
+                break
+        data = rest + block if rest else block
+        block = b""
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        yield data[:cut].decode("latin-1").split("\n")
+        rest = data[cut + 1 :]
+    if rest:
+        yield [rest.decode("latin-1")]
+
+
+def _read_one(
+    src: str | Path, start_time: pd.Timestamp | None, chunk_rows: int
+) -> Iterator[AisData]:
+    """Decoded chunks of one file or stdin; OSError/MdaError when it cannot be read at all."""
+    name, stream, head = _open(src)
+    try:
+        fmt = sniff(head)
+        if fmt is None:
+            raise MdaError(f"{name}: neither AIS NMEA nor a DMA/MarineCadastre CSV")
+        if fmt == "nmea":
+            yield from iter_nmea(
+                _block_lines(head, stream), name, start_time=start_time, chunk_rows=chunk_rows
+            )
+            return
+        from mda.sources import csv
+
+        # A plain file goes to Arrow by path (fastest); compressed files and stdin as a stream.
+        plain = src != "-" and not isinstance(stream, gzip.GzipFile | bz2.BZ2File)
+        csv_src = src if plain else io.BufferedReader(_Prefixed(head, stream))
+        yield from csv.iter_csv(csv_src, fmt, source_name=name, chunk_rows=chunk_rows)
+    finally:
+        if src != "-":
+            stream.close()
+
+
+def _unreadable(name: str, reason: str) -> AisData:
+    report = IngestReport(files=[name])
+    report.rejected["unreadable_file"] += 1
+    report.warnings.append(f"{name}: skipped, {reason}")
+    log.warning("%s: skipped, %s", name, reason)
+    return AisData(report=report)
+
+
+def _utc(t) -> pd.Timestamp | None:
+    if t is None:
+        return None
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> Iterator[AisData]:
+    """Decode AIS inputs chunk by chunk with bounded memory.
+
+    `inputs`: a path, a list of paths, a directory (every file below it, sorted), "-" for stdin,
+    or an iterable of text/bytes NMEA lines. Each chunk's report counts only that chunk (merge
+    them with IngestReport.merge). `start_time` (UTC, naive = UTC) times NMEA streams that carry
+    no receiver time (see mda.sources.nmea). Unreadable inputs are skipped with a warning and
+    counted as ``unreadable_file``; MdaError when none could be read.
+    """
+    start_time = _utc(start_time)
+    failures: list[str] = []
+    read = 0
+    for src in _expand(inputs):
+        if isinstance(src, _Lines):
+            read += 1
+            yield from iter_nmea(src.batches(), "<lines>", start_time=start_time,
+                                 chunk_rows=chunk_rows)  # fmt: skip
+            continue
+        name = "stdin" if src == "-" else str(src)
+        try:
+            chunks = _read_one(src, start_time, chunk_rows)
+            first = next(chunks)
+        except StopIteration:
+            read += 1
+            continue
+        except (OSError, EOFError, MdaError) as e:
+            reason = str(e).removeprefix(f"{name}: ") if isinstance(e, MdaError) else (
+                getattr(e, "strerror", None) or str(e) or type(e).__name__)  # fmt: skip
+            failures.append(f"{name}: {reason}")
+            yield _unreadable(name, reason)
+            continue
+        read += 1
+        yield first
+        try:
+            yield from chunks
+        except (OSError, EOFError) as e:  # e.g. a truncated .gz: keep what was decoded
+            yield _unreadable(name, f"read error part-way: {e}")
+    if not read:
+        if not failures:
+            raise MdaError("no input given")
+        more = f" (and {len(failures) - 1} more unreadable inputs)" if len(failures) > 1 else ""
+        raise MdaError(failures[0] + more)
+
+
+def read_ais(inputs: Inputs, *, start_time=None) -> AisData:
+    """Decode AIS inputs into memory: all chunks of iter_ais concatenated, report finished.
+
+    The result's `vessels` and `vessel_history` reduce its static reports per MMSI.
+    """
+    data = concat(list(iter_ais(inputs, start_time=start_time)))
+    data.report.finish()
+    return data

@@ -1,0 +1,623 @@
+"""NMEA 0183 AIS (AIVDM/AIVDO) decoding into the column contracts of mda.schema.
+
+How a stream is read:
+
+* Lines are parsed in batches. A line may carry a NMEA 4.0 tag block, a time before the
+  sentence (Unix seconds or ISO 8601), trailing fields after it (a Unix time, USCG N-AIS
+  ``r<station>``), or be a Gatehouse ``$PGHP`` line that times the next sentence. Several
+  sentences on one line are accepted. Checksums are checked for all sentences at once (numpy).
+* Receiver time: each line's own time (tag ``c:`` in seconds or milliseconds, ``$PGHP``,
+  prefix, trailing Unix time) sets the stream clock, and a sentence gets the clock as it stands
+  after its line was read. A sentence without its own time therefore gets the latest receiver
+  time seen before it in the same input (exact for tag-block groups and ``$PGHP`` streams, where
+  the time is only on the first fragment or the line before). ``$GPRMC``/``$GNRMC`` lines (the
+  receiver's own GNSS clock) set the clock too. Before any time is seen, messages are rejected
+  as ``no_timestamp`` unless ``start_time`` is given: then the clock starts at ``start_time`` and
+  is advanced (never moved back) by type 4 base-station UTC reports. Such times are only as
+  good as the spacing of those reports (base stations send every 10 s) and of the RMC lines.
+* Multi-sentence messages are reassembled here (not by pyais): fragments are keyed on the tag
+  block group (``g:`` or the old ``1G2:id`` form) when present and consistent, otherwise on
+  (tag-block station or talker, channel, sequence id, fragment count). Parts may arrive in any
+  order and interleaved; a fragment still waiting after ``MAX_FRAGMENT_LAG`` further sentences,
+  a repeated part, or one left at the end of the input is counted as ``incomplete_multipart``.
+* Single-sentence position reports of types 1, 2, 3 and 18 (28 characters, no fill bits) are
+  decoded with numpy, all at once: 6-bit de-armoring and bit-field extraction on arrays, with
+  pyais's own rounding, so results equal pyais's. Every other message goes through pyais.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from pyais.bit_vector import bit_vector
+from pyais.messages import MSG_CLASS
+
+from mda import schema
+from mda.sources.base import AisData, IngestReport, concat
+
+#: A multi-sentence fragment whose siblings have not arrived after this many further AIS
+#: sentences of the same input is dropped (checked once per batch of lines).
+MAX_FRAGMENT_LAG = 1000
+
+#: Lines decoded per batch: bounds memory and the latency of the stale-fragment check.
+BATCH_LINES = 100_000
+
+_SENTENCE = re.compile(
+    r"!([A-Z0-9-]{2})(VD[MO]),(\d),(\d),(\d*),([^,*\\]*),([0-W`-w]*),([0-5])\*([0-9A-Fa-f]{2})"
+)
+_AIS_LIKE = re.compile(r"!..VD[MO]")
+_OLD_GROUP = re.compile(r"(\d+)G(\d+)")
+_UNIX = re.compile(r"\d{9,13}(?:\.\d*)?")
+_SEPARATORS = " \t,;"
+
+#: Message types and where they go.
+POSITION_TYPES = (1, 2, 3, 18, 19, 27)
+AUX_TYPES = (4, 9, 21)
+STATIC_TYPES = (5, 19, 24)
+_FAST_TYPES = (1, 2, 3, 18)
+_CLASS_B = (18, 19)
+_KEPT_TYPES = sorted({*POSITION_TYPES, *AUX_TYPES, *STATIC_TYPES})
+
+_MAX_MMSI = 999_999_999
+
+
+def _unix(text: str) -> float | None:
+    """Seconds since the epoch from a Unix time in seconds or milliseconds (by magnitude)."""
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    if v > 1e11:  # 1e11 s is in the year 5138: this is milliseconds
+        v /= 1000.0
+    return v if 0 < v < 4.1e9 else None
+
+
+def _prefix_time(text: str) -> float | None:
+    """Time written before a sentence: Unix seconds/milliseconds or ISO 8601 (naive = UTC)."""
+    text = text.strip(_SEPARATORS)
+    if not text:
+        return None
+    if _UNIX.fullmatch(text):
+        return _unix(text)
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return t.timestamp()
+
+
+def _pghp(line: str) -> tuple[float | None, str]:
+    """Time and base-station MMSI of a Gatehouse ``$PGHP,1,y,m,d,h,mi,s,ms,...`` line."""
+    f = line.split(",")
+    if len(f) < 9 or f[1] != "1":
+        return None, ""
+    try:
+        y, mo, d, h, mi, s, ms = (int(v) for v in f[2:9])
+        t = datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC).timestamp()
+    except ValueError:
+        return None, ""
+    station = f[11] if len(f) > 11 and f[11].isdigit() else ""
+    return t, station
+
+
+def _rmc(line: str) -> float | None:
+    """UTC of a ``$GPRMC``/``$GNRMC`` line (time hhmmss[.ss] and date ddmmyy)."""
+    f = line.split(",")
+    if len(f) < 10 or len(f[1]) < 6 or len(f[9]) != 6:
+        return None
+    try:
+        hh, mi, ss = int(f[1][0:2]), int(f[1][2:4]), float(f[1][4:].split("*")[0])
+        dd, mo, yy = int(f[9][0:2]), int(f[9][2:4]), int(f[9][4:6])
+        t = datetime(2000 + yy, mo, dd, hh, mi, int(ss), tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+    return t + (ss - int(ss))
+
+
+def _type4_time(payload: str) -> float | None:
+    """UTC carried by a type 4 base-station report, or None when not available."""
+    if len(payload) != 28:
+        return None
+    bits = 0
+    for ch in payload:
+        v = ord(ch) - 48
+        bits = (bits << 6) | (v - 8 if v > 40 else v)
+
+    def field(start: int, width: int) -> int:
+        return (bits >> (168 - start - width)) & ((1 << width) - 1)
+
+    try:
+        t = datetime(
+            field(38, 14),
+            field(52, 4),
+            field(56, 5),
+            field(61, 5),
+            field(66, 6),
+            field(72, 6),
+            tzinfo=UTC,
+        )
+    except ValueError:  # year 0, month 0, hour 24, second 60: "not available"
+        return None
+    return t.timestamp()
+
+
+def _parse_tag(tag: str) -> tuple[float | None, str, tuple | None]:
+    """Receiver time, station and group (part, total, id) of a tag block's text."""
+    t, station, group = None, "", None
+    for item in tag.split("*", 1)[0].split(","):
+        key, _, value = item.partition(":")
+        if key == "c":
+            t = _unix(value)
+        elif key == "s":
+            station = value
+        elif key == "g":
+            parts = value.split("-")
+            if len(parts) == 3 and all(p.isdigit() for p in parts):
+                group = (int(parts[0]), int(parts[1]), parts[2])
+        else:
+            m = _OLD_GROUP.fullmatch(key)
+            if m:
+                group = (int(m.group(1)), int(m.group(2)), value)
+    return t, station, group
+
+
+def _trailer(text: str) -> tuple[float | None, str]:
+    """First Unix time and USCG receiver id (``r...``/``b...``) in fields after a sentence."""
+    t, station = None, ""
+    for f in text.split(","):
+        f = f.strip()
+        if t is None and _UNIX.fullmatch(f):
+            t = _unix(f)
+        elif not station and len(f) > 1 and f[0] in "rb" and f[1:].isalnum():
+            station = f
+    return t, station
+
+
+class _Sentences:
+    """Columns of the AIS sentences of one batch of lines (filled by NmeaDecoder._scan)."""
+
+    __slots__ = ("body", "count", "cs", "fill", "key", "num", "payload", "station", "t")
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, [])
+
+
+class NmeaDecoder:
+    """Stateful decoder of one NMEA input: clock, pending fragments and counts carry over batches.
+
+    Feed it batches of lines with :meth:`decode`, then call :meth:`close` for the fragments
+    left over. Each call returns an AisData whose report counts only that call.
+    """
+
+    def __init__(self, source: str, start_time: pd.Timestamp | None = None) -> None:
+        self.source = source
+        self.start_given = start_time is not None
+        self.clock: float | None = start_time.timestamp() if start_time is not None else None
+        self.sentence_no = 0
+        self.pending: dict[tuple, dict] = {}
+        self.unstamped = 0
+        self.pghp_station = ""
+
+    # -- line scanning -------------------------------------------------------------------------
+
+    def _scan(self, lines: list[str], report: IngestReport) -> _Sentences:
+        """Split lines into sentence columns; update the clock from times found on the way."""
+        s = _Sentences()
+        finditer = _SENTENCE.finditer
+        malformed = 0
+        for line in lines:
+            if "!" not in line:
+                if line.startswith("$PGHP"):
+                    t, station = _pghp(line)
+                    if t is not None:
+                        self.clock = t
+                        self.pghp_station = station
+                elif line.startswith(("$GPRMC", "$GNRMC")):
+                    t = _rmc(line)
+                    if t is not None:
+                        self.clock = t
+                continue
+            matches = list(finditer(line))
+            n_like = len(_AIS_LIKE.findall(line))
+            malformed += n_like - len(matches)
+            if not matches:
+                continue
+            line_t = None
+            pieces = []
+            prev_end = 0
+            for i, m in enumerate(matches):
+                pre = line[prev_end : m.start()]
+                tag = None
+                if pre.endswith("\\"):
+                    j = pre.rfind("\\", 0, len(pre) - 1)
+                    if j >= 0:
+                        tag = pre[j + 1 : -1]
+                        pre = pre[:j]
+                if i == 0:
+                    if pre:
+                        line_t = _prefix_time(pre)
+                elif pre:
+                    tt, st = _trailer(pre)
+                    pieces[-1][1] = pieces[-1][1] or tt
+                    pieces[-1][2] = pieces[-1][2] or st
+                pieces.append([m, None, "", tag])
+                prev_end = m.end()
+            rest = line[prev_end:]
+            if len(rest) > 2:
+                tt, st = _trailer(rest)
+                pieces[-1][1] = pieces[-1][1] or tt
+                pieces[-1][2] = pieces[-1][2] or st
+            for m, trail_t, trail_station, tag in pieces:
+                talker, _, count, num, seq, chan, payload, fill, cs = m.groups()
+                t, station, group = (None, "", None) if tag is None else _parse_tag(tag)
+                t = t or trail_t or line_t
+                if t is not None:
+                    self.clock = t
+                elif self.start_given and payload[:1] == "4" and count == "1":
+                    t4 = _type4_time(payload)
+                    if t4 is not None and (self.clock is None or t4 > self.clock):
+                        self.clock = t4
+                ident = station or talker
+                if group is not None and group[1] == int(count) and group[0] == int(num):
+                    key = ("g", group[2], group[1])
+                else:
+                    key = (ident, chan, seq, count)
+                s.body.append(m.group(0)[1:-3])
+                s.cs.append(cs)
+                s.count.append(int(count))
+                s.num.append(int(num))
+                s.payload.append(payload)
+                s.fill.append(int(fill))
+                s.t.append(self.clock if self.clock is not None else np.nan)
+                s.station.append(station or trail_station or self.pghp_station)
+                s.key.append(key)
+                self.pghp_station = ""
+        report.rejected["malformed"] += malformed
+        report.sentences += len(s.payload) + malformed
+        return s
+
+    # -- checksums and reassembly --------------------------------------------------------------
+
+    @staticmethod
+    def _checksums_ok(s: _Sentences) -> np.ndarray:
+        """XOR checksum of every sentence at once: bitwise_xor.reduceat over the joined bodies."""
+        n = len(s.body)
+        if n == 0:
+            return np.zeros(0, bool)
+        data = np.frombuffer("".join(s.body).encode("latin-1"), np.uint8)
+        lengths = np.fromiter(map(len, s.body), np.int64, count=n)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        expected = np.frombuffer(bytes.fromhex("".join(s.cs)), np.uint8)
+        return np.bitwise_xor.reduceat(data, starts) == expected
+
+    def _drop_pending(self, key: tuple, report: IngestReport) -> None:
+        report.rejected["incomplete_multipart"] += len(self.pending.pop(key)["parts"])
+
+    def _assemble(
+        self, s: _Sentences, ok: np.ndarray, report: IngestReport
+    ) -> tuple[list[str], list[int], list[float], list[str]]:
+        """Messages (payload, fill bits, time, station) from single sentences and fragments."""
+        payloads: list[str] = []
+        fills: list[int] = []
+        times: list[float] = []
+        stations: list[str] = []
+        report.rejected["bad_checksum"] += int((~ok).sum())
+        count = np.asarray(s.count, np.int64)
+        num = np.asarray(s.num, np.int64)
+        bad_numbering = ok & ((num < 1) | (num > count))
+        report.rejected["malformed"] += int(bad_numbering.sum())
+        single = ok & (count == 1) & (num == 1)
+        idx = np.flatnonzero(single)
+        payloads += [s.payload[i] for i in idx]
+        fills += [s.fill[i] for i in idx]
+        times += [s.t[i] for i in idx]
+        stations += [s.station[i] for i in idx]
+        base = self.sentence_no
+        for i in np.flatnonzero(ok & (count > 1) & ~bad_numbering).tolist():
+            key, part = s.key[i], s.num[i]
+            entry = self.pending.get(key)
+            if entry is not None and part in entry["parts"]:
+                self._drop_pending(key, report)  # a part seen twice: the old message is stale
+                entry = None
+            if entry is None:
+                entry = self.pending[key] = {"first": base + i, "parts": {}}
+            entry["parts"][part] = (s.payload[i], s.fill[i], s.t[i], s.station[i])
+            if len(entry["parts"]) == s.count[i]:
+                del self.pending[key]
+                frags = [entry["parts"][k] for k in sorted(entry["parts"])]
+                payloads.append("".join(f[0] for f in frags))
+                fills.append(frags[-1][1])
+                times.append(next((f[2] for f in frags if f[2] == f[2]), np.nan))
+                stations.append(next((f[3] for f in frags if f[3]), ""))
+        self.sentence_no += len(s.payload)
+        horizon = self.sentence_no - MAX_FRAGMENT_LAG
+        for key in [k for k, e in self.pending.items() if e["first"] < horizon]:
+            self._drop_pending(key, report)
+        return payloads, fills, times, stations
+
+    # -- payload decoding ----------------------------------------------------------------------
+
+    def decode(self, lines: list[str]) -> AisData:
+        """Decode one batch of lines (without line terminators; a trailing CR is fine)."""
+        report = IngestReport(files=[self.source])
+        report.lines = len(lines)
+        s = self._scan(lines, report)
+        ok = self._checksums_ok(s)
+        payloads, fills, times, stations = self._assemble(s, ok, report)
+        return self._tables(payloads, fills, times, stations, report)
+
+    def close(self) -> AisData:
+        """End of input: fragments still waiting are incomplete; warn about untimed messages."""
+        report = IngestReport(files=[self.source])
+        for key in list(self.pending):
+            self._drop_pending(key, report)
+        if self.unstamped:
+            report.warnings.append(
+                f"{self.source}: {self.unstamped:,} messages had no receiver time and were "
+                "dropped; give --start-time (UTC time of the first sentence) to keep them"
+            )
+        return AisData(report=report)
+
+    def _tables(
+        self,
+        payloads: list[str],
+        fills: list[int],
+        times: list[float],
+        stations: list[str],
+        report: IngestReport,
+    ) -> AisData:
+        n = len(payloads)
+        lengths = np.fromiter(map(len, payloads), np.int64, count=n)
+        empty = lengths == 0
+        report.rejected["malformed"] += int(empty.sum())
+        first = "".join([p[:1] or "0" for p in payloads]).encode("latin-1")
+        mtype = _sixbit(np.frombuffer(first, np.uint8)).astype(np.int64)
+        fill = np.asarray(fills, np.int64)
+        fast = ~empty & np.isin(mtype, _FAST_TYPES) & (lengths == 28) & (fill == 0)
+        fast_idx = np.flatnonzero(fast)
+        mmsi = np.zeros(n, np.int64)
+        decoded = fast.copy()
+        pos_cols = _fast_positions(payloads, fast_idx, mtype)
+        mmsi[fast_idx] = pos_cols["mmsi"]
+        pos_rows, aux_rows, static_rows = [], [], []
+        errors = 0
+        for i in np.flatnonzero(~fast & ~empty).tolist():
+            row = _slow_decode(payloads[i], fills[i], int(mtype[i]))
+            if row is None:
+                errors += 1
+                continue
+            decoded[i] = True
+            mmsi[i] = row[0]
+            pos, aux, static = row[1:]
+            if pos is not None:
+                pos_rows.append((i, *pos))
+            if aux is not None:
+                aux_rows.append((i, *aux))
+            if static is not None:
+                static_rows.append((i, *static))
+        report.rejected["decode_error"] += errors
+        report.messages.update(Counter(mtype[decoded].tolist()))
+
+        t = np.asarray(times, np.float64)
+        useful = decoded & np.isin(mtype, _KEPT_TYPES)  # other types are counted, then dropped
+        bad_mmsi = useful & ((mmsi <= 0) | (mmsi > _MAX_MMSI))
+        no_ts = useful & ~bad_mmsi & np.isnan(t)
+        report.rejected["invalid_mmsi"] += int(bad_mmsi.sum())
+        report.rejected["no_timestamp"] += int(no_ts.sum())
+        self.unstamped += int(no_ts.sum())
+        keep = useful & ~bad_mmsi & ~no_ts
+        ts_ns = np.where(np.isnan(t), 0, np.round(t * 1000.0)).astype(np.int64) * 1_000_000
+        station = np.asarray(stations, dtype=object)
+
+        if pos_rows:
+            slow = list(zip(*pos_rows, strict=True))
+            cols = ("idx", "mmsi", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type")
+            for name, values in zip(cols, slow, strict=True):
+                pos_cols[name] = np.concatenate((pos_cols[name], np.asarray(values, np.float64)))
+        positions = self._positions(pos_cols, keep, ts_ns, station, report)
+        aux = self._aux(aux_rows, keep, ts_ns, report)
+        statics = self._statics(static_rows, keep, ts_ns)
+        report.positions = len(positions)
+        report.static_reports = len(statics)
+        report.mmsis.update(np.unique(positions["mmsi"].to_numpy()).tolist())
+        report.mmsis.update(np.unique(statics["mmsi"].to_numpy()).tolist())
+        report.see_times(positions["ts"])
+        report.see_times(statics["ts"])
+        report.see_times(aux["ts"])
+        return AisData(positions=positions, aux=aux, statics=statics, report=report)
+
+    def _positions(
+        self,
+        c: dict[str, np.ndarray],
+        keep: np.ndarray,
+        ts_ns: np.ndarray,
+        station: np.ndarray,
+        report: IngestReport,
+    ) -> pd.DataFrame:
+        """Position rows of kept messages; sentinels to NaN; unusable positions rejected."""
+        idx = c["idx"].astype(np.int64)
+        take = keep[idx]
+        lat, lon, mt = c["lat"], c["lon"], c["msg_type"]
+        valid = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & (lat != 91) & (lon != 181)
+        report.rejected["invalid_position"] += int((take & ~valid).sum())
+        sel = take & valid
+        idx, mt = idx[sel], mt[sel]
+        coarse = mt == 27
+        sog, cog, heading = c["sog"][sel], c["cog"][sel], c["heading"][sel]
+        sog = np.where((coarse & (sog == 63)) | (~coarse & (sog > 102.25)), np.nan, sog)
+        cog = np.where((coarse & (cog == 511)) | (cog >= 360), np.nan, cog)
+        heading = np.where(heading > 359, np.nan, heading)
+        status = np.where(np.isin(mt, _CLASS_B), 15, c["nav_status"][sel])
+        return pd.DataFrame(
+            {
+                "mmsi": c["mmsi"][sel].astype(np.uint32),
+                "ts": pd.to_datetime(ts_ns[idx], utc=True).astype(schema.TS),
+                "lat": lat[sel],
+                "lon": lon[sel],
+                "sog": sog.astype(np.float32),
+                "cog": cog.astype(np.float32),
+                "heading": heading.astype(np.float32),
+                "nav_status": status.astype(np.uint8),
+                "msg_type": mt.astype(np.uint8),
+                "source": pd.array(np.full(len(idx), self.source, dtype=object), dtype="string"),
+                "station": pd.array(station[idx], dtype="string"),
+            }
+        )
+
+    def _aux(
+        self, rows: list[tuple], keep: np.ndarray, ts_ns: np.ndarray, report: IngestReport
+    ) -> pd.DataFrame:
+        """Base stations, SAR aircraft and aids to navigation of kept messages."""
+        cols = ["idx", "mmsi", "lat", "lon", "msg_type", "name"]
+        df = pd.DataFrame(rows, columns=cols)
+        if df.empty:
+            return schema.empty(schema.AUX_POSITIONS)
+        idx = df["idx"].to_numpy(np.int64)
+        lat, lon = df["lat"].to_numpy(np.float64), df["lon"].to_numpy(np.float64)
+        valid = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & (lat != 91) & (lon != 181)
+        report.rejected["invalid_position"] += int((keep[idx] & ~valid).sum())
+        df = df[keep[idx] & valid]
+        df = df.assign(ts=pd.to_datetime(ts_ns[df["idx"].to_numpy(np.int64)], utc=True))
+        return schema.conform(df.assign(source=self.source), schema.AUX_POSITIONS, extra=False)
+
+    def _statics(self, rows: list[tuple], keep: np.ndarray, ts_ns: np.ndarray) -> pd.DataFrame:
+        """Static and voyage rows (schema.VESSELS) of kept messages."""
+        cols = ["idx", *_STATIC_COLS]
+        df = pd.DataFrame(rows, columns=cols)
+        if df.empty:
+            return schema.empty(schema.VESSELS)
+        idx = df["idx"].to_numpy(np.int64)
+        df = df[keep[idx]]
+        df = df.assign(ts=pd.to_datetime(ts_ns[df["idx"].to_numpy(np.int64)], utc=True))
+        return schema.conform(df, schema.VESSELS, extra=False)
+
+
+_STATIC_COLS = (
+    "mmsi", "imo", "name", "callsign", "ship_type", "length", "width", "draught", "destination",
+    "ais_class",
+)  # fmt: skip
+
+
+def _sixbit(armored: np.ndarray) -> np.ndarray:
+    """AIS payload characters (ASCII codes) to their 6-bit values."""
+    v = armored.astype(np.int16) - 48
+    return np.where(v > 40, v - 8, v).astype(np.uint8) & 63
+
+
+def _bits(v6: np.ndarray, start: int, width: int, signed: bool = False) -> np.ndarray:
+    """Bit field [start, start+width) of every row of 6-bit values (one payload per row)."""
+    c0, c1 = start // 6, (start + width - 1) // 6
+    acc = np.zeros(len(v6), np.int64)
+    for c in range(c0, c1 + 1):
+        acc = (acc << 6) | v6[:, c]
+    shift = (c1 - c0 + 1) * 6 - (start - c0 * 6) - width
+    val = (acc >> shift) & ((1 << width) - 1)
+    if signed:
+        val = np.where(val >= 1 << (width - 1), val - (1 << width), val)
+    return val
+
+
+#: Bit offsets (start, width) of the position fields of types 1-3 and 18.
+_LAYOUT_123 = {"status": (38, 4), "speed": (50, 10), "lon": (61, 28), "lat": (89, 27),
+               "course": (116, 12), "heading": (128, 9)}  # fmt: skip
+_LAYOUT_18 = {"speed": (46, 10), "lon": (57, 28), "lat": (85, 27), "course": (112, 12),
+              "heading": (124, 9)}  # fmt: skip
+
+
+def _fast_positions(payloads: list[str], idx: np.ndarray, mtype: np.ndarray) -> dict:
+    """Types 1, 2, 3, 18 of 168 bits decoded with numpy; values rounded as pyais does."""
+    armored = "".join([payloads[i] for i in idx.tolist()]).encode("latin-1")
+    v6 = _sixbit(np.frombuffer(armored, np.uint8)).reshape(len(idx), 28)
+    mt = mtype[idx]
+    is18 = mt == 18
+    out = {"idx": idx.astype(np.float64), "mmsi": _bits(v6, 8, 30), "msg_type": mt}
+    for name in ("speed", "lon", "lat", "course", "heading"):
+        signed = name in ("lon", "lat")
+        a = _bits(v6, *_LAYOUT_123[name], signed=signed)
+        b = _bits(v6, *_LAYOUT_18[name], signed=signed)
+        out[name] = np.where(is18, b, a)
+    out["nav_status"] = np.where(is18, 15, _bits(v6, *_LAYOUT_123["status"]))
+    for name in ("lat", "lon"):  # pyais: round(v / 600000, 6) computed exactly in integers
+        out[name] = ((10 * out[name] + 3) // 6) / 1e6
+    out["sog"] = out.pop("speed") / 10.0
+    out["cog"] = out.pop("course") / 10.0
+    out["heading"] = out["heading"].astype(np.float64)
+    return out
+
+
+def _text(value: str | None) -> str | None:
+    """AIS text without '@' padding and trailing blanks; None when empty."""
+    if value is None:
+        return None
+    value = value.rstrip("@ ")
+    return value or None
+
+
+def _positive(value: int | float | None) -> int | float | None:
+    """None for AIS 0 = "not available" (IMO, ship type, dimensions, draught)."""
+    return value if value else None
+
+
+def _slow_decode(payload: str, fill: int, mt: int) -> tuple | None:
+    """Decode one message with pyais: (mmsi, position, aux, static) or None on failure."""
+    try:
+        msg = MSG_CLASS[mt].from_vector(bit_vector(payload.encode("latin-1"), fill))
+        mmsi = int(msg.mmsi)
+    except Exception:  # pyais raises many types on bad payloads; all mean "does not decode"
+        return None
+    pos = aux = static = None
+    g = msg.__getattribute__
+    if mt in POSITION_TYPES:
+        status = 15 if mt in _CLASS_B else int(g("status"))
+        heading = g("heading") if mt != 27 else 511
+        pos = (mmsi, g("lat"), g("lon"), g("speed"), g("course"), heading, status, mt)
+    elif mt in AUX_TYPES:
+        name = (g("name") or "") + (g("name_ext") or "") if mt == 21 else ""
+        aux = (mmsi, g("lat"), g("lon"), mt, _text(name) or "")
+    if mt in STATIC_TYPES:
+        dims = {k: getattr(msg, k, None) for k in ("to_bow", "to_stern", "to_port", "to_starboard")}
+        length = (dims["to_bow"] or 0) + (dims["to_stern"] or 0)
+        width = (dims["to_port"] or 0) + (dims["to_starboard"] or 0)
+        static = (
+            mmsi,
+            _positive(getattr(msg, "imo", None)),
+            _text(getattr(msg, "shipname", None)),
+            _text(getattr(msg, "callsign", None)),
+            _positive(getattr(msg, "ship_type", None)),
+            _positive(length),
+            _positive(width),
+            _positive(getattr(msg, "draught", None)),
+            _text(getattr(msg, "destination", None)),
+            "A" if mt == 5 else "B",
+        )
+    return mmsi, pos, aux, static
+
+
+def iter_nmea(
+    batches: Iterable[list[str]],
+    source: str,
+    *,
+    start_time: pd.Timestamp | None = None,
+    chunk_rows: int = 500_000,
+) -> Iterator[AisData]:
+    """Decode batches of lines of one input; yield chunks of about `chunk_rows` positions."""
+    decoder = NmeaDecoder(source, start_time)
+    parts: list[AisData] = []
+    rows = 0
+    for lines in batches:
+        part = decoder.decode(lines)
+        parts.append(part)
+        rows += len(part.positions) + len(part.statics) + len(part.aux)
+        if rows >= chunk_rows:
+            yield concat(parts)
+            parts, rows = [], 0
+    parts.append(decoder.close())
+    yield concat(parts)
