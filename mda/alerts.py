@@ -1,0 +1,229 @@
+"""Alert files: GeoJSON, CSV and GeoPackage writers and readers, and the terminal table.
+
+Every format carries the DESIGN.md alert fields (id, type, severity, mmsi, other_mmsi,
+vessel_name, start, end as ISO 8601 UTC with 'Z', zone_id, zone_kind, zone_name, evidence,
+thresholds) at the alert's point. GeoJSON keeps evidence and thresholds as objects; CSV and
+GeoPackage hold them as JSON text. Vessel names are attacker-controlled: CSV cells that a
+spreadsheet would run as a formula get a leading apostrophe, and the terminal table drops
+control characters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mda import schema
+from mda.errors import MdaError
+
+#: The alert properties written to files, in order (lat/lon become the geometry).
+FIELDS = [c for c in schema.ALERTS if c not in ("lat", "lon")]
+SUFFIXES = (".geojson", ".json", ".csv", ".gpkg")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with numpy scalars, NaN/NA and timestamps turned into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [jsonable(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return iso_z(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def iso_z(t: pd.Timestamp) -> str:
+    """ISO 8601 UTC with a 'Z' suffix (seconds resolution)."""
+    return pd.Timestamp(t).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _times(s: pd.Series) -> list[str | None]:
+    s = pd.to_datetime(s, utc=True)
+    return [None if pd.isna(t) else iso_z(t) for t in s]
+
+
+def records(alerts: pd.DataFrame) -> list[dict[str, Any]]:
+    """One JSON-ready property dict per alert (evidence and thresholds as objects)."""
+    a = schema.conform(alerts, schema.ALERTS, extra=False)
+    cols: dict[str, list] = {c: a[c].astype(object).tolist() for c in FIELDS}
+    cols["start"], cols["end"] = _times(a["start"]), _times(a["end"])
+    out = []
+    for i in range(len(a)):
+        out.append({c: jsonable(cols[c][i]) for c in FIELDS})
+    return out
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell safe to open in a spreadsheet: formula-looking text gets a leading ' ."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def _unneutralise(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def _flat(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Alerts as flat text/number columns: evidence and thresholds as JSON text."""
+    recs = records(alerts)
+    df = pd.DataFrame(recs, columns=FIELDS)
+    for c in ("evidence", "thresholds"):
+        df[c] = [json.dumps(r[c], sort_keys=True) for r in recs]
+    a = schema.conform(alerts, schema.ALERTS, extra=False)
+    df["lat"], df["lon"] = a["lat"].to_numpy(), a["lon"].to_numpy()
+    return df
+
+
+def write_alerts(alerts: pd.DataFrame, path: str | Path) -> Path:
+    """Write alerts as .geojson/.json, .csv or .gpkg (by suffix); MdaError for other suffixes."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise MdaError(f"{path}: unknown alert file type (use {', '.join(SUFFIXES)})")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix in (".geojson", ".json"):
+            _write_geojson(alerts, path)
+        elif suffix == ".csv":
+            flat = _flat(alerts)
+            for c in flat.columns:
+                if not pd.api.types.is_numeric_dtype(flat[c]):
+                    flat[c] = flat[c].map(neutralise)
+            flat.to_csv(path, index=False)
+        else:
+            _write_gpkg(alerts, path)
+    except OSError as e:
+        raise MdaError(f"{path}: cannot write alerts: {e.strerror or e}") from None
+    return path
+
+
+def _write_geojson(alerts: pd.DataFrame, path: Path) -> None:
+    a = schema.conform(alerts, schema.ALERTS, extra=False)
+    features = []
+    for props, lat, lon in zip(records(a), a["lat"], a["lon"], strict=True):
+        ok = pd.notna(lat) and pd.notna(lon)
+        geom = {"type": "Point", "coordinates": [float(lon), float(lat)]} if ok else None
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    doc = {"type": "FeatureCollection", "features": features}
+    path.write_text(json.dumps(doc, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+
+
+def _write_gpkg(alerts: pd.DataFrame, path: Path) -> None:
+    import geopandas as gpd
+
+    flat = _flat(alerts)
+    geom = gpd.points_from_xy(flat.pop("lon"), flat.pop("lat"), crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(flat.astype({"mmsi": "int64", "other_mmsi": "Int64"}), geometry=geom)
+    if path.exists():
+        path.unlink()  # a fresh file, not a layer appended to an old one
+    gdf.to_file(path, layer="alerts", driver="GPKG", engine="pyogrio")
+
+
+def read_alerts(path: str | Path) -> pd.DataFrame:
+    """Read an alert file written by :func:`write_alerts` back into the schema.ALERTS table."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise MdaError(f"{path}: unknown alert file type (use {', '.join(SUFFIXES)})")
+    if not path.is_file():
+        raise MdaError(f"{path}: no such alert file")
+    try:
+        if suffix in (".geojson", ".json"):
+            df = _read_geojson(path)
+        elif suffix == ".csv":
+            df = pd.read_csv(path, dtype=str, keep_default_na=False).map(_unneutralise)
+            df = df.replace("", None)
+        else:
+            import pyogrio
+
+            gdf = pyogrio.read_dataframe(path)
+            df = pd.DataFrame(gdf.drop(columns="geometry"))
+            df["lon"], df["lat"] = gdf.geometry.x, gdf.geometry.y
+    except Exception as e:  # json, CSV and pyogrio errors alike: one line naming the file
+        raise MdaError(f"{path}: not a readable alert file: {e}") from None
+    return _to_alerts(df, path)
+
+
+def _read_geojson(path: Path) -> pd.DataFrame:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ValueError("not a GeoJSON FeatureCollection")
+    rows = []
+    if not doc.get("features"):
+        return schema.empty(schema.ALERTS)
+    for f in doc["features"]:
+        props = dict(f.get("properties") or {})
+        coords = (f.get("geometry") or {}).get("coordinates") or [None, None]
+        props["lon"], props["lat"] = coords[0], coords[1]
+        rows.append(props)
+    return pd.DataFrame(rows)
+
+
+def _to_alerts(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    missing = [c for c in ("id", "type", "mmsi", "start") if c not in df.columns]
+    if missing:
+        raise MdaError(f"{path}: not an alert file (missing {', '.join(missing)})")
+    for c in ("evidence", "thresholds"):
+        if c in df.columns:
+            df[c] = [
+                v if isinstance(v, dict) else (json.loads(v) if isinstance(v, str) and v else {})
+                for v in df[c]
+            ]
+    for c in ("mmsi", "other_mmsi", "lat", "lon"):
+        if c in df.columns:
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+    try:
+        return schema.conform(df, schema.ALERTS, extra=False)
+    except (ValueError, TypeError) as e:
+        raise MdaError(f"{path}: alert values of the wrong type: {e}") from None
+
+
+def _clean(value: Any, width: int) -> str:
+    text = "" if value is None or value is pd.NA or value != value else str(value)
+    text = _CONTROL.sub("?", text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_alert_table(alerts: pd.DataFrame) -> str:
+    """A fixed-width table of alerts for the terminal (control characters removed)."""
+    if alerts is None or alerts.empty:
+        return "no alerts"
+    a = schema.conform(alerts, schema.ALERTS, extra=False)
+    cols = [
+        ("start", 16),
+        ("type", 17),
+        ("severity", 8),
+        ("mmsi", 9),
+        ("other_mmsi", 10),
+        ("vessel_name", 20),
+        ("zone_name", 20),
+        ("hours", 6),
+    ]
+    hours = (a["end"] - a["start"]).dt.total_seconds() / 3600.0
+    cells = {
+        "start": a["start"].dt.strftime("%Y-%m-%d %H:%M"),
+        "hours": hours.map(lambda h: f"{h:.1f}" if pd.notna(h) else ""),
+    }
+    lines = ["  ".join(f"{n:<{w}}" for n, w in cols)]
+    values = [(cells[n] if n in cells else a[n], w) for n, w in cols]
+    for i in range(len(a)):
+        lines.append("  ".join(f"{_clean(v.iloc[i], w):<{w}}" for v, w in values))
+    lines.append(f"{len(a):,} alert(s)")
+    return "\n".join(lines)

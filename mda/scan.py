@@ -1,0 +1,294 @@
+"""One scan: a time window of positions -> tracks -> all detectors -> de-duplicated alerts.
+
+Two ways in. With INPUT files the positions are decoded and scanned directly. With a store, the
+scan is incremental: it takes the store's lock, asks for the data ingested since the previous
+scan (``Store.pending``), re-reads ``scan.overlap_hours`` before it so an event spanning two runs
+is seen whole, and hands the alerts to ``Store.save_scan``, which upserts them and advances the
+watermark in one transaction and returns only the alerts not raised before. A scan interrupted
+before that commit changes nothing, so the next run simply does the work again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mda import schema
+from mda.config import Config, load_config
+from mda.errors import MdaError
+
+log = logging.getLogger("mda")
+
+
+@dataclass
+class ScanResult:
+    """What one scan found: all alerts in the window and the ones raised for the first time."""
+
+    alerts: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.ALERTS))
+    new_alerts: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.ALERTS))
+    window: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None)
+    watermark: int | None = None
+    tracks: Any = None
+    zones: Any = None
+    vessels: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
+    ingest: Any = None
+    positions: int = 0
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Alert counts by type and by severity, for all alerts and for the new ones."""
+
+        def count(df: pd.DataFrame, col: str) -> dict[str, int]:
+            return {str(k): int(v) for k, v in df[col].value_counts().sort_index().items()}
+
+        return {
+            "by_type": count(self.alerts, "type"),
+            "by_severity": count(self.alerts, "severity"),
+            "new_by_type": count(self.new_alerts, "type"),
+            "new_by_severity": count(self.new_alerts, "severity"),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary line of `mda scan --json`."""
+        w0, w1 = self.window
+        return {
+            "alerts": len(self.alerts),
+            "new": len(self.new_alerts),
+            **self.counts,
+            "window": [
+                None if w0 is None else w0.isoformat(),
+                None if w1 is None else w1.isoformat(),
+            ],
+            "watermark": self.watermark,
+            "positions": self.positions,
+            "vessels": int(self.tracks.points["mmsi"].nunique()) if self.tracks is not None else 0,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def format_summary(self) -> str:
+        """A readable summary for the terminal: window, volumes and alerts by type."""
+        s = self.summary()
+        w0, w1 = s["window"]
+        lines = [
+            f"window     {w0 or '-'} .. {w1 or '-'}",
+            f"positions  {s['positions']:,} of {s['vessels']:,} vessels",
+            f"alerts     {s['alerts']:,} in window, {s['new']:,} new",
+        ]
+        if s["watermark"] is not None:
+            lines.append(f"watermark  batch {s['watermark']}")
+        types = sorted(set(s["by_type"]) | set(s["new_by_type"]))
+        if types:
+            width = max(len(t) for t in types)
+            lines.append(f"  {'type':<{width}}  {'all':>6}  {'new':>6}")
+            for t in types:
+                n_all, n_new = s["by_type"].get(t, 0), s["new_by_type"].get(t, 0)
+                lines.append(f"  {t:<{width}}  {n_all:>6,}  {n_new:>6,}")
+        sev = ", ".join(f"{k} {v}" for k, v in s["new_by_severity"].items())
+        if sev:
+            lines.append(f"new by severity: {sev}")
+        lines.append(f"elapsed    {s['seconds']:.2f} s")
+        return "\n".join(lines)
+
+    def reached(self, severity: str) -> bool:
+        """True when a new alert is at or above `severity` (what `--fail-on` tests)."""
+        rank = schema.severity_rank(severity)
+        if rank < 0:
+            raise MdaError(f"unknown severity {severity!r} (known: {', '.join(schema.SEVERITIES)})")
+        return bool((schema.severity_rank(self.new_alerts["severity"]) >= rank).any())
+
+
+def latest_vessels(statics: pd.DataFrame) -> pd.DataFrame:
+    """The latest static row per MMSI (the `vessels` table) from a table of static reports."""
+    if statics.empty:
+        return schema.empty(schema.VESSELS)
+    last = statics.sort_values(["mmsi", "ts"], kind="stable").drop_duplicates("mmsi", keep="last")
+    return schema.conform(last, schema.VESSELS, extra=False)
+
+
+def detect_window(
+    positions: pd.DataFrame,
+    cfg: Config,
+    zones: Any,
+    *,
+    vessels: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    watchlist: pd.DataFrame | None = None,
+    only: Iterable[str] | None = None,
+) -> tuple[pd.DataFrame, Any]:
+    """Tracks and all detectors over one window of positions: (alerts, tracks)."""
+    from mda.detect import detect_all
+    from mda.detect.base import Context
+    from mda.tracks import build_tracks
+
+    t0 = time.perf_counter()
+    tracks = build_tracks(positions, cfg.tracks)
+    log.info(
+        "tracks: %d points, %d gaps (%.2f s)",
+        len(tracks.points),
+        len(tracks.gaps),
+        time.perf_counter() - t0,
+    )
+    ctx = Context(
+        tracks=tracks,
+        zones=zones,
+        vessels=vessels if vessels is not None else schema.empty(schema.VESSELS),
+        vessel_history=history if history is not None else schema.empty(schema.VESSELS),
+        watchlist=watchlist,
+    )
+    alerts = detect_all(ctx, cfg, only=only)
+    log.info("detectors: %d alerts (%.2f s)", len(alerts), time.perf_counter() - t0)
+    return alerts, tracks
+
+
+def _in_window(df: pd.DataFrame, since, until) -> pd.DataFrame:
+    if since is not None:
+        df = df[df["ts"] >= since]
+    if until is not None:
+        df = df[df["ts"] < until]
+    return df.reset_index(drop=True)
+
+
+def _utc(t) -> pd.Timestamp | None:
+    if t is None:
+        return None
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def run_scan(
+    *,
+    inputs: Iterable[str | Path] = (),
+    store: str | Path | None = None,
+    zones: Any = None,
+    config: str | Path | Config | None = None,
+    watchlist: str | Path | pd.DataFrame | None = None,
+    since: Any = None,
+    until: Any = None,
+    start_time: Any = None,
+    out: str | Path | None = None,
+    report: str | Path | None = None,
+    only: Iterable[str] | None = None,
+) -> ScanResult:
+    """Scan INPUT files, or a store incrementally, and write the alerts (see module docstring).
+
+    `zones` is None (the bundled layers), a list of files or an already loaded GeoDataFrame;
+    `config` a TOML path or a Config; `watchlist` a CSV path or a loaded watchlist table.
+    """
+    from mda.detect.watchlist import load_watchlist
+    from mda.zones import load_zones
+
+    t0 = time.perf_counter()
+    inputs = [str(i) for i in (inputs or ())]
+    cfg = config if isinstance(config, Config) else load_config(config)
+    wl = load_watchlist(watchlist) if isinstance(watchlist, str | Path) else watchlist
+    since, until = _utc(since), _utc(until)
+    if since is not None and until is not None and since >= until:
+        raise MdaError(f"empty window: --since {since} is not before --until {until}")
+    if not inputs and store is None:
+        raise MdaError("give INPUT files or --store DIR")
+    layer = zones if hasattr(zones, "geometry") else load_zones(zones)
+    kw = {"cfg": cfg, "zones": layer, "watchlist": wl, "only": only}
+    if store is None:
+        result = _scan_inputs(inputs, since, until, start_time, **kw)
+    else:
+        result = _scan_store(store, inputs, since, until, start_time, **kw)
+    result.zones = layer
+    result.seconds = time.perf_counter() - t0
+    log.info(
+        "scan: %d alerts, %d new (%.2f s)",
+        len(result.alerts),
+        len(result.new_alerts),
+        result.seconds,
+    )
+    if out is not None:
+        from mda.alerts import write_alerts
+
+        write_alerts(result.alerts, out)
+        log.info("alerts written to %s", out)
+    if report is not None:
+        _render(report, result, cfg)
+    return result
+
+
+def _scan_inputs(inputs, since, until, start_time, *, cfg, zones, watchlist, only) -> ScanResult:
+    """Decode the INPUT files and scan them whole (or within since/until)."""
+    from mda.sources import read_ais
+
+    data = read_ais(inputs, start_time=start_time)
+    pos = _in_window(data.positions, since, until)
+    vessels = latest_vessels(data.statics)
+    result = ScanResult(ingest=data.report, vessels=vessels, positions=len(pos))
+    if pos.empty:
+        result.window = (since, until)
+        return result
+    result.window = (since or pos["ts"].min(), until or pos["ts"].max())
+    alerts, tracks = detect_window(
+        pos, cfg, zones, vessels=vessels, history=data.statics, watchlist=watchlist, only=only
+    )
+    result.alerts, result.new_alerts, result.tracks = alerts, alerts, tracks
+    return result
+
+
+def _scan_store(store, inputs, since, until, start_time, *, cfg, zones, watchlist, only):
+    """Ingest INPUT files if given, then scan what the store holds that no scan has seen."""
+    from mda.store import Store
+
+    st = Store(store, create=bool(inputs))
+    with st.lock():
+        report = st.ingest(inputs, start_time=start_time) if inputs else None
+        pending = st.pending()
+        result = ScanResult(ingest=report)
+        if since is None and until is None:
+            if pending is None:
+                log.info("scan: nothing ingested since the previous scan")
+                return result
+            upto, lo, hi = pending
+            since = pd.Timestamp(lo) - pd.Timedelta(hours=cfg.scan.overlap_hours)
+            # the store's window is half-open; one second past the newest fix keeps it
+            until = pd.Timestamp(hi) + pd.Timedelta(seconds=1)
+        else:  # an explicit window is a look back: it records alerts, not progress
+            upto = None
+        result.window, result.watermark = (since, until), upto
+        pos = st.positions(since=since, until=until)
+        result.positions = len(pos)
+        vessels = st.vessels()
+        result.vessels = vessels
+        alerts = schema.empty(schema.ALERTS)
+        if len(pos):
+            alerts, result.tracks = detect_window(
+                pos,
+                cfg,
+                zones,
+                vessels=vessels,
+                history=st.vessel_history(),
+                watchlist=watchlist,
+                only=only,
+            )
+        result.alerts = alerts
+        result.new_alerts = st.save_scan(alerts, upto_batch=upto, window=(since, until))
+    return result
+
+
+def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:
+    """The map report of this scan; skipped with a warning if the report module is missing."""
+    try:
+        from mda.report import render_map
+    except ImportError:
+        log.warning("map report not available in this build; %s not written", path)
+        return
+    render_map(
+        path,
+        tracks=result.tracks,
+        zones=result.zones,
+        alerts=result.alerts,
+        vessels=result.vessels,
+        title="mda scan",
+        thresholds=cfg,
+    )

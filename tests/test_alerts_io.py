@@ -1,0 +1,163 @@
+"""Alert writers and readers: GeoJSON schema, CSV formula neutralisation, GeoPackage round trip."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mda import schema
+from mda.alerts import format_alert_table, neutralise, read_alerts, write_alerts
+from mda.errors import MdaError
+
+PROPS = {
+    "id",
+    "type",
+    "severity",
+    "mmsi",
+    "other_mmsi",
+    "vessel_name",
+    "start",
+    "end",
+    "zone_id",
+    "zone_kind",
+    "zone_name",
+    "evidence",
+    "thresholds",
+}
+
+
+def _alerts() -> pd.DataFrame:
+    rows = pd.DataFrame(
+        {
+            "id": ["encounter-1", "identity_conflict-2"],
+            "type": ["encounter", "identity_conflict"],
+            "severity": ["medium", "high"],
+            "mmsi": [211000001, 211000003],
+            "other_mmsi": [211000002, pd.NA],
+            "vessel_name": ['=HYPERLINK("http://x")', "+CMD|' /C calc'!A0"],
+            "start": pd.to_datetime(["2026-03-01T00:00:00Z", "2026-03-01T05:30:00Z"]),
+            "end": pd.to_datetime(["2026-03-01T03:00:00Z", "2026-03-01T06:00:00Z"]),
+            "lat": [55.1, 54.9],
+            "lon": [15.2, -3.5],
+            "zone_id": ["-1", pd.NA],
+            "zone_kind": ["restricted", pd.NA],
+            "zone_name": ["@zone", pd.NA],
+            "evidence": [
+                {"hours": 3.0, "median_distance_m": 120.5, "port_distance_km": np.nan},
+                {"kind": "mmsi_swap", "seconds": np.float64(30.0), "n": np.int64(2)},
+            ],
+            "thresholds": [{"max_distance_m": 500.0}, {"swap_seconds": 60.0}],
+        }
+    )
+    return schema.conform(rows, schema.ALERTS, extra=False)
+
+
+def test_geojson_feature_collection_has_the_design_fields(tmp_path):
+    path = write_alerts(_alerts(), tmp_path / "a.geojson")
+    doc = json.loads(path.read_text())
+    assert doc["type"] == "FeatureCollection"
+    f0, f1 = doc["features"]
+    assert f0["geometry"] == {"type": "Point", "coordinates": [15.2, 55.1]}
+    assert set(f0["properties"]) == PROPS
+    assert f0["properties"]["start"] == "2026-03-01T00:00:00Z"
+    assert f0["properties"]["other_mmsi"] == 211000002
+    assert f1["properties"]["other_mmsi"] is None
+    assert f0["properties"]["evidence"]["port_distance_km"] is None  # NaN is not valid JSON
+    assert f1["properties"]["evidence"] == {"kind": "mmsi_swap", "seconds": 30.0, "n": 2}
+    assert f0["properties"]["thresholds"] == {"max_distance_m": 500.0}
+
+
+def test_geojson_round_trip(tmp_path):
+    a = _alerts()
+    back = read_alerts(write_alerts(a, tmp_path / "a.geojson"))
+    assert list(back.columns) == list(schema.ALERTS)
+    assert back["id"].tolist() == a["id"].tolist()
+    assert back["start"].tolist() == a["start"].tolist()
+    assert back["other_mmsi"].isna().tolist() == [False, True]
+    assert back["evidence"][1]["kind"] == "mmsi_swap"
+    assert back["vessel_name"][0] == a["vessel_name"][0]
+
+
+def test_csv_neutralises_formulas_in_every_text_cell(tmp_path):
+    path = write_alerts(_alerts(), tmp_path / "a.csv")
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["vessel_name"] == '\'=HYPERLINK("http://x")'
+    assert rows[1]["vessel_name"].startswith("'+CMD")
+    assert rows[0]["zone_id"] == "'-1"
+    assert rows[0]["zone_name"] == "'@zone"
+    assert json.loads(rows[0]["evidence"])["hours"] == 3.0
+    for row in rows:
+        for key, cell in row.items():
+            if key not in ("lat", "lon"):  # numbers stay numbers
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (key, cell)
+    # and the reader undoes the apostrophe
+    back = read_alerts(path)
+    assert back["vessel_name"].tolist() == _alerts()["vessel_name"].tolist()
+    assert back["zone_id"][0] == "-1"
+    assert back["lon"][1] == -3.5
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_neutralise_prefixes_formula_starts(cell):
+    assert neutralise(cell) == "'" + cell
+
+
+def test_neutralise_leaves_plain_text_and_numbers():
+    assert neutralise("EVER GIVEN") == "EVER GIVEN"
+    assert neutralise(-3.5) == -3.5
+
+
+def test_gpkg_round_trip(tmp_path):
+    a = _alerts()
+    back = read_alerts(write_alerts(a, tmp_path / "a.gpkg"))
+    assert back["id"].tolist() == a["id"].tolist()
+    assert back["mmsi"].tolist() == a["mmsi"].tolist()
+    assert back["start"].tolist() == a["start"].tolist()
+    assert back["evidence"][0]["hours"] == 3.0
+    assert back["thresholds"][1] == {"swap_seconds": 60.0}
+    np.testing.assert_allclose(back["lat"], a["lat"])
+
+
+def test_gpkg_rewrite_replaces_the_file(tmp_path):
+    path = tmp_path / "a.gpkg"
+    write_alerts(_alerts(), path)
+    write_alerts(_alerts().iloc[:1], path)
+    assert len(read_alerts(path)) == 1
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".gpkg"])
+def test_empty_alerts_round_trip(tmp_path, suffix):
+    back = read_alerts(write_alerts(schema.empty(schema.ALERTS), tmp_path / f"a{suffix}"))
+    assert back.empty
+    assert list(back.columns) == list(schema.ALERTS)
+
+
+def test_unknown_suffix_is_a_one_line_error(tmp_path):
+    with pytest.raises(MdaError, match=r"a\.xlsx: unknown alert file type"):
+        write_alerts(_alerts(), tmp_path / "a.xlsx")
+
+
+def test_reading_a_broken_file_names_it(tmp_path):
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{not json")
+    with pytest.raises(MdaError, match=r"bad\.geojson: not a readable alert file"):
+        read_alerts(bad)
+    other = tmp_path / "other.geojson"
+    other.write_text('{"type": "FeatureCollection", "features": [{"properties": {"a": 1}}]}')
+    with pytest.raises(MdaError, match="not an alert file"):
+        read_alerts(other)
+
+
+def test_alert_table_strips_control_characters():
+    a = _alerts()
+    a.loc[0, "vessel_name"] = "EVIL\x1b[31mRED"
+    table = format_alert_table(a)
+    assert "\x1b" not in table
+    assert "encounter" in table and "identity_conflict" in table
+    assert table.splitlines()[-1] == "2 alert(s)"
+    assert format_alert_table(schema.empty(schema.ALERTS)) == "no alerts"
