@@ -61,6 +61,11 @@ class LoiteringConfig:
     min_shore_km: float = _f(
         0.0, "when a land layer is given, ignore loitering closer than this to shore (km)"
     )
+    window_minutes: float = _f(60.0, "window of the (time-weighted) mean speed (min)", 1.0)
+    merge_minutes: float = _f(
+        60.0, "faster or silent breaks shorter than this do not split one loitering event (min)"
+    )
+    zone_kinds: list = _names(("cable", "restricted"), "zone kinds that raise severity to medium")
 
 
 @dataclass
@@ -70,6 +75,10 @@ class AnchoringConfig:
     max_radius_m: float = _f(
         500.0, "a stationary vessel stays within this radius of its mean position (m)", 10.0
     )
+    merge_minutes: float = _f(
+        10.0, "breaks shorter than this (a fix above stationary speed) do not split a stay (min)"
+    )
+    zone_kinds: list = _names(("cable",), "zone kinds where anchoring is high severity")
 
 
 @dataclass
@@ -82,7 +91,7 @@ class AnchorDragConfig:
     )
     cruise_window_h: float = _f(2.0, "window before the corridor used for cruising speed (h)", 0.1)
     min_cog_std_deg: float = _f(
-        15.0, "circular std of COG changes that counts as an erratic course (deg)", 1.0, 180.0
+        15.0, "robust spread (1.4826 MAD) of fix-to-fix COG/heading changes: erratic (deg)", 1, 180
     )
     min_cog_heading_diff_deg: float = _f(
         20.0, "median |COG - heading| that counts as divergence (deg)", 1.0, 180.0
@@ -137,11 +146,17 @@ class IdentityConfig:
 @dataclass
 class ZoneEntryConfig:
     kinds: list = _names(("restricted",), "zone kinds whose entry raises an alert")
+    merge_minutes: float = _f(
+        10.0, "leaving a zone for less than this and coming back is one visit (boundary jitter)"
+    )
 
 
 @dataclass
 class PortVisitConfig:
     min_dwell_minutes: float = _f(30.0, "minimum stay in a port zone to count as a visit (min)")
+    merge_minutes: float = _f(
+        60.0, "leaving a port for less than this and coming back is one port call (min)"
+    )
 
 
 @dataclass

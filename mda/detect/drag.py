@@ -1,14 +1,181 @@
-"""Placeholder: filled in by the detector work (issue 5)."""
+"""anchor_drag: a ship dragging its anchor across an undersea cable corridor.
+
+What the 2023-2024 Baltic incidents (Newnew Polar Bear, Yi Peng 3, Eagle S) looked like in AIS:
+the ship keeps going, but clearly slower than its own cruising speed just before (11 -> 9.5 kn,
+8.5 -> 6.3 kn: not only crawling), with an erratic course: COG and heading zig-zag, or the heading
+turns away from the direction of travel as the anchor pulls the bow; or it reports "at anchor"
+while moving. Each passage through a cable corridor is judged on its own fixes:
+
+* slowed: median SOG inside <= (1 - min_drop_fraction) x the vessel's median SOG over
+  cruise_window_h before entering, and still >= min_speed_kn (below that it is anchored/drifting);
+* erratic: the robust spread (1.4826 x median absolute deviation) of fix-to-fix COG or heading
+  changes >= min_cog_std_deg, which one turn or a steady curve does not reach; or the median
+  |COG - heading| inside exceeds the vessel's own before the corridor by min_cog_heading_diff_deg
+  (a transponder with a constant heading offset does not count);
+* fires when slowed and erratic, or when the vessel reports "at anchor" (status 1) inside with a
+  median SOG above at_anchor_moving_kn.
+
+Fixes inside port zones are left out (a ferry manoeuvring at its berth in a corridor that reaches
+the harbour) and so are fixes slower than min_speed_kn for the course measures (COG is noise
+when a ship barely moves). One alert per vessel per corridor passage, severity critical; the
+evidence counts the cable corridors this vessel crossed that way in the data.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from mda import schema
 from mda.config import Config
-from mda.detect.base import Context
+from mda.detect.base import Context, make_alerts
+from mda.detect.runs import expand, seconds, vessel_codes, visits, window
+
+AT_ANCHOR = 1
+MAD_TO_STD = 1.4826  # median absolute deviation -> standard deviation for normal data
+
+
+def _wrap(deg: np.ndarray) -> np.ndarray:
+    """Angle differences folded into [-180, 180)."""
+    return (deg + 180.0) % 360.0 - 180.0
+
+
+def _robust_spread(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per owner, 1.4826 x median absolute deviation of `values` (NaN ignored; NaN if none)."""
+    df = pd.DataFrame({"o": owner, "v": values}).dropna()
+    med = df.groupby("o")["v"].median()
+    df["dev"] = (df["v"] - med.reindex(df["o"]).to_numpy()).abs()
+    return MAD_TO_STD * df.groupby("o")["dev"].median().reindex(range(n)).to_numpy()
+
+
+def _median(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per owner median of `values` (NaN ignored; NaN if none)."""
+    return pd.Series(values).groupby(owner).median().reindex(range(n)).to_numpy()
 
 
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
-    """No alerts yet."""
-    return schema.empty(schema.ALERTS)
+    """Anchor-drag alerts (schema.ALERTS)."""
+    th = cfg.anchor_drag
+    pts = ctx.tracks.points
+    if pts.empty or not len(ctx.zones):
+        return schema.empty(schema.ALERTS)
+    passages = visits(ctx, ["cable"], 0.0)
+    if passages.empty:
+        return schema.empty(schema.ALERTS)
+    n = len(passages)
+    first, last = passages["first"].to_numpy(), passages["last"].to_numpy()
+    t = seconds(pts["ts"])
+    code = vessel_codes(pts)
+    sog = pts["sog"].to_numpy(dtype="float64", na_value=np.nan)
+    cog = pts["cog"].to_numpy(dtype="float64", na_value=np.nan)
+    heading = pts["heading"].to_numpy(dtype="float64", na_value=np.nan)
+    status = pts["nav_status"].to_numpy()
+    usable = ~pts["outlier"].to_numpy(dtype=bool) & ~ctx.in_kinds(["port"])
+
+    # fixes inside each passage
+    owner, idx = expand(first, last + 1)
+    keep = usable[idx]
+    owner, idx = owner[keep], idx[keep]
+    fixes = np.bincount(owner, minlength=n)
+    moving = sog[idx] >= th.min_speed_kn
+    med_in = _median(owner, sog[idx], n)
+    m_owner, m_idx = owner[moving], idx[moving]
+    consecutive = np.r_[False, m_owner[1:] == m_owner[:-1]]
+    d_cog = np.where(consecutive, _wrap(cog[m_idx] - np.r_[np.nan, cog[m_idx][:-1]]), np.nan)
+    d_head = np.where(
+        consecutive, _wrap(heading[m_idx] - np.r_[np.nan, heading[m_idx][:-1]]), np.nan
+    )
+    cog_spread = _robust_spread(m_owner, d_cog, n)
+    head_spread = _robust_spread(m_owner, d_head, n)
+    diverge_in = _median(m_owner, np.abs(_wrap(cog[m_idx] - heading[m_idx])), n)
+    anchored = status[idx] == AT_ANCHOR
+    anchored_n = np.bincount(owner[anchored], minlength=n)
+    anchored_kn = _median(owner[anchored], sog[idx][anchored], n)
+
+    # the vessel's own cruising before it entered the corridor
+    lo, hi = window(code, t, code[first], t[first] - th.cruise_window_h * 3600, t[first])
+    b_owner, b_idx = expand(lo, hi)
+    b_keep = usable[b_idx]
+    b_owner, b_idx = b_owner[b_keep], b_idx[b_keep]
+    cruise = _median(b_owner, sog[b_idx], n)
+    b_moving = sog[b_idx] >= th.min_speed_kn
+    diverge_before = _median(
+        b_owner[b_moving], np.abs(_wrap(cog[b_idx] - heading[b_idx]))[b_moving], n
+    )
+
+    with np.errstate(invalid="ignore"):
+        erratic = np.fmax(cog_spread, head_spread) >= th.min_cog_std_deg
+        dragging_at_anchor = (anchored_n >= th.min_points) & (anchored_kn > th.at_anchor_moving_kn)
+    enough = fixes >= th.min_points
+
+    def judge(cruise: np.ndarray, diverge_before: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            slow = (med_in <= (1 - th.min_drop_fraction) * cruise) & (med_in >= th.min_speed_kn)
+            diverging = diverge_in - np.nan_to_num(diverge_before) >= th.min_cog_heading_diff_deg
+        return enough & ((slow & (erratic | diverging)) | dragging_at_anchor)
+
+    fire = judge(cruise, diverge_before)
+    # A ship dragging from one cable to the next never regains its cruising speed in between,
+    # so the speed before the next corridor is the dragging speed: carry the reference forward
+    # while the vessel stays that slow since the previous corridor it dragged across (and its
+    # COG-heading baseline too: the bow has been pulled round since then).
+    prev = np.r_[-1, np.arange(n - 1)]
+    same = np.r_[False, code[first[1:]] == code[first[:-1]]]
+    b_owner, b_idx = expand(np.r_[0, last[:-1] + 1], first)
+    b_keep = usable[b_idx]
+    between = _median(b_owner[b_keep], sog[b_idx[b_keep]], n)
+    for _ in range(n):
+        carry = same & ~fire & fire[np.maximum(prev, 0)]
+        carry &= ~(between > (1 - th.min_drop_fraction) * cruise[np.maximum(prev, 0)])
+        carry &= ~(cruise >= cruise[np.maximum(prev, 0)])
+        if not carry.any():
+            break
+        cruise = np.where(carry, cruise[np.maximum(prev, 0)], cruise)
+        diverge_before = np.where(carry, diverge_before[np.maximum(prev, 0)], diverge_before)
+        fire = judge(cruise, diverge_before)
+    if not fire.any():
+        return schema.empty(schema.ALERTS)
+
+    zone_ids = ctx.zones["id"].to_numpy()[passages["zone"].to_numpy()]
+    mmsi = pts["mmsi"].to_numpy()[first]
+    hits = pd.DataFrame({"mmsi": mmsi[fire], "zone": zone_ids[fire]})
+    cables = hits.groupby("mmsi")["zone"].agg(lambda z: sorted(set(z)))
+    sel = np.flatnonzero(fire)
+    mid = (first[sel] + last[sel]) // 2
+    rows = pd.DataFrame(
+        {
+            "type": "anchor_drag",
+            "severity": "critical",
+            "mmsi": mmsi[sel],
+            "start": pts["ts"].to_numpy()[first[sel]],
+            "end": pts["ts"].to_numpy()[last[sel]],
+            "lat": pts["lat"].to_numpy()[mid],
+            "lon": pts["lon"].to_numpy()[mid],
+            "zone_id": zone_ids[sel],
+        }
+    )
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drop_pct = 100 * (1 - med_in / cruise)
+
+    def fig(a: np.ndarray, k: int, nd: int = 1) -> float | None:
+        return round(float(a[k]), nd) if np.isfinite(a[k]) else None
+
+    rows["evidence"] = [
+        {
+            "cruise_kn": fig(cruise, k),
+            "median_kn_in_corridor": fig(med_in, k),
+            "speed_drop_pct": fig(drop_pct, k),
+            "cog_change_spread_deg": fig(cog_spread, k),
+            "heading_change_spread_deg": fig(head_spread, k),
+            "cog_heading_diff_deg": fig(diverge_in, k),
+            "cog_heading_diff_before_deg": fig(diverge_before, k),
+            "at_anchor_fixes_moving": int(anchored_n[k]) if dragging_at_anchor[k] else 0,
+            "fixes": int(fixes[k]),
+            "minutes_in_corridor": round(float(t[last[k]] - t[first[k]]) / 60, 1),
+            "cables_crossed": len(cables[mmsi[k]]),
+            "cables": cables[mmsi[k]],
+        }
+        for k in sel
+    ]
+    return make_alerts(rows, ctx, cfg.thresholds("anchor_drag"))

@@ -1,16 +1,185 @@
-"""Placeholder: filled in by the detector work (issue 5)."""
+"""loitering and anchoring: a vessel staying put at sea, outside ports and anchorages.
+
+Loitering (GFW carrier-loitering style) is a long stretch whose time-weighted mean speed over a
+sliding window stays under a few knots; anchoring is being at anchor (navigational status 1, or
+stationary within a small radius) outside a designated anchorage. A vessel at anchor is reported
+as anchoring only, not also as loitering, so one behaviour raises one alert.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from mda import schema
 from mda.config import Config
-from mda.detect.base import Context
+from mda.detect.base import Context, make_alerts
+from mda.detect.runs import bridge, expand, run_zone, runs, seconds, speed, vessel_codes, window
+from mda.geo import haversine_m
 
 TYPES = ("loitering", "anchoring")
+HARBOUR_KINDS = ("port", "anchorage")
+AT_ANCHOR = 1  # AIS navigational status "at anchor"
+
+
+class _Stays:
+    """The good (non-outlier) fixes of a scan with the per-point arrays both detectors use."""
+
+    def __init__(self, ctx: Context):
+        pts = ctx.tracks.points
+        good = ~pts["outlier"].to_numpy(dtype=bool)
+        self.pos = np.flatnonzero(good)
+        self.pts = pts.iloc[self.pos].reset_index(drop=True)
+        self.t = seconds(self.pts["ts"])
+        self.code = vessel_codes(self.pts)
+        self.dt = self.pts["dt_s"].to_numpy(dtype="float64")
+        self.dist = self.pts["dist_m"].to_numpy(dtype="float64")
+        self.implied = self.pts["speed_kn"].to_numpy(dtype="float64")
+        self.speed = speed(self.pts)
+        self.lat = self.pts["lat"].to_numpy()
+        self.lon = self.pts["lon"].to_numpy()
+        self.harbour = ctx.in_kinds(HARBOUR_KINDS)[self.pos] if len(ctx.zones) else None
+        if self.harbour is None:
+            self.harbour = np.zeros(len(self.pos), dtype=bool)
+        self.anchored = self.pts["nav_status"].to_numpy() == AT_ANCHOR
+
+    def mean_speed(self, window_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Time-weighted mean speed over a centred window: each fix holds until the next one.
+
+        Also returns the cumulative held time and held speed x time, for means over any range.
+        """
+        t, spd = self.t, np.nan_to_num(self.speed, nan=0.0)
+        hold = np.zeros(len(t))
+        same = self.code[1:] == self.code[:-1]
+        hold[:-1] = np.where(same, np.minimum(t[1:] - t[:-1], window_s), 0.0)
+        hold[np.isnan(self.speed)] = 0.0
+        cw = np.concatenate(([0.0], np.cumsum(hold)))
+        cs = np.concatenate(([0.0], np.cumsum(hold * spd)))
+        lo, hi = window(self.code, t, self.code, t - window_s / 2, t + window_s / 2 + 1e-3)
+        w = cw[hi] - cw[lo]
+        mean = np.where(w > 0, (cs[hi] - cs[lo]) / np.where(w > 0, w, 1.0), self.speed)
+        return mean, cw, cs
+
+    def events(
+        self, mask: np.ndarray, moved: np.ndarray, merge_s: float, min_s: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Runs of `mask` lasting min_s, bridged over breaks under merge_s, per vessel.
+
+        A run also breaks where `moved` says the vessel went somewhere since its previous fix
+        (a silence does not end a stay, a relocation during it does).
+        """
+        stay = self.code + np.cumsum(moved)  # changes with the vessel or where it moved
+        first, last = runs(mask, stay)
+        first, last, _ = bridge(first, last, self.t, stay, merge_s)
+        keep = self.t[last] - self.t[first] >= min_s
+        return first[keep], last[keep]
+
+    def spread(self, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per run: mean lat, lon and the largest distance of a fix from that centre (m)."""
+        owner, idx = expand(first, last + 1)
+        n = np.bincount(owner, minlength=len(first))
+        lat = np.bincount(owner, self.lat[idx], len(first)) / n
+        lon = np.bincount(owner, self.lon[idx], len(first)) / n
+        d = haversine_m(self.lat[idx], self.lon[idx], lat[owner], lon[owner])
+        radius = np.zeros(len(first))
+        np.maximum.at(radius, owner, d)
+        return lat, lon, radius
+
+    def rows(self, type_: str, first: np.ndarray, last: np.ndarray) -> pd.DataFrame:
+        """Alert rows (before severity, zone and evidence) for runs [first, last]."""
+        return pd.DataFrame(
+            {
+                "type": type_,
+                "mmsi": self.pts["mmsi"].to_numpy()[first],
+                "start": self.pts["ts"].to_numpy()[first],
+                "end": self.pts["ts"].to_numpy()[last],
+            }
+        )
+
+
+def _zone_ids(ctx: Context, zone: np.ndarray) -> pd.array:
+    ids = ctx.zones["id"].to_numpy()
+    return pd.array([ids[z] if z >= 0 else pd.NA for z in zone], dtype="string")
+
+
+def _anchor_runs(st: _Stays, cfg: Config) -> tuple[np.ndarray, np.ndarray, tuple]:
+    th = cfg.anchoring
+    at_anchor = st.anchored | (st.speed <= th.stationary_kn)
+    moved = st.dist > th.max_radius_m
+    first, last = st.events(
+        at_anchor & ~st.harbour, moved, th.merge_minutes * 60, th.min_minutes * 60
+    )
+    lat, lon, radius = st.spread(first, last)
+    ok = radius <= th.max_radius_m
+    return first[ok], last[ok], (lat[ok], lon[ok], radius[ok])
+
+
+def _anchoring(ctx: Context, cfg: Config, st: _Stays, anchors: tuple) -> pd.DataFrame:
+    first, last, (lat, lon, radius) = anchors
+    if not len(first):
+        return schema.empty(schema.ALERTS)
+    zone = run_zone(ctx, st.pos, first, last, cfg.anchoring.zone_kinds)
+    rows = st.rows("anchoring", first, last)
+    rows["severity"] = np.where(zone >= 0, "high", "low")
+    rows["lat"], rows["lon"], rows["zone_id"] = lat, lon, _zone_ids(ctx, zone)
+    owner, idx = expand(first, last + 1)
+    status_share = np.bincount(owner, st.anchored[idx], len(first)) / (last - first + 1)
+    rows["evidence"] = [
+        {
+            "minutes": round(float(st.t[b] - st.t[a]) / 60, 1),
+            "radius_m": round(float(r), 1),
+            "fixes": int(b - a + 1),
+            "status_at_anchor_share": round(float(s), 2),
+            "median_kn": round(float(np.nanmedian(st.speed[a : b + 1])), 2),
+        }
+        for a, b, r, s in zip(first, last, radius, status_share, strict=True)
+    ]
+    return make_alerts(rows, ctx, cfg.thresholds("anchoring"))
+
+
+def _loitering(ctx: Context, cfg: Config, st: _Stays, anchors: tuple) -> pd.DataFrame:
+    th = cfg.loitering
+    window_s = th.window_minutes * 60
+    mean, cw, cs = st.mean_speed(window_s)
+    # fixes belonging to an anchoring stay are anchoring, not loitering
+    anchored = np.zeros(len(mean), dtype=bool)
+    anchored[expand(anchors[0], anchors[1] + 1)[1]] = True
+    # slow on average over the window, widened by the slow fixes at its edges
+    slow_mean = mean < th.max_speed_kn
+    slow = (slow_mean | (st.speed < th.max_speed_kn)) & ~st.harbour & ~anchored
+    merge_s = th.merge_minutes * 60
+    moved = (st.dt > merge_s) & (st.implied >= th.max_speed_kn)
+    first, last = st.events(slow, moved, merge_s, th.min_hours * 3600)
+    held = cw[last] - cw[first]  # the last fix's hold lies after the event
+    run_kn = np.where(held > 0, (cs[last] - cs[first]) / np.where(held > 0, held, 1.0), np.inf)
+    ok = run_kn < th.max_speed_kn
+    first, last, run_kn = first[ok], last[ok], run_kn[ok]
+    if not len(first):
+        return schema.empty(schema.ALERTS)
+    lat, lon, radius = st.spread(first, last)
+    zone = run_zone(ctx, st.pos, first, last, th.zone_kinds)
+    rows = st.rows("loitering", first, last)
+    rows["severity"] = np.where(zone >= 0, "medium", "low")
+    rows["lat"], rows["lon"], rows["zone_id"] = lat, lon, _zone_ids(ctx, zone)
+    rows["evidence"] = [
+        {
+            "hours": round(float(st.t[b] - st.t[a]) / 3600, 2),
+            "mean_kn": round(float(k), 2),
+            "max_kn": round(float(np.nanmax(st.speed[a : b + 1])), 2),
+            "radius_km": round(float(r) / 1000, 3),
+            "fixes": int(b - a + 1),
+        }
+        for a, b, r, k in zip(first, last, radius, run_kn, strict=True)
+    ]
+    return make_alerts(rows, ctx, cfg.thresholds("loitering"))
 
 
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
-    """No alerts yet."""
-    return schema.empty(schema.ALERTS)
+    """Loitering and anchoring alerts (schema.ALERTS)."""
+    if ctx.tracks.points.empty:
+        return schema.empty(schema.ALERTS)
+    st = _Stays(ctx)
+    anchors = _anchor_runs(st, cfg)
+    found = [f(ctx, cfg, st, anchors) for f in (_loitering, _anchoring)]
+    found = [a for a in found if len(a)]
+    return pd.concat(found, ignore_index=True) if found else schema.empty(schema.ALERTS)

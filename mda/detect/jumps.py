@@ -1,14 +1,133 @@
-"""Placeholder: filled in by the detector work (issue 5)."""
+"""position_jump: a vessel's reported position moves faster than any ship can (spoofing).
+
+Built on what mda.tracks already decided about every implausible step:
+
+* a **relocation** (``jump``: the track goes on consistently from a far place) is reported; when a
+  later relocation brings the vessel back near where it was before, the two make one episode
+  (start = first fix at the false place, end = last fix there);
+* an **excursion**: at least ``tracks.jump_min_fixes`` consecutive outlier fixes (a spoofed shape
+  drawn at an impossible speed, e.g. a circle far from the track) is reported as one event;
+* a receiver **glitch** (fewer outlier fixes, out and back) is not.
+
+Steps shorter than ``position_jump.min_distance_m`` or slower than its ``max_speed_kn`` are
+ignored, so GPS scatter over short intervals never fires.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from mda import schema
 from mda.config import Config
-from mda.detect.base import Context
+from mda.detect.base import Context, make_alerts
+from mda.detect.runs import runs
+from mda.geo import haversine_m
+
+
+def _relocations(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """One row per relocation episode: first/last index at the false place, the jump index."""
+    th = cfg.position_jump
+    n = len(pts)
+    good = ~pts["outlier"].to_numpy(dtype=bool)
+    idx = np.arange(n)
+    prev_good = np.r_[-1, np.maximum.accumulate(np.where(good, idx, -1))[:-1]]
+    jump = (
+        pts["jump"].to_numpy(dtype=bool)
+        & (pts["speed_kn"].to_numpy() > th.max_speed_kn)
+        & (pts["dist_m"].to_numpy() >= th.min_distance_m)
+    )
+    cand = np.flatnonzero(jump)
+    lat, lon, mmsi = pts["lat"].to_numpy(), pts["lon"].to_numpy(), pts["mmsi"].to_numpy()
+    segment = pts["segment"].to_numpy()
+    # last good fix of each segment: segment ids grow along the sorted points
+    gi = np.flatnonzero(good)
+    seg_last = gi[np.searchsorted(segment[gi], segment[cand], "right") - 1]
+    out, k = [], 0
+    while k < len(cand):  # loop over the rare jumps only
+        i, p = cand[k], prev_good[cand[k]]
+        end, back = seg_last[k], None
+        if k + 1 < len(cand) and mmsi[cand[k + 1]] == mmsi[i]:
+            j = cand[k + 1]
+            home = haversine_m(lat[p], lon[p], lat[j], lon[j])
+            if home < 0.5 * pts["dist_m"].to_numpy()[i]:
+                end, back = prev_good[j], j
+        out.append((i, p, end, -1 if back is None else back))
+        k += 2 if back is not None else 1
+    return pd.DataFrame(out, columns=["first", "before", "last", "back"], dtype=np.int64)
+
+
+def _excursions(pts: pd.DataFrame, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of at least jump_min_fixes outliers that went far and fast from the track."""
+    th = cfg.position_jump
+    outlier = pts["outlier"].to_numpy(dtype=bool)
+    first, last = runs(outlier, pts["mmsi"].to_numpy())
+    if not len(first):
+        return first, last
+    far = (pts["dist_m"].to_numpy() >= th.min_distance_m) & (
+        pts["speed_kn"].to_numpy() > th.max_speed_kn
+    )
+    c = np.r_[0, np.cumsum(far)]
+    ok = (last - first + 1 >= cfg.tracks.jump_min_fixes) & (c[last + 1] - c[first] > 0)
+    return first[ok], last[ok]
 
 
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
-    """No alerts yet."""
-    return schema.empty(schema.ALERTS)
+    """Position-jump alerts (schema.ALERTS)."""
+    pts = ctx.tracks.points
+    if pts.empty:
+        return schema.empty(schema.ALERTS)
+    ts, lat, lon = pts["ts"].to_numpy(), pts["lat"].to_numpy(), pts["lon"].to_numpy()
+    dist, speed = pts["dist_m"].to_numpy(), pts["speed_kn"].to_numpy()
+    rel = _relocations(pts, cfg)
+    ex_first, ex_last = _excursions(pts, cfg)
+    rows = []
+    for r in rel.itertuples(index=False):
+        evidence = {
+            "kind": "relocation",
+            "distance_km": round(float(dist[r.first]) / 1000, 3),
+            "implied_kn": round(float(speed[r.first]), 1),
+            "from_lat": float(lat[r.before]),
+            "from_lon": float(lon[r.before]),
+            "to_lat": float(lat[r.first]),
+            "to_lon": float(lon[r.first]),
+            "returned": bool(r.back >= 0),
+            "fixes_at_false_place": int(r.last - r.first + 1),
+        }
+        if r.back >= 0:
+            evidence["return_km"] = round(float(dist[r.back]) / 1000, 3)
+            evidence["return_kn"] = round(float(speed[r.back]), 1)
+        rows.append((r.first, r.last, evidence))
+    for a, b in zip(ex_first, ex_last, strict=True):
+        far = np.nanargmax(dist[a : b + 1])
+        rows.append(
+            (
+                a,
+                b,
+                {
+                    "kind": "excursion",
+                    "fixes": int(b - a + 1),
+                    "max_distance_km": round(float(dist[a + far]) / 1000, 3),
+                    "max_implied_kn": round(float(np.nanmax(speed[a : b + 1])), 1),
+                    "to_lat": float(lat[a]),
+                    "to_lon": float(lon[a]),
+                },
+            )
+        )
+    if not rows:
+        return schema.empty(schema.ALERTS)
+    first = np.array([r[0] for r in rows], dtype=np.int64)
+    last = np.array([r[1] for r in rows], dtype=np.int64)
+    table = pd.DataFrame(
+        {
+            "type": "position_jump",
+            "severity": "high",
+            "mmsi": pts["mmsi"].to_numpy()[first],
+            "start": ts[first],
+            "end": ts[last],
+            "lat": lat[first],
+            "lon": lon[first],
+            "evidence": [r[2] for r in rows],
+        }
+    )
+    return make_alerts(table, ctx, cfg.thresholds("position_jump"))
