@@ -36,6 +36,9 @@ class TracksConfig:
     duplicate_window_s: float = _f(
         2.0, "same vessel, same position within this time = one report heard twice (s)"
     )
+    repeat_window_s: float = _f(
+        30.0, "a moving vessel (SOG >= 1 kn) at exactly the same fix again within this = stale (s)"
+    )
     noise_m: float = _f(
         300.0, "position noise forgiven before implied speed counts (GPS scatter, type 27) (m)"
     )

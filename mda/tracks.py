@@ -73,6 +73,8 @@ KN_MS = NM / 3600.0  # metres per second in one knot
 _RETURN_WINDOW = 32
 #: Fixes compared with each earlier one when looking for a report heard by several receivers.
 _DUP_LOOKBACK = 4
+#: Reported SOG at which a vessel moves metres between reports, so an identical fix is stale.
+_MOVING_KN = 1.0
 _SUFFIXES = (".parquet", ".geojson", ".gpkg")
 
 
@@ -155,16 +157,21 @@ def _duplicates(
     """True for a report equal (lat, lon, sog, cog) to an earlier one of the same vessel heard
     within duplicate_window_s, over arrays sorted by (mmsi, ts); the earliest is kept.
 
-    Exact duplicates are the dt = 0 case. Each report is compared with the few reports before it,
-    so the same message from several receivers interleaved with other traffic is still caught.
+    Exact duplicates are the dt = 0 case. A vessel reporting SOG >= 1 kn cannot be at exactly the
+    same fix again, so such a repeat within repeat_window_s is a stale relay of an old message
+    (seen in DMA data: a copy 8 s late, then the fresh report 1 s after it, implying 100 kn).
+    Each report is compared with the few reports before it, so copies interleaved with other
+    traffic are still caught.
     """
     n = len(order)
     cols = [df[c].to_numpy()[order] for c in ("mmsi", "lat", "lon", "sog", "cog")]
     ts = ts_all[order]
-    window = int(cfg.duplicate_window_s * 1e9)
+    moving = np.nan_to_num(cols[3]) >= _MOVING_KN
+    repeat = max(cfg.repeat_window_s, cfg.duplicate_window_s)
+    window = np.where(moving, repeat, cfg.duplicate_window_s) * 1e9
     dup = np.zeros(n, dtype=bool)
     for k in range(1, min(_DUP_LOOKBACK, n - 1) + 1):
-        same = ts[k:] - ts[:-k] <= window
+        same = ts[k:] - ts[:-k] <= window[k:]
         for a in cols:
             x, y = a[k:], a[:-k]
             same &= (x == y) | (np.isnan(x) & np.isnan(y)) if a.dtype.kind == "f" else x == y
@@ -185,8 +192,9 @@ def _outliers(
     A step implausible from its predecessor is a candidate (rare). Each candidate is judged from
     the vessel's last good fix g: if the track returns near g (plausible from g) within fewer than
     jump_min_fixes fixes, the excursion is a glitch (outliers); if it continues consistently for
-    jump_min_fixes fixes, it is a relocation (jump, new segment); else the excursion is flagged
-    up to the return, or up to where it stops being consistent.
+    jump_min_fixes fixes, it is a relocation (jump, new segment); else only its consistent run is
+    flagged and the next candidate is judged from g again (chaotic data, such as the stale fixes
+    MarineCadastre clumps at 00:00:00, is flagged one run at a time).
     """
     n = len(mm)
     outlier = np.zeros(n, dtype=bool)
@@ -226,7 +234,7 @@ def _outliers(
             else:
                 jump[i] = True
         else:
-            outlier[i : j if j is not None else i + chain] = True
+            outlier[i : i + chain] = True  # unconfirmed; what follows is judged from g again
     return outlier, jump
 
 
@@ -394,7 +402,10 @@ def side_file(path: Path, part: str) -> Path:
 
 
 def to_movingpandas(tracks: Tracks) -> movingpandas.TrajectoryCollection:
-    """The good fixes as a MovingPandas TrajectoryCollection, one trajectory per segment."""
+    """The good fixes as a MovingPandas TrajectoryCollection, one trajectory per segment.
+
+    Times are naive UTC (MovingPandas drops time zones); single-fix segments are not trajectories.
+    """
     try:
         import movingpandas as mpd
     except ImportError:
@@ -406,4 +417,5 @@ def to_movingpandas(tracks: Tracks) -> movingpandas.TrajectoryCollection:
     gdf = gpd.GeoDataFrame(
         pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs="EPSG:4326"
     )
+    gdf["ts"] = gdf["ts"].dt.tz_localize(None)  # MovingPandas wants naive times; these are UTC
     return mpd.TrajectoryCollection(gdf, traj_id_col="segment", obj_id_col="mmsi", t="ts")
