@@ -217,8 +217,9 @@ def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> I
     for src in _expand(inputs):
         if isinstance(src, _Lines):
             read += 1
-            yield from iter_nmea(src.batches(), "<lines>", start_time=start_time,
-                                 chunk_rows=chunk_rows)  # fmt: skip
+            yield from iter_nmea(
+                src.batches(), "<lines>", start_time=start_time, chunk_rows=chunk_rows
+            )
             continue
         name = "stdin" if src == "-" else str(src)
         try:
@@ -228,8 +229,11 @@ def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> I
             read += 1
             continue
         except (OSError, EOFError, MdaError) as e:
-            reason = str(e).removeprefix(f"{name}: ") if isinstance(e, MdaError) else (
-                getattr(e, "strerror", None) or str(e) or type(e).__name__)  # fmt: skip
+            reason = (
+                str(e).removeprefix(f"{name}: ")
+                if isinstance(e, MdaError)
+                else (getattr(e, "strerror", None) or str(e) or type(e).__name__)
+            )
             failures.append(f"{name}: {reason}")
             yield _unreadable(name, reason)
             continue

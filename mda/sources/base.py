@@ -152,8 +152,15 @@ class AisData:
 
 #: Static fields whose change makes a new row in the vessel history.
 STATIC_FIELDS = (
-    "imo", "name", "callsign", "ship_type", "length", "width", "draught", "destination",
-)  # fmt: skip
+    "imo",
+    "name",
+    "callsign",
+    "ship_type",
+    "length",
+    "width",
+    "draught",
+    "destination",
+)
 
 
 def _sorted_statics(statics: pd.DataFrame) -> pd.DataFrame:

@@ -501,9 +501,17 @@ class NmeaDecoder:
 
 
 _STATIC_COLS = (
-    "mmsi", "imo", "name", "callsign", "ship_type", "length", "width", "draught", "destination",
+    "mmsi",
+    "imo",
+    "name",
+    "callsign",
+    "ship_type",
+    "length",
+    "width",
+    "draught",
+    "destination",
     "ais_class",
-)  # fmt: skip
+)
 
 
 def _sixbit(armored: np.ndarray) -> np.ndarray:
@@ -526,10 +534,21 @@ def _bits(v6: np.ndarray, start: int, width: int, signed: bool = False) -> np.nd
 
 
 #: Bit offsets (start, width) of the position fields of types 1-3 and 18.
-_LAYOUT_123 = {"status": (38, 4), "speed": (50, 10), "lon": (61, 28), "lat": (89, 27),
-               "course": (116, 12), "heading": (128, 9)}  # fmt: skip
-_LAYOUT_18 = {"speed": (46, 10), "lon": (57, 28), "lat": (85, 27), "course": (112, 12),
-              "heading": (124, 9)}  # fmt: skip
+_LAYOUT_123 = {
+    "status": (38, 4),
+    "speed": (50, 10),
+    "lon": (61, 28),
+    "lat": (89, 27),
+    "course": (116, 12),
+    "heading": (128, 9),
+}
+_LAYOUT_18 = {
+    "speed": (46, 10),
+    "lon": (57, 28),
+    "lat": (85, 27),
+    "course": (112, 12),
+    "heading": (124, 9),
+}
 
 
 def _fast_positions(payloads: list[str], idx: np.ndarray, mtype: np.ndarray) -> dict:
