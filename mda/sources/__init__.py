@@ -33,7 +33,7 @@ log = logging.getLogger("mda")
 
 #: Bytes read ahead to tell formats apart.
 SNIFF_BYTES = 1 << 16
-#: Bytes read per block when streaming an NMEA input.
+#: Most bytes read per block when streaming an NMEA input (fewer for small `chunk_rows`).
 BLOCK_BYTES = 1 << 22
 
 _AIS_SENTENCE = re.compile(r"!..VD[MO]")
@@ -141,13 +141,13 @@ def sniff(head: bytes) -> str | None:
     return csv.sniff(header)
 
 
-def _block_lines(head: bytes, stream: IO[bytes]) -> Iterator[list[str]]:
+def _block_lines(head: bytes, stream: IO[bytes], size: int) -> Iterator[list[str]]:
     """Lines of a binary stream in batches, split at newlines (CR kept, latin-1: never fails)."""
     rest = b""
     block = head
     while True:
         if not block:
-            block = stream.read(BLOCK_BYTES)
+            block = stream.read(size)
             if not block:
                 break
         data = rest + block if rest else block
@@ -172,9 +172,10 @@ def _read_one(
         if fmt is None:
             raise MdaError(f"{name}: neither AIS NMEA nor a DMA/MarineCadastre CSV")
         if fmt == "nmea":
-            yield from iter_nmea(
-                _block_lines(head, stream), name, start_time=start_time, chunk_rows=chunk_rows
-            )
+            # about 64 bytes per decoded row, so chunks stay near chunk_rows
+            size = min(max(chunk_rows * 64, SNIFF_BYTES), BLOCK_BYTES)
+            batches = _block_lines(head, stream, size)
+            yield from iter_nmea(batches, name, start_time=start_time, chunk_rows=chunk_rows)
             return
         from mda.sources import csv
 
