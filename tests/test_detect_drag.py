@@ -1,0 +1,96 @@
+"""anchor_drag: slowed with an erratic course inside cable corridors, and nothing else."""
+
+from __future__ import annotations
+
+from detect_helpers import Leg, box, context, meridian, positions, sail, zones
+
+from mda import schema
+from mda.config import Config
+from mda.detect import drag
+
+# two north-south cable corridors 1 km either side of 15.3 E and 15.6 E
+CABLES = (
+    ("cable-a", "cable", meridian(15.3, 54.5, 55.5, 1.0)),
+    ("cable-b", "cable", meridian(15.6, 54.5, 55.5, 1.0)),
+)
+
+
+def _dragger(mmsi: int = 111, **kw) -> list[Leg]:
+    """Cruising east at 11 kn, then 9.5 kn zig-zagging with the bow pulled round."""
+    return sail(mmsi, [Leg(120, 11), Leg(150, 9.5, zigzag_deg=12, heading_off=25)], lon=14.5, **kw)
+
+
+def _in_cable(ctx) -> set[int]:
+    """The vessels that have fixes inside a cable corridor (so a negative test is meaningful)."""
+    return set(ctx.tracks.points["mmsi"][ctx.in_kinds(["cable"])].tolist())
+
+
+def test_dragging_across_two_cables_is_one_critical_alert_per_cable():
+    alerts = drag.detect(context(_dragger(), zones(*CABLES)), Config())
+    assert alerts["zone_id"].tolist() == ["cable-a", "cable-b"]
+    assert set(alerts["severity"]) == {"critical"}
+    assert set(alerts["zone_kind"]) == {"cable"}
+    ev = alerts["evidence"].iloc[0]
+    assert ev["cruise_kn"] == 11.0 and ev["median_kn_in_corridor"] == 9.5
+    assert 13 < ev["speed_drop_pct"] < 14
+    assert ev["cables_crossed"] == 2 and ev["cables"] == ["cable-a", "cable-b"]
+    # the second corridor is judged against the cruise before the dragging began
+    assert alerts["evidence"].iloc[1]["cruise_kn"] == 11.0
+    assert (alerts["start"] < alerts["end"]).all()
+
+
+def test_heading_divergence_alone_with_a_modest_slowdown_fires():
+    track = sail(111, [Leg(120, 8.5), Leg(90, 6.3, heading_off=40)], lon=14.8)
+    alerts = drag.detect(context(track, zones(*CABLES)), Config())
+    assert alerts["zone_id"].tolist() == ["cable-a"]
+
+
+def test_reporting_at_anchor_while_moving_fires():
+    track = sail(111, [Leg(120, 4, nav_status=1)], lon=15.2)
+    alerts = drag.detect(context(track, zones(*CABLES)), Config())
+    assert alerts["zone_id"].tolist() == ["cable-a"]
+    assert alerts["evidence"].iloc[0]["at_anchor_fixes_moving"] >= 4
+
+
+def test_steady_transit_and_a_constant_heading_offset_do_not_fire():
+    steady = sail(111, [Leg(300, 11)], lon=14.5)
+    # a transponder whose heading is always 30 degrees off, slowing a little: no new divergence
+    offset = sail(
+        222, [Leg(120, 11, heading_off=30), Leg(150, 9, heading_off=30)], lon=14.5, lat=55.2
+    )
+    ctx = context(positions(steady, offset), zones(*CABLES))
+    assert _in_cable(ctx) == {111, 222}
+    assert drag.detect(ctx, Config()).empty
+
+
+def test_ferry_slowing_into_port_through_a_corridor_does_not_fire():
+    # slows from 11 to 5 kn on a steady course; the corridor reaches into the port
+    ferry = sail(111, [Leg(120, 11), Leg(60, 5), Leg(30, 2)], lon=14.6)
+    end = context(ferry).tracks.points.iloc[-1]
+    layer = zones(*CABLES, ("port-x", "port", box(end["lat"], end["lon"], 2)))
+    ctx = context(ferry, layer)
+    assert _in_cable(ctx) == {111}
+    assert drag.detect(ctx, Config()).empty
+
+
+def test_turning_once_while_slowing_in_a_corridor_does_not_fire():
+    track = sail(111, [Leg(125, 11), Leg(30, 8, course=45)], lon=14.61)
+    ctx = context(track, zones(*CABLES))
+    assert ctx.in_kinds(["cable"]).sum() >= 8
+    assert drag.detect(ctx, Config()).empty
+
+
+def test_crawling_or_too_few_fixes_is_not_dragging():
+    crawl = sail(111, [Leg(120, 11), Leg(300, 0.5, zigzag_deg=30)], lon=14.6)
+    sparse = sail(
+        222, [Leg(120, 11), Leg(150, 9.5, zigzag_deg=12)], lon=14.5, lat=55.2, every_s=600
+    )
+    ctx = context(positions(crawl, sparse), zones(*CABLES))
+    assert _in_cable(ctx) == {111, 222}
+    assert drag.detect(ctx, Config()).empty
+
+
+def test_no_cables_or_no_positions_no_alerts():
+    assert drag.detect(context(_dragger()), Config()).empty
+    out = drag.detect(context(schema.empty(schema.POSITIONS), zones(*CABLES)), Config())
+    assert out.empty and list(out.columns) == list(schema.ALERTS)

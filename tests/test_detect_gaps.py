@@ -1,0 +1,73 @@
+"""ais_gap: silences at sea, shorter ones in cable/restricted zones, never in port."""
+
+from __future__ import annotations
+
+import pandas as pd
+from detect_helpers import Leg, box, context, positions, sail, zones
+
+from mda import schema
+from mda.config import Config
+from mda.detect import gaps
+
+
+def _dark(hours: float, **kw) -> pd.DataFrame:
+    return sail(111, [Leg(60, 12), Leg(hours * 60, 12, silent=True), Leg(60, 12)], **kw)
+
+
+def test_silence_at_sea_is_a_gap_with_its_figures():
+    alerts = gaps.detect(context(_dark(8)), Config())
+    assert len(alerts) == 1
+    a = alerts.iloc[0]
+    assert (a["type"], a["severity"], a["mmsi"]) == ("ais_gap", "medium", 111)
+    ev = a["evidence"]
+    assert abs(ev["hours"] - 8.02) < 0.05
+    assert abs(ev["implied_kn"] - 12) < 0.2
+    assert abs(ev["distance_km"] - 8 * 12 * 1.852) < 3
+    assert ev["lat0"] == a["lat"] and ev["lon0"] == a["lon"]
+    assert ev["lon1"] > ev["lon0"]
+    assert a["start"] == pd.Timestamp(ev["last_seen"])
+    assert a["thresholds"]["min_hours"] == 6.0
+
+
+def test_long_silence_is_high_and_short_silence_at_sea_is_nothing():
+    assert gaps.detect(context(_dark(13)), Config())["severity"].tolist() == ["high"]
+    assert gaps.detect(context(_dark(3)), Config()).empty
+
+
+def test_short_silence_ending_in_cable_corridor_is_reported_high():
+    track = _dark(2)
+    gap = context(track).tracks.gaps.iloc[0]
+    assert gaps.detect(context(track), Config()).empty  # 2 h at sea: too short on its own
+    layer = zones(("cable-x", "cable", box(gap["lat1"], gap["lon1"] + 0.05, 6)))
+    alerts = gaps.detect(context(track, layer), Config())
+    assert alerts["zone_id"].tolist() == ["cable-x"]
+    assert alerts["severity"].tolist() == ["high"]
+    assert alerts["zone_kind"].tolist() == ["cable"]
+    assert alerts["lon"].iloc[0] == gap["lon0"]  # still placed where the vessel went dark
+
+
+def test_silence_starting_in_port_is_normal():
+    # goes silent while moored in port, reappears there a day later
+    moored = sail(222, [Leg(60, 0, nav_status=5), Leg(24 * 60, 0, silent=True), Leg(60, 0)])
+    layer = zones(("port-x", "port", box(55.0, 15.0, 3)))
+    assert gaps.detect(context(moored, layer), Config()).empty
+    assert len(gaps.detect(context(moored), Config())) == 1  # the same silence with no port
+
+
+def test_same_gap_in_overlapping_windows_keeps_its_id():
+    pos = positions(_dark(8), sail(222, [Leg(600, 10)], lat=56))
+    t = pos["ts"]
+    early = pos[t <= t.min() + pd.Timedelta(hours=9.5)]
+    late = pos[t >= t.min() + pd.Timedelta(minutes=30)]
+    a, b = gaps.detect(context(early), Config()), gaps.detect(context(late), Config())
+    assert len(a) == len(b) == 1
+    assert a["id"].iloc[0] == b["id"].iloc[0]
+
+
+def test_no_positions_no_alerts_with_the_alert_dtypes():
+    empty = schema.empty(schema.POSITIONS)
+    out = gaps.detect(context(empty), Config())
+    assert out.empty
+    assert (
+        out.dtypes.astype(str).to_dict() == schema.empty(schema.ALERTS).dtypes.astype(str).to_dict()
+    )

@@ -1,0 +1,50 @@
+"""The detector registry: every family registered, detect_all merges and filters their alerts."""
+
+from __future__ import annotations
+
+import pytest
+from detect_helpers import Leg, box, context, positions, sail, zones
+
+from mda import schema
+from mda.config import Config
+from mda.detect import DETECTORS, detect_all, family_types
+from mda.errors import MdaError
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    dark = sail(111, [Leg(60, 12), Leg(8 * 60, 12, silent=True), Leg(60, 12)])
+    caller = sail(222, [Leg(60, 10), Leg(180, 0.0, nav_status=5), Leg(60, 10)], lat=56.0)
+    stop = caller.iloc[120]
+    return context(positions(dark, caller), zones(("port-x", "port", box(stop.lat, stop.lon, 3))))
+
+
+def test_every_alert_type_has_a_registered_family():
+    emitted = {t for name in DETECTORS for t in family_types(name)}
+    assert emitted == set(schema.ALERT_TYPES)
+    assert family_types("dwell") == ("loitering", "anchoring")
+    assert family_types("ais_gap") == ("ais_gap",)
+
+
+def test_detect_all_merges_families_sorted_by_start(ctx):
+    out = detect_all(ctx, Config(), only=["ais_gap", "zones"])
+    assert sorted(out["type"]) == ["ais_gap", "port_visit"]
+    assert out["start"].is_monotonic_increasing
+    assert list(out.columns) == list(schema.ALERTS)
+    assert out["id"].is_unique
+
+
+def test_only_accepts_alert_types_and_filters_within_a_family(ctx):
+    assert detect_all(ctx, Config(), only=["port_visit"])["type"].tolist() == ["port_visit"]
+    assert detect_all(ctx, Config(), only=["zone_entry"]).empty
+
+
+def test_unknown_detector_name_is_a_one_line_error(ctx):
+    with pytest.raises(MdaError, match="unknown detector loiter") as e:
+        detect_all(ctx, Config(), only=["loiter"])
+    assert "\n" not in str(e.value)
+
+
+def test_empty_selection_gives_typed_empty_alerts(ctx):
+    out = detect_all(ctx, Config(), only=[])
+    assert out.empty and out.dtypes.astype(str).tolist() == list(schema.ALERTS.values())

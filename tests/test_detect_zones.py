@@ -1,0 +1,94 @@
+"""zone_entry and port_visit: one alert per vessel per stay, with entry, exit and dwell."""
+
+from __future__ import annotations
+
+import pandas as pd
+import shapely
+from detect_helpers import T0, Leg, box, context, positions, sail, zones
+
+from mda import schema
+from mda.config import Config
+from mda.detect import zones as zone_detect
+
+
+def _through(mmsi: int = 111, **kw) -> pd.DataFrame:
+    """East at 10 kn for 3 h, 4 h stop, 3 h on: 55.0 N from 15.0 E."""
+    return sail(mmsi, [Leg(180, 10), Leg(240, 0.0, nav_status=5), Leg(180, 10)], **kw)
+
+
+def _stop(track: pd.DataFrame) -> tuple[float, float]:
+    p = track.iloc[300]
+    return p["lat"], p["lon"]
+
+
+def test_restricted_zone_visit_is_one_high_alert_with_entry_exit_and_dwell():
+    track = _through()
+    layer = zones(("restricted-x", "restricted", box(*_stop(track), 5)))
+    alerts = zone_detect.detect(context(track, layer), Config())
+    assert alerts[["type", "severity", "zone_id"]].values.tolist() == [
+        ["zone_entry", "high", "restricted-x"]
+    ]
+    a = alerts.iloc[0]
+    ev = a["evidence"]
+    assert a["start"] < T0 + pd.Timedelta(hours=3) < T0 + pd.Timedelta(hours=7) < a["end"]
+    assert ev["exited"] == a["end"].isoformat() and ev["seen_leaving"] is True
+    assert ev["inside_at_data_start"] is False
+    assert 240 < ev["dwell_minutes"] < 300
+    assert a["zone_name"] == "zone restricted-x" and a["zone_kind"] == "restricted"
+
+
+def test_boundary_jitter_is_one_visit_and_other_kinds_do_not_count():
+    # running along the southern edge of a zone, in and out every few minutes
+    track = sail(111, [Leg(6, 8, course=80), Leg(6, 8, course=100)] * 10)
+    edge = shapely.box(15.0, track["lat"].median(), 16.0, 56.0)
+    layer = zones(("restricted-x", "restricted", edge), ("route-x", "route", edge))
+    ctx = context(track, layer)
+    inside = ctx.in_kinds(["restricted"])
+    assert (inside[1:] != inside[:-1]).sum() >= 10  # in and out ten times
+    alerts = zone_detect.detect(ctx, Config())
+    assert alerts["zone_id"].tolist() == ["restricted-x"]
+
+
+def test_port_call_is_one_info_alert():
+    track = _through()
+    layer = zones(("port-x", "port", box(*_stop(track), 3)))
+    alerts = zone_detect.detect(context(track, layer), Config())
+    assert alerts[["type", "severity", "zone_id"]].values.tolist() == [
+        ["port_visit", "info", "port-x"]
+    ]
+    assert alerts["evidence"].iloc[0]["dwell_minutes"] >= 240
+
+
+def test_vessel_in_port_when_data_begin_counts_from_its_first_fix():
+    moored = sail(222, [Leg(600, 0.0, nav_status=5), Leg(120, 10)])
+    layer = zones(("port-x", "port", box(55.0, 15.0, 3)))
+    alerts = zone_detect.detect(context(moored, layer), Config())
+    assert len(alerts) == 1
+    assert alerts["start"].iloc[0] == moored["ts"].iloc[0]
+    assert alerts["evidence"].iloc[0]["inside_at_data_start"] is True
+
+
+def test_passing_through_a_port_area_quickly_is_no_port_call():
+    passing = sail(111, [Leg(120, 12)])
+    layer = zones(("port-x", "port", box(55.0, 15.2, 2)))  # about 12 minutes inside
+    ctx = context(passing, layer)
+    assert ctx.in_kinds(["port"]).sum() >= 5
+    assert zone_detect.detect(ctx, Config()).empty
+
+
+def test_two_vessels_two_calls_stable_ids_across_overlapping_windows():
+    a, b = _through(111), _through(222, start=T0 + pd.Timedelta(hours=1))
+    layer = zones(("port-x", "port", box(*_stop(a), 5)))
+    pos = positions(a, b)
+    t = pos["ts"]
+    early = zone_detect.detect(context(pos[t <= T0 + pd.Timedelta(hours=6)], layer), Config())
+    late = zone_detect.detect(context(pos[t >= T0 + pd.Timedelta(hours=1)], layer), Config())
+    assert sorted(early["mmsi"]) == sorted(late["mmsi"]) == [111, 222]
+    assert set(early["id"]) == set(late["id"])
+
+
+def test_no_positions_or_no_zones_no_alerts():
+    layer = zones(("port-x", "port", box(55.0, 15.0, 3)))
+    out = zone_detect.detect(context(schema.empty(schema.POSITIONS), layer), Config())
+    assert out.empty and list(out.columns) == list(schema.ALERTS)
+    assert zone_detect.detect(context(_through()), Config()).empty
