@@ -104,14 +104,6 @@ class ScanResult:
         return bool((schema.severity_rank(self.new_alerts["severity"]) >= rank).any())
 
 
-def latest_vessels(statics: pd.DataFrame) -> pd.DataFrame:
-    """The latest static row per MMSI (the `vessels` table) from a table of static reports."""
-    if statics.empty:
-        return schema.empty(schema.VESSELS)
-    last = statics.sort_values(["mmsi", "ts"], kind="stable").drop_duplicates("mmsi", keep="last")
-    return schema.conform(last, schema.VESSELS, extra=False)
-
-
 def detect_window(
     positions: pd.DataFrame,
     cfg: Config,
@@ -223,14 +215,20 @@ def _scan_inputs(inputs, since, until, start_time, *, cfg, zones, watchlist, onl
 
     data = read_ais(inputs, start_time=start_time)
     pos = _in_window(data.positions, since, until)
-    vessels = latest_vessels(data.statics)
+    vessels = data.vessels
     result = ScanResult(ingest=data.report, vessels=vessels, positions=len(pos))
     if pos.empty:
         result.window = (since, until)
         return result
     result.window = (since or pos["ts"].min(), until or pos["ts"].max())
     alerts, tracks = detect_window(
-        pos, cfg, zones, vessels=vessels, history=data.statics, watchlist=watchlist, only=only
+        pos,
+        cfg,
+        zones,
+        vessels=vessels,
+        history=data.vessel_history,
+        watchlist=watchlist,
+        only=only,
     )
     result.alerts, result.new_alerts, result.tracks = alerts, alerts, tracks
     return result
