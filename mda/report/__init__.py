@@ -1,0 +1,252 @@
+"""Map reports: one self-contained HTML page per run (Folium + a small page script).
+
+`render_map` draws what it is given; `build_report` gathers it first (input files or a store
+window, zones, alerts, filters) — the `mda report` command. With ``offline=True`` every script,
+stylesheet and the Natural Earth land basemap are inlined from mda/report/assets, so the page
+makes no network request; ``tiles=URL`` uses an (internal) tile server instead of the land layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mda import schema
+from mda.errors import MdaError
+from mda.report import layers, panel
+from mda.report import offline as assets
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from mda.tracks import Tracks
+
+__all__ = ["build_report", "render_map"]
+
+ONLINE_TILES = "OpenStreetMap"
+#: The same basemap as a URL template, for the minimap of an online report.
+ONLINE_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def _bounds(points: pd.DataFrame, alerts: pd.DataFrame | None, zones, bbox) -> list | None:
+    """[[S, W], [N, E]] to fit: the bbox if given, else tracks + alerts (else zones)."""
+    if bbox is not None:
+        w, s, e, n = bbox
+        return [[s, w], [n, e]]
+    lat = [points["lat"].to_numpy(float)]
+    lon = [points["lon"].to_numpy(float)]
+    if alerts is not None and len(alerts):
+        lat.append(alerts["lat"].to_numpy(float))
+        lon.append(alerts["lon"].to_numpy(float))
+    lat, lon = np.concatenate(lat), np.concatenate(lon)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if ok.any():
+        return [[lat[ok].min(), lon[ok].min()], [lat[ok].max(), lon[ok].max()]]
+    if zones is not None and len(zones):
+        w, s, e, n = zones.total_bounds
+        return [[s, w], [n, e]]
+    return None
+
+
+def _page_data(
+    points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox
+) -> dict[str, Any]:
+    return {
+        "header": panel.header(
+            title=title,
+            sources=sources,
+            points=points,
+            n_positions=n_positions,
+            alerts=alerts,
+            thresholds=thresholds,
+        ),
+        "legend": panel.legend(),
+        "vessels": layers.vessel_table(points, vessels),
+        "tracks": layers.track_layer(points, alerts),
+        "latest": layers.latest_layer(points),
+        "alerts": layers.alert_layer(alerts),
+        "heat": layers.heat_layer(points),
+        "bounds": _bounds(points, alerts, zones, bbox),
+        "minimap_tiles": None,
+    }
+
+
+def render_map(
+    out: str | Path,
+    *,
+    tracks: Tracks | None = None,
+    positions: pd.DataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    alerts: pd.DataFrame | None = None,
+    vessels: pd.DataFrame | None = None,
+    title: str = "mda report",
+    sources: Sequence[str] = (),
+    thresholds: dict | None = None,
+    offline: bool = False,
+    tiles: str | None = None,
+    bbox=None,
+) -> Path:
+    """Render one self-contained HTML report to `out` and return its path.
+
+    `positions` alone are turned into tracks with mda.tracks.build_tracks. `bbox` (W, S, E, N)
+    sets the initial view; `thresholds` ({section: {key: value}}) overrides those shown from
+    the alerts. `tiles` is an XYZ URL template (e.g. an internal tile server).
+    """
+    import folium
+    from branca.element import Element, MacroElement
+    from jinja2 import Template
+
+    if tracks is None and positions is not None:
+        from mda.tracks import build_tracks
+
+        tracks = build_tracks(positions)
+    points = tracks.points if tracks is not None else schema.empty(schema.POSITIONS)
+    n_positions = len(positions) if positions is not None else len(points)
+    if zones is not None and zones.crs is not None:
+        zones = zones.to_crs("EPSG:4326")
+    data = _page_data(points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox)
+
+    m = folium.Map(
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        zoom_start=2,
+        location=[20, 0],
+        world_copy_jump=False,
+    )
+    m.default_js, m.default_css = [], []  # assets come from offline.head_html, nothing else
+    root = m.get_root()
+    root.header.add_child(Element(assets.head_html(offline=offline)), name="mda_assets")
+    if tiles or not offline:
+        data["minimap_tiles"] = tiles or ONLINE_TILES_URL
+        folium.TileLayer(
+            tiles or ONLINE_TILES,
+            attr="Tiles: internal tile server" if tiles else None,
+            name="Basemap",
+            control=False,
+        ).add_to(m)
+    else:
+        root.header.add_child(
+            Element(
+                f'<script type="application/json" id="mda-land">{assets.land_topojson()}</script>'
+            ),
+            name="mda_land",
+        )
+
+    root.header.add_child(
+        Element(
+            f'<script type="application/json" id="mda-data">{assets.json_for_html(data)}</script>'
+        ),
+        name="mda_data",
+    )
+
+    def add_zone_layer(name: str, geojson: dict, style: dict, fields: list[str]) -> None:
+        folium.GeoJson(
+            geojson,
+            name=name,
+            style_function=lambda _f, s={"weight": 2, **style}: s,
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[f.title() for f in fields]),
+        ).add_to(m)
+
+    layers.zone_layers(zones, add_zone_layer)
+    control = folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    init = MacroElement()
+    init._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "MDA.init({{ this._parent.get_name() }}, " + control.get_name() + ", "
+        "JSON.parse(document.getElementById('mda-data').textContent));"
+        "{% endmacro %}"
+    )
+    m.add_child(init)
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(root.render(), encoding="utf-8")
+    except OSError as e:
+        raise MdaError(f"{out}: cannot write report: {e.strerror}") from None
+    return out
+
+
+def _filter(df: pd.DataFrame, *, since, until, mmsi, bbox, t0="ts", t1="ts") -> pd.DataFrame:
+    """Rows within the time window (overlapping it, for alerts), of the MMSIs, in the bbox."""
+    keep = np.ones(len(df), dtype=bool)
+    start = pd.to_datetime(df[t0], utc=True)
+    if since is not None:
+        keep &= (pd.to_datetime(df[t1], utc=True).fillna(start) >= since).to_numpy()
+    if until is not None:
+        keep &= (start < until).to_numpy()
+    if mmsi:
+        keep &= df["mmsi"].astype("int64").isin([int(m) for m in mmsi]).to_numpy()
+    if bbox is not None:
+        w, s, e, n = bbox
+        lat, lon = df["lat"].to_numpy(float), df["lon"].to_numpy(float)
+        in_lon = (lon >= w) & (lon <= e) if w <= e else (lon >= w) | (lon <= e)
+        keep &= (lat >= s) & (lat <= n) & in_lon
+    return df[keep].reset_index(drop=True)
+
+
+def build_report(
+    *,
+    inputs: Sequence[str | Path] = (),
+    store: str | Path | None = None,
+    zones: Sequence[str | Path] | None = None,
+    alerts: str | Path | None = None,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    mmsi: Sequence[int] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    title: str | None = None,
+    offline: bool = False,
+    tiles: str | None = None,
+    out: str | Path,
+    start_time: pd.Timestamp | None = None,
+) -> Path:
+    """Gather positions (INPUT files or a store window), zones and alerts, filter, render.
+
+    Zones default to the bundled layers. Alerts come from an alert file (`mda scan --out`) or,
+    with a store, from the alerts stored for the window. Returns the written HTML path.
+    """
+    from mda.zones import load_zones
+
+    vessels = None
+    if inputs:
+        from mda.sources import read_ais
+
+        data = read_ais(list(inputs), start_time=start_time)
+        positions, vessels = data.positions, data.statics
+        sources = [Path(p).name for p in inputs]
+    elif store is not None:
+        from mda.store import Store
+
+        st = Store(store, create=False)
+        positions = st.positions(since=since, until=until)
+        sources = [f"store {Path(store).name}"]
+    else:
+        raise MdaError("give INPUT files or --store DIR")
+    positions = _filter(positions, since=since, until=until, mmsi=mmsi, bbox=bbox)
+    table = None
+    if alerts is not None:
+        from mda.alerts import read_alerts
+
+        table = read_alerts(alerts)
+        sources.append(Path(alerts).name)
+    elif store is not None:
+        table = st.alerts(since=since, until=until)
+    if table is not None:
+        table = _filter(table, since=since, until=until, mmsi=mmsi, bbox=bbox, t0="start", t1="end")
+    return render_map(
+        out,
+        positions=positions,
+        zones=load_zones(list(zones) if zones else None),
+        alerts=table,
+        vessels=vessels,
+        title=title or "mda report: " + ", ".join(sources),
+        sources=sources,
+        offline=offline,
+        tiles=tiles,
+        bbox=bbox,
+    )

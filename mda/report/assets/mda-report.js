@@ -1,0 +1,501 @@
+/* mda report page script: draws tracks, positions, alerts, the side panel and the alert table.
+ * Every text from the data (vessel names, call signs, zone names, file names) is put in the page
+ * with textContent, never as HTML. Exposes window.mdaReport for tests. */
+(function () {
+  "use strict";
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "class") e.className = attrs[k];
+      else if (k === "style") e.style.cssText = attrs[k];
+      else if (k.slice(0, 2) === "on") e.addEventListener(k.slice(2), attrs[k]);
+      else e.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined) return;
+      e.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+    });
+    return e;
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function fmtTime(t) {
+    if (t === null || t === undefined) return "–";
+    var d = new Date(t * 1000);
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) +
+      " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
+  }
+  function fmtDur(s) {
+    if (s === null || s === undefined || isNaN(s)) return "–";
+    var h = Math.floor(s / 3600), m = Math.round((s % 3600) / 60);
+    return h ? h + " h " + pad(m) + " min" : m + " min";
+  }
+  function fmtNum(n) { return Number(n).toLocaleString("en-US"); }
+  function fmtValue(v) {
+    if (v === null || v === undefined) return "–";
+    if (typeof v === "number") return Math.abs(v) >= 100 ? fmtNum(Math.round(v)) : String(Math.round(v * 100) / 100);
+    if (typeof v === "object") return JSON.stringify(v);
+    return String(v);
+  }
+  function label(key) { return String(key).replace(/_/g, " "); }
+
+  function speedClass(sog, breaks) {
+    if (sog === null || sog === undefined) return -1;
+    for (var i = 0; i < breaks.length; i++) if (sog < breaks[i]) return i;
+    return breaks.length;
+  }
+  function vesselColor(mmsi) {
+    var h = (mmsi * 2654435761) % 360;
+    return "hsl(" + h + ",70%,42%)";
+  }
+
+  function svg(tag, attrs) {
+    var e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    return e;
+  }
+
+  function alertIcon(glyph, color) {
+    var s = svg("svg", { width: 24, height: 24, viewBox: "0 0 24 24" });
+    s.appendChild(svg("path", {
+      d: "M12 1 L23 12 L12 23 L1 12 Z", fill: color, stroke: "#fff", "stroke-width": 1.6
+    }));
+    var t = svg("text", { x: 12, y: 16, "text-anchor": "middle", "font-size": 10,
+      "font-weight": 700, fill: "#fff", "font-family": "Arial,sans-serif" });
+    t.textContent = glyph;
+    s.appendChild(t);
+    var box = el("div", { class: "mda-alert-icon" }, [s]);
+    return L.divIcon({ html: box, className: "", iconSize: [24, 24], iconAnchor: [12, 12] });
+  }
+
+  function shipIcon(hdg, color) {
+    var s = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18" });
+    if (hdg === null || hdg === undefined) {
+      s.appendChild(svg("circle", { cx: 9, cy: 9, r: 4.5, fill: color, stroke: "#222", "stroke-width": 1 }));
+    } else {
+      s.appendChild(svg("path", {
+        d: "M9 1 L14 16 L9 12.5 L4 16 Z", fill: color, stroke: "#222", "stroke-width": 1,
+        transform: "rotate(" + hdg + " 9 9)"
+      }));
+    }
+    return L.divIcon({ html: el("div", {}, [s]), className: "mda-ship", iconSize: [18, 18], iconAnchor: [9, 9] });
+  }
+
+  function MdaReport(map, control, data) {
+    this.map = map;
+    this.control = control;
+    this.data = data;
+    this.legend = data.legend;
+    this.vessels = {};
+    var v = data.vessels;
+    for (var i = 0; i < v.mmsi.length; i++) {
+      this.vessels[v.mmsi[i]] = { name: v.name[i], callsign: v.callsign[i], type: v.type[i],
+        flag: v.flag[i], destination: v.destination[i] };
+    }
+    this.colorBy = "speed";
+    this.renderer = L.canvas({ padding: 0.5, tolerance: 4 });
+    this.layers = {};
+  }
+
+  MdaReport.prototype.vesselRows = function (mmsi) {
+    var v = this.vessels[mmsi] || {};
+    return [["Name", v.name || "(unknown)"], ["MMSI", mmsi], ["Call sign", v.callsign],
+      ["Type", v.type], ["Flag", v.flag], ["Destination", v.destination]];
+  };
+
+  function infoTable(title, rows) {
+    var t = el("table", { class: "mda-info" });
+    rows.forEach(function (r) {
+      if (r[1] === "" || r[1] === null || r[1] === undefined) return;
+      t.appendChild(el("tr", {}, [el("th", {}, [r[0]]), el("td", {}, [r[1]])]));
+    });
+    return el("div", {}, [el("div", { class: "mda-info-title" }, [title]), t]);
+  }
+
+  MdaReport.prototype.drawLand = function () {
+    var node = document.getElementById("mda-land");
+    if (!node || !window.topojson) return;
+    var topo = JSON.parse(node.textContent);
+    var st = this.legend.land;
+    this.map.getContainer().style.background = st.sea;
+    this.map.createPane("mda-land").style.zIndex = 250;
+    L.geoJSON(topojson.feature(topo, topo.objects.land), {
+      pane: "mda-land", interactive: false,
+      style: { stroke: false, fillColor: st.fill, fillOpacity: 1 }
+    }).addTo(this.map);
+    this.map.attributionControl.addAttribution("Land: Natural Earth (public domain)");
+  };
+
+  MdaReport.prototype.trackColor = function (i) {
+    var tr = this.data.tracks;
+    if (this.colorBy === "vessel") return vesselColor(tr.mmsi[i]);
+    var c = speedClass(tr.sog[i], this.legend.speed_breaks);
+    return c < 0 ? "#888" : this.legend.speed_colors[c];
+  };
+
+  MdaReport.prototype.drawTracks = function () {
+    var self = this, tr = this.data.tracks, group = L.featureGroup();
+    this.pieces = [];
+    for (var i = 0; i < tr.mmsi.length; i++) {
+      var pts = [];
+      for (var k = tr.offsets[i]; k < tr.offsets[i + 1]; k++) pts.push([tr.coords[2 * k], tr.coords[2 * k + 1]]);
+      var line = L.polyline(pts, { renderer: this.renderer, color: this.trackColor(i), weight: 2.2, opacity: 0.85 });
+      line._mdaPiece = i;
+      line.bindTooltip(function (layer) {
+        var j = layer._mdaPiece, rows = self.vesselRows(tr.mmsi[j]);
+        rows.push(["Speed", tr.sog[j] === null ? "–" : tr.sog[j] + " kn"]);
+        rows.push(["Time", fmtTime(tr.t0[j]) + " – " + fmtTime(tr.t1[j]).slice(11)]);
+        return infoTable("Vessel track", rows);
+      }, { sticky: true });
+      group.addLayer(line);
+      this.pieces.push(line);
+    }
+    this.layers["Vessel tracks"] = group;
+  };
+
+  MdaReport.prototype.drawLatest = function () {
+    var self = this, p = this.data.latest, group = L.featureGroup();
+    for (var i = 0; i < p.mmsi.length; i++) {
+      var color = this.colorBy === "vessel" ? vesselColor(p.mmsi[i]) : "#ffd23f";
+      var m = L.marker([p.lat[i], p.lon[i]], { icon: shipIcon(p.hdg[i], color), keyboard: false });
+      m._mdaIdx = i;
+      m.bindTooltip(function (layer) {
+        var j = layer._mdaIdx, rows = self.vesselRows(p.mmsi[j]);
+        rows.push(["Last fix", fmtTime(p.t[j])]);
+        rows.push(["SOG", p.sog[j] === null ? "–" : p.sog[j] + " kn"]);
+        rows.push(["Heading", p.hdg[j] === null ? "–" : p.hdg[j] + "°"]);
+        return infoTable("Latest position", rows);
+      });
+      group.addLayer(m);
+    }
+    this.layers["Latest positions"] = group;
+  };
+
+  MdaReport.prototype.alertPopup = function (i) {
+    var a = this.data.alerts, self = this;
+    var rows = [["Type", label(a.type[i])], ["Severity", a.severity[i]],
+      ["Vessel", (this.vessels[a.mmsi[i]] || {}).name || a.name[i] || "(unknown)"], ["MMSI", a.mmsi[i]],
+      ["Other MMSI", a.other_mmsi[i]], ["Start", fmtTime(a.start[i])], ["End", fmtTime(a.end[i])],
+      ["Duration", a.end[i] !== null && a.start[i] !== null ? fmtDur(a.end[i] - a.start[i]) : ""],
+      ["Zone", a.zone[i] ? a.zone[i] + (a.zone_kind[i] ? " (" + a.zone_kind[i] + ")" : "") : ""]];
+    var ev = a.evidence[i] || {};
+    Object.keys(ev).forEach(function (k) { rows.push([label(k), fmtValue(ev[k])]); });
+    var box = infoTable("Alert", rows);
+    box.appendChild(el("a", { href: "#mda-row-" + i, class: "mda-link", onclick: function (e) {
+      e.preventDefault(); self.showRow(i);
+    } }, ["Show in alert table"]));
+    return box;
+  };
+
+  MdaReport.prototype.drawAlerts = function () {
+    var self = this, a = this.data.alerts, lg = this.legend;
+    var cluster = L.markerClusterGroup({ maxClusterRadius: 36, disableClusteringAtZoom: 11,
+      showCoverageOnHover: false, chunkedLoading: true });
+    var lines = L.featureGroup();
+    this.alertMarkers = [];
+    var markers = [];
+    for (var i = 0; i < a.id.length; i++) {
+      var color = lg.severity_colors[a.severity[i]] || "#555";
+      var m = L.marker([a.lat[i], a.lon[i]], {
+        icon: alertIcon(lg.type_glyphs[a.type[i]] || "?", color), title: label(a.type[i])
+      });
+      m._mdaIdx = i;
+      m.bindPopup(function (layer) { return self.alertPopup(layer._mdaIdx); }, { maxWidth: 360 });
+      markers.push(m);
+      this.alertMarkers.push(m);
+      var ln = a.line[i];
+      if (ln) {
+        var gap = a.type[i] === "ais_gap";
+        lines.addLayer(L.polyline([[ln[0], ln[1]], [ln[2], ln[3]]], {
+          renderer: this.renderer, color: gap ? color : "#7b3294", weight: gap ? 2.5 : 3,
+          dashArray: gap ? "7 6" : null, opacity: 0.9
+        }).bindTooltip(gap ? "AIS gap: dark from here to there" : "Encounter"));
+      }
+    }
+    cluster.addLayers(markers);
+    this.cluster = cluster;
+    this.layers["Alerts"] = cluster;
+    this.layers["Gap & encounter lines"] = lines;
+  };
+
+  MdaReport.prototype.drawHeat = function () {
+    this.layers["Traffic density"] = L.heatLayer(this.data.heat, { radius: 14, blur: 16, maxZoom: 9, minOpacity: 0.25 });
+  };
+
+  MdaReport.prototype.addControls = function () {
+    var map = this.map, self = this;
+    L.control.fullscreen({ position: "topleft" }).addTo(map);
+    new L.Control.Measure({ position: "topleft", primaryLengthUnit: "kilometers",
+      secondaryLengthUnit: "nauticalmiles", primaryAreaUnit: "sqmeters",
+      units: { nauticalmiles: { factor: 1 / 1852, display: "NM", decimals: 2 } } }).addTo(map);
+    var Coords = L.Control.extend({
+      onAdd: function () {
+        var box = el("div", { class: "mda-coords leaflet-bar" }, ["lat, lon"]);
+        map.on("mousemove", function (e) {
+          box.textContent = e.latlng.lat.toFixed(5) + ", " + e.latlng.lng.toFixed(5);
+        });
+        return box;
+      }
+    });
+    new Coords({ position: "bottomright" }).addTo(map);
+    if (this.data.minimap_tiles) {
+      new L.Control.MiniMap(L.tileLayer(this.data.minimap_tiles), { toggleDisplay: true,
+        position: "bottomright", width: 140, height: 110 }).addTo(map);
+    }
+    Object.keys(this.legend.overlays).forEach(function (name) {
+      var layer = self.layers[name];
+      if (!layer) return;
+      self.control.addOverlay(layer, name);
+      if (self.legend.overlays[name]) layer.addTo(map);
+    });
+  };
+
+  /* ---- time slider: replay tracks and alerts up to a moment ---- */
+  MdaReport.prototype.addTimeSlider = function () {
+    var self = this, period = this.data.header.period;
+    if (period[0] === null || period[0] === period[1]) return;
+    var Slider = L.Control.extend({
+      onAdd: function () {
+        var out = el("span", { class: "mda-time-label" }, [fmtTime(period[1])]);
+        var input = el("input", { type: "range", min: period[0], max: period[1], value: period[1],
+          step: Math.max(60, Math.round((period[1] - period[0]) / 400)) });
+        var btn = el("button", { type: "button", title: "Replay" }, ["▶"]);
+        var timer = null;
+        function apply() { var t = +input.value; out.textContent = fmtTime(t); self.setTime(t); }
+        input.addEventListener("input", apply);
+        btn.addEventListener("click", function () {
+          if (timer) { clearInterval(timer); timer = null; btn.textContent = "▶"; return; }
+          if (+input.value >= period[1]) input.value = period[0];
+          btn.textContent = "❚❚";
+          timer = setInterval(function () {
+            input.value = Math.min(period[1], +input.value + (period[1] - period[0]) / 120);
+            apply();
+            if (+input.value >= period[1]) { clearInterval(timer); timer = null; btn.textContent = "▶"; }
+          }, 100);
+        });
+        var box = el("div", { class: "mda-time leaflet-bar" }, [btn, input, out]);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        self.timeInput = input;
+        return box;
+      }
+    });
+    new Slider({ position: "bottomleft" }).addTo(this.map);
+  };
+
+  MdaReport.prototype.setTime = function (t) {
+    var tr = this.data.tracks, g = this.layers["Vessel tracks"], a = this.data.alerts;
+    for (var i = 0; i < this.pieces.length; i++) {
+      var show = tr.t0[i] <= t, has = g.hasLayer(this.pieces[i]);
+      if (show && !has) g.addLayer(this.pieces[i]);
+      else if (!show && has) g.removeLayer(this.pieces[i]);
+    }
+    var add = [], rem = [];
+    for (var j = 0; j < this.alertMarkers.length; j++) {
+      var vis = a.start[j] === null || a.start[j] <= t, on = this.cluster.hasLayer(this.alertMarkers[j]);
+      if (vis && !on) add.push(this.alertMarkers[j]);
+      else if (!vis && on) rem.push(this.alertMarkers[j]);
+    }
+    if (rem.length) this.cluster.removeLayers(rem);
+    if (add.length) this.cluster.addLayers(add);
+  };
+
+  MdaReport.prototype.recolor = function () {
+    for (var i = 0; i < this.pieces.length; i++) this.pieces[i].setStyle({ color: this.trackColor(i) });
+    var latest = this.layers["Latest positions"], on = this.map.hasLayer(latest);
+    if (on) this.map.removeLayer(latest);
+    this.drawLatest();
+    if (on) this.layers["Latest positions"].addTo(this.map);
+    this.control.removeLayer(latest);
+    this.control.addOverlay(this.layers["Latest positions"], "Latest positions");
+  };
+
+  /* ---- side panel: header, legend, thresholds, alert table ---- */
+  MdaReport.prototype.buildPanel = function () {
+    var self = this, h = this.data.header, lg = this.legend;
+    document.title = h.title;
+    var side = el("aside", { id: "mda-side" });
+    var counts = el("div", { class: "mda-counts" }, [
+      el("div", {}, [el("b", {}, [fmtNum(h.vessels)]), " vessels"]),
+      el("div", {}, [el("b", {}, [fmtNum(h.positions)]), " positions"]),
+      el("div", {}, [el("b", {}, [fmtNum(h.alerts)]), " alerts"])
+    ]);
+    var chips = el("div", { class: "mda-chips" });
+    Object.keys(h.by_severity).forEach(function (s) {
+      chips.appendChild(el("span", { class: "mda-chip", style: "background:" + (lg.severity_colors[s] || "#555") },
+        [s + " " + h.by_severity[s]]));
+    });
+    Object.keys(h.by_type).forEach(function (t) {
+      chips.appendChild(el("span", { class: "mda-chip mda-chip-type" }, [label(t) + " " + h.by_type[t]]));
+    });
+    side.appendChild(el("header", { class: "mda-head" }, [
+      el("h1", {}, [h.title]),
+      el("div", { class: "mda-period" }, [fmtTime(h.period[0]) + " → " + fmtTime(h.period[1])]),
+      h.sources.length ? el("div", { class: "mda-sources" }, ["Sources: " + h.sources.join(", ")]) : null,
+      counts, chips
+    ]));
+    side.appendChild(this.buildLegend());
+    var th = el("details", { class: "mda-box" }, [el("summary", {}, ["Thresholds in force"])]);
+    var sections = Object.keys(h.thresholds);
+    if (!sections.length) th.appendChild(el("p", { class: "mda-muted" }, ["No alerts, no thresholds recorded."]));
+    sections.forEach(function (sec) {
+      var rows = Object.keys(h.thresholds[sec]).map(function (k) { return [label(k), fmtValue(h.thresholds[sec][k])]; });
+      th.appendChild(infoTable(label(sec), rows));
+    });
+    side.appendChild(th);
+    side.appendChild(this.buildTable());
+    document.body.appendChild(side);
+    document.body.classList.add("mda-page");
+    setTimeout(function () { self.map.invalidateSize(); }, 0);
+  };
+
+  MdaReport.prototype.buildLegend = function () {
+    var self = this, lg = this.legend, box = el("section", { class: "mda-box mda-legend" });
+    var mode = el("select", { "aria-label": "Colour tracks by" }, [
+      el("option", { value: "speed" }, ["speed"]), el("option", { value: "vessel" }, ["vessel"])]);
+    mode.addEventListener("change", function () { self.colorBy = mode.value; self.recolor(); });
+    box.appendChild(el("div", { class: "mda-legend-row" }, [el("b", {}, ["Tracks"]), " coloured by ", mode]));
+    var ramp = el("div", { class: "mda-ramp" });
+    lg.speed_colors.forEach(function (c, i) {
+      var lo = i ? lg.speed_breaks[i - 1] : 0, hi = lg.speed_breaks[i];
+      ramp.appendChild(el("span", {}, [el("i", { style: "background:" + c }), hi === undefined ? "≥" + lo : lo + "–" + hi]));
+    });
+    box.appendChild(el("div", { class: "mda-legend-row" }, ["Speed (kn) ", ramp]));
+    var sev = el("div", { class: "mda-legend-row" }, [el("b", {}, ["Alerts"]), " "]);
+    Object.keys(lg.severity_colors).forEach(function (s) {
+      sev.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-diamond", style: "background:" + lg.severity_colors[s] }), s]));
+    });
+    box.appendChild(sev);
+    var types = el("div", { class: "mda-legend-row mda-glyphs" });
+    Object.keys(lg.type_glyphs).forEach(function (t) {
+      types.appendChild(el("span", { class: "mda-key" }, [el("b", { class: "mda-glyph" }, [lg.type_glyphs[t]]), label(t)]));
+    });
+    box.appendChild(types);
+    var z = el("div", { class: "mda-legend-row" }, [el("b", {}, ["Zones"]), " "]);
+    Object.keys(lg.zones).forEach(function (n) {
+      z.appendChild(el("span", { class: "mda-key" }, [el("i", { style: "background:" + lg.zones[n] }), n]));
+    });
+    z.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-dash" }), "AIS gap"]));
+    z.appendChild(el("span", { class: "mda-key" }, [el("i", { style: "background:#7b3294" }), "encounter"]));
+    z.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-arrow" }), "latest position"]));
+    box.appendChild(z);
+    return box;
+  };
+
+  MdaReport.prototype.buildTable = function () {
+    var self = this, a = this.data.alerts, n = a.id.length;
+    var wrap = el("section", { class: "mda-box mda-table-box" }, [el("h2", {}, ["Alerts (" + n + ")"])]);
+    if (!n) { wrap.appendChild(el("p", { class: "mda-muted" }, ["No alerts in this report."])); this.rows = []; return wrap; }
+    function options(values, all) {
+      var s = el("select", {}, [el("option", { value: "" }, [all])]);
+      values.filter(function (v, i, arr) { return arr.indexOf(v) === i; }).sort().forEach(function (v) {
+        s.appendChild(el("option", { value: v }, [label(v)]));
+      });
+      return s;
+    }
+    var fType = options(a.type.slice(), "all types"), fSev = options(a.severity.slice(), "all severities");
+    fType.id = "mda-filter-type"; fSev.id = "mda-filter-severity";
+    var fText = el("input", { type: "search", placeholder: "name or MMSI", id: "mda-filter-text" });
+    wrap.appendChild(el("div", { class: "mda-filters" }, [fType, fSev, fText]));
+    var sevRank = {}; Object.keys(this.legend.severity_colors).forEach(function (s, i) { sevRank[s] = i; });
+    var cols = [
+      ["Time", function (i) { return a.start[i]; }, function (i) { return fmtTime(a.start[i]).slice(5, 16); }],
+      ["Type", function (i) { return a.type[i]; }, function (i) { return label(a.type[i]); }],
+      ["Sev.", function (i) { return sevRank[a.severity[i]]; }, function (i) { return a.severity[i]; }],
+      ["Vessel", function (i) { return self.nameOf(i); }, function (i) { return self.nameOf(i); }],
+      ["MMSI", function (i) { return a.mmsi[i]; }, function (i) { return a.mmsi[i]; }],
+      ["Zone", function (i) { return a.zone[i]; }, function (i) { return a.zone[i]; }]
+    ];
+    var table = el("table", { class: "mda-table", id: "mda-alert-table" });
+    var head = el("tr"), body = el("tbody");
+    var sort = { col: 0, dir: 1 };
+    this.rows = [];
+    for (var i = 0; i < n; i++) {
+      var tr = el("tr", { id: "mda-row-" + i, "data-type": a.type[i], "data-severity": a.severity[i] });
+      cols.forEach(function (c, k) {
+        var td = el("td", { class: "mda-c" + k }, [c[2](i)]);
+        if (k === 2) td.insertBefore(el("i", { class: "mda-dot", style: "background:" + (self.legend.severity_colors[a.severity[i]] || "#555") }), td.firstChild);
+        tr.appendChild(td);
+      });
+      tr._mdaIdx = i;
+      tr.addEventListener("click", function () { self.zoomTo(this._mdaIdx); });
+      this.rows.push(tr);
+    }
+    function render() {
+      var t = fType.value, s = fSev.value, q = fText.value.trim().toLowerCase();
+      var key = cols[sort.col][1];
+      var idx = self.rows.map(function (r) { return r._mdaIdx; });
+      idx.sort(function (x, y) { var kx = key(x), ky = key(y); return (kx > ky ? 1 : kx < ky ? -1 : 0) * sort.dir; });
+      while (body.firstChild) body.removeChild(body.firstChild);
+      idx.forEach(function (i) {
+        var ok = (!t || a.type[i] === t) && (!s || a.severity[i] === s) &&
+          (!q || self.nameOf(i).toLowerCase().indexOf(q) >= 0 || String(a.mmsi[i]).indexOf(q) >= 0);
+        if (ok) body.appendChild(self.rows[i]);
+      });
+    }
+    cols.forEach(function (c, k) {
+      head.appendChild(el("th", { onclick: function () {
+        sort.dir = sort.col === k ? -sort.dir : 1; sort.col = k; render();
+      } }, [c[0]]));
+    });
+    table.appendChild(el("thead", {}, [head]));
+    table.appendChild(body);
+    [fType, fSev].forEach(function (f) { f.addEventListener("change", render); });
+    fText.addEventListener("input", render);
+    render();
+    wrap.appendChild(el("div", { class: "mda-table-scroll" }, [table]));
+    return wrap;
+  };
+
+  MdaReport.prototype.nameOf = function (i) {
+    var a = this.data.alerts;
+    return (this.vessels[a.mmsi[i]] || {}).name || a.name[i] || "";
+  };
+
+  MdaReport.prototype.zoomTo = function (i) {
+    var a = this.data.alerts, self = this, m = this.alertMarkers[i];
+    this.rows.forEach(function (r) { r.classList.remove("mda-selected"); });
+    this.rows[i].classList.add("mda-selected");
+    if (this.timeInput && +this.timeInput.value < this.data.header.period[1]) {
+      this.timeInput.value = this.data.header.period[1];
+      this.setTime(this.data.header.period[1]);
+    }
+    if (!this.map.hasLayer(this.cluster)) this.cluster.addTo(this.map);
+    this.map.setView([a.lat[i], a.lon[i]], Math.max(this.map.getZoom(), 11));
+    this.cluster.zoomToShowLayer(m, function () { m.openPopup(); });
+    self.selected = i;
+  };
+
+  MdaReport.prototype.showRow = function (i) {
+    var r = this.rows[i];
+    this.rows.forEach(function (x) { x.classList.remove("mda-selected"); });
+    r.classList.add("mda-selected");
+    r.scrollIntoView({ block: "center" });
+  };
+
+  MdaReport.prototype.fit = function () {
+    var b = this.data.bounds;
+    if (!b) { this.map.setView([30, 20], 2); return; }
+    if (b[0][0] === b[1][0] && b[0][1] === b[1][1]) this.map.setView(b[0], 10);
+    else this.map.fitBounds(b, { padding: [24, 24], maxZoom: 12 });
+  };
+
+  window.MDA = {
+    init: function (map, control, data) {
+      if (!isFinite(map.getMaxZoom())) map.setMaxZoom(18);  // no tile layer offline
+      var r = new MdaReport(map, control, data);
+      r.buildPanel();
+      r.drawLand();
+      r.drawTracks();
+      r.drawLatest();
+      r.drawAlerts();
+      r.drawHeat();
+      r.addControls();
+      r.addTimeSlider();
+      r.fit();
+      window.mdaReport = r;
+      return r;
+    }
+  };
+})();

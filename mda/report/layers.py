@@ -1,0 +1,330 @@
+"""One function per map layer: each turns a pipeline table into compact, JSON-ready columns.
+
+Nothing here makes a folium object per point: tracks become simplified line pieces (flat
+coordinate arrays + offsets), alerts and positions become columns, and the page script draws
+them on a canvas. Zone layers are the exception: a handful of polygons, one folium GeoJson
+layer per kind.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from mda.alerts import jsonable
+from mda.geo import EARTH_RADIUS_M, haversine_m
+from mda.report import styles
+from mda.report.flags import flag_of, ship_type_text
+
+#: Replay resolution: tracks are cut into at most this many time slices for the time slider.
+TIME_SLICES = 48
+MIN_SLICE_S = 600
+COORD_DECIMALS = 5  # ~1 m
+
+
+def _nullable(values: np.ndarray | pd.Series, decimals: int | None = None) -> list:
+    """A JSON-ready list: rounded floats, None for NaN/NA."""
+    a = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+    if decimals is not None:
+        a = a.round(decimals)
+    out = a.astype(object)
+    out[~np.isfinite(a)] = None
+    return out.tolist()
+
+
+def _epoch_s(ts: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(pd.to_datetime(ts, utc=True)).asi8 // 1_000_000_000
+
+
+def good_points(points: pd.DataFrame) -> pd.DataFrame:
+    """Track points that belong on a map (in a segment, not outliers, real coordinates)."""
+    if points.empty:
+        return points
+    ok = np.isfinite(points["lat"].to_numpy(float)) & np.isfinite(points["lon"].to_numpy(float))
+    ok &= (points["lat"].abs() <= 90).to_numpy() & (points["lon"].abs() <= 180).to_numpy()
+    if "segment" in points:
+        ok &= (points["segment"] >= 0).to_numpy()
+    if "outlier" in points:
+        ok &= ~points["outlier"].to_numpy(dtype=bool)
+    p = points[ok]
+    seg = p["segment"] if "segment" in p else p["mmsi"].astype("int64")
+    order = np.lexsort((_epoch_s(p["ts"]), seg.to_numpy()))
+    p = p.iloc[order].reset_index(drop=True)
+    if "segment" not in p:
+        p["segment"] = p["mmsi"].astype("int64")
+    return p
+
+
+def extent_m(lat: np.ndarray, lon: np.ndarray) -> float:
+    """Diagonal of the data's bounding box in metres (0 when empty)."""
+    if len(lat) == 0:
+        return 0.0
+    return float(haversine_m(lat.min(), lon.min(), lat.max(), lon.max()))
+
+
+def display_tolerance_m(points: pd.DataFrame) -> float:
+    """Simplification tolerance: ~50 m for a harbour, up to 200 m for an ocean crossing."""
+    d = extent_m(points["lat"].to_numpy(float), points["lon"].to_numpy(float))
+    return float(np.clip(d / 10_000, 50.0, 200.0))
+
+
+def _keep_mask(p: pd.DataFrame, alerts: pd.DataFrame | None) -> np.ndarray:
+    """True at the track points nearest in time to each alert's start and end (per vessel)."""
+    keep = np.zeros(len(p), dtype=bool)
+    if alerts is None or alerts.empty or p.empty:
+        return keep
+    q = []
+    for who in ("mmsi", "other_mmsi"):
+        for when in ("start", "end"):
+            part = pd.DataFrame({"mmsi": alerts[who], "ts": alerts[when]}).dropna()
+            q.append(part)
+    q = pd.concat(q, ignore_index=True)
+    if q.empty:
+        return keep
+    q = pd.DataFrame(
+        {"mmsi": q["mmsi"].astype("int64").to_numpy(), "t": _epoch_s(q["ts"])}
+    ).sort_values("t")
+    ref = pd.DataFrame(
+        {
+            "mmsi": p["mmsi"].astype("int64").to_numpy(),
+            "t": _epoch_s(p["ts"]),
+            "pos": np.arange(len(p)),
+        }
+    ).sort_values("t")
+    hit = pd.merge_asof(q, ref, on="t", by="mmsi", direction="nearest")["pos"].dropna()
+    keep[hit.astype("int64").to_numpy()] = True
+    return keep
+
+
+def _mercator(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.radians(np.clip(lat, -85.0, 85.0))
+    return EARTH_RADIUS_M * np.radians(lon), EARTH_RADIUS_M * np.log(np.tan(np.pi / 4 + lat / 2))
+
+
+def _inverse_mercator(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.degrees(2 * np.arctan(np.exp(y / EARTH_RADIUS_M)) - np.pi / 2)
+    return lat, np.degrees(x / EARTH_RADIUS_M)
+
+
+def track_layer(
+    points: pd.DataFrame, alerts: pd.DataFrame | None = None, tolerance_m: float | None = None
+) -> dict[str, Any]:
+    """Vessel tracks as simplified line pieces, each with one vessel, time slice and speed.
+
+    Pieces break at segment ends, at the antimeridian (no line across the world), at time slices
+    (for the replay slider and speed colouring) and at alert times (so the simplified line keeps
+    the exact fixes where alerts were raised). Douglas-Peucker keeps every piece's end points.
+    Simplification runs in Web Mercator with the tolerance scaled by 1/cos(latitude), i.e. in
+    metres on the ground.
+    """
+    p = good_points(points)
+    empty = {"mmsi": [], "t0": [], "t1": [], "sog": [], "offsets": [0], "coords": []}
+    if len(p) < 2:
+        return empty
+    tol = display_tolerance_m(p) if tolerance_m is None else tolerance_m
+    n = len(p)
+    t = _epoch_s(p["ts"])
+    lat, lon = p["lat"].to_numpy(float), p["lon"].to_numpy(float)
+    seg = p["segment"].to_numpy()
+    span = int(t.max() - t.min())
+    slice_s = max(MIN_SLICE_S, -(-span // TIME_SLICES))
+    bucket = (t - t.min()) // slice_s
+
+    hard = np.ones(n, dtype=bool)
+    hard[1:] = (seg[1:] != seg[:-1]) | (np.abs(np.diff(lon)) > 180.0)
+    soft = np.zeros(n, dtype=bool)
+    soft[1:] = (bucket[1:] != bucket[:-1]) | _keep_mask(p, alerts)[1:]
+    soft &= ~hard
+    piece = np.cumsum(hard | soft) - 1
+    # a soft break at i: point i also ends the previous piece, so the line stays continuous
+    junction = np.flatnonzero(soft)
+    idx = np.concatenate([np.arange(n), junction])
+    pc = np.concatenate([piece, piece[junction] - 1])
+    order = np.lexsort((idx, pc))
+    idx, pc = idx[order], pc[order]
+    counts = np.bincount(pc, minlength=piece[-1] + 1)
+    ok = counts[pc] >= 2
+    idx, pc = idx[ok], pc[ok]
+    if len(idx) == 0:
+        return empty
+    _, pc = np.unique(pc, return_inverse=True)
+    n_pieces = int(pc.max()) + 1
+
+    x, y = _mercator(lat[idx], lon[idx])
+    lines = shapely.linestrings(x, y, indices=pc)
+    mean_lat = np.bincount(pc, weights=lat[idx]) / np.bincount(pc)
+    simple = shapely.simplify(lines, tol / np.cos(np.radians(np.clip(mean_lat, -85, 85))))
+    xy, owner = shapely.get_coordinates(simple, return_index=True)
+    out_lat, out_lon = _inverse_mercator(xy[:, 0], xy[:, 1])
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_pieces))])
+
+    first = np.flatnonzero(np.r_[True, pc[1:] != pc[:-1]])
+    last = np.r_[first[1:] - 1, len(pc) - 1]
+    sog = p["sog"].to_numpy(float)[idx]
+    if "speed_kn" in p:
+        sog = np.where(np.isfinite(sog), sog, p["speed_kn"].to_numpy(float)[idx])
+    fin = np.isfinite(sog)
+    mean_sog = np.bincount(pc, weights=np.where(fin, sog, 0.0)) / np.maximum(
+        np.bincount(pc, weights=fin.astype(float)), 1
+    )
+    mean_sog[np.bincount(pc, weights=fin.astype(float)) == 0] = np.nan
+    coords = np.column_stack([out_lat, out_lon]).round(COORD_DECIMALS).ravel()
+    return {
+        "mmsi": p["mmsi"].to_numpy()[idx[first]].astype("int64").tolist(),
+        "t0": t[idx[first]].tolist(),
+        "t1": t[idx[last]].tolist(),
+        "sog": _nullable(mean_sog, 1),
+        "offsets": offsets.tolist(),
+        "coords": coords.tolist(),
+    }
+
+
+def latest_layer(points: pd.DataFrame) -> dict[str, Any]:
+    """The last good fix of every vessel, with heading (else COG, else implied course)."""
+    p = good_points(points)
+    if p.empty:
+        return {k: [] for k in ("mmsi", "lat", "lon", "hdg", "sog", "t")}
+    last = p.iloc[np.lexsort((_epoch_s(p["ts"]), p["mmsi"].to_numpy()))]
+    last = last.drop_duplicates("mmsi", keep="last")
+    hdg = last["heading"].astype(float)
+    hdg = hdg.fillna(last["cog"].astype(float))
+    if "course" in last:
+        hdg = hdg.fillna(last["course"].astype(float))
+    return {
+        "mmsi": last["mmsi"].astype("int64").tolist(),
+        "lat": last["lat"].round(COORD_DECIMALS).tolist(),
+        "lon": last["lon"].round(COORD_DECIMALS).tolist(),
+        "hdg": _nullable(hdg, 0),
+        "sog": _nullable(last["sog"], 1),
+        "t": _epoch_s(last["ts"]).tolist(),
+    }
+
+
+def vessel_table(points: pd.DataFrame, vessels: pd.DataFrame | None) -> dict[str, list]:
+    """Per vessel: name, call sign, type, flag, destination (raw text: shown via textContent)."""
+    mmsi = pd.Series(pd.unique(points["mmsi"].astype("int64")), dtype="int64")
+    v = pd.DataFrame({"mmsi": mmsi})
+    if vessels is not None and not vessels.empty:
+        vv = vessels.copy()
+        vv["mmsi"] = vv["mmsi"].astype("int64")
+        if "ts" in vv:
+            vv = vv.sort_values("ts")
+        vv = vv.drop_duplicates("mmsi", keep="last")
+        cols = [c for c in ("name", "callsign", "ship_type", "destination") if c in vv]
+        v = v.merge(vv[["mmsi", *cols]], on="mmsi", how="left")
+    for c in ("name", "callsign", "destination"):
+        v[c] = v[c].astype("string").fillna("").str.strip() if c in v else ""
+    kind = ship_type_text(v["ship_type"]) if "ship_type" in v else pd.Series("", index=v.index)
+    return {
+        "mmsi": v["mmsi"].tolist(),
+        "name": v["name"].tolist(),
+        "callsign": v["callsign"].tolist(),
+        "type": kind.tolist(),
+        "flag": flag_of(v["mmsi"]).tolist(),
+        "destination": v["destination"].tolist(),
+    }
+
+
+def _alert_line(types: pd.Series, evidence: pd.Series, lat, lon) -> list:
+    """Gap: where the vessel went dark -> where it reappeared. Encounter: vessel -> other vessel."""
+    out = []
+    for typ, ev, la, lo in zip(types, evidence, lat, lon, strict=True):
+        ev = ev if isinstance(ev, dict) else {}
+        pts = None
+        if typ == "ais_gap" and all(k in ev for k in ("lat0", "lon0", "lat1", "lon1")):
+            pts = [ev["lat0"], ev["lon0"], ev["lat1"], ev["lon1"]]
+        elif typ == "encounter" and "other_lat" in ev and "other_lon" in ev:
+            pts = [la, lo, ev["other_lat"], ev["other_lon"]]
+        try:
+            ok = pts is not None and all(np.isfinite(float(v)) for v in pts)
+        except (TypeError, ValueError):
+            ok = False
+        out.append([round(float(v), COORD_DECIMALS) for v in pts] if ok else None)
+    return out
+
+
+def alert_layer(alerts: pd.DataFrame | None) -> dict[str, list]:
+    """Alerts as columns, with evidence as JSON objects and the gap/encounter line if any."""
+    cols = ("id", "type", "severity", "mmsi", "other_mmsi", "name", "start", "end", "lat", "lon")
+    if alerts is None or alerts.empty:
+        return {c: [] for c in (*cols, "zone", "zone_kind", "evidence", "line")}
+    a = alerts.reset_index(drop=True)
+    a = a[np.isfinite(a["lat"].astype(float)) & np.isfinite(a["lon"].astype(float))]
+    a = a.reset_index(drop=True)
+    txt = lambda c: a[c].astype("string").fillna("").tolist() if c in a else [""] * len(a)  # noqa: E731
+    evidence = a["evidence"] if "evidence" in a else pd.Series([{}] * len(a))
+    return {
+        "id": txt("id"),
+        "type": txt("type"),
+        "severity": txt("severity"),
+        "mmsi": a["mmsi"].astype("int64").tolist(),
+        "other_mmsi": _nullable(a["other_mmsi"] if "other_mmsi" in a else [np.nan] * len(a)),
+        "name": txt("vessel_name"),
+        "start": _nullable(_epoch_s(a["start"]) if "start" in a else [np.nan] * len(a)),
+        "end": _nullable(
+            np.where(a["end"].isna(), np.nan, _epoch_s(a["end"].fillna(a["start"])))
+            if "end" in a
+            else [np.nan] * len(a)
+        ),
+        "lat": a["lat"].astype(float).round(COORD_DECIMALS).tolist(),
+        "lon": a["lon"].astype(float).round(COORD_DECIMALS).tolist(),
+        "zone": txt("zone_name"),
+        "zone_kind": txt("zone_kind"),
+        "evidence": [jsonable(e) if isinstance(e, dict) else {} for e in evidence],
+        "line": _alert_line(a["type"], evidence, a["lat"], a["lon"]),
+    }
+
+
+def heat_layer(points: pd.DataFrame, cells: int = 400) -> list[list[float]]:
+    """Traffic density: fixes counted on a grid (~`cells` across the extent), weights in (0, 1]."""
+    p = good_points(points)
+    if p.empty:
+        return []
+    lat, lon = p["lat"].to_numpy(float), p["lon"].to_numpy(float)
+    size = max((lat.max() - lat.min()) / cells, (lon.max() - lon.min()) / cells, 0.001)
+    key = np.stack([np.floor(lat / size), np.floor(lon / size)], axis=1).astype(np.int64)
+    cell, count = np.unique(key, axis=0, return_counts=True)
+    w = np.log1p(count) / np.log1p(count.max())
+    return np.column_stack(
+        [((cell[:, 0] + 0.5) * size).round(4), ((cell[:, 1] + 0.5) * size).round(4), w.round(3)]
+    ).tolist()
+
+
+def zone_layers(zones, add) -> list[str]:
+    """Add one folium GeoJson layer per zone group via `add(name, geojson, style, tooltip_fields)`.
+
+    Text fields are HTML-escaped here because folium's tooltip writes them as HTML. Cable (and
+    other line) features draw their centre line on top of the corridor. Returns the layer names.
+    """
+    if zones is None or len(zones) == 0:
+        return []
+    import geopandas as gpd
+
+    names = []
+    for layer, (kinds, style) in styles.ZONE_LAYERS.items():
+        z = zones[zones["kind"].isin(kinds)]
+        if z.empty:
+            continue
+        props = pd.DataFrame(
+            {
+                c: [html.escape(str(v), quote=True) for v in z[c].fillna("")]
+                for c in ("name", "kind", "source")
+                if c in z
+            }
+        )
+        geoms = [shapely.set_precision(z.geometry.to_numpy(), 10**-COORD_DECIMALS)]
+        if "feature_geometry" in z:
+            drawn = gpd.GeoSeries(z["feature_geometry"].to_numpy(), crs=z.crs).to_numpy()
+            is_line = shapely.get_type_id(drawn) == shapely.GeometryType.LINESTRING.value
+            is_line |= shapely.get_type_id(drawn) == shapely.GeometryType.MULTILINESTRING.value
+            if is_line.any():
+                geoms.append(shapely.set_precision(drawn[is_line], 10**-COORD_DECIMALS))
+                props = pd.concat([props, props[is_line]], ignore_index=True)
+        gdf = gpd.GeoDataFrame(props, geometry=np.concatenate(geoms), crs="EPSG:4326")
+        add(layer, gdf.__geo_interface__, style, list(props.columns))
+        names.append(layer)
+    return names

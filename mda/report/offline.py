@@ -1,0 +1,103 @@
+"""Where the report's scripts and stylesheets come from: vendored npm files inlined, or a CDN.
+
+`ASSETS` is the single table of what a report page loads. `scripts/vendor_assets.py` fetches the
+same table from the npm registry into ``mda/report/assets`` (with the licences); an offline report
+inlines those files, an online one links the identical files on jsDelivr.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+ASSET_DIR = Path(__file__).resolve().parent / "assets"
+
+#: name -> (npm package, version, file in the package). Order = load order in the page.
+ASSETS: dict[str, tuple[str, str, str]] = {
+    "leaflet.js": ("leaflet", "1.9.3", "dist/leaflet.js"),  # the version folium 0.20 uses
+    "leaflet.css": ("leaflet", "1.9.3", "dist/leaflet.css"),
+    "markercluster.js": ("leaflet.markercluster", "1.5.3", "dist/leaflet.markercluster.js"),
+    "markercluster.css": ("leaflet.markercluster", "1.5.3", "dist/MarkerCluster.css"),
+    "markercluster-default.css": (
+        "leaflet.markercluster",
+        "1.5.3",
+        "dist/MarkerCluster.Default.css",
+    ),
+    "heat.js": ("leaflet.heat", "0.2.0", "dist/leaflet-heat.js"),
+    "measure.js": ("leaflet-measure", "2.1.7", "dist/leaflet-measure.min.js"),
+    "measure.css": ("leaflet-measure", "2.1.7", "dist/leaflet-measure.css"),
+    "fullscreen.js": ("leaflet.fullscreen", "3.0.0", "Control.FullScreen.js"),
+    "fullscreen.css": ("leaflet.fullscreen", "3.0.0", "Control.FullScreen.css"),
+    "minimap.js": ("leaflet-minimap", "3.6.1", "dist/Control.MiniMap.min.js"),
+    "minimap.css": ("leaflet-minimap", "3.6.1", "dist/Control.MiniMap.min.css"),
+    "topojson.js": ("topojson-client", "3.1.0", "dist/topojson-client.min.js"),
+}
+
+#: The vector basemap: Natural Earth 1:50m land (public domain) as TopoJSON from world-atlas.
+LAND = ("world-atlas", "2.0.2", "land-50m.json")
+
+#: Our own script and stylesheet (not from npm; always inlined).
+OWN = ("mda-report.js", "mda-report.css")
+
+
+def cdn_url(pkg: str, version: str, file: str) -> str:
+    """jsDelivr URL of one npm file (what an online report links)."""
+    return f"https://cdn.jsdelivr.net/npm/{pkg}@{version}/{file}"
+
+
+def asset_path(pkg: str, version: str, file: str) -> Path:
+    """Where scripts/vendor_assets.py put one npm file."""
+    return ASSET_DIR / f"{pkg}@{version}" / file
+
+
+@cache
+def read_asset(path: Path) -> str:
+    """Text of a vendored file (cached: a report run reads each at most once)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        from mda.errors import MdaError
+
+        raise MdaError(
+            f"{path}: report asset missing; run scripts/vendor_assets.py to fetch it"
+        ) from None
+
+
+def _script_text(text: str) -> str:
+    """JS made safe to sit inside an inline <script> element."""
+    return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
+
+
+def head_html(*, offline: bool) -> str:
+    """The <script>/<style> (offline) or <script src>/<link> (online) tags of every asset."""
+    parts = []
+    for name, (pkg, ver, file) in ASSETS.items():
+        if offline:
+            text = read_asset(asset_path(pkg, ver, file))
+            if name.endswith(".css"):
+                parts.append(f"<style>{text}</style>")
+            else:
+                parts.append(f"<script>{_script_text(text)}</script>")
+        elif name.endswith(".css"):
+            parts.append(f'<link rel="stylesheet" href="{cdn_url(pkg, ver, file)}"/>')
+        else:
+            parts.append(f'<script src="{cdn_url(pkg, ver, file)}"></script>')
+    for file in OWN:
+        text = read_asset(ASSET_DIR / file)
+        parts.append(
+            f"<style>{text}</style>" if file.endswith(".css") else f"<script>{text}</script>"
+        )
+    return "\n".join(parts)
+
+
+def land_topojson() -> str:
+    """The vendored Natural Earth land TopoJSON, as JSON text."""
+    return read_asset(asset_path(*LAND))
+
+
+def json_for_html(obj) -> str:
+    """JSON that can sit inside a <script type="application/json"> element without closing it."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -1,0 +1,50 @@
+"""Colours, symbols and layer names of the report, in one place so map, legend and tests agree."""
+
+from __future__ import annotations
+
+#: Speed classes for track colouring: upper bounds in knots (last class is open-ended).
+SPEED_BREAKS_KN = (2.0, 5.0, 10.0, 15.0, 20.0)
+#: One colour per speed class (slow = dark blue ... fast = red), colour-blind-friendly ramp.
+SPEED_COLORS = ("#253494", "#2c7fb8", "#41b6c4", "#a1dab4", "#fdae61", "#d7191c")
+
+#: Severity colours, from schema.SEVERITIES order.
+SEVERITY_COLORS = {
+    "info": "#6c757d",
+    "low": "#2b8cbe",
+    "medium": "#f39c12",
+    "high": "#e4572e",
+    "critical": "#8e0c3a",
+}
+
+#: A short glyph per alert type, drawn inside the marker (the icon says the type).
+TYPE_GLYPHS = {
+    "ais_gap": "G",
+    "loitering": "L",
+    "anchoring": "A",
+    "anchor_drag": "D",
+    "encounter": "E",
+    "position_jump": "J",
+    "identity_conflict": "I",
+    "zone_entry": "Z",
+    "watchlist": "W",
+    "port_visit": "P",
+}
+
+#: Zone layers: layer name and style per group of kinds.
+ZONE_LAYERS = {
+    "Ports & anchorages": (("port", "anchorage"), {"color": "#1b7837", "fillOpacity": 0.15}),
+    "Route corridors": (("route",), {"color": "#5e3c99", "fillOpacity": 0.06, "dashArray": "4 4"}),
+    "Cable corridors": (("cable",), {"color": "#d95f02", "fillOpacity": 0.10}),
+    "Restricted areas": (("restricted",), {"color": "#b2182b", "fillOpacity": 0.18}),
+}
+
+#: Overlays the page script adds to the layer control (name -> shown at start).
+OVERLAYS = {
+    "Vessel tracks": True,
+    "Latest positions": True,
+    "Alerts": True,
+    "Gap & encounter lines": True,
+    "Traffic density": False,
+}
+
+LAND_STYLE = {"fill": "#f2efe6", "stroke": "#b9b3a5", "sea": "#cfe2ee"}

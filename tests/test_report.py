@@ -1,0 +1,424 @@
+"""Map reports: layers, counts, escaping of hostile AIS text, offline assets, edge cases."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import sys
+import types
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from mda import schema
+from mda.report import build_report, layers, offline, render_map
+from mda.report.flags import flag_of
+from mda.tracks import build_tracks
+
+T0 = pd.Timestamp("2026-03-02 00:00", tz="UTC")
+HOSTILE = ("<IMG SRC=X ONERROR=ALERT(1)>", '"><script>alert(1)</script>')
+ASSET_REF = re.compile(
+    r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*https?:"
+    r"|url\(\s*[\"']?\s*https?:|@import\s+[\"']?https?:",
+    re.IGNORECASE,
+)
+
+
+def _vessel(mmsi, lat0, lon0, dlat, dlon, *, minutes=360, sog=12.0, skip=None, wiggle=0.0):
+    """One vessel's fixes every minute along a (wiggly) straight line; `skip` = silent minutes."""
+    k = np.arange(minutes)
+    if skip is not None:
+        k = k[(k < skip[0]) | (k >= skip[1])]
+    f = k / minutes
+    return pd.DataFrame(
+        {
+            "mmsi": mmsi,
+            "ts": T0 + pd.to_timedelta(k, "min"),
+            "lat": lat0 + dlat * f + wiggle * np.sin(k / 7.0),
+            "lon": lon0 + dlon * f,
+            "sog": sog,
+            "cog": 135.0,
+            "heading": 131.0,
+            "nav_status": 0,
+            "msg_type": 1,
+            "source": "synthetic",
+        }
+    )
+
+
+def scenario() -> dict:
+    """Six vessels in the Korea Strait for 6 h: a gap, an encounter, a zone entry, hostile names."""
+    pos = pd.concat(
+        [
+            _vessel(440100001, 35.00, 129.20, -1.0, 1.2, skip=(120, 220), wiggle=0.004),
+            _vessel(440100002, 34.70, 129.40, 0.02, 0.02, sog=0.8),
+            _vessel(440100003, 34.80, 129.10, -0.10, 0.31, sog=1.0),
+            _vessel(351000004, 34.30, 129.30, 0.40, 0.40, sog=9.0),
+            _vessel(219000005, 34.20, 128.60, 0.60, 1.60, sog=18.0),
+            _vessel(636000006, 35.30, 129.60, -0.20, -0.50, sog=6.0),
+        ],
+        ignore_index=True,
+    )
+    tracks = build_tracks(schema.conform(pos, schema.POSITIONS))
+    vessels = schema.conform(
+        pd.DataFrame(
+            {
+                "mmsi": [440100001, 440100002, 440100003, 351000004, 219000005, 636000006],
+                "name": [HOSTILE[0], HOSTILE[1], "SEA & STAR", "PANAMAX (1) [=+]", "DANA", "LIB"],
+                "callsign": ["D7AB", "=cmd|' /C calc'!A0", "", "", "OZ1", ""],
+                "ship_type": [70, 80, 30, 70, 60, 52],
+                "destination": ["BUSAN", "<b>x</b>", "", "", "", ""],
+            }
+        ),
+        schema.VESSELS,
+    )
+    gap0 = pos[(pos.mmsi == 440100001) & (pos.ts < T0 + pd.Timedelta(minutes=120))].iloc[-1]
+    gap1 = pos[(pos.mmsi == 440100001) & (pos.ts >= T0 + pd.Timedelta(minutes=220))].iloc[0]
+    alerts = pd.DataFrame(
+        {
+            "type": ["ais_gap", "encounter", "zone_entry", "loitering", "port_visit"],
+            "severity": ["high", "medium", "critical", "low", "info"],
+            "mmsi": [440100001, 440100002, 351000004, 440100002, 636000006],
+            "other_mmsi": [None, 440100003, None, None, None],
+            "vessel_name": [HOSTILE[0], HOSTILE[1], "PANAMAX", HOSTILE[1], "LIB"],
+            "start": [
+                gap0.ts,
+                T0 + pd.Timedelta("2h"),
+                T0 + pd.Timedelta("3h"),
+                T0 + pd.Timedelta("1h"),
+                T0 + pd.Timedelta("5h"),
+            ],
+            "end": [
+                gap1.ts,
+                T0 + pd.Timedelta("4h"),
+                T0 + pd.Timedelta("3h"),
+                T0 + pd.Timedelta("5h"),
+                pd.NaT,
+            ],
+            "lat": [gap0.lat, 34.71, 34.50, 34.71, 35.25],
+            "lon": [gap0.lon, 129.41, 129.50, 129.41, 129.48],
+            "zone_id": [None, None, "r1", None, "p1"],
+            "zone_kind": [None, None, "restricted", None, "port"],
+            "zone_name": [None, None, "Firing <range>", None, "Port & co"],
+            "evidence": [
+                {
+                    "lat0": gap0.lat,
+                    "lon0": gap0.lon,
+                    "lat1": gap1.lat,
+                    "lon1": gap1.lon,
+                    "hours": 1.67,
+                },
+                {"other_lat": 34.74, "other_lon": 129.45, "min_distance_m": 210.0, "hours": 2.0},
+                {"entered": str(T0 + pd.Timedelta("3h")), "note": HOSTILE[1]},
+                {"mean_sog_kn": 0.8},
+                {},
+            ],
+            "thresholds": [
+                {"min_hours": 6.0},
+                {"max_distance_m": 500.0},
+                {},
+                {"min_hours": 2.0},
+                {},
+            ],
+        }
+    )
+    alerts["id"] = [f"a{i}" for i in range(len(alerts))]
+    zones = gpd.GeoDataFrame(
+        {
+            "id": ["p1", "an1", "rt1", "c1", "r1"],
+            "name": ["Port & co", "Anchorage A", "Strait lane", "KJCN <cable>", "Firing <range>"],
+            "kind": ["port", "anchorage", "route", "cable", "restricted"],
+            "buffer_m": [3000.0, 1000.0, 5000.0, 2000.0, 0.0],
+            "source": ["test", "test", "test", "test", "<i>src</i>"],
+            "feature_geometry": [
+                shapely.Point(129.5, 35.25),
+                shapely.Point(129.1, 35.0),
+                shapely.LineString([(129.0, 35.1), (130.3, 33.9)]),
+                shapely.LineString([(129.1, 35.05), (129.9, 34.1)]),
+                shapely.box(129.4, 34.4, 129.6, 34.6),
+            ],
+        },
+        geometry=[
+            shapely.Point(129.5, 35.25).buffer(0.03),
+            shapely.Point(129.1, 35.0).buffer(0.01),
+            shapely.LineString([(129.0, 35.1), (130.3, 33.9)]).buffer(0.05),
+            shapely.LineString([(129.1, 35.05), (129.9, 34.1)]).buffer(0.02),
+            shapely.box(129.4, 34.4, 129.6, 34.6),
+        ],
+        crs="EPSG:4326",
+    )
+    return {
+        "tracks": tracks,
+        "vessels": vessels,
+        "alerts": schema.conform(alerts, schema.ALERTS),
+        "zones": zones,
+    }
+
+
+def page_data(html: str, element: str = "mda-data") -> dict:
+    """The JSON the page script reads."""
+    m = re.search(rf'<script type="application/json" id="{element}">(.*?)</script>', html, re.S)
+    assert m, f"no {element} element"
+    return json.loads(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def scen() -> dict:
+    return scenario()
+
+
+@pytest.fixture(scope="module")
+def offline_html(scen, tmp_path_factory) -> str:
+    out = tmp_path_factory.mktemp("rep") / "r.html"
+    render_map(out, **scen, title="Strait <test>", sources=["a&b.nmea"], offline=True)
+    return out.read_text(encoding="utf-8")
+
+
+def test_layers_present_by_name(offline_html):
+    control = re.search(r"overlays :  \{(.*?)\}", offline_html, re.S)
+    assert control
+    names = re.findall(r'"([^"]+)" : geo_json_', control.group(1))
+    assert names == [
+        "Ports \\u0026 anchorages",
+        "Route corridors",
+        "Cable corridors",
+        "Restricted areas",
+    ]
+    data = page_data(offline_html)
+    assert list(data["legend"]["overlays"]) == [
+        "Vessel tracks",
+        "Latest positions",
+        "Alerts",
+        "Gap & encounter lines",
+        "Traffic density",
+    ]
+    assert "MDA.init(map_" in offline_html
+
+
+def test_counts_of_tracks_alerts_and_header(offline_html, scen):
+    data = page_data(offline_html)
+    assert set(data["tracks"]["mmsi"]) == set(scen["vessels"]["mmsi"].astype(int))
+    assert len(data["latest"]["mmsi"]) == 6
+    assert len(data["alerts"]["id"]) == 5
+    h = data["header"]
+    assert (h["vessels"], h["alerts"]) == (6, 5)
+    assert h["positions"] == len(scen["tracks"].points)
+    assert h["by_type"]["ais_gap"] == 1 and h["by_severity"]["critical"] == 1
+    assert h["thresholds"]["ais_gap"] == {"min_hours": 6.0}
+    assert data["vessels"]["flag"][data["vessels"]["mmsi"].index(440100001)] == "Korea (Rep.)"
+
+
+def test_gap_and_encounter_lines(offline_html):
+    a = page_data(offline_html)["alerts"]
+    lines = dict(zip(a["type"], a["line"], strict=True))
+    assert lines["ais_gap"] is not None and len(lines["ais_gap"]) == 4
+    assert lines["encounter"][2:] == [34.74, 129.45]
+    assert lines["zone_entry"] is None
+
+
+def test_zone_features_by_kind(scen):
+    got = {}
+    layers.zone_layers(scen["zones"], lambda name, gj, style, fields: got.update({name: gj}))
+    counts = {k: len(v["features"]) for k, v in got.items()}
+    # cable and route corridors also draw their centre line
+    assert counts == {
+        "Ports & anchorages": 2,
+        "Route corridors": 2,
+        "Cable corridors": 2,
+        "Restricted areas": 1,
+    }
+    names = [f["properties"]["name"] for f in got["Cable corridors"]["features"]]
+    assert names == ["KJCN &lt;cable&gt;"] * 2
+
+
+def test_hostile_text_is_escaped_everywhere(offline_html):
+    for bad in (*HOSTILE, "<b>x</b>", "<i>src</i>", "Firing <range>", "Strait <test>"):
+        assert bad not in offline_html
+    data = page_data(offline_html)
+    # the page script receives them as plain text (it sets textContent)
+    assert HOSTILE[0] in data["vessels"]["name"] and HOSTILE[1] in data["alerts"]["name"]
+    assert data["header"]["title"] == "Strait <test>"
+    assert data["alerts"]["evidence"][2]["note"] == HOSTILE[1]
+    # zone tooltips go through folium as HTML: pre-escaped there
+    assert (
+        "Firing \\u0026lt;range\\u0026gt;" in offline_html or "Firing &lt;range&gt;" in offline_html
+    )
+
+
+def test_page_script_never_uses_innerhtml():
+    js = (offline.ASSET_DIR / "mda-report.js").read_text()
+    assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "document.write" not in js
+
+
+def test_offline_report_references_no_remote_asset(offline_html):
+    assert ASSET_REF.search(offline_html) is None, ASSET_REF.search(offline_html)
+    assert 'id="mda-land"' in offline_html
+    land = page_data(offline_html, "mda-land")
+    assert land["type"] == "Topology" and "land" in land["objects"]
+
+
+def test_online_report_links_cdn_and_check_would_catch_it(scen, tmp_path):
+    out = render_map(tmp_path / "on.html", **scen, offline=False)
+    html = out.read_text()
+    assert ASSET_REF.search(html)
+    assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in html
+    assert 'id="mda-land"' not in html
+    assert page_data(html)["minimap_tiles"].startswith("https://")
+
+
+def test_tiles_url_used_when_given(scen, tmp_path):
+    url = "http://tiles.internal:8080/{z}/{x}/{y}.png"
+    html = render_map(tmp_path / "t.html", **scen, offline=True, tiles=url).read_text()
+    assert url in html
+    assert 'id="mda-land"' not in html
+    assert page_data(html)["minimap_tiles"] == url
+    # the only remote reference is the tile server the user asked for, never an asset
+    assert ASSET_REF.search(html) is None
+
+
+def test_antimeridian_track_is_split():
+    pos = _vessel(412000001, 40.0, 179.0, 0.5, 2.0, minutes=240)
+    pos["lon"] = (pos["lon"] + 180) % 360 - 180
+    tr = layers.track_layer(build_tracks(schema.conform(pos, schema.POSITIONS)).points)
+    coords = np.array(tr["coords"]).reshape(-1, 2)
+    assert (coords[:, 1] > 179).any() and (coords[:, 1] < -179).any()
+    for a, b in zip(tr["offsets"][:-1], tr["offsets"][1:], strict=True):
+        assert np.abs(np.diff(coords[a:b, 1])).max(initial=0) < 180
+
+
+def test_tracks_simplified_but_exact_at_alerts(scen):
+    pts = scen["tracks"].points
+    one = pts[pts["mmsi"] == 440100001]
+    alerts = scen["alerts"][scen["alerts"]["type"] == "ais_gap"]
+    tr = layers.track_layer(one, alerts, tolerance_m=2000)
+    coords = np.array(tr["coords"]).reshape(-1, 2)
+    assert len(coords) < len(one) / 3  # simplified
+    gap = alerts.iloc[0]["evidence"]
+    for lat, lon in ((gap["lat0"], gap["lon0"]), (gap["lat1"], gap["lon1"])):
+        assert np.abs(coords - [round(lat, 5), round(lon, 5)]).sum(axis=1).min() < 1e-9
+    assert all(len(str(c).split(".")[-1]) <= 5 for c in tr["coords"])
+
+
+def test_empty_inputs_still_make_a_page(tmp_path):
+    html = render_map(tmp_path / "e.html", offline=True).read_text()
+    data = page_data(html)
+    assert data["tracks"]["mmsi"] == [] and data["alerts"]["id"] == []
+    assert data["header"]["vessels"] == 0 and data["bounds"] is None
+    assert "</html>" in html and ASSET_REF.search(html) is None
+
+
+def test_tracks_without_alerts(scen, tmp_path):
+    html = render_map(tmp_path / "n.html", tracks=scen["tracks"], offline=True).read_text()
+    data = page_data(html)
+    assert data["header"]["alerts"] == 0 and len(data["tracks"]["mmsi"]) > 0
+    assert data["header"]["thresholds"] == {}
+
+
+def test_positions_alone_are_built_into_tracks(scen, tmp_path):
+    pos = scen["tracks"].points[list(schema.POSITIONS)]
+    html = render_map(tmp_path / "p.html", positions=pos, offline=True).read_text()
+    assert len(set(page_data(html)["tracks"]["mmsi"])) == 6
+
+
+def test_build_report_from_alerts_geojson_and_store_window(scen, tmp_path, monkeypatch):
+    """Alerts from `mda scan --out` GeoJSON; positions from a store window (contract faked)."""
+    from mda.alerts import write_alerts
+
+    path = write_alerts(scen["alerts"], tmp_path / "alerts.geojson")
+    positions = scen["tracks"].points[list(schema.POSITIONS)]
+
+    class FakeStore:  # the store's contract: positions(since, until) and alerts(since, until)
+        def __init__(self, root, create=True):
+            assert create is False
+
+        def positions(self, since=None, until=None):
+            return positions
+
+        def alerts(self, since=None, until=None):
+            raise AssertionError("--alerts file given: the store's alerts are not read")
+
+    pytest.importorskip("mda.zones", reason="zones module not available yet")
+    monkeypatch.setitem(sys.modules, "mda.store", types.SimpleNamespace(Store=FakeStore))
+    out = build_report(
+        store=tmp_path / "store",
+        alerts=path,
+        zones=None,
+        mmsi=[440100001, 440100002],
+        since=T0 + pd.Timedelta("30min"),
+        out=tmp_path / "b.html",
+        offline=True,
+    )
+    data = page_data(out.read_text())
+    assert set(data["tracks"]["mmsi"]) == {440100001, 440100002}
+    assert sorted(data["alerts"]["type"]) == ["ais_gap", "encounter", "loitering"]
+    assert min(data["tracks"]["t0"]) >= int((T0 + pd.Timedelta("30min")).timestamp())
+    assert data["header"]["sources"] == ["store store", "alerts.geojson"]
+
+
+def test_build_report_bbox_filter(scen, tmp_path, monkeypatch):
+    from mda.report import _filter
+
+    p = scen["tracks"].points
+    got = _filter(p, since=None, until=None, mmsi=None, bbox=(129.0, 34.6, 129.5, 34.9))
+    assert (
+        len(got) and got["lat"].between(34.6, 34.9).all() and got["lon"].between(129.0, 129.5).all()
+    )
+
+
+def test_build_report_from_input_files(tmp_path):
+    from conftest import shared_file
+
+    pytest.importorskip("mda.zones", reason="zones module not available yet")
+    if not hasattr(importlib.import_module("mda.sources"), "read_ais"):
+        pytest.skip("mda.sources.read_ais not available yet")
+    src = shared_file("nmea/dma_aislib_replay_dump.txt")
+    out = build_report(inputs=[src], out=tmp_path / "in.html", offline=True)
+    data = page_data(out.read_text())
+    assert data["header"]["vessels"] > 10
+    assert data["header"]["sources"] == [src.name]
+
+
+def test_flags_from_mid():
+    got = flag_of(pd.Series([440123456, 219000001, 351999999, 2190047, 970010001]))
+    assert got.tolist() == ["Korea (Rep.)", "Denmark", "Panama", "", ""]
+
+
+def test_vendored_assets_and_licences_present():
+    for pkg, ver, file in [*offline.ASSETS.values(), offline.LAND]:
+        assert offline.asset_path(pkg, ver, file).is_file(), (pkg, file)
+        folder = offline.ASSET_DIR / f"{pkg}@{ver}"
+        assert any(re.match(r"(?i)(mit-)?licen[cs]e", p.name) for p in folder.iterdir()), pkg
+    for css in (p for p in offline.ASSET_DIR.rglob("*.css")):
+        assert not re.search(r"url\(\s*(?!['\"]?(?:data:|#))", css.read_text()), css
+
+
+def test_json_for_html_cannot_close_its_script():
+    text = offline.json_for_html({"n": "</script><script>alert(1)</script>", "a": "&"})
+    assert "</" not in text and "<" not in text
+    assert json.loads(text) == {"n": "</script><script>alert(1)</script>", "a": "&"}
+
+
+def test_unwritable_output_is_one_line_error(tmp_path):
+    from mda.errors import MdaError
+
+    (tmp_path / "f").write_text("")
+    with pytest.raises(MdaError, match="cannot write report"):
+        render_map(tmp_path / "f" / "x.html", offline=True)
+
+
+def test_missing_asset_is_one_line_error(monkeypatch, tmp_path):
+    from mda.errors import MdaError
+
+    offline.read_asset.cache_clear()
+    monkeypatch.setattr(offline, "ASSET_DIR", Path(tmp_path))
+    monkeypatch.setitem(offline.ASSETS, "leaflet.js", ("leaflet", "0.0.0", "dist/leaflet.js"))
+    try:
+        with pytest.raises(MdaError, match=r"vendor_assets\.py"):
+            offline.head_html(offline=True)
+    finally:
+        offline.read_asset.cache_clear()
