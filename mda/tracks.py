@@ -69,8 +69,6 @@ SEGMENTS: dict[str, str] = {
 }
 
 KN_MS = NM / 3600.0  # metres per second in one knot
-#: How many fixes after a suspect one are searched for a return to the previous track.
-_RETURN_WINDOW = 32
 #: Fixes compared with each earlier one when looking for a report heard by several receivers.
 _DUP_LOOKBACK = 4
 #: Reported SOG at which a vessel moves metres between reports, so an identical fix is stale.
@@ -111,29 +109,45 @@ def build_tracks(positions: pd.DataFrame, cfg: TracksConfig | None = None) -> Tr
     cfg = cfg or TracksConfig()
     df = _clean(positions)
     ts_all = pd.DatetimeIndex(df["ts"]).asi8
-    mm = df["mmsi"].to_numpy()
-    lat_all, lon_all = df["lat"].to_numpy(), df["lon"].to_numpy()
-    # stable two-pass sort: by ts, then by mmsi
-    order = np.argsort(ts_all, kind="stable")
-    order = order[np.argsort(mm[order], kind="stable")]
-    order = order[~_duplicates(df, ts_all, order, cfg)]
+    order = _sort_order(df["mmsi"].to_numpy(), ts_all)
+    a = {c: df[c].to_numpy()[order] for c in ("mmsi", "lat", "lon", "sog", "cog")}
+    a["ts"] = ts_all[order]
+    keep = ~_duplicates(a, cfg)
+    order = order[keep]
+    a = {c: v[keep] for c, v in a.items()}
+    mm, ts, lat, lon = a["mmsi"], a["ts"], a["lat"], a["lon"]
 
-    mm, ts = mm[order], ts_all[order]
-    lat, lon = lat_all[order], lon_all[order]
     t_s = (ts - ts[0]) / 1e9 if len(ts) else ts.astype(float)
-    outlier, jump = _outliers(mm, t_s, lat, lon, cfg)
-    kin = _kinematics(mm, t_s, lat, lon, outlier, jump, cfg)
+    step = np.r_[np.nan, haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])] if len(ts) else t_s
+    outlier, jump = _outliers(mm, t_s, lat, lon, step, cfg)
+    kin = _kinematics(mm, t_s, lat, lon, step, outlier, jump, cfg)
 
-    points = pd.DataFrame({c: df[c].array.take(order) for c in schema.POSITIONS}, copy=False)
+    points = pd.DataFrame(
+        {c: a[c] if c in a and c != "ts" else df[c].array.take(order) for c in schema.POSITIONS},
+        copy=False,
+    )
     for col in schema.TRACK_POINTS_EXTRA:
         points[col] = kin[col]
     good = ~outlier
-    sog = points["sog"].to_numpy(dtype="float64")
+    sog = a["sog"].astype("float64")
     return Tracks(
         points=points,
         segments=_segments(kin, mm, ts, lat, lon, sog, good),
         gaps=_gaps(kin, mm, ts, lat, lon, good, cfg),
     )
+
+
+def _sort_order(mmsi: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Stable row order by (mmsi, ts): one sort of an int64 key when it fits, else two passes."""
+    if not len(ts):
+        return np.arange(0)
+    codes, uniques = pd.factorize(mmsi, sort=True)
+    t = ts - ts.min()
+    span = int(t.max()) + 1
+    if len(uniques) * span < 2**62:
+        return np.argsort(codes.astype(np.int64) * span + t, kind="stable")
+    order = np.argsort(ts, kind="stable")
+    return order[np.argsort(codes[order], kind="stable")]
 
 
 def _clean(positions: pd.DataFrame) -> pd.DataFrame:
@@ -151,9 +165,7 @@ def _clean(positions: pd.DataFrame) -> pd.DataFrame:
     return df if keep.all() else df[keep.to_numpy()].reset_index(drop=True)
 
 
-def _duplicates(
-    df: pd.DataFrame, ts_all: np.ndarray, order: np.ndarray, cfg: TracksConfig
-) -> np.ndarray:
+def _duplicates(a: dict[str, np.ndarray], cfg: TracksConfig) -> np.ndarray:
     """True for a report equal (lat, lon, sog, cog) to an earlier one of the same vessel heard
     within duplicate_window_s, over arrays sorted by (mmsi, ts); the earliest is kept.
 
@@ -163,10 +175,9 @@ def _duplicates(
     Each report is compared with the few reports before it, so copies interleaved with other
     traffic are still caught.
     """
-    n = len(order)
-    cols = [df[c].to_numpy()[order] for c in ("mmsi", "lat", "lon", "sog", "cog")]
-    ts = ts_all[order]
-    moving = np.nan_to_num(cols[3]) >= _MOVING_KN
+    ts, n = a["ts"], len(a["ts"])
+    cols = [a[c] for c in ("mmsi", "lat", "lon", "sog", "cog")]
+    moving = np.nan_to_num(a["sog"]) >= _MOVING_KN
     repeat = max(cfg.repeat_window_s, cfg.duplicate_window_s)
     window = np.where(moving, repeat, cfg.duplicate_window_s) * 1e9
     dup = np.zeros(n, dtype=bool)
@@ -185,57 +196,84 @@ def _implausible(dist_m: np.ndarray, dt_s: np.ndarray, cfg: TracksConfig) -> np.
 
 
 def _outliers(
-    mm: np.ndarray, t_s: np.ndarray, lat: np.ndarray, lon: np.ndarray, cfg: TracksConfig
+    mm: np.ndarray,
+    t_s: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    step: np.ndarray,
+    cfg: TracksConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(outlier, jump) flags over arrays sorted by (mmsi, ts).
+    """(outlier, jump) flags over arrays sorted by (mmsi, ts); `step` is metres from the row before.
 
     A step implausible from its predecessor is a candidate (rare). Each candidate is judged from
-    the vessel's last good fix g: if the track returns near g (plausible from g) within fewer than
-    jump_min_fixes fixes, the excursion is a glitch (outliers); if it continues consistently for
-    jump_min_fixes fixes, it is a relocation (jump, new segment); else only its consistent run is
-    flagged and the next candidate is judged from g again (chaotic data, such as the stale fixes
-    MarineCadastre clumps at 00:00:00, is flagged one run at a time).
+    the vessel's last good fix g over the next jump_min_fixes (m) fixes: if the track comes back
+    near g (plausible from g) within them, the excursion is a glitch (outliers); if they continue
+    consistently from the new place, it is a relocation (jump, new segment); else only the
+    consistent run is flagged and the next candidate is judged from g again (chaotic data, such as
+    the stale fixes MarineCadastre clumps at 00:00:00, is flagged one run at a time). The windows
+    are evaluated for all candidates at once; the loop over candidates only decides.
     """
     n = len(mm)
     outlier = np.zeros(n, dtype=bool)
     jump = np.zeros(n, dtype=bool)
     if n < 2:
         return outlier, jump
-    same = mm[1:] == mm[:-1]
-    step = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    bad = np.zeros(n, dtype=bool)
-    bad[1:] = same & _implausible(step, np.diff(t_s), cfg)
+    same = np.r_[False, mm[1:] == mm[:-1]]
+    bad = same & _implausible(step, np.r_[0.0, np.diff(t_s)], cfg)
     cand = np.flatnonzero(bad)
     if not len(cand):
         return outlier, jump
-    first = np.flatnonzero(np.r_[True, ~same])
-    vessel_first = first[np.searchsorted(first, cand, side="right") - 1]
-    vessel_end = np.r_[first[1:], n][np.searchsorted(first, cand, side="right") - 1]
+    first = np.flatnonzero(~same)
+    vessel = np.searchsorted(first, cand, side="right") - 1
+    vessel_first = first[vessel]
     m = cfg.jump_min_fixes
+    win = cand[:, None] + np.arange(m)
+    inside = win < np.r_[first[1:], n][vessel][:, None]
+    win = np.where(inside, win, cand[:, None])
+    # consistent run from each candidate (capped at m) and closeness to the fix before it
+    stop = np.c_[bad[win[:, 1:]] | ~inside[:, 1:], np.ones(len(cand), dtype=bool)]
+    chain = 1 + np.argmax(stop, axis=1)
+    near_prev = inside & _near(lat, lon, t_s, cand - 1, win, cfg)
+    # the fix after a one-fix glitch is judged from two rows back: precompute that too
+    near_prev2 = inside & _near(lat, lon, t_s, np.maximum(cand - 2, 0), win, cfg)
     g = -1
-    for i, v0, end in zip(cand.tolist(), vessel_first.tolist(), vessel_end.tolist(), strict=True):
+    for k, (i, v0) in enumerate(zip(cand.tolist(), vessel_first.tolist(), strict=True)):
         if outlier[i]:
             continue
-        if not outlier[i - 1]:
-            g = i - 1
-        w = np.arange(i, min(end, i + _RETURN_WINDOW))
-        near_g = ~_implausible(haversine_m(lat[g], lon[g], lat[w], lon[w]), t_s[w] - t_s[g], cfg)
+        if outlier[i - 1] and g == i - 2:
+            near_g = near_prev2[k]
+        elif outlier[i - 1]:
+            w = win[k][inside[k]]
+            near_g = _near(lat, lon, t_s, np.array([g]), w[None, :], cfg)[0]
+        else:
+            g, near_g = i - 1, near_prev[k]
         if near_g[0]:
             continue  # the fix after an excursion: plausible from the last good fix
         back = np.flatnonzero(near_g)
-        j = i + int(back[0]) if len(back) else None
-        breaks = np.flatnonzero(bad[w[1:]])
-        chain = 1 + int(breaks[0]) if len(breaks) else len(w)
-        if j is not None and j - i < m:
-            outlier[i:j] = True
-        elif chain >= m:
+        if len(back):
+            outlier[i : i + int(back[0])] = True
+        elif chain[k] >= m:
             if g == v0:
                 outlier[g] = True  # the vessel's first fix, never confirmed by the track
             else:
                 jump[i] = True
         else:
-            outlier[i : i + chain] = True  # unconfirmed; what follows is judged from g again
+            outlier[i : i + int(chain[k])] = True  # unconfirmed; the rest is judged from g again
     return outlier, jump
+
+
+def _near(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    t_s: np.ndarray,
+    frm: np.ndarray,
+    to: np.ndarray,
+    cfg: TracksConfig,
+) -> np.ndarray:
+    """Plausible moves from fixes `frm` (shape (k,)) to fixes `to` (shape (k, w))."""
+    f = frm[:, None]
+    dist = haversine_m(lat[f], lon[f], lat[to], lon[to])
+    return ~_implausible(dist, t_s[to] - t_s[f], cfg)
 
 
 def _kinematics(
@@ -243,6 +281,7 @@ def _kinematics(
     t_s: np.ndarray,
     lat: np.ndarray,
     lon: np.ndarray,
+    step: np.ndarray,
     outlier: np.ndarray,
     jump: np.ndarray,
     cfg: TracksConfig,
@@ -258,7 +297,9 @@ def _kinematics(
     has &= mm[p] == mm
     nan = np.nan
     dt = np.where(has, t_s - t_s[p], nan)
-    dist = np.where(has, haversine_m(lat[p], lon[p], lat, lon), nan)
+    dist = np.where(has, step, nan)  # the previous good fix is usually the row before
+    far = np.flatnonzero(has & (p != idx - 1))
+    dist[far] = haversine_m(lat[p[far]], lon[p[far]], lat[far], lon[far])
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(dt > 0, dist / dt / KN_MS, nan)
     course = np.where(dist > 0, bearing_deg(lat[p], lon[p], lat, lon), nan)
