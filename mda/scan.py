@@ -10,6 +10,7 @@ before that commit changes nothing, so the next run simply does the work again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -275,12 +276,9 @@ def _scan_store(store, inputs, since, until, start_time, *, cfg, zones, watchlis
 
 
 def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:
-    """The map report of this scan; skipped with a warning if the report module is missing."""
-    try:
-        from mda.report import render_map
-    except ImportError:
-        log.warning("map report not available in this build; %s not written", path)
-        return
+    """The map report of this scan: tracks, zones and alerts, with the thresholds in force."""
+    from mda.report import render_map
+
     render_map(
         path,
         tracks=result.tracks,
@@ -288,5 +286,6 @@ def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:
         alerts=result.alerts,
         vessels=result.vessels,
         title="mda scan",
-        thresholds=cfg,
+        sources=[Path(f).name for f in (result.ingest.files if result.ingest else [])],
+        thresholds=dataclasses.asdict(cfg),
     )
