@@ -55,6 +55,9 @@ class AisGapConfig:
     )
     zone_kinds: list = _names(("cable", "restricted"), "zone kinds where shorter gaps matter")
     high_hours: float = _f(12.0, "gap length that raises severity to high (h)", 0.1)
+    min_distance_m: float = _f(
+        1000.0, "reappearing closer than this to where it went silent = moored, not a gap (m)"
+    )
 
 
 @dataclass
@@ -65,6 +68,9 @@ class LoiteringConfig:
         0.0, "when a land layer is given, ignore loitering closer than this to shore (km)"
     )
     window_minutes: float = _f(60.0, "window of the (time-weighted) mean speed (min)", 1.0)
+    max_silence_hours: float = _f(
+        6.0, "a silence longer than this ends a stay: the vessel may have left and come back (h)"
+    )
     merge_minutes: float = _f(
         60.0, "faster or silent breaks shorter than this do not split one loitering event (min)"
     )
@@ -82,6 +88,9 @@ class AnchoringConfig:
         10.0, "breaks shorter than this (a fix above stationary speed) do not split a stay (min)"
     )
     zone_kinds: list = _names(("cable",), "zone kinds where anchoring is high severity")
+    max_silence_hours: float = _f(
+        6.0, "a silence longer than this ends a stay: the vessel may have left and come back (h)"
+    )
 
 
 @dataclass

@@ -47,11 +47,21 @@ def test_short_silence_ending_in_cable_corridor_is_reported_high():
 
 
 def test_silence_starting_in_port_is_normal():
-    # goes silent while moored in port, reappears there a day later
-    moored = sail(222, [Leg(60, 0, nav_status=5), Leg(24 * 60, 0, silent=True), Leg(60, 0)])
+    # goes silent at the quay, sails 10 h dark, reappears far away
+    leaver = sail(222, [Leg(60, 0, nav_status=5), Leg(600, 12, silent=True), Leg(60, 12)])
     layer = zones(("port-x", "port", box(55.0, 15.0, 3)))
-    assert gaps.detect(context(moored, layer), Config()).empty
-    assert len(gaps.detect(context(moored), Config())) == 1  # the same silence with no port
+    assert gaps.detect(context(leaver, layer), Config()).empty
+    assert len(gaps.detect(context(leaver), Config())) == 1  # the same silence with no port
+
+
+def test_silent_where_it_stays_is_moored_except_in_a_cable_corridor():
+    still = sail(222, [Leg(60, 0), Leg(3 * 60, 0, silent=True), Leg(60, 0)])
+    longer = sail(333, [Leg(60, 0), Leg(9 * 60, 0, silent=True), Leg(60, 0)], lat=56.0)
+    assert gaps.detect(context(positions(still, longer)), Config()).empty
+    layer = zones(("cable-x", "cable", box(55.0, 15.0, 1)))
+    alerts = gaps.detect(context(positions(still, longer), layer), Config())
+    assert alerts[["mmsi", "zone_id", "severity"]].values.tolist() == [[222, "cable-x", "high"]]
+    assert alerts["evidence"].iloc[0]["distance_km"] < 0.1
 
 
 def test_same_gap_in_overlapping_windows_keeps_its_id():

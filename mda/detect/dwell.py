@@ -66,7 +66,7 @@ class _Stays:
         """Runs of `mask` lasting min_s, bridged over breaks under merge_s, per vessel.
 
         A run also breaks where `moved` says the vessel went somewhere since its previous fix
-        (a silence does not end a stay, a relocation during it does).
+        (a short silence does not end a stay, a relocation or a long silence does).
         """
         stay = self.code + np.cumsum(moved)  # changes with the vessel or where it moved
         first, last = runs(mask, stay)
@@ -105,7 +105,7 @@ def _zone_ids(ctx: Context, zone: np.ndarray) -> pd.array:
 def _anchor_runs(st: _Stays, cfg: Config) -> tuple[np.ndarray, np.ndarray, tuple]:
     th = cfg.anchoring
     at_anchor = st.anchored | (st.speed <= th.stationary_kn)
-    moved = st.dist > th.max_radius_m
+    moved = (st.dist > th.max_radius_m) | (st.dt > th.max_silence_hours * 3600)
     first, last = st.events(
         at_anchor & ~st.harbour, moved, th.merge_minutes * 60, th.min_minutes * 60
     )
@@ -149,6 +149,7 @@ def _loitering(ctx: Context, cfg: Config, st: _Stays, anchors: tuple) -> pd.Data
     slow = (slow_mean | (st.speed < th.max_speed_kn)) & ~st.harbour & ~anchored
     merge_s = th.merge_minutes * 60
     moved = (st.dt > merge_s) & (st.implied >= th.max_speed_kn)
+    moved |= st.dt > th.max_silence_hours * 3600
     first, last = st.events(slow, moved, merge_s, th.min_hours * 3600)
     held = cw[last] - cw[first]  # the last fix's hold lies after the event
     run_kn = np.where(held > 0, (cs[last] - cs[first]) / np.where(held > 0, held, 1.0), np.inf)

@@ -45,7 +45,11 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     z0, z1 = _zone_at(ctx, p0, th.zone_kinds), _zone_at(ctx, p1, th.zone_kinds)
     zone = np.where(z0 >= 0, z0, z1)
     hours = gaps["hours"].to_numpy()
-    keep = ~in_harbour & ((hours >= th.min_hours) | ((zone >= 0) & (hours >= th.zone_min_hours)))
+    # reappearing where it went silent is a vessel at its berth or anchor, unless in a cable or
+    # restricted zone, where even a silent stay matters
+    went = gaps["dist_m"].to_numpy() >= th.min_distance_m
+    long = (hours >= th.min_hours) & went
+    keep = ~in_harbour & (long | ((zone >= 0) & (hours >= th.zone_min_hours)))
     g, zone = gaps[keep].reset_index(drop=True), zone[keep]
     if g.empty:
         return schema.empty(schema.ALERTS)

@@ -6,7 +6,8 @@ Built on what mda.tracks already decided about every implausible step:
   later relocation brings the vessel back near where it was before, the two make one episode
   (start = first fix at the false place, end = last fix there);
 * an **excursion**: at least ``tracks.jump_min_fixes`` consecutive outlier fixes (a spoofed shape
-  drawn at an impossible speed, e.g. a circle far from the track) is reported as one event;
+  drawn at an impossible speed, e.g. a circle far from the track) followed by a return to the
+  track is reported as one event;
 * a receiver **glitch** (fewer outlier fixes, out and back) is not.
 
 Steps shorter than ``position_jump.min_distance_m`` or slower than its ``max_speed_kn`` are
@@ -58,10 +59,15 @@ def _relocations(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
 
 
 def _excursions(pts: pd.DataFrame, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
-    """Runs of at least jump_min_fixes outliers that went far and fast from the track."""
+    """Runs of at least jump_min_fixes outliers, far and fast from the track, that it came back
+    from (without a good fix after them it is unknown whether the run or the track was wrong)."""
     th = cfg.position_jump
     outlier = pts["outlier"].to_numpy(dtype=bool)
-    first, last = runs(outlier, pts["mmsi"].to_numpy())
+    mmsi = pts["mmsi"].to_numpy()
+    first, last = runs(outlier, mmsi)
+    back = last + 1 < len(pts)
+    back[back] = mmsi[last[back] + 1] == mmsi[last[back]]
+    first, last = first[back], last[back]
     if not len(first):
         return first, last
     far = (pts["dist_m"].to_numpy() >= th.min_distance_m) & (
