@@ -112,3 +112,10 @@ def test_listed_vessel_not_seen_raises_nothing(tmp_path):
     wl = watchlist.load_watchlist(_csv(tmp_path, "mmsi\n229999999\n"))
     assert watchlist.detect(_ctx(wl), Config()).empty
     assert watchlist.detect(_ctx(None), Config()).empty
+
+
+def test_a_namesake_with_another_imo_is_another_ship(tmp_path):
+    wl = watchlist.load_watchlist(_csv(tmp_path, "imo,name\n9999999,Evergreen\n"))
+    assert watchlist.detect(_ctx(wl), Config()).empty
+    wl = watchlist.load_watchlist(_csv(tmp_path, "imo,name\n,Evergreen\n"))
+    assert watchlist.detect(_ctx(wl), Config())["mmsi"].tolist() == [D]

@@ -1,7 +1,8 @@
 """Watch-listed vessels seen in the window, matched by MMSI, IMO or name.
 
 The watchlist is a CSV with any of the columns ``mmsi``, ``imo``, ``name`` (case-insensitive
-headers) and optional ``reason`` and ``list``. Names match case- and space-insensitively. One
+headers) and optional ``reason`` and ``list``. Names match case- and space-insensitively, unless
+both sides carry an IMO number and they differ (a namesake, not the listed ship). One
 `watchlist` alert per vessel and window, placed at its last position, severity high.
 """
 
@@ -102,10 +103,16 @@ def _matches(ctx: Context, wl: pd.DataFrame) -> pd.DataFrame:
         ("imo", statics["imo"], entries["imo"]),
         ("name", norm_name(statics["name"]), norm_name(entries["name"])),
     ):
-        lhs = pd.DataFrame({"mmsi": statics["mmsi"].to_numpy(), "k": left.to_numpy()}).dropna()
-        rhs = pd.DataFrame({"entry": entries["entry"], "k": right.to_numpy()}).dropna()
-        m = lhs.merge(rhs, on="k")
-        found.append(m[["mmsi", "entry"]].assign(by=key))
+        lhs = pd.DataFrame(
+            {"mmsi": statics["mmsi"].to_numpy(), "k": left.to_numpy(), "imo": statics["imo"]}
+        ).dropna(subset=["k"])
+        rhs = pd.DataFrame(
+            {"entry": entries["entry"], "k": right.to_numpy(), "imo": entries["imo"]}
+        )
+        m = lhs.merge(rhs.dropna(subset=["k"]), on="k", suffixes=("", "_entry"))
+        # IMO numbers are permanent: a namesake with another IMO is another ship
+        other_ship = m["imo"].notna() & m["imo_entry"].notna() & (m["imo"] != m["imo_entry"])
+        found.append(m.loc[~other_ship.fillna(False), ["mmsi", "entry"]].assign(by=key))
     out = pd.concat(found, ignore_index=True)
     if out.empty:
         return out
