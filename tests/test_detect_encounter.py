@@ -81,6 +81,14 @@ def test_inside_a_restricted_zone_is_high():
     assert alerts["zone_id"].tolist() == ["r1"]
 
 
+def test_over_a_cable_corridor_names_it_without_raising_severity():
+    layer = zones(("c1", "cable", box(55.0, 15.02, 5)))
+    alerts = encounter.detect(context(_pair(300, 180), layer), Config())
+    assert alerts[["severity", "zone_id", "zone_kind"]].values.tolist() == [
+        ["medium", "c1", "cable"]
+    ]
+
+
 def test_thresholds_come_from_config():
     cfg = Config()
     cfg.encounter.max_distance_m = 1000.0

@@ -22,6 +22,8 @@ from mda.geo import EARTH_RADIUS_M, haversine_m
 
 SECTION = "encounter"
 NEAR_KINDS = ("port", "anchorage")
+#: Zones named on the alert when the meeting point lies inside; "restricted" raises severity.
+ZONE_KINDS = ("restricted", "cable")
 #: Pairs may drop out of range for this many buckets without ending the encounter (GPS jitter).
 MAX_MISSED_BUCKETS = 1
 #: Buckets kept as candidates while a vessel moves up to this multiple of the median limit, so a
@@ -122,16 +124,18 @@ def _near_distance_m(lat: np.ndarray, lon: np.ndarray, zones) -> np.ndarray:
     return np.asarray(zone_distance_m(lat, lon, zones, NEAR_KINDS), dtype=float)
 
 
-def _restricted_zone(lat: np.ndarray, lon: np.ndarray, zones) -> pd.Series:
-    """Id of the restricted zone containing each point, <NA> outside all of them."""
-    out = pd.Series(pd.NA, index=range(len(lat)), dtype="string")
+def _zone_at(lat: np.ndarray, lon: np.ndarray, zones) -> tuple[pd.Series, pd.Series]:
+    """Id and kind of the zone of ZONE_KINDS (first kind first) holding each point, or <NA>."""
+    zid = pd.Series(pd.NA, index=range(len(lat)), dtype="string")
+    kind = zid.copy()
     if zones is None or not len(zones):
-        return out
-    restricted = zones[zones["kind"] == "restricted"]
-    for zid, geom in zip(restricted["id"], restricted.geometry, strict=True):
-        inside = shapely.contains_xy(geom, lon, lat) & out.isna().to_numpy()
-        out[inside] = zid
-    return out
+        return zid, kind
+    for k in ZONE_KINDS:
+        layer = zones[zones["kind"] == k]
+        for z, geom in zip(layer["id"], layer.geometry, strict=True):
+            inside = shapely.contains_xy(geom, lon, lat) & zid.isna().to_numpy()
+            zid[inside], kind[inside] = z, k
+    return zid, kind
 
 
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
@@ -181,7 +185,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         return schema.empty(schema.ALERTS)
     lat, lon = runs["lat"].to_numpy(), runs["lon"].to_numpy()
     port_km = _near_distance_m(lat, lon, ctx.zones) / 1000.0
-    zone_id = _restricted_zone(lat, lon, ctx.zones)
+    zone_id, zone_kind = _zone_at(lat, lon, ctx.zones)
     start = pd.to_datetime(runs["b0"] * bucket_s, unit="s", utc=True)
     end = pd.to_datetime(runs["b1"] * bucket_s, unit="s", utc=True)
     other_pos = _other_positions(b, runs)
@@ -202,7 +206,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     rows = pd.DataFrame(
         {
             "type": "encounter",
-            "severity": np.where(zone_id.notna(), "high", "medium"),
+            "severity": np.where((zone_kind == "restricted").fillna(False), "high", "medium"),
             "mmsi": runs["mmsi"].to_numpy(),
             "other_mmsi": runs["other_mmsi"].to_numpy(),
             "start": start,
