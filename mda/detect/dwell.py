@@ -2,8 +2,8 @@
 
 Loitering (GFW carrier-loitering style) is a long stretch whose time-weighted mean speed over a
 sliding window stays under a few knots; anchoring is being at anchor (navigational status 1, or
-stationary within a small radius) outside a designated anchorage. A vessel at anchor is reported
-as anchoring only, not also as loitering, so one behaviour raises one alert.
+stationary within a small radius) outside a designated anchorage. A ship anchored at sea for hours
+is both (GFW counts it as loitering too), so the two alerts can cover the same stay.
 """
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ def _anchor_runs(st: _Stays, cfg: Config) -> tuple[np.ndarray, np.ndarray, tuple
     return first[ok], last[ok], (lat[ok], lon[ok], radius[ok])
 
 
-def _anchoring(ctx: Context, cfg: Config, st: _Stays, anchors: tuple) -> pd.DataFrame:
-    first, last, (lat, lon, radius) = anchors
+def _anchoring(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
+    first, last, (lat, lon, radius) = _anchor_runs(st, cfg)
     if not len(first):
         return schema.empty(schema.ALERTS)
     zone = run_zone(ctx, st.pos, first, last, cfg.anchoring.zone_kinds)
@@ -137,16 +137,13 @@ def _anchoring(ctx: Context, cfg: Config, st: _Stays, anchors: tuple) -> pd.Data
     return make_alerts(rows, ctx, cfg.thresholds("anchoring"))
 
 
-def _loitering(ctx: Context, cfg: Config, st: _Stays, anchors: tuple) -> pd.DataFrame:
+def _loitering(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
     th = cfg.loitering
     window_s = th.window_minutes * 60
     mean, cw, cs = st.mean_speed(window_s)
-    # fixes belonging to an anchoring stay are anchoring, not loitering
-    anchored = np.zeros(len(mean), dtype=bool)
-    anchored[expand(anchors[0], anchors[1] + 1)[1]] = True
     # slow on average over the window, widened by the slow fixes at its edges
     slow_mean = mean < th.max_speed_kn
-    slow = (slow_mean | (st.speed < th.max_speed_kn)) & ~st.harbour & ~anchored
+    slow = (slow_mean | (st.speed < th.max_speed_kn)) & ~st.harbour
     merge_s = th.merge_minutes * 60
     moved = (st.dt > merge_s) & (st.implied >= th.max_speed_kn)
     moved |= st.dt > th.max_silence_hours * 3600
@@ -180,7 +177,6 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     if ctx.tracks.points.empty:
         return schema.empty(schema.ALERTS)
     st = _Stays(ctx)
-    anchors = _anchor_runs(st, cfg)
-    found = [f(ctx, cfg, st, anchors) for f in (_loitering, _anchoring)]
+    found = [f(ctx, cfg, st) for f in (_loitering, _anchoring)]
     found = [a for a in found if len(a)]
     return pd.concat(found, ignore_index=True) if found else schema.empty(schema.ALERTS)
