@@ -121,7 +121,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     # COG-heading baseline too: the bow has been pulled round since then).
     prev = np.r_[-1, np.arange(n - 1)]
     same = np.r_[False, code[first[1:]] == code[first[:-1]]]
-    b_owner, b_idx = expand(np.r_[0, last[:-1] + 1], first)
+    b_owner, b_idx = expand(np.where(same, np.r_[0, last[:-1] + 1], first), first)
     b_keep = usable[b_idx]
     between = _median(b_owner[b_keep], sog[b_idx[b_keep]], n)
     for _ in range(n):

@@ -38,9 +38,11 @@ class _Stays:
         self.speed = speed(self.pts)
         self.lat = self.pts["lat"].to_numpy()
         self.lon = self.pts["lon"].to_numpy()
-        self.harbour = ctx.in_kinds(HARBOUR_KINDS)[self.pos] if len(ctx.zones) else None
-        if self.harbour is None:
-            self.harbour = np.zeros(len(self.pos), dtype=bool)
+        self.harbour = (
+            ctx.in_kinds(HARBOUR_KINDS)[self.pos]
+            if len(ctx.zones)
+            else np.zeros(len(self.pos), dtype=bool)
+        )
         self.anchored = self.pts["nav_status"].to_numpy() == AT_ANCHOR
 
     def mean_speed(self, window_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
