@@ -96,3 +96,9 @@ def test_scenario_recall_and_precision(simulate, tmp_path, scenario, seed):
     bad = table[table["precision"] < 0.95]
     false = scoring.false_alerts(result.alerts, sim.truth)
     assert bad.empty, f"{bad.to_string()}\nfalse:\n{false[['type', 'mmsi', 'start']].to_string()}"
+
+
+def test_truth_times_as_iso_strings():
+    truth = [{"type": "ais_gap", "mmsi": 4, "start": "2026-03-01T00:00:00Z", "end": None}]
+    alerts = _alerts(_alert("ais_gap", 4, T - H / 2, T + H))
+    assert scoring.score(alerts, truth)["recall"].tolist() == [1.0]

@@ -48,8 +48,8 @@ def _keyed(df: pd.DataFrame) -> pd.DataFrame:
             "type": df["type"].astype(str).to_numpy(),
             "k1": np.where(one, a, np.minimum(a, o)),
             "k2": np.where(one, 0, np.maximum(a, o)),
-            "start": df["start"].to_numpy(),
-            "end": df["end"].to_numpy(),
+            "start": pd.to_datetime(df["start"], utc=True).to_numpy("datetime64[ns]"),
+            "end": pd.to_datetime(df["end"], utc=True).to_numpy("datetime64[ns]"),
         }
     )
 
