@@ -94,7 +94,6 @@
         flag: v.flag[i], destination: v.destination[i] };
     }
     this.colorBy = "speed";
-    this.renderer = L.canvas({ padding: 0.5, tolerance: 4 });
     this.layers = {};
   }
 
@@ -140,7 +139,7 @@
     for (var i = 0; i < tr.mmsi.length; i++) {
       var pts = [];
       for (var k = tr.offsets[i]; k < tr.offsets[i + 1]; k++) pts.push([tr.coords[2 * k], tr.coords[2 * k + 1]]);
-      var line = L.polyline(pts, { renderer: this.renderer, color: this.trackColor(i), weight: 2.2, opacity: 0.85 });
+      var line = L.polyline(pts, { color: this.trackColor(i), weight: 2.2, opacity: 0.85 });
       line._mdaPiece = i;
       line.bindTooltip(function (layer) {
         var j = layer._mdaPiece, rows = self.vesselRows(tr.mmsi[j]);
@@ -208,7 +207,7 @@
       if (ln) {
         var gap = a.type[i] === "ais_gap";
         lines.addLayer(L.polyline([[ln[0], ln[1]], [ln[2], ln[3]]], {
-          renderer: this.renderer, color: gap ? color : "#7b3294", weight: gap ? 2.5 : 3,
+          color: gap ? color : "#7b3294", weight: gap ? 2.5 : 3,
           dashArray: gap ? "7 6" : null, opacity: 0.9
         }).bindTooltip(gap ? "AIS gap: dark from here to there" : "Encounter"));
       }

@@ -1,0 +1,204 @@
+"""The offline report opened from disk in a real headless Chromium, with the network cut off.
+
+Skips (with the reason) when Playwright or a Chromium binary is missing; .ci/run installs the
+Debian `chromium` package. Saves maps/browser-test.png for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mda.report import render_map
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+RECORD_ALERTS = """
+window.__alerts = [];
+window.alert = window.confirm = window.prompt = function (m) { window.__alerts.push(String(m)); };
+"""
+
+
+def chromium_path() -> str:
+    """The system Chromium (never a downloaded one), or skip."""
+    for p in (os.environ.get("MDA_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if p and Path(p).is_file():
+            return p
+    pytest.skip("no Chromium binary (install the Debian package `chromium`)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    exe = chromium_path()
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_report(browser, path: Path):
+    """Open `path` from disk; every http(s) request is aborted and recorded."""
+    page = browser.new_page(viewport={"width": 1500, "height": 900})
+    seen = {"requests": [], "errors": []}
+
+    def block(route):
+        seen["requests"].append(route.request.url)
+        route.abort()
+
+    page.route("http://**", block)
+    page.route("https://**", block)
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.add_init_script(RECORD_ALERTS)
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("window.mdaReport !== undefined", timeout=15_000)
+    return page, seen
+
+
+@pytest.fixture(scope="module")
+def report(browser, tmp_path_factory):
+    from test_report import scenario
+
+    out = render_map(
+        tmp_path_factory.mktemp("browser") / "report.html",
+        **scenario(),
+        title="Korea Strait — browser test",
+        sources=["synthetic.nmea"],
+        offline=True,
+    )
+    page, seen = open_report(browser, out)
+    yield page, seen
+    page.close()
+
+
+def test_leaflet_loaded_without_network_or_errors(report):
+    page, seen = report
+    assert page.evaluate("typeof window.L === 'object' && typeof L.markerClusterGroup")
+    assert seen["requests"] == []
+    assert seen["errors"] == []
+    # the vector basemap is drawn instead of tiles
+    assert page.evaluate("document.querySelectorAll('.leaflet-tile').length") == 0
+    assert page.evaluate("!!window.mdaReport.map.getPane('mda-land')")
+
+
+def test_layer_control_lists_expected_layers(report):
+    page, _ = report
+    names = page.eval_on_selector_all(
+        ".leaflet-control-layers-overlays label span", "els => els.map(e => e.textContent.trim())"
+    )
+    for name in (
+        "Ports & anchorages",
+        "Route corridors",
+        "Cable corridors",
+        "Restricted areas",
+        "Vessel tracks",
+        "Latest positions",
+        "Alerts",
+        "Gap & encounter lines",
+        "Traffic density",
+    ):
+        assert name in names
+
+
+def test_alert_markers_and_table_filled(report):
+    page, _ = report
+    assert page.evaluate("window.mdaReport.alertMarkers.length") == 5
+    icons = page.evaluate("document.querySelectorAll('.mda-alert-icon, .marker-cluster').length")
+    assert icons >= 1
+    assert page.evaluate("document.querySelectorAll('#mda-alert-table tbody tr').length") == 5
+    page.select_option("#mda-filter-severity", "critical")
+    rows = page.eval_on_selector_all("#mda-alert-table tbody tr", "r => r.length")
+    assert rows == 1
+    page.select_option("#mda-filter-severity", "")
+
+
+def test_click_on_table_row_moves_the_map(report):
+    page, _ = report
+    before = page.evaluate("[mdaReport.map.getCenter().lat, mdaReport.map.getZoom()]")
+    page.click("#mda-row-2")  # the zone entry
+    page.wait_for_timeout(800)
+    after = page.evaluate("[mdaReport.map.getCenter().lat, mdaReport.map.getZoom()]")
+    assert after != before
+    assert after[1] >= 11
+    assert page.evaluate("mdaReport.map.getBounds().contains([34.5, 129.5])")
+    assert page.locator(".leaflet-popup-content").inner_text().find("Firing <range>") >= 0
+
+
+def test_hostile_names_render_as_text_and_nothing_runs(report):
+    from test_report import HOSTILE
+
+    page, _ = report
+    cells = page.eval_on_selector_all(
+        "#mda-alert-table tbody td", "els => els.map(e => e.textContent)"
+    )
+    assert HOSTILE[0] in cells and HOSTILE[1] in cells
+    page.click("#mda-row-0")  # the gap of the vessel named like an <img onerror>
+    page.wait_for_timeout(800)
+    assert HOSTILE[0] in page.locator(".leaflet-popup-content").inner_text()
+    # no element was injected by any name, and no dialog fired
+    assert page.evaluate("document.querySelectorAll('img[src=x], img[src=X]').length") == 0
+    injected = (
+        "[...document.scripts].some(s => s.type !== 'application/json' && s.text === 'alert(1)')"
+    )
+    assert page.evaluate(injected) is False
+    assert page.evaluate("window.__alerts") == []
+
+
+def test_zone_tooltip_shows_escaped_name_as_text(report):
+    page, _ = report
+    page.evaluate(
+        "() => { mdaReport.map.closePopup(); mdaReport.map.setView([34.55, 129.45], 12); }"
+    )
+    page.wait_for_timeout(400)
+    xy = page.evaluate(
+        "(() => { const p = mdaReport.map.latLngToContainerPoint([34.58, 129.42]);"
+        " const r = mdaReport.map.getContainer().getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; })()"
+    )
+    page.mouse.move(*xy)
+    page.wait_for_selector(".leaflet-tooltip", timeout=3000)
+    text = page.inner_text(".leaflet-tooltip")
+    assert "Firing <range>" in text and "<i>src</i>" in text
+    assert page.evaluate("window.__alerts") == []
+
+
+def test_screenshot_of_the_fitted_report(report):
+    page, _ = report
+    page.evaluate("() => { mdaReport.map.closePopup(); mdaReport.fit(); }")
+    page.mouse.move(700, 450)
+    page.wait_for_timeout(600)
+    shot = ROOT / "maps" / "browser-test.png"
+    shot.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+
+def test_time_slider_replays(report):
+    page, _ = report
+    n = page.evaluate("mdaReport.layers['Vessel tracks'].getLayers().length")
+    page.evaluate("mdaReport.setTime(mdaReport.data.header.period[0] + 3600)")
+    early = page.evaluate("mdaReport.layers['Vessel tracks'].getLayers().length")
+    page.evaluate("mdaReport.setTime(mdaReport.data.header.period[1])")
+    assert 0 < early < n
+    assert page.evaluate("mdaReport.layers['Vessel tracks'].getLayers().length") == n
+
+
+def test_empty_report_opens_cleanly(browser, tmp_path):
+    page, seen = open_report(browser, render_map(tmp_path / "empty.html", offline=True))
+    assert seen == {"requests": [], "errors": []}
+    assert "No alerts in this report." in page.inner_text("#mda-side")
+    page.close()
