@@ -422,7 +422,8 @@ def write_tracks(tracks: Tracks, path: str | Path) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in _SUFFIXES:
-        raise MdaError(f"{path}: unknown tracks format {suffix or '(none)'!r} (use {_SUFFIXES})")
+        known = ", ".join(_SUFFIXES)
+        raise MdaError(f"{path}: unknown tracks format {suffix or '(none)'!r} (use {known})")
     try:
         if suffix == ".parquet":
             tracks.points.to_parquet(path, index=False)

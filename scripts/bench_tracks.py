@@ -27,12 +27,13 @@ M_PER_DEG = 111_195.0
 
 
 def synthesise(n: int, vessels: int, seed: int = 0) -> pd.DataFrame:
-    """`n` positions of `vessels` ships, with 1% duplicates and 0.1% glitches, shuffled."""
+    """`n` positions of `vessels` ships with duplicates, glitches, gaps and jumps, shuffled."""
     rng = np.random.default_rng(seed)
     per = n // vessels
     dt = rng.uniform(50, 70, (vessels, per))  # ~1-minute reports
     dt[:, 0] = rng.uniform(0, 60, vessels)
     t = np.cumsum(dt, axis=1)
+    t[: vessels // 50, per // 2 :] += 2 * 3600  # 2% of the vessels go silent for two hours
     kn = rng.uniform(5, 20, (vessels, 1)) + rng.normal(0, 0.3, (vessels, per))
     heading = rng.uniform(0, 360, (vessels, 1)) + np.cumsum(rng.normal(0, 3, (vessels, per)), 1)
     step = kn * NM / 3600 * dt
@@ -42,6 +43,7 @@ def synthesise(n: int, vessels: int, seed: int = 0) -> pd.DataFrame:
     lon = rng.uniform(-180, 180, (vessels, 1)) + np.cumsum(step * np.sin(h), 1) / (
         M_PER_DEG * np.cos(np.radians(lat0))
     )
+    lat[-(vessels // 100) :, per // 2 :] += 0.5  # 1% are relocated (spoofed) half way through
     df = pd.DataFrame(
         {
             "mmsi": np.repeat(

@@ -383,3 +383,25 @@ def test_real_noaa_sample_has_few_outliers_per_vessel():
     assert (share[v["n_points"] >= 50] <= 0.05).all()
     assert tr.points["outlier"].mean() < 0.002
     assert_contract(tr)
+
+
+def test_real_nmea_log_keeps_the_contract():
+    pos = read_real("nmea/dma_aislib_stream_example.txt")
+    tr = build_tracks(pos)
+    assert_contract(tr)
+    assert tr.points["mmsi"].nunique() > 1000
+    assert tr.points["segment"].max() + 1 == len(tr.segments)
+
+
+def test_cli_tracks_writes_a_geopackage(tmp_path, capsys):
+    from mda.cli import main
+
+    src = shared_file("positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv")
+    read_real("positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv")  # skips without a reader
+    out = tmp_path / "ferry.gpkg"
+    assert main(["tracks", str(src), "--out", str(out)]) == 0
+    assert "1 segments of 1 vessels" in capsys.readouterr().out
+    back = pyogrio.read_dataframe(out)
+    assert back["mmsi"].tolist() == [219000734]
+    assert main(["tracks", str(src), "--out", str(tmp_path / "ferry.txt")]) == 1
+    assert "unknown tracks format" in capsys.readouterr().err
