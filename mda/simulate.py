@@ -276,8 +276,8 @@ def _densify(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Insert vertices so no straight piece of a path is longer than _KNOT_STEP_M."""
     seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     n = np.maximum(1, np.ceil(seg / _KNOT_STEP_M).astype(int))
-    frac = np.concatenate([np.arange(k) / k for k in n])
     idx = np.repeat(np.arange(len(seg)), n)
+    frac = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / n[idx]
     out_lon = np.append(lon[idx] + (lon[idx + 1] - lon[idx]) * frac, lon[-1])
     out_lat = np.append(lat[idx] + (lat[idx + 1] - lat[idx]) * frac, lat[-1])
     keep = np.append(True, haversine_m(out_lat[:-1], out_lon[:-1], out_lat[1:], out_lon[1:]) > 1)
@@ -715,6 +715,9 @@ class _Builder:
     def _lane(self, a: str, b: str, key: str) -> tuple[np.ndarray, np.ndarray]:
         """The sea lane between two ports (searoute network, berth to berth), cached."""
         pa, pb = self._point(a, key), self._point(b, key)
+        if pb < pa:
+            lon, lat = _searoute(pb, pa)
+            return lon[::-1], lat[::-1]
         return _searoute(pa, pb)
 
     # -- vessels ---------------------------------------------------------------------------------
@@ -1160,7 +1163,14 @@ class _Builder:
             t_start=ts,
             key=f"{key}.other_vessel",
         )
-        self.idents[second]["planted"] = True
+        # the second transponder starts 20 s after the first one's last report
+        a, b = self.idents[first], self.idents[second]
+        if a["ais_class"] != "A" or b["ais_class"] != "A":
+            raise self.where.error(f"{key}.vessel", "an MMSI switch needs Class A vessels")
+        cad = self.data["reporting"]["cadence_s"]
+        start_a = math.ceil(a["t_start"]) + a["phase"] % cad
+        last_a = start_a + (math.ceil(ts) - 1 - start_a) // cad * cad
+        a["t_end"], b["t_start"], b["phase"], b["planted"] = last_a + 1, last_a + 20, 0, True
         self.events.append(
             {
                 "kind": "switch",
@@ -1560,25 +1570,22 @@ def _evaluate(ships: list[_Knots], ship: np.ndarray, t: np.ndarray) -> dict[str,
 
 
 def _nearest2(lat, lon, rlat, rlon):
-    """Nearest and second-nearest receiver of every point and their distances (m)."""
+    """Nearest and second-nearest receiver of every point and their distances (m).
 
-    def xyz(la, lo):
-        la, lo = np.radians(la), np.radians(lo)
-        return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
-
-    r = xyz(rlat, rlon)
-    near = np.empty(len(lat), np.int64)
-    second = np.empty(len(lat), np.int64)
-    for lo in range(0, len(lat), 250_000):
-        cos = xyz(lat[lo : lo + 250_000], lon[lo : lo + 250_000]) @ r.T
-        if r.shape[0] > 1:
-            top = np.argpartition(-cos, 1, axis=1)[:, :2]
-            c2 = np.take_along_axis(cos, top, 1)
-            swap = c2[:, 1] > c2[:, 0]
-            top[swap] = top[swap][:, ::-1]
-        else:
-            top = np.zeros((len(cos), 2), np.int64)
-        near[lo : lo + 250_000], second[lo : lo + 250_000] = top[:, 0], top[:, 1]
+    Receivers are ranked once per 0.05-degree cell (points of one cell share a ranking); the
+    distances are exact for every point.
+    """
+    ilat = np.rint(np.asarray(lat) * 20).astype(np.int64) + 2000
+    ilon = np.rint(np.asarray(lon) * 20).astype(np.int64) + 4000
+    cells, inv = np.unique(ilat * 10_000 + ilon, return_inverse=True)
+    clat = np.radians((cells // 10_000 - 2000) / 20)
+    clon = np.radians((cells % 10_000 - 4000) / 20)
+    pts = np.stack([np.cos(clat) * np.cos(clon), np.cos(clat) * np.sin(clon), np.sin(clat)], -1)
+    rla, rlo = np.radians(rlat), np.radians(rlon)
+    rx = np.stack([np.cos(rla) * np.cos(rlo), np.cos(rla) * np.sin(rlo), np.sin(rla)], -1)
+    order = np.argsort(-(pts @ rx.T), axis=1)[:, :2]
+    near = order[inv, 0]
+    second = order[inv, min(1, len(rx) - 1)]
     d_near = haversine_m(lat, lon, rlat[near], rlon[near])
     d_second = haversine_m(lat, lon, rlat[second], rlon[second])
     return near, d_near, second, d_second
@@ -1618,66 +1625,71 @@ def _runs(pos: np.ndarray, zone: np.ndarray, ident: np.ndarray):
 def _static_payloads(iv: pd.DataFrame) -> dict[tuple[int, int], tuple]:
     """Per identity armoured payloads of its static messages, encoded once with pyais.
 
-    Keys (message kind, part): kind 2 = type 5 (two parts), 3 = type 24A, 4 = type 24B.
-    Values: (payload matrix indexed by identity, fill bits, total parts, part).
+    Keys (message kind, part): kind 2 = type 5 (Class A, two parts), 3 = type 24A and
+    4 = type 24B (Class B). Values: (payload matrix with one row per identity, fill bits,
+    total parts, part); rows of identities that never send that kind stay blank.
     """
-    out: dict[tuple[int, int], tuple] = {}
-    rows: dict[int, list] = {2: [], 3: [], 4: []}
-    fills: dict[int, list] = {2: [], 3: [], 4: []}
-    for r in iv.itertuples():
+    found: dict[int, dict[int, tuple[list[bytes], int]]] = {2: {}, 3: {}, 4: {}}
+    for i, r in enumerate(iv.itertuples()):
         dims = {
             "to_bow": r.to_bow,
             "to_stern": r.to_stern,
             "to_port": r.to_port,
             "to_starboard": r.to_starboard,
         }
-        msgs = {
-            2: {
-                "msg_type": 5,
-                "mmsi": r.mmsi,
-                "imo": int(r.imo) if pd.notna(r.imo) else 0,
-                "callsign": r.callsign,
-                "shipname": r.name,
-                "ship_type": r.ship_type,
-                **dims,
-                "epfd": 1,
-                "draught": r.draught if pd.notna(r.draught) else 0,
-                "destination": r.destination,
-                "ais_version": 2,
-            },
-            3: {"msg_type": 24, "mmsi": r.mmsi, "partno": 0, "shipname": r.name},
-            4: {
-                "msg_type": 24,
-                "mmsi": r.mmsi,
-                "partno": 1,
-                "ship_type": r.ship_type,
-                "callsign": r.callsign,
-                "vendorid": "MDA",
-                **dims,
-            },
-        }
+        if r.ais_class == "A":
+            msgs = {
+                2: {
+                    "msg_type": 5,
+                    "mmsi": r.mmsi,
+                    "imo": int(r.imo) if pd.notna(r.imo) else 0,
+                    "callsign": r.callsign,
+                    "shipname": r.name,
+                    "ship_type": r.ship_type,
+                    **dims,
+                    "epfd": 1,
+                    "draught": r.draught if pd.notna(r.draught) else 0,
+                    "destination": r.destination,
+                    "ais_version": 2,
+                }
+            }
+        else:
+            msgs = {
+                3: {"msg_type": 24, "mmsi": r.mmsi, "partno": 0, "shipname": r.name},
+                4: {
+                    "msg_type": 24,
+                    "mmsi": r.mmsi,
+                    "partno": 1,
+                    "ship_type": r.ship_type,
+                    "callsign": r.callsign,
+                    "vendorid": "MDA",
+                    **dims,
+                },
+            }
         for k, msg in msgs.items():
-            payloads, fill = encode.static_payloads(msg)
-            rows[k].append(payloads)
-            fills[k].append(fill)
-    for k in rows:
-        total = len(rows[k][0])
-        for part in range(total):
-            mat = np.frombuffer(b"".join(p[part] for p in rows[k]), dtype=np.uint8)
-            out[(k, part + 1)] = (
-                mat.reshape(len(rows[k]), -1),
-                fills[k][0] if part == total - 1 else 0,
-                total,
-                part + 1,
-            )
+            found[k][i] = encode.static_payloads(msg)
+    out: dict[tuple[int, int], tuple] = {}
+    for k, by_ident in found.items():
+        if not by_ident:
+            continue
+        parts, fill = next(iter(by_ident.values()))
+        for part, sample in enumerate(parts):
+            mat = np.full((len(iv), len(sample)), ord("0"), dtype=np.uint8)
+            for i, (payloads, _) in by_ident.items():
+                mat[i] = np.frombuffer(payloads[part], dtype=np.uint8)
+            last = part == len(parts) - 1
+            out[(k, part + 1)] = (mat, fill if last else 0, len(parts), part + 1)
     return out
 
 
 @cache
 def _searoute(a: tuple[float, float], b: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """The searoute lane between two [lon, lat] points (Eurostat/ORNL network), cached."""
+    """The searoute lane between two [lon, lat] points (Eurostat/ORNL network), densified and
+    cached for the process (a lane is computed once per port pair)."""
     import searoute
 
     coords = np.asarray(searoute.searoute(list(a), list(b))["geometry"]["coordinates"], float)
-    coords.setflags(write=False)
-    return coords[:, 0], coords[:, 1]
+    lon, lat = _densify(coords[:, 0], coords[:, 1])
+    lon.setflags(write=False)
+    lat.setflags(write=False)
+    return lon, lat
