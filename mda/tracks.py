@@ -183,9 +183,9 @@ def _duplicates(a: dict[str, np.ndarray], cfg: TracksConfig) -> np.ndarray:
     dup = np.zeros(n, dtype=bool)
     for k in range(1, min(_DUP_LOOKBACK, n - 1) + 1):
         same = ts[k:] - ts[:-k] <= window[k:]
-        for a in cols:
-            x, y = a[k:], a[:-k]
-            same &= (x == y) | (np.isnan(x) & np.isnan(y)) if a.dtype.kind == "f" else x == y
+        for col in cols:
+            x, y = col[k:], col[:-k]
+            same &= (x == y) | (np.isnan(x) & np.isnan(y)) if col.dtype.kind == "f" else x == y
         dup[k:] |= same
     return dup
 

@@ -9,6 +9,8 @@ import pyogrio
 import pytest
 import shapely
 from conftest import shared_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mda import schema
 from mda.config import TracksConfig
@@ -405,3 +407,38 @@ def test_cli_tracks_writes_a_geopackage(tmp_path, capsys):
     assert back["mmsi"].tolist() == [219000734]
     assert main(["tracks", str(src), "--out", str(tmp_path / "ferry.txt")]) == 1
     assert "unknown tracks format" in capsys.readouterr().err
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([1, 2, 3]),
+            st.integers(0, 6 * 3600),
+            st.floats(-2, 2),
+            st.floats(178, 182),
+            st.sampled_from([0.0, 8.0, 102.3]),
+        ),
+        max_size=60,
+    )
+)
+def test_invariants_hold_for_any_input(reports):
+    rows = [
+        {"mmsi": m, "s": s, "lat": la, "lon": (lo + 180) % 360 - 180, "sog": sog}
+        for m, s, la, lo, sog in reports
+    ]
+    tr = build_tracks(positions(rows) if rows else schema.empty(schema.POSITIONS))
+    assert_contract(tr)
+    p = tr.points
+    assert p.equals(p.sort_values(["mmsi", "ts"], kind="stable").reset_index(drop=True))
+    out = p["outlier"].to_numpy()
+    assert ((p["segment"] == -1).to_numpy() == out).all()
+    assert not (p["jump"].to_numpy() & out).any()
+    assert tr.segments["n_points"].sum() == (~out).sum()
+    assert tr.segments["segment"].tolist() == list(range(len(tr.segments)))
+    turn = p["turn"].dropna()
+    assert ((turn > -180) & (turn <= 180)).all()
+    assert (p["speed_kn"].dropna() >= 0).all() and (p["sog"].dropna() < 102.3).all()
+    long = (~out) & (p["dt_s"] > TracksConfig().gap_hours * 3600).to_numpy()
+    assert len(tr.gaps) == long.sum()
+    assert len(tr.segments) >= len(tr.gaps) + p.loc[~out, "mmsi"].nunique()
