@@ -1,0 +1,641 @@
+"""Readers of the public AIS CSV exports: Danish Maritime Authority (DMA) and NOAA MarineCadastre.
+
+Both are streamed with pyarrow's CSV reader in chunks of `chunk_rows` rows, so a multi-GB day
+file never has to fit in memory; a background thread parses the next block while the current
+chunk is converted. Fields are read as bytes and converted with vectorised Arrow/numpy kernels;
+low-cardinality and static text columns arrive dictionary-encoded, so only their distinct values
+are interpreted in Python. Unparsable rows are counted as `malformed` (line numbers in a
+warning), never fatal. A CSV repeats a vessel's static data on every row, so statics are reduced
+to the rows where they change.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import IO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from mda import schema
+from mda.errors import MdaError
+from mda.sources.base import AisData, IngestReport
+
+#: Official headers of the two layouts; extra columns (geometry, index_right, ...) are tolerated.
+DMA_COLUMNS = (
+    "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,"
+    "IMO,Callsign,Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,"
+    "Destination,ETA,Data source type,A,B,C,D"
+)
+NOAA_COLUMNS = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,"
+    "Width,Draft,Cargo,TransceiverClass"
+)
+
+#: Our field -> the layout's column.
+_FIELDS = {
+    "dma": {
+        "ts": "Timestamp",
+        "mobile": "Type of mobile",
+        "mmsi": "MMSI",
+        "lat": "Latitude",
+        "lon": "Longitude",
+        "nav_status": "Navigational status",
+        "sog": "SOG",
+        "cog": "COG",
+        "heading": "Heading",
+        "imo": "IMO",
+        "callsign": "Callsign",
+        "name": "Name",
+        "ship_type": "Ship type",
+        "width": "Width",
+        "length": "Length",
+        "draught": "Draught",
+        "destination": "Destination",
+    },
+    "noaa": {
+        "ts": "BaseDateTime",
+        "mobile": "TransceiverClass",
+        "mmsi": "MMSI",
+        "lat": "LAT",
+        "lon": "LON",
+        "nav_status": "Status",
+        "sog": "SOG",
+        "cog": "COG",
+        "heading": "Heading",
+        "imo": "IMO",
+        "callsign": "CallSign",
+        "name": "VesselName",
+        "ship_type": "VesselType",
+        "width": "Width",
+        "length": "Length",
+        "draught": "Draft",
+        "destination": None,
+    },
+}
+
+#: DMA textual navigational status -> AIS code (lower case; anything else is 15 "not defined").
+DMA_NAV_STATUS = {
+    "under way using engine": 0,
+    "at anchor": 1,
+    "not under command": 2,
+    "restricted maneuverability": 3,
+    "restricted manoeuverability": 3,
+    "restricted manoeuvrability": 3,
+    "constrained by her draught": 4,
+    "moored": 5,
+    "aground": 6,
+    "engaged in fishing": 7,
+    "under way sailing": 8,
+    "reserved for future amendment [hsc]": 9,
+    "reserved for future amendment [wig]": 10,
+    "power-driven vessel towing astern": 11,
+    "power-driven vessel pushing ahead or towing alongside": 12,
+    "reserved for future use": 13,
+    "ais-sart": 14,
+}
+
+#: DMA textual ship type -> the first AIS code of its category (ITU-R M.1371 table 53).
+DMA_SHIP_TYPE = {
+    "wig": 20,
+    "fishing": 30,
+    "towing": 31,
+    "towing long/wide": 32,
+    "dredging": 33,
+    "diving": 34,
+    "military": 35,
+    "sailing": 36,
+    "pleasure": 37,
+    "hsc": 40,
+    "pilot": 50,
+    "sar": 51,
+    "tug": 52,
+    "port tender": 53,
+    "anti-pollution": 54,
+    "law enforcement": 55,
+    "spare 1": 56,
+    "spare 2": 57,
+    "medical": 58,
+    "not party to conflict": 59,
+    "passenger": 60,
+    "cargo": 70,
+    "tanker": 80,
+    "other": 90,
+}
+
+#: Type of mobile / TransceiverClass -> AIS message type. Class A and B rows are vessel
+#: positions; the rest (base stations, AtoN, SAR aircraft, SART/MOB/EPIRB) go to `aux`.
+DMA_MOBILE = {
+    "class a": 1,
+    "class b": 18,
+    "base station": 4,
+    "sar airborne": 9,
+    "aton": 21,
+}
+_VESSEL_TYPES = (1, 18)
+#: Other DMA mobiles (SART, MOB, EPIRB): not vessels, stored as aux rows of message type 1.
+_OTHER_MOBILE = 255
+#: DMA placeholders of a missing text value.
+_DMA_MISSING = {"unknown", "undefined", ""}
+
+_NUMERIC = ("mmsi", "lat", "lon", "sog", "cog", "heading")
+_STATIC = ("imo", "name", "callsign", "ship_type", "length", "width", "draught", "destination")
+#: Read dictionary-encoded: few distinct values per chunk, interpreted once each.
+_CODED = ("mobile", "nav_status", *_STATIC)
+_MAX_LINES_SHOWN = 5
+#: Bytes per parsed block: small blocks stay in cache and parse fastest.
+_BLOCK_BYTES = 1 << 20
+
+
+def _norm(name: str) -> str:
+    return name.strip().lstrip("\ufeff").lstrip("#").strip().lower()
+
+
+def _split_header(header_line: str) -> list[str]:
+    return [_norm(c) for c in header_line.rstrip("\r\n").split(",")]
+
+
+def sniff(header_line: str) -> str | None:
+    """The CSV layout of a header line: "dma", "noaa", or None when it is neither.
+
+    Column names are compared case-insensitively, a leading "# " is optional and extra columns
+    (geometry, index_right, ...) are allowed.
+    """
+    cols = set(_split_header(header_line))
+    for layout, header in (("dma", DMA_COLUMNS), ("noaa", NOAA_COLUMNS)):
+        if set(_split_header(header)) <= cols:
+            return layout
+    return None
+
+
+def iter_csv(
+    source: str | os.PathLike | IO[bytes],
+    layout: str,
+    *,
+    source_name: str,
+    chunk_rows: int = 1_000_000,
+) -> Iterator[AisData]:
+    """Decode a DMA or NOAA CSV (plain, gzip or bzip2; path or binary file) chunk by chunk.
+
+    A file object must start at the header line. Each chunk's report counts only that chunk
+    (merge them for the file); the last one carries a warning with the first line numbers of
+    malformed rows, and a read error part-way (truncated .gz) ends the file with a warning.
+    """
+    if layout not in _FIELDS:
+        raise ValueError(f"unknown CSV layout {layout!r}")
+    header, stream, skip_header = _open(source, source_name)
+    names, fields = _header_fields(header, layout, source_name)
+    skipped: list[int] = []  # line numbers of rows with a wrong number of fields
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        if row.text.strip():
+            skipped.append(row.number + 1 - skip_header)  # file objects start after the header
+        return "skip"
+
+    # numbers and times as unchecked text: stray bytes just make a field unparsable
+    types = {c: pa.string() for c in fields.values()}
+    types.update({fields[f]: pa.dictionary(pa.int32(), pa.binary()) for f in _CODED if f in fields})
+    reader = pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(
+            column_names=names,
+            skip_rows=skip_header,
+            use_threads=False,  # keeps line numbers for the invalid-row handler
+            block_size=int(min(max(chunk_rows * 64, 1 << 12), _BLOCK_BYTES)),
+        ),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(fields.values()),
+            column_types=types,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            check_utf8=False,
+        ),
+    )
+    decoder = _Decoder(layout, source_name, fields)
+    error = None
+    pending: list[pa.RecordBatch] = []
+    npending = 0
+    try:
+        for batch in _prefetch(reader):
+            pending.append(batch)
+            npending += batch.num_rows
+            while npending >= chunk_rows:
+                table = pa.Table.from_batches(pending, schema=reader.schema)
+                pending = table.slice(chunk_rows).to_batches()
+                npending -= chunk_rows
+                yield decoder.chunk(table.slice(0, chunk_rows), skipped)
+    except (pa.ArrowInvalid, OSError, EOFError) as e:
+        error = str(e).splitlines()[0] if str(e) else type(e).__name__
+    last = decoder.chunk(pa.Table.from_batches(pending, schema=reader.schema), skipped)
+    report = last.report
+    report.rejected["malformed"] += len(skipped)
+    report.lines += len(skipped)
+    nbad = len(skipped) + decoder.malformed
+    if nbad:
+        bad = sorted(skipped + decoder.bad_lines)[:_MAX_LINES_SHOWN]
+        shown = ", ".join(map(str, bad)) + (", ..." if nbad > len(bad) else "")
+        report.warnings.append(f"{source_name}: {nbad:,} malformed rows (lines {shown})")
+    if error is not None:
+        report.rejected["unreadable_file"] += 1
+        line = decoder.rows + len(skipped) + 1
+        report.warnings.append(f"{source_name}: read error after line {line}: {error}")
+    yield last
+
+
+def _open(
+    source: str | os.PathLike | IO[bytes], source_name: str
+) -> tuple[str, pa.NativeFile, int]:
+    """The header line, an Arrow stream over `source`, and 1 if that stream still holds it.
+
+    gzip/bzip2 are found by their magic bytes. A path is decompressed by Arrow (fastest) and
+    read from its first line; a file object is read on from after its header line.
+    """
+    if isinstance(source, str | os.PathLike):
+        try:
+            with open(source, "rb") as f:
+                compression = _compression(f.read(3))
+            opener = {"gzip": gzip.open, "bz2": bz2.open}.get(compression, open)
+            with opener(source, "rb") as f:
+                header = f.readline()
+            stream = pa.input_stream(os.fspath(source), compression=compression)
+        except (OSError, EOFError) as e:
+            raise MdaError(
+                f"{source_name}: cannot read: {getattr(e, 'strerror', 0) or e}"
+            ) from None
+        return header.decode("utf-8", errors="replace"), stream, 1
+    buf = source if hasattr(source, "peek") else io.BufferedReader(source)  # type: ignore[arg-type]
+    compression = _compression(buf.peek(3)[:3])
+    if compression == "gzip":
+        buf = gzip.GzipFile(fileobj=buf)
+    elif compression == "bz2":
+        buf = bz2.BZ2File(buf)
+    header = buf.readline().decode("utf-8", errors="replace")
+    return header, pa.PythonFile(buf, mode="r"), 0
+
+
+def _compression(magic: bytes) -> str | None:
+    if magic[:2] == b"\x1f\x8b":
+        return "gzip"
+    if magic == b"BZh":
+        return "bz2"
+    return None
+
+
+def _header_fields(header: str, layout: str, source_name: str) -> tuple[list[str], dict[str, str]]:
+    """The header's column names and, for each field we read, its column."""
+    if not header.strip():
+        raise MdaError(f"{source_name}: empty file, expected a {layout.upper()} CSV header")
+    names = header.rstrip("\r\n").split(",")
+    by_norm = {_norm(c): c for c in names}
+    wanted = {f: c for f, c in _FIELDS[layout].items() if c is not None}
+    missing = [c for c in wanted.values() if _norm(c) not in by_norm]
+    if missing:
+        raise MdaError(
+            f"{source_name}: line 1: not a {layout.upper()} CSV header "
+            f"(missing {', '.join(missing)})"
+        )
+    return names, {f: by_norm[_norm(c)] for f, c in wanted.items()}
+
+
+_END = object()
+
+
+def _prefetch(reader: pacsv.CSVStreamingReader, depth: int = 4) -> Iterator[pa.RecordBatch]:
+    """The reader's batches, parsed ahead in a thread (Arrow releases the GIL while parsing)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def work() -> None:
+        try:
+            for batch in reader:
+                if stop.is_set():
+                    return
+                put(batch)
+            put(_END)
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            put(e)
+
+    thread = threading.Thread(target=work, name="mda-csv-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := q.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Decoder:
+    """Converts the chunks of one file; keeps its row count and malformed line numbers."""
+
+    def __init__(self, layout: str, source_name: str, fields: dict[str, str]):
+        self.layout = layout
+        self.source_name = source_name
+        self.fields = fields
+        self.rows = 0
+        self.malformed = 0
+        self.bad_lines: list[int] = []  # the first few of each chunk, for the warning
+        self.header = True
+
+    def chunk(self, table: pa.Table, skipped: list[int]) -> AisData:
+        report = IngestReport(files=[self.source_name])
+        report.lines = table.num_rows + int(self.header)
+        self.header = False
+        table = table.unify_dictionaries()
+        cols = {f: table.column(c) for f, c in self.fields.items()}
+        d = _decode(cols, self.layout, report)
+        malformed = np.flatnonzero(d["malformed"])
+        self.malformed += len(malformed)
+        self.bad_lines += _line_numbers(self.rows + malformed[:_MAX_LINES_SHOWN], list(skipped))
+        self.rows += table.num_rows
+        return _build(d, report, self.source_name)
+
+
+def _line_numbers(rows: np.ndarray, skipped: list[int]) -> list[int]:
+    """File line numbers of parsed data rows (0-based among parsed rows), given skipped lines."""
+    s = np.sort(np.asarray(skipped, dtype=np.int64))
+    before = s - 2 - np.arange(len(s))  # parsed rows preceding each skipped line
+    return (2 + rows + np.searchsorted(before, rows, side="right")).tolist()
+
+
+def _np(arr: pa.ChunkedArray) -> np.ndarray:
+    """A writable numpy array of an Arrow column (nulls become NaN/NaT)."""
+    out = arr.to_numpy(zero_copy_only=False)
+    return out if out.flags.writeable else out.copy()
+
+
+def _number(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Text -> float64 (NaN when empty) and a mask of fields that are present but unparsable."""
+    try:
+        values = pc.cast(arr, pa.float64())
+    except pa.ArrowInvalid:  # slow path, only for chunks holding bad fields
+        enc = pc.dictionary_encode(arr.cast(pa.binary()).combine_chunks())
+        parsed = pa.array([_float(v) for v in enc.dictionary.to_pylist()], pa.float64())
+        values = pa.chunked_array([parsed.take(enc.indices)])
+    return _np(values), _np(pc.and_(values.is_null(), arr.is_valid()))
+
+
+def _float(v: str | bytes) -> float | None:
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def _timestamps(arr: pa.ChunkedArray, layout: str) -> np.ndarray:
+    """Text -> datetime64[ns] (NaT when unparsable). DMA is day-first, NOAA is ISO 8601."""
+    ts = None
+    if layout == "noaa":
+        with contextlib.suppress(pa.ArrowInvalid):
+            ts = pc.cast(arr, pa.timestamp("s"))
+    if ts is None:
+        fmt = "%d/%m/%Y %H:%M:%S" if layout == "dma" else "%Y-%m-%dT%H:%M:%S"
+        ts = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
+    return _np(ts.cast(pa.timestamp("ns")))
+
+
+class _Coded:
+    """A dictionary-encoded column: per-row codes (-1 = empty) and its distinct raw values."""
+
+    def __init__(self, arr: pa.ChunkedArray):
+        chunks = arr.chunks
+        self.values: list[bytes] = chunks[0].dictionary.to_pylist() if chunks else []
+        indices = pa.chunked_array([c.indices for c in chunks], type=pa.int32())
+        self.codes = indices.fill_null(-1).to_numpy(zero_copy_only=False)
+
+    def lookup(self, func: Callable[[str], object], dtype: object, empty: object) -> np.ndarray:
+        """`func(text)` of each distinct value, then `empty`: index it with `codes`."""
+        values = (func(v.decode("utf-8", errors="replace").strip()) for v in self.values)
+        return np.array([*values, empty], dtype=dtype)
+
+    def interpret(self, func: Callable[[str], object], dtype: object, empty: object) -> np.ndarray:
+        """Per-row `func(text)`, computed once per distinct value."""
+        return self.lookup(func, dtype, empty)[self.codes]
+
+
+def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport) -> dict:
+    """Vectorised conversion of one chunk's columns, with the reject reason of each row."""
+    blank = cols["mmsi"].is_null().to_numpy(zero_copy_only=False) & _np(cols["ts"].is_null())
+    ts = _timestamps(cols["ts"], layout)
+    malformed = np.isnat(ts) & ~blank
+    num = {}
+    for f in _NUMERIC:
+        num[f], bad = _number(cols[f])
+        malformed |= bad
+    coded = {f: _Coded(cols[f]) for f in _CODED if f in cols}
+    if layout == "dma":
+        mobile = coded["mobile"].interpret(
+            lambda v: DMA_MOBILE.get(v.lower(), _OTHER_MOBILE), np.int64, _OTHER_MOBILE
+        )
+        nav = coded["nav_status"].interpret(
+            lambda v: DMA_NAV_STATUS.get(v.lower(), 15), np.int64, 15
+        )
+    else:
+        mobile = coded["mobile"].interpret(lambda v: 18 if v.upper() == "B" else 1, np.int64, 1)
+        nav = coded["nav_status"].interpret(_noaa_status, np.int64, 15)
+    report.messages[f"csv:{layout}"] += int((~malformed & ~blank).sum())
+    report.rejected["malformed"] += int(malformed.sum())
+
+    mmsi, lat, lon = num["mmsi"], num["lat"], num["lon"]
+    good_mmsi = (mmsi >= 1) & (mmsi <= 999_999_999) & (mmsi == np.round(mmsi))
+    good_pos = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0) & (lon == 0))
+    ok = ~malformed & ~blank
+    report.rejected["invalid_mmsi"] += int((ok & ~good_mmsi).sum())
+    report.rejected["invalid_position"] += int((ok & good_mmsi & ~good_pos).sum())
+    sog, cog, heading = num["sog"], num["cog"], num["heading"]
+    sog[~((sog >= 0) & (sog < 102.3))] = np.nan  # 102.3 = not available
+    cog[~((cog >= 0) & (cog < 360))] = np.nan  # 360 = not available
+    heading[~((heading >= 0) & (heading < 360))] = np.nan  # 511 = not available
+    vessel = np.isin(mobile, _VESSEL_TYPES)
+    return {
+        "malformed": malformed,
+        "identified": ok & good_mmsi,
+        "located": ok & good_mmsi & good_pos,
+        "vessel": vessel,
+        "mmsi": np.where(good_mmsi, mmsi, 0).astype(np.uint32),
+        "ts": ts,
+        "lat": lat,
+        "lon": lon,
+        "sog": sog,
+        "cog": cog,
+        "heading": heading,
+        "nav_status": np.where(vessel, nav, 15),
+        "msg_type": mobile,
+        "coded": coded,
+        "layout": layout,
+    }
+
+
+def _noaa_status(v: str) -> int:
+    x = _float(v)
+    return int(x) if x is not None and 0 <= x <= 15 and x == int(x) else 15
+
+
+def _repeat(value: str, n: int) -> pd.arrays.ArrowStringArray:
+    """A string column holding `value` n times, without a Python list of n items."""
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
+    return pd.array(arr.cast(pa.string()), dtype="string")
+
+
+def _build(d: dict, report: IngestReport, source: str) -> AisData:
+    """Positions, aux positions and changed statics of one decoded chunk."""
+    keep = d["located"] & d["vessel"]
+    n = int(keep.sum())
+    positions = pd.DataFrame(
+        {
+            "mmsi": d["mmsi"][keep],
+            "ts": pd.to_datetime(d["ts"][keep], utc=True),
+            "lat": d["lat"][keep],
+            "lon": d["lon"][keep],
+            "sog": d["sog"][keep].astype(np.float32),
+            "cog": d["cog"][keep].astype(np.float32),
+            "heading": d["heading"][keep].astype(np.float32),
+            "nav_status": d["nav_status"][keep].astype(np.uint8),
+            "msg_type": d["msg_type"][keep].astype(np.uint8),
+            "source": _repeat(source, n),
+            "station": _repeat("", n),
+        },
+        copy=False,
+    )
+    report.positions = n
+    report.mmsis |= set(np.unique(positions["mmsi"].to_numpy()).tolist())
+    report.see_times(positions["ts"])
+    statics = _statics(d, d["identified"] & d["vessel"])
+    report.static_reports = len(statics)
+    return AisData(
+        positions=schema.conform(positions, schema.POSITIONS),
+        aux=_aux(d, source),
+        statics=statics,
+        report=report,
+    )
+
+
+def _aux(d: dict, source: str) -> pd.DataFrame:
+    """Base stations, AtoN, SAR aircraft and other non-vessel mobiles with a valid position."""
+    keep = d["located"] & ~d["vessel"]
+    if not keep.any():
+        return schema.empty(schema.AUX_POSITIONS)
+    kind = d["msg_type"][keep]
+    names = pd.Series(_static_tables(d)["name"][d["coded"]["name"].codes[keep]], dtype="string")
+    return schema.conform(
+        pd.DataFrame(
+            {
+                "mmsi": d["mmsi"][keep],
+                "ts": pd.to_datetime(d["ts"][keep], utc=True),
+                "lat": d["lat"][keep],
+                "lon": d["lon"][keep],
+                "msg_type": np.where(kind == _OTHER_MOBILE, 1, kind).astype(np.uint8),
+                "name": names.fillna("").array,
+                "source": _repeat(source, int(keep.sum())),
+            }
+        ),
+        schema.AUX_POSITIONS,
+    )
+
+
+def _static_tables(d: dict) -> dict[str, np.ndarray]:
+    """Per static field present in the layout: its interpreted distinct values (see _Coded)."""
+    missing = _DMA_MISSING if d["layout"] == "dma" else {""}
+
+    def text(v: str) -> str | None:
+        return None if v.lower() in missing else v
+
+    def positive(v: str) -> float:  # AIS sends 0 for "not available"
+        x = _float(v)
+        return x if x is not None and x > 0 else np.nan
+
+    def imo(v: str) -> float:
+        x = _float(v.upper().removeprefix("IMO"))
+        return x if x is not None and 1 <= x <= 999_999_999 and x == int(x) else np.nan
+
+    def ship_type(v: str) -> float:
+        x = DMA_SHIP_TYPE.get(v.lower()) if d["layout"] == "dma" else _float(v)
+        return x if x is not None and 1 <= x <= 255 and x == int(x) else np.nan
+
+    funcs = {"imo": imo, "ship_type": ship_type}
+    funcs |= {f: text for f in ("name", "callsign", "destination")}
+    funcs |= {f: positive for f in ("length", "width", "draught")}
+    coded = d["coded"]
+    return {
+        f: coded[f].lookup(func, object if func is text else np.float64, None)
+        for f, func in funcs.items()
+        if f in coded
+    }
+
+
+def _mix(state: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Fold one more column of small integer codes into a 64-bit row state (a hash)."""
+    state = state * np.uint64(0x9E3779B97F4A7C15) + (codes.astype(np.int64) + 1).astype(np.uint64)
+    return state ^ (state >> np.uint64(29))
+
+
+def _statics(d: dict, rows: np.ndarray) -> pd.DataFrame:
+    """Static rows of vessels, kept only where they differ from the same MMSI's previous row.
+
+    Works on the raw dictionary codes: in a time-ordered chunk, a vessel whose static fields
+    never change (most of them) is settled by a hash of its (MMSI, state) pairs, and only the
+    rows of vessels with several states are sorted by time and compared row by row.
+    """
+    tables = _static_tables(d)
+    coded = d["coded"]
+    mmsi, ts = d["mmsi"], d["ts"]
+    state = np.zeros(len(rows), dtype=np.uint64)
+    has_any = np.zeros(len(rows), dtype=bool)
+    for f in tables:
+        has_any |= coded[f].codes >= 0
+        state = _mix(state, coded[f].codes)
+    idx = np.flatnonzero(rows & has_any)
+    settled = np.empty(0, dtype=np.int64)
+    if len(idx) and not (np.diff(ts[idx]) < np.timedelta64(0)).any():
+        pair = pd.factorize(_mix(state[idx], mmsi[idx]))[0]
+        # factorize numbers pairs by first appearance: the running max rises at each first row
+        first = idx[np.diff(np.maximum.accumulate(pair), prepend=-1) > 0]
+        vessels, count = np.unique(mmsi[first], return_counts=True)
+        multi = vessels[count > 1]
+        settled = first[~np.isin(mmsi[first], multi)]
+        idx = idx[np.isin(mmsi[idx], multi)]
+    idx = idx[np.lexsort((ts[idx], mmsi[idx]))]
+    keep = np.ones(len(idx), dtype=bool)
+    keep[1:] = (mmsi[idx][1:] != mmsi[idx][:-1]) | (state[idx][1:] != state[idx][:-1])
+    idx = np.concatenate([settled, idx[keep]])
+    idx = idx[np.lexsort((ts[idx], mmsi[idx]))]
+    # raw values that mean the same ("220" and "220.0", "Unknown" and empty) are no change
+    ids = {f: pd.factorize(t)[0][coded[f].codes[idx]] for f, t in tables.items()}
+    known = np.zeros(len(idx), dtype=bool)
+    canon = np.zeros(len(idx), dtype=np.uint64)
+    for v in ids.values():
+        known |= v >= 0
+        canon = _mix(canon, v)
+    idx, canon = idx[known], canon[known]
+    m = mmsi[idx]
+    keep = np.ones(len(idx), dtype=bool)
+    keep[1:] = (m[1:] != m[:-1]) | (canon[1:] != canon[:-1])
+    idx = idx[keep]
+    out = pd.DataFrame({f: t[coded[f].codes[idx]] for f, t in tables.items()})
+    out["mmsi"] = mmsi[idx]
+    out["ts"] = pd.to_datetime(ts[idx], utc=True)
+    out["ais_class"] = np.where(d["msg_type"][idx] == 18, "B", "A")
+    out["imo"] = pd.array(out["imo"], dtype="Float64").astype("UInt32")
+    out["ship_type"] = pd.array(out["ship_type"], dtype="Float64").astype("UInt8")
+    return schema.conform(out, schema.VESSELS, extra=False)

@@ -1,0 +1,639 @@
+"""The positions store: Parquet by UTC day; catalog, alerts and scan state in SQLite.
+
+Layout of a store directory::
+
+    positions/day=YYYY-MM-DD/<batch>-<n>.parquet   typed columns of schema.POSITIONS, zstd
+    vessels.parquet                                static-data history (one row per change)
+    mda.sqlite                                     catalog of parts and inputs, alerts, scans
+    lock                                           flock(2) target; holds the owner's pid
+
+Crash safety: each part is written to a temporary name and renamed into place, and only then
+registered in the catalog together with its batch, in one SQLite transaction. Readers list parts
+from the catalog, never from the directory, so a run killed half-way leaves a readable, consistent
+store; the next ingest removes the orphaned files and the re-run completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from mda import schema
+from mda.config import TracksConfig
+from mda.errors import MdaError
+from mda.sources.base import AisData, IngestReport, latest_vessels, vessel_changes
+
+#: Version of the on-disk layout and SQLite tables; bumped on incompatible changes.
+SCHEMA_VERSION = 1
+
+#: Columns that make two position reports "the same report" (heard by two stations).
+DEDUPE_KEY = ("mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading")
+
+#: Alerts of the same type, vessels and zone this close in time are one event.
+MERGE_GAP = pd.Timedelta(hours=1)
+
+_ROW_GROUP = 128 * 1024
+_ARROW_TYPES = {
+    "uint32": pa.uint32(),
+    schema.TS: pa.timestamp("ns", tz="UTC"),
+    "float64": pa.float64(),
+    "float32": pa.float32(),
+    "uint8": pa.uint8(),
+    "string": pa.string(),
+}
+POSITIONS_ARROW = pa.schema([(c, _ARROW_TYPES[t]) for c, t in schema.POSITIONS.items()])
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, source TEXT NOT NULL,
+    committed INTEGER NOT NULL DEFAULT 0, rows INTEGER NOT NULL DEFAULT 0,
+    min_ts INTEGER, max_ts INTEGER);
+CREATE TABLE IF NOT EXISTS parts (
+    file TEXT PRIMARY KEY, batch INTEGER NOT NULL, day TEXT NOT NULL, rows INTEGER NOT NULL,
+    min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, types TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS parts_time ON parts (min_ts, max_ts);
+CREATE TABLE IF NOT EXISTS inputs (
+    sha256 TEXT NOT NULL, size INTEGER NOT NULL, name TEXT NOT NULL, ingested TEXT NOT NULL,
+    PRIMARY KEY (sha256, size));
+CREATE TABLE IF NOT EXISTS ingests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,
+    report TEXT);
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY, type TEXT NOT NULL, severity TEXT NOT NULL, mmsi INTEGER NOT NULL,
+    other_mmsi INTEGER, vessel_name TEXT, t_start TEXT NOT NULL, t_end TEXT NOT NULL,
+    lat REAL, lon REAL, zone_id TEXT, zone_kind TEXT, zone_name TEXT,
+    evidence TEXT, thresholds TEXT, first_scan INTEGER, last_scan INTEGER);
+CREATE INDEX IF NOT EXISTS alerts_event ON alerts (type, mmsi);
+CREATE INDEX IF NOT EXISTS alerts_start ON alerts (t_start);
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, since TEXT, until TEXT,
+    upto_batch INTEGER, alerts INTEGER NOT NULL, new_alerts INTEGER NOT NULL);
+"""
+
+
+def _now() -> str:
+    return pd.Timestamp.now(tz="UTC").isoformat()
+
+
+def _utc(t: Any) -> pd.Timestamp | None:
+    """A UTC timestamp (naive = UTC), or None."""
+    if t is None:
+        return None
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _iso(t: Any) -> str | None:
+    """Fixed-width ISO 8601 UTC text (sorts like time), or None."""
+    t = _utc(t)
+    return None if t is None or pd.isna(t) else t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _ns(t: pd.Timestamp) -> int:
+    return int(t.value)
+
+
+def _ns_array(ts: pd.Series) -> np.ndarray:
+    """Nanoseconds since the epoch of a UTC timestamp column."""
+    return ts.array.as_unit("ns").asi8
+
+
+def _file_hash(path: Path) -> tuple[str, int] | None:
+    """(sha256, size) of a file, or None when it cannot be read (the reader reports that)."""
+    try:
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+        return digest, path.stat().st_size
+    except OSError:
+        return None
+
+
+class Store:
+    """A directory of AIS positions (Parquet by UTC day) with catalog, alerts and scans (SQLite).
+
+    `create=False` refuses a missing store with MdaError instead of creating an empty one.
+    `config` supplies `duplicate_window_s` for the two-station dedupe.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike, *, create: bool = True, config: TracksConfig | None = None
+    ):
+        self.path = Path(path)
+        self.window = pd.Timedelta(seconds=(config or TracksConfig()).duplicate_window_s)
+        db = self.path / "mda.sqlite"
+        if not db.exists():
+            if not create:
+                raise MdaError(f"{self.path}: not an mda store")
+            if self.path.exists() and not self.path.is_dir():
+                raise MdaError(f"{self.path}: exists and is not a directory")
+            try:
+                (self.path / "positions").mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise MdaError(f"{self.path}: cannot create store: {e.strerror}") from None
+        self._db = self._connect(db)
+        self._lock_depth = 0
+
+    # -- SQLite -------------------------------------------------------------------------------
+
+    def _connect(self, db: Path) -> sqlite3.Connection:
+        try:
+            con = sqlite3.connect(db, timeout=60, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            if not con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+                con.executescript(
+                    f"BEGIN IMMEDIATE; {_TABLES} INSERT OR IGNORE INTO meta "
+                    f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+                )
+            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise MdaError(f"{db}: not an mda store database ({e})") from None
+        if row is None:
+            raise MdaError(f"{db}: not an mda store database (no schema version)")
+        version = int(row[0])
+        if version < SCHEMA_VERSION:
+            raise MdaError(
+                f"{self.path}: store written by an older mda (schema version {version}, this mda "
+                f"uses {SCHEMA_VERSION}); ingest the inputs again into a new store"
+            )
+        if version > SCHEMA_VERSION:
+            raise MdaError(
+                f"{self.path}: store written by a newer mda (schema version {version}, this mda "
+                f"reads {SCHEMA_VERSION}); upgrade mda to use it"
+            )
+        return con
+
+    def close(self) -> None:
+        """Close the database connection (also done when the object is garbage collected)."""
+        self._db.close()
+
+    # -- lock ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 0) -> Iterator[None]:
+        """Hold the store's exclusive lock (flock on <store>/lock) for the duration.
+
+        Re-entrant for this Store object. Raises MdaError naming the holder's pid when another
+        process (or another Store object) holds it for longer than `timeout` seconds.
+        """
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                        raise MdaError(
+                            f"{self.path}: locked by another mda process (pid {pid})"
+                        ) from None
+                    time.sleep(min(0.05, max(deadline - time.monotonic(), 0.001)))
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._lock_depth = 1
+        try:
+            yield
+        finally:
+            self._lock_depth = 0
+            os.close(fd)  # releases the flock
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        inputs: str | os.PathLike | Iterable,
+        *,
+        start_time: Any = None,
+        chunk_rows: int = 500_000,
+    ) -> IngestReport:
+        """Decode `inputs` (paths, directories, "-" for stdin) chunk by chunk into the store.
+
+        A file whose size and sha256 were ingested before is skipped with a note; rows already
+        stored (the same report, possibly heard by another station) are not stored again.
+        """
+        from mda.sources import _expand, iter_ais
+
+        report = IngestReport()
+        report.stored = 0
+        with self.lock():
+            self._cleanup()
+            cur = self._db.execute("INSERT INTO ingests (started) VALUES (?)", (_now(),))
+            ingest_id = cur.lastrowid
+            for src in _expand(inputs):
+                if isinstance(src, Path):
+                    fingerprint = _file_hash(src)
+                    seen = (
+                        fingerprint
+                        and self._db.execute(
+                            "SELECT name, ingested FROM inputs WHERE sha256=? AND size=?",
+                            fingerprint,
+                        ).fetchone()
+                    )
+                    if seen:
+                        report.files.append(str(src))
+                        report.warnings.append(
+                            f"{src}: skipped, same content as {seen[0]} ingested {seen[1][:19]}"
+                        )
+                        continue
+                else:
+                    fingerprint = None
+                src_inputs = src if isinstance(src, str | Path) else src.lines  # a line iterable
+                for chunk in iter_ais(src_inputs, start_time=start_time, chunk_rows=chunk_rows):
+                    name = chunk.report.files[0] if chunk.report.files else "<lines>"
+                    report.merge(chunk.report)
+                    report.stored += self._add(chunk, source=name)
+                if fingerprint and not self._unreadable(report, str(src)):
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
+                        (*fingerprint, str(src), _now()),
+                    )
+            report.finish()
+            self._db.execute(
+                "UPDATE ingests SET finished=?, report=? WHERE id=?",
+                (_now(), report.to_json(), ingest_id),
+            )
+        return report
+
+    @staticmethod
+    def _unreadable(report: IngestReport, name: str) -> bool:
+        return any(w.startswith(f"{name}: skipped") for w in report.warnings)
+
+    def add(self, data: AisData, *, source: str) -> int:
+        """Store already-decoded AIS (simulator, scan, demo) with the same dedupe; rows stored.
+
+        Positions whose `source` is missing or empty get `source`.
+        """
+        with self.lock():
+            self._cleanup()
+            return self._add(data, source=source)
+
+    def _add(self, data: AisData, *, source: str) -> int:
+        if len(data.statics):
+            self._save_statics(data.statics)
+        pos = schema.conform(data.positions, schema.POSITIONS, extra=False)
+        pos = pos[pos["ts"].notna()]
+        if pos.empty:
+            return 0
+        src = pos["source"]
+        pos["source"] = src.where(src.notna() & (src != ""), source)
+        pos["station"] = pos["station"].fillna("")
+        new = self._dedupe(pos)
+        if new.empty:
+            return 0
+        self._write_batch(new, source)
+        return len(new)
+
+    def _dedupe(self, pos: pd.DataFrame) -> pd.DataFrame:
+        """Rows of `pos` that are not a repeat of a stored row or of an earlier row in `pos`.
+
+        A repeat has the same DEDUPE_KEY values and a receive time within the duplicate window
+        of its neighbour in time (chains of repeats collapse to their first row).
+        """
+        lo, hi = pos["ts"].min() - self.window, pos["ts"].max() + self.window
+        mmsis = pos["mmsi"].unique()
+        old = self._read(lo, hi + pd.Timedelta(1, "ns"), mmsis, [*DEDUPE_KEY, "ts"])
+        both = pd.concat(
+            [old.assign(_new=False), pos[[*DEDUPE_KEY, "ts"]].assign(_new=True)],
+            ignore_index=True,
+        )
+        key = pd.util.hash_pandas_object(both[list(DEDUPE_KEY)], index=False).to_numpy()
+        ts = _ns_array(both["ts"])
+        order = np.lexsort((ts, key))
+        ts, key, is_new = ts[order], key[order], both["_new"].to_numpy()[order]
+        vals = both[list(DEDUPE_KEY)].to_numpy(dtype=np.float64)[order]
+        same = np.all((vals[1:] == vals[:-1]) | (np.isnan(vals[1:]) & np.isnan(vals[:-1])), axis=1)
+        close = same & (key[1:] == key[:-1]) & (np.diff(ts) <= self.window.value)
+        repeat = np.zeros(len(ts), dtype=bool)
+        repeat[1:] |= close  # the previous row is the same report
+        repeat[:-1] |= close & ~is_new[1:]  # the next row is the same report, already stored
+        drop = np.zeros(len(ts), dtype=bool)
+        drop[order] = repeat & is_new
+        return pos[~drop[len(old) :]].reset_index(drop=True)
+
+    def _write_batch(self, pos: pd.DataFrame, source: str) -> None:
+        """Write one batch: a Parquet part per UTC day, then register it in one transaction."""
+        cur = self._db.execute(
+            "INSERT INTO batches (created, source) VALUES (?, ?)", (_now(), source)
+        )
+        batch = cur.lastrowid
+        days = _ns_array(pos["ts"]).astype("datetime64[ns]").astype("datetime64[D]")
+        parts = []
+        for n, day in enumerate(np.unique(days)):
+            part = pos[days == day].sort_values("ts", kind="stable")
+            label = str(day)
+            folder = self.path / "positions" / f"day={label}"
+            folder.mkdir(parents=True, exist_ok=True)
+            final = folder / f"{batch}-{n}.parquet"
+            tmp = folder / f".{batch}-{n}.parquet.tmp"
+            table = pa.Table.from_pandas(part, schema=POSITIONS_ARROW, preserve_index=False)
+            pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP)
+            os.replace(tmp, final)
+            types = part["msg_type"].value_counts().sort_index()
+            parts.append(
+                (
+                    str(final.relative_to(self.path)),
+                    batch,
+                    label,
+                    len(part),
+                    _ns(part["ts"].iloc[0]),
+                    _ns(part["ts"].iloc[-1]),
+                    json.dumps({str(k): int(v) for k, v in types.items()}),
+                )
+            )
+        with _transaction(self._db):
+            self._db.executemany("INSERT INTO parts VALUES (?, ?, ?, ?, ?, ?, ?)", parts)
+            self._db.execute(
+                "UPDATE batches SET committed=1, rows=?, min_ts=?, max_ts=? WHERE id=?",
+                (len(pos), _ns(pos["ts"].min()), _ns(pos["ts"].max()), batch),
+            )
+
+    def _cleanup(self) -> None:
+        """Remove what a killed run left: uncommitted batches and files not in the catalog."""
+        known = {r[0] for r in self._db.execute("SELECT file FROM parts")}
+        for f in (self.path / "positions").glob("day=*/*"):
+            if str(f.relative_to(self.path)) not in known:
+                f.unlink(missing_ok=True)
+        self._db.execute("DELETE FROM batches WHERE committed=0")
+
+    def _save_statics(self, statics: pd.DataFrame) -> None:
+        """Fold new static reports into the change history (vessels.parquet, atomically)."""
+        history = vessel_changes(pd.concat([self.vessel_history(), statics], ignore_index=True))
+        tmp = self.path / ".vessels.parquet.tmp"
+        history.to_parquet(tmp, compression="zstd", index=False)
+        os.replace(tmp, self.path / "vessels.parquet")
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _parts(self, since: pd.Timestamp | None, until: pd.Timestamp | None) -> list[str]:
+        """Catalogued part files whose time range meets [since, until)."""
+        sql, args = "SELECT file FROM parts WHERE 1=1", []
+        if since is not None:
+            sql += " AND max_ts >= ?"
+            args.append(_ns(since))
+        if until is not None:
+            sql += " AND min_ts < ?"
+            args.append(_ns(until))
+        return [str(self.path / r[0]) for r in self._db.execute(sql + " ORDER BY file", args)]
+
+    def _read(self, since, until, mmsi, columns) -> pd.DataFrame:
+        files = self._parts(since, until)
+        cols = list(columns or schema.POSITIONS)
+        spec = {c: schema.POSITIONS[c] for c in cols}
+        if not files:
+            return schema.empty(spec)
+        filt = None
+        if since is not None:
+            filt = ds.field("ts") >= pa.scalar(since, pa.timestamp("ns", tz="UTC"))
+        if until is not None:
+            f = ds.field("ts") < pa.scalar(until, pa.timestamp("ns", tz="UTC"))
+            filt = f if filt is None else filt & f
+        if mmsi is not None:
+            f = ds.field("mmsi").isin(pa.array(np.asarray(mmsi, dtype=np.uint32)))
+            filt = f if filt is None else filt & f
+        table = ds.dataset(files, schema=POSITIONS_ARROW, format="parquet").to_table(
+            columns=cols, filter=filt
+        )
+        df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+        return schema.conform(df, spec, extra=False)
+
+    def positions(
+        self,
+        since: Any = None,
+        until: Any = None,
+        mmsi: int | Iterable[int] | None = None,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Stored positions in [since, until) (UTC), optionally of some MMSIs, by mmsi then ts.
+
+        `columns` selects a subset of schema.POSITIONS (mmsi and ts are always included).
+        """
+        if mmsi is not None:
+            mmsi = [int(mmsi)] if np.isscalar(mmsi) else [int(m) for m in mmsi]
+        cols = None
+        if columns is not None:
+            unknown = sorted(set(columns) - set(schema.POSITIONS))
+            if unknown:
+                raise MdaError(f"unknown position columns: {', '.join(unknown)}")
+            cols = [c for c in schema.POSITIONS if c in {"mmsi", "ts", *columns}]
+        df = self._read(_utc(since), _utc(until), mmsi, cols)
+        return df.sort_values(["mmsi", "ts"], kind="stable").reset_index(drop=True)
+
+    def vessel_history(self) -> pd.DataFrame:
+        """Every observed change of static data (schema.VESSELS rows, ts = first seen)."""
+        f = self.path / "vessels.parquet"
+        if not f.exists():
+            return schema.empty(schema.VESSELS)
+        return schema.conform(pd.read_parquet(f), schema.VESSELS, extra=False)
+
+    def vessels(self) -> pd.DataFrame:
+        """The latest static data per MMSI (schema.VESSELS)."""
+        return latest_vessels(self.vessel_history())
+
+    def info(self) -> dict[str, Any]:
+        """What the store holds: positions, vessels, time span, days, message types, runs."""
+        q = self._db.execute
+        rows, first, last, days = q(
+            "SELECT COALESCE(SUM(rows), 0), MIN(min_ts), MAX(max_ts), COUNT(DISTINCT day) "
+            "FROM parts"
+        ).fetchone()
+        types: dict[str, int] = {}
+        for (t,) in q("SELECT types FROM parts"):
+            for k, v in json.loads(t).items():
+                types[k] = types.get(k, 0) + v
+        scan = q("SELECT time FROM scans ORDER BY id DESC LIMIT 1").fetchone()
+        return {
+            "path": str(self.path),
+            "positions": int(rows),
+            "vessels": len(self.vessels()),
+            "first": _iso(pd.Timestamp(first, tz="UTC")) if first is not None else None,
+            "last": _iso(pd.Timestamp(last, tz="UTC")) if last is not None else None,
+            "days": int(days),
+            "messages_by_type": dict(sorted(types.items(), key=lambda kv: int(kv[0]))),
+            "ingests": q("SELECT COUNT(*) FROM ingests WHERE finished IS NOT NULL").fetchone()[0],
+            "alerts": q("SELECT COUNT(*) FROM alerts").fetchone()[0],
+            "last_scan": scan[0] if scan else None,
+        }
+
+    # -- scans and alerts ---------------------------------------------------------------------
+
+    def pending(self) -> tuple[int, pd.Timestamp, pd.Timestamp] | None:
+        """(latest batch id, min ts, max ts) of batches stored since the last scan, or None."""
+        row = self._db.execute(
+            "SELECT MAX(id), MIN(min_ts), MAX(max_ts) FROM batches WHERE committed=1 AND "
+            "id > (SELECT COALESCE(MAX(upto_batch), 0) FROM scans)"
+        ).fetchone()
+        if row[0] is None:
+            return None
+        return int(row[0]), pd.Timestamp(row[1], tz="UTC"), pd.Timestamp(row[2], tz="UTC")
+
+    def save_scan(
+        self,
+        alerts: pd.DataFrame,
+        *,
+        upto_batch: int | None,
+        window: tuple[Any, Any],
+    ) -> pd.DataFrame:
+        """Record a scan and upsert its alerts in one transaction; return the new alerts only.
+
+        An alert is not new when its id is stored, or when a stored alert of the same type,
+        vessels and zone overlaps it or lies within MERGE_GAP of it: the stored one is then
+        extended (start/end widened, evidence refreshed, severity never lowered) and keeps its id.
+        """
+        incoming = schema.conform(alerts, schema.ALERTS, extra=False).sort_values("start")
+        with _transaction(self._db):
+            cur = self._db.execute(
+                "INSERT INTO scans (time, since, until, upto_batch, alerts, new_alerts) "
+                "VALUES (?, ?, ?, ?, ?, 0)",
+                (_now(), _iso(window[0]), _iso(window[1]), upto_batch, len(incoming)),
+            )
+            scan_id = cur.lastrowid
+            new_ids = [self._upsert(rec, scan_id) for rec in incoming.to_dict("records")]
+            new_ids = [i for i in new_ids if i is not None]
+            self._db.execute("UPDATE scans SET new_alerts=? WHERE id=?", (len(new_ids), scan_id))
+        if not new_ids:
+            return schema.empty(schema.ALERTS)
+        new = self._alerts(f"id IN ({_marks(new_ids)})", new_ids)
+        return new.reset_index(drop=True)
+
+    def _upsert(self, a: dict[str, Any], scan_id: int) -> str | None:
+        """Insert or merge one alert; its id when it is new, else None."""
+        other = None if pd.isna(a["other_mmsi"]) else int(a["other_mmsi"])
+        zone = _text(a["zone_id"])
+        start, end = _utc(a["start"]), _utc(a["end"])
+        end = start if end is None or pd.isna(end) else end
+        if _text(a["id"]) is None:
+            a["id"] = schema.alert_id(a["type"], a["mmsi"], other, zone, start)
+        match = self._db.execute(
+            "SELECT id, severity, t_start, t_end FROM alerts WHERE id=?", (a["id"],)
+        ).fetchone()
+        if match is None:
+            match = self._db.execute(
+                "SELECT id, severity, t_start, t_end FROM alerts WHERE type=? AND mmsi=? "
+                "AND other_mmsi IS ? AND zone_id IS ? AND t_start <= ? AND t_end >= ? "
+                "ORDER BY t_start LIMIT 1",
+                (
+                    a["type"],
+                    int(a["mmsi"]),
+                    other,
+                    zone,
+                    _iso(end + MERGE_GAP),
+                    _iso(start - MERGE_GAP),
+                ),
+            ).fetchone()
+        evidence = _json(a["evidence"])
+        if match is None:
+            self._db.execute(
+                "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    a["id"], a["type"], a["severity"], int(a["mmsi"]), other,
+                    _text(a["vessel_name"]), _iso(start), _iso(end), _num(a["lat"]),
+                    _num(a["lon"]), zone, _text(a["zone_kind"]), _text(a["zone_name"]),
+                    evidence, _json(a["thresholds"]), scan_id, scan_id,
+                ),
+            )  # fmt: skip
+            return a["id"]
+        sid, severity, t_start, t_end = match
+        if schema.severity_rank(a["severity"]) > schema.severity_rank(severity):
+            severity = a["severity"]
+        self._db.execute(
+            "UPDATE alerts SET severity=?, t_start=?, t_end=?, evidence=?, thresholds=?, "
+            "vessel_name=COALESCE(?, vessel_name), last_scan=? WHERE id=?",
+            (
+                severity, min(t_start, _iso(start)), max(t_end, _iso(end)), evidence,
+                _json(a["thresholds"]), _text(a["vessel_name"]), scan_id, sid,
+            ),
+        )  # fmt: skip
+        return None
+
+    def alerts(
+        self,
+        since: Any = None,
+        until: Any = None,
+        types: Iterable[str] | None = None,
+        min_severity: str | None = None,
+    ) -> pd.DataFrame:
+        """Stored alerts overlapping [since, until), of `types`, at least `min_severity`."""
+        where, args = ["1=1"], []
+        if since is not None:
+            where.append("t_end >= ?")
+            args.append(_iso(since))
+        if until is not None:
+            where.append("t_start < ?")
+            args.append(_iso(until))
+        if types:
+            types = list(types)
+            where.append(f"type IN ({_marks(types)})")
+            args += types
+        df = self._alerts(" AND ".join(where), args)
+        if min_severity is not None:
+            df = df[schema.severity_rank(df["severity"]) >= schema.severity_rank(min_severity)]
+        return df.reset_index(drop=True)
+
+    def _alerts(self, where: str, args: list) -> pd.DataFrame:
+        cols = [c for c in schema.ALERTS if c not in ("start", "end")]
+        rows = self._db.execute(
+            f"SELECT {', '.join(cols)}, t_start, t_end FROM alerts WHERE {where} "
+            "ORDER BY t_start, id",
+            args,
+        ).fetchall()
+        df = pd.DataFrame(rows, columns=[*cols, "start", "end"])
+        for c in ("evidence", "thresholds"):
+            df[c] = [json.loads(v) if v else {} for v in df[c]]
+        return schema.conform(df, schema.ALERTS, extra=False)
+
+
+def _marks(values: list) -> str:
+    """SQL placeholders for an IN (...) list."""
+    return ",".join("?" * len(values))
+
+
+def _json(value: Any) -> str:
+    if value is None or (not isinstance(value, dict | list | str) and pd.isna(value)):
+        return "{}"
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+@contextlib.contextmanager
+def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
