@@ -205,39 +205,42 @@ def iter_csv(
     # numbers and times as unchecked text: stray bytes just make a field unparsable
     types = {c: pa.string() for c in fields.values()}
     types.update({fields[f]: pa.dictionary(pa.int32(), pa.binary()) for f in _CODED if f in fields})
-    reader = pacsv.open_csv(
-        stream,
-        read_options=pacsv.ReadOptions(
-            column_names=names,
-            skip_rows=skip_header,
-            use_threads=False,  # keeps line numbers for the invalid-row handler
-            block_size=int(min(max(chunk_rows * 64, 1 << 12), _BLOCK_BYTES)),
-        ),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=list(fields.values()),
-            column_types=types,
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            check_utf8=False,
-        ),
-    )
+    columns = pa.schema([(c, types[c]) for c in fields.values()])
     decoder = _Decoder(layout, source_name, fields)
     error = None
     pending: list[pa.RecordBatch] = []
     npending = 0
     try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                skip_rows=skip_header,
+                use_threads=False,  # keeps line numbers for the invalid-row handler
+                block_size=int(min(max(chunk_rows * 64, 1 << 12), _BLOCK_BYTES)),
+            ),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=on_invalid, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(fields.values()),
+                column_types=types,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                check_utf8=False,
+            ),
+        )
         for batch in _prefetch(reader):
             pending.append(batch)
             npending += batch.num_rows
             while npending >= chunk_rows:
-                table = pa.Table.from_batches(pending, schema=reader.schema)
+                table = pa.Table.from_batches(pending, schema=columns)
                 pending = table.slice(chunk_rows).to_batches()
                 npending -= chunk_rows
                 yield decoder.chunk(table.slice(0, chunk_rows), skipped)
     except (pa.ArrowInvalid, OSError, EOFError) as e:
         error = str(e).splitlines()[0] if str(e) else type(e).__name__
-    last = decoder.chunk(pa.Table.from_batches(pending, schema=reader.schema), skipped)
+    last = decoder.chunk(pa.Table.from_batches(pending, schema=columns), skipped)
     report = last.report
     report.rejected["malformed"] += len(skipped)
     report.lines += len(skipped)

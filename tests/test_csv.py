@@ -1,0 +1,267 @@
+"""DMA and MarineCadastre CSV readers: layouts, dates, sentinels, statics, bad rows."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import shared_file
+
+from mda.errors import MdaError
+from mda.sources.base import IngestReport, concat
+from mda.sources.csv import DMA_COLUMNS, NOAA_COLUMNS, iter_csv, sniff
+
+FERRY = "positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv"
+CLEAN_DF = "positions/dma_dipaal_clean_df_2021-09-07_modified.csv"
+NOAA_1000 = "positions/marinecadastre_aisdb_2023-01-11_1000rows.csv"
+NOAA_GZ = "positions/marinecadastre_AIS_2022_01_03_first99999rows.csv.gz"
+
+ROW = (
+    "15/10/2022 11:16:01,Class A,219000734,57.296787,10.922245,Under way using engine,0.0,0.0,"
+    "210.3,180,9107370,OXXL,ANE LAESOE,Passenger,,15,54,GPS,2.9,LAESOE-FREDERIKSHAVN,"
+    "22/07/2023 11:00:00,AIS,24,30,7,8"
+)
+
+
+def read(source, layout: str, **kw):
+    """All chunks of one CSV concatenated, with the merged report."""
+    return concat(list(iter_csv(source, layout, source_name="test.csv", **kw)))
+
+
+def dma_file(tmp_path: Path, rows: list[str], name: str = "dma.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(DMA_COLUMNS + "\n" + "\n".join(rows) + "\n")
+    return p
+
+
+def dma_row(**changes: str) -> str:
+    """ROW with some named fields replaced."""
+    fields = dict(zip(DMA_COLUMNS.split(","), ROW.split(","), strict=True))
+    for k, v in changes.items():
+        fields[{"ts": "# Timestamp"}.get(k, k)] = v
+    return ",".join(fields.values())
+
+
+def test_sniff_layouts():
+    assert sniff(DMA_COLUMNS) == "dma"
+    assert sniff(DMA_COLUMNS.removeprefix("# ")) == "dma"
+    assert sniff("\ufeff" + DMA_COLUMNS + ",geometry,index_right\r\n") == "dma"
+    assert sniff(NOAA_COLUMNS) == "noaa"
+    assert sniff(NOAA_COLUMNS.lower()) == "noaa"
+    assert sniff("MMSI,BaseDateTime,LAT") is None
+    assert sniff("!AIVDM,1,1,,A,13aEOK?P00PD2wVMdLDRhgvL289?,0*26") is None
+
+
+def test_dma_ferry(shared_data):
+    data = read(shared_file(FERRY), "dma")
+    pos, rep = data.positions, data.report
+    assert len(pos) == 735  # the exact duplicate row is the store's business
+    assert rep.messages == {"csv:dma": 735}
+    assert sum(rep.rejected.values()) == 0
+    assert pos["ts"].min() == pd.Timestamp("2022-10-15 11:16:01", tz="UTC")
+    assert pos["ts"].max() == pd.Timestamp("2022-10-15 13:02:58", tz="UTC")
+    assert (pos["ts"].dt.month == 10).all() and (pos["ts"].dt.day == 15).all()
+    assert pos["lat"].between(57.29, 57.44).all() and pos["lon"].between(10.53, 10.93).all()
+    assert pos["sog"].max() == pytest.approx(11.6)
+    assert set(pos["msg_type"]) == {1} and set(pos["source"]) == {"test.csv"}
+    assert str(pos["ts"].dtype) == "datetime64[ns, UTC]" and pos["mmsi"].dtype == np.uint32
+    # static data repeat on all 735 rows but never change: one static row
+    st = data.statics
+    assert len(st) == 1
+    v = st.iloc[0]
+    assert (v["mmsi"], v["imo"], v["name"], v["callsign"]) == (
+        219000734,
+        9107370,
+        "ANE LAESOE",
+        "OXXL",
+    )
+    assert (v["ship_type"], v["length"], v["width"]) == (60, 54, 15)
+    assert v["draught"] == pytest.approx(2.9) and v["destination"] == "LAESOE-FREDERIKSHAVN"
+    assert v["ais_class"] == "A"
+
+
+def test_dma_day_first(tmp_path):
+    rows = [dma_row(ts="01/02/2022 00:00:05"), dma_row(ts="12/01/2022 23:59:59")]
+    pos = read(dma_file(tmp_path, rows), "dma").positions
+    assert list(pos["ts"]) == [
+        pd.Timestamp("2022-02-01 00:00:05", tz="UTC"),
+        pd.Timestamp("2022-01-12 23:59:59", tz="UTC"),
+    ]
+
+
+def test_dma_extra_columns_and_floats(shared_data):
+    data = read(shared_file(CLEAN_DF), "dma")
+    pos = data.positions
+    assert len(pos) == 99 and pos["mmsi"].nunique() == 63
+    assert (pos["msg_type"] == 18).sum() == 3
+    assert (pos.loc[pos["msg_type"] == 18, "nav_status"] == 15).all()  # Class B: not defined
+    first = pos.iloc[0]
+    assert (first["mmsi"], first["heading"], first["nav_status"]) == (220099000, 220.0, 7)
+    st = data.statics.set_index("mmsi")
+    assert st.loc[220099000, "ship_type"] == 30  # "Fishing"
+    assert pd.isna(st.loc[220099000, "imo"])  # "Unknown"
+    assert st.loc[220099000, "width"] == 6.0  # written as 6.0
+
+
+def test_dma_navigational_status_text(tmp_path):
+    texts = ["At anchor", "Moored", "Restricted maneuverability", "Unknown value", "AIS-SART"]
+    rows = [
+        dma_row(**{"Navigational status": t, "MMSI": str(219000001 + i)})
+        for i, t in enumerate(texts)
+    ]
+    pos = read(dma_file(tmp_path, rows), "dma").positions
+    assert list(pos["nav_status"]) == [1, 5, 3, 15, 14]
+
+
+def test_dma_non_vessels_go_to_aux(tmp_path):
+    rows = [
+        dma_row(**{"Type of mobile": "Base Station", "MMSI": "2190047", "Name": "Unknown"}),
+        dma_row(**{"Type of mobile": "AtoN", "MMSI": "992191234", "Name": "BUOY 7"}),
+        dma_row(**{"Type of mobile": "Class B", "MMSI": "219999999"}),
+    ]
+    data = read(dma_file(tmp_path, rows), "dma")
+    assert list(data.positions["mmsi"]) == [219999999]
+    assert list(data.positions["msg_type"]) == [18]
+    aux = data.aux.set_index("mmsi")
+    assert aux.loc[2190047, "msg_type"] == 4 and aux.loc[2190047, "name"] == ""
+    assert aux.loc[992191234, "msg_type"] == 21 and aux.loc[992191234, "name"] == "BUOY 7"
+    assert list(data.statics["mmsi"]) == [219999999]
+
+
+def test_noaa_1000(shared_data):
+    data = read(shared_file(NOAA_1000), "noaa")
+    pos = data.positions
+    assert len(pos) == 1000 and pos["mmsi"].nunique() == 1000
+    assert data.report.messages == {"csv:noaa": 1000}
+    assert pos["heading"].isna().sum() == 426  # Heading 511
+    assert (pos["msg_type"] == 18).sum() == 46
+    assert pos["ts"].min() == pd.Timestamp("2023-01-11 00:00:00", tz="UTC")
+    first = pos.iloc[0]
+    assert first["mmsi"] == 367752440 and np.isnan(first["cog"])  # COG 360 = not available
+    st = data.statics.set_index("mmsi")
+    assert st.loc[636021061, "imo"] == 9307839  # "IMO9307839"
+    assert st.loc[636021061, "name"] == "MSC NAISHA III"
+    assert pd.isna(st.loc[367752440, "length"])  # empty
+
+
+def test_noaa_gz_chunks_and_order(shared_data):
+    path = shared_file(NOAA_GZ)
+    whole = read(path, "noaa")
+    chunks = list(iter_csv(path, "noaa", source_name="gz", chunk_rows=10_000))
+    assert len(chunks) == 10
+    merged = IngestReport()
+    for c in chunks:
+        merged.merge(c.report)
+    assert merged.messages == whole.report.messages == {"csv:noaa": 99_999}
+    assert merged.lines == 100_000
+    pos = whole.positions
+    assert merged.positions == len(pos) == 99_994
+    assert whole.report.rejected["invalid_mmsi"] == 5  # MMSI 1072211352 has ten digits
+    end_of_day = pos["ts"] > pd.Timestamp("2022-01-03 00:25:16", tz="UTC")
+    assert end_of_day.sum() == 352  # the file is not time-sorted
+    assert pos["ts"].max() == pd.Timestamp("2022-01-03 23:59:59", tz="UTC")
+    assert pos["heading"].isna().sum() == 52_249 + 6  # 511, and 6 rows with an impossible 360
+    assert (pos["msg_type"] == 18).sum() == 23_805 - 5  # the five ten-digit MMSI rows are B
+    # a static row per vessel and chunk at most, not per row
+    assert whole.report.mmsis == set(pos["mmsi"])
+    assert len(whole.statics) < 11_000
+
+
+def test_file_objects_plain_and_gzip(shared_data):
+    path = shared_file(NOAA_1000)
+    raw = path.read_bytes()
+    for blob in (raw, gzip.compress(raw)):
+        data = read(io.BytesIO(blob), "noaa")
+        assert len(data.positions) == 1000
+    with open(path, "rb") as f:
+        assert len(read(f, "noaa", chunk_rows=300).positions) == 1000
+
+
+def test_sentinels_and_ranges(tmp_path):
+    rows = [
+        dma_row(SOG="102.3", COG="360", Heading="511"),
+        dma_row(Latitude="91", Longitude="181", MMSI="219000002"),
+        dma_row(MMSI="0"),
+        dma_row(MMSI="1234567890"),
+        dma_row(Latitude="0", Longitude="0", MMSI="219000003"),
+    ]
+    data = read(dma_file(tmp_path, rows), "dma")
+    assert len(data.positions) == 1
+    p = data.positions.iloc[0]
+    assert np.isnan(p["sog"]) and np.isnan(p["cog"]) and np.isnan(p["heading"])
+    assert data.report.rejected["invalid_position"] == 2
+    assert data.report.rejected["invalid_mmsi"] == 2
+
+
+def test_malformed_rows_counted_with_line_numbers(shared_data, tmp_path):
+    lines = shared_file(FERRY).read_text().splitlines()
+    lines[4] = lines[4].replace("57.", "abc", 1)  # line 5: unparsable latitude
+    lines[9] = ",".join(lines[9].split(",")[:10])  # line 10: too few fields
+    lines[19] = "32/13/2022 25:00:00" + lines[19][19:]  # line 20: impossible date
+    lines.insert(30, "")  # a blank line is not a row
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    data = read(bad, "dma", chunk_rows=7)
+    rep = data.report
+    assert rep.rejected["malformed"] == 3
+    assert len(data.positions) == 735 - 3
+    assert rep.messages == {"csv:dma": 732}
+    assert rep.warnings == ["test.csv: 3 malformed rows (lines 5, 10, 20)"]
+
+
+def test_statics_only_on_change(tmp_path):
+    names = ["ALFA", "ALFA", "BRAVO", "BRAVO", "ALFA"]
+    rows = [
+        dma_row(ts=f"15/10/2022 11:16:0{i}", Name=n, MMSI="219000001") for i, n in enumerate(names)
+    ]
+    # another vessel interleaved, constant, with an "Unknown" IMO placeholder
+    rows += [
+        dma_row(ts=f"15/10/2022 11:16:0{i}", MMSI="219000002", IMO="Unknown") for i in range(5)
+    ]
+    rows.append(dma_row(ts="15/10/2022 11:16:09", MMSI="219000002", Width="15.0"))  # same width
+    st = read(dma_file(tmp_path, rows), "dma").statics
+    one = st[st["mmsi"] == 219000001]
+    assert list(one["name"]) == ["ALFA", "BRAVO", "ALFA"]
+    assert [t.second for t in one["ts"]] == [0, 2, 4]
+    two = st[st["mmsi"] == 219000002]
+    assert len(two) == 2  # the IMO appears (Unknown -> 9107370), "15.0" is still 15
+    assert pd.isna(two["imo"].iloc[0]) and two["imo"].iloc[1] == 9107370
+
+
+def test_invalid_utf8_and_markup_text_kept_as_data(tmp_path):
+    p = tmp_path / "utf.csv"
+    row = dma_row(Name="=HYPERLINK(1)", Destination="<b>X</b>").encode()
+    bad = dma_row(MMSI="219000009").encode().replace(b"ANE LAESOE", b"ANE \xff\xfe")
+    p.write_bytes(DMA_COLUMNS.encode() + b"\n" + row + b"\n" + bad + b"\n")
+    st = read(p, "dma").statics.set_index("mmsi")
+    assert st.loc[219000734, "name"] == "=HYPERLINK(1)"  # neutralised by writers, not readers
+    assert st.loc[219000734, "destination"] == "<b>X</b>"
+    assert st.loc[219000009, "name"].startswith("ANE \ufffd")
+
+
+def test_truncated_gzip_keeps_rows_read(shared_data, tmp_path):
+    blob = shared_file(NOAA_GZ).read_bytes()
+    p = tmp_path / "cut.csv.gz"
+    p.write_bytes(blob[: len(blob) // 2])
+    data = read(p, "noaa", chunk_rows=5_000)
+    assert 20_000 < len(data.positions) < 99_000
+    assert data.report.rejected["unreadable_file"] == 1
+    assert any("read error after line" in w for w in data.report.warnings)
+    small = tmp_path / "small.csv.gz"  # cut inside the first block
+    small.write_bytes(gzip.compress(shared_file(NOAA_1000).read_bytes())[:20_000])
+    assert read(small, "noaa").report.rejected["unreadable_file"] == 1
+
+
+def test_bad_headers(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(MdaError, match="empty file"):
+        read(empty, "dma")
+    other = tmp_path / "other.csv"
+    other.write_text("MMSI,LAT,LON\n1,2,3\n")
+    with pytest.raises(MdaError, match=r"line 1: not a NOAA CSV header \(missing BaseDateTime"):
+        read(other, "noaa")
