@@ -54,8 +54,35 @@ KINDS: dict[str, dict[str, Any]] = {
     "fishing": {"kn": (7.0, 10.0), "type": 30, "cls": "B", "len": (12, 30), "dma": "Fishing"},
     "pleasure": {"kn": (6.0, 12.0), "type": 37, "cls": "B", "len": (8, 20), "dma": "Pleasure"},
 }
-_NAME_A = "SEA OCEAN GRAND STAR NORTH PACIFIC GOLDEN BLUE HAN BALTIC ORIENT SILVER POLAR".split()
-_NAME_B = "PIONEER SPIRIT FORTUNE HARMONY VOYAGER GLORY EAGLE PEARL DREAM TRADER WAVE CREST".split()
+_NAME_A = (
+    "SEA",
+    "OCEAN",
+    "GRAND",
+    "STAR",
+    "NORTH",
+    "PACIFIC",
+    "GOLDEN",
+    "BLUE",
+    "HAN",
+    "BALTIC",
+    "ORIENT",
+    "SILVER",
+    "POLAR",
+)
+_NAME_B = (
+    "PIONEER",
+    "SPIRIT",
+    "FORTUNE",
+    "HARMONY",
+    "VOYAGER",
+    "GLORY",
+    "EAGLE",
+    "PEARL",
+    "DREAM",
+    "TRADER",
+    "WAVE",
+    "CREST",
+)
 _DEFAULT_FLAGS = (440, 441, 351, 352, 636, 538, 477, 215, 248, 256, 209, 311, 563, 566)
 _NAV_TEXT = {0: "Under way using engine", 1: "At anchor", 5: "Moored", 15: "Unknown value"}
 
@@ -355,7 +382,7 @@ def _drag(p0, p1, t0, speed_kn, course_std, step_s, rng) -> _Knots:
     course (COG zig-zags around the track while the heading stays on it)."""
     base = float(bearing_deg(p0[1], p0[0], p1[1], p1[0]))
     dist = float(haversine_m(p0[1], p0[0], p1[1], p1[0]))
-    n = max(2, int(round(dist / (speed_kn * KN * step_s))))
+    n = max(2, round(dist / (speed_kn * KN * step_s)))
     course = np.radians(base + rng.normal(0, course_std, n))
     step = speed_kn * KN * step_s
     de, dn = step * np.sin(course), step * np.cos(course)
@@ -367,13 +394,14 @@ def _drag(p0, p1, t0, speed_kn, course_std, step_s, rng) -> _Knots:
     e = np.concatenate([[0.0], np.cumsum(de)])
     no = np.concatenate([[0.0], np.cumsum(dn)])
     lat, lon = _offset(np.full(n + 1, p0[1]), np.full(n + 1, p0[0]), e, no)
-    sog = np.append(np.hypot(de, dn) / (KN * step_s), speed_kn)
+    # each zig-zag step takes as long as it needs at the dragging speed (over the ground)
+    dt = np.hypot(de, dn) / (speed_kn * KN)
     cog = np.append(np.degrees(np.arctan2(de, dn)) % 360, base)
     return _Knots(
-        t=t0 + step_s * np.arange(n + 1),
+        t=t0 + np.concatenate([[0.0], np.cumsum(dt)]),
         lat=lat,
         lon=lon,
-        sog=np.round(sog, 1),
+        sog=np.round(speed_kn + rng.normal(0, 0.2, n + 1), 1),
         cog=cog,
         heading=np.rint(base + rng.normal(0, 3, n + 1)) % 360,
         nav=np.zeros(n + 1, dtype=np.uint8),
@@ -404,7 +432,7 @@ class Simulation:
     # -- outputs ---------------------------------------------------------------------------------
 
     def write(self, path: str | Path, csv: str | None = None) -> Path:
-        """Write the received traffic as NMEA with tag blocks, or as DMA/NOAA CSV (`.gz` -> gzip)."""
+        """Write the received traffic as tagged NMEA, or DMA/NOAA CSV (`.gz` suffix -> gzip)."""
         path = Path(path)
         if csv not in (None, "dma", "noaa"):
             raise MdaError(f"{path}: unknown CSV layout {csv!r} (dma or noaa)")
@@ -633,7 +661,9 @@ class _Builder:
         try:
             self.t0 = pd.Timestamp(sc["start"])
         except ValueError:
-            raise self.where.error("scenario.start", f"not an ISO 8601 time: {sc['start']!r}")
+            raise self.where.error(
+                "scenario.start", f"not an ISO 8601 time: {sc['start']!r}"
+            ) from None
         self.t0 = self.t0.tz_localize("UTC") if self.t0.tzinfo is None else self.t0
         self.hours = _positive(
             hours if hours is not None else sc["hours"], "scenario.hours", self.where
@@ -932,6 +962,15 @@ class _Builder:
             rng = np.random.default_rng([self.seed, 3, i])
             getattr(self, f"_case_{ctype}")(c, key, rng)
 
+    def _within(self, t: float, key: str) -> None:
+        """A planted event must end before the scenario does (so its truth is complete)."""
+        if t >= self.horizon:
+            raise self.where.error(
+                key,
+                f"the event ends {t / 3600:.1f} h after the start, after the scenario end "
+                f"({self.hours:g} h)",
+            )
+
     def _planted(
         self, c, key, rng, knots: _Knots, spec=None, t_start=0.0, t_end=None, kind="tanker"
     ) -> int:
@@ -1042,6 +1081,7 @@ class _Builder:
         )
         ta = approach.end[0]
         tb = ta + c.get("hours", 48.0) * 3600
+        self._within(ta, f"{key}.hours")
         parts = [approach, _stay(*anchor, ta, tb, 1, 40.0, rng)]
         if len(c.get("waypoints", [])) > 1 and tb < self.horizon:
             leave = self._route(
@@ -1070,6 +1110,7 @@ class _Builder:
         t_b = t_a + c.get("wait_hours", 1.0) * 3600  # B comes alongside
         t_e = t_b + c.get("hours", 6.0) * 3600  # B casts off
         t_f = t_e + 0.5 * 3600  # A leaves
+        self._within(t_f, f"{key}.hours")
         speed = c.get("speed_kn", 11.0)
         drift_kn = c.get("drift_kn", 0.8)
         direction = float(rng.uniform(0, 360))
@@ -1138,6 +1179,7 @@ class _Builder:
         ident = self._planted(c, key, rng, knots, t_start=t0, kind="tanker")
         d0 = c.get("event_hour", 1.0) * 3600
         d1 = d0 + c.get("dark_hours", 14.0) * 3600
+        self._within(d1, f"{key}.dark_hours")
         self.darks.append((ident, d0, d1))
         self.events.append(
             {
@@ -1153,6 +1195,7 @@ class _Builder:
         t0 = c.get("start_hour", 0.0) * 3600
         knots = self._route(c, key, rng, t0, c.get("speed_kn", 11.0))
         ts = c.get("event_hour", 1.0) * 3600
+        self._within(ts, f"{key}.event_hour")
         first = self._planted(c, key, rng, knots, t_start=t0, t_end=ts, kind="tanker")
         ship = self.idents[first]["ship"]
         second = self._new_ident(
@@ -1188,6 +1231,7 @@ class _Builder:
         ident = self._planted(c, key, rng, knots, t_start=t0, kind="bulk")
         s0 = c.get("event_hour", 1.0) * 3600
         s1 = s0 + c.get("minutes", 90.0) * 60
+        self._within(s1, f"{key}.minutes")
         off = c.get("offset_nm", 30.0) * NM
         b = math.radians(c.get("offset_bearing_deg", 90.0))
         self.spoofs.append((ident, s0, s1, off * math.sin(b), off * math.cos(b)))
