@@ -189,12 +189,16 @@ def test_screenshot_of_the_fitted_report(report):
 
 def test_time_slider_replays(report):
     page, _ = report
-    n = page.evaluate("mdaReport.layers['Vessel tracks'].getLayers().length")
+    shown = "mdaReport.tracks.reduce((n, t) => n + t.layer.getLatLngs().length, 0)"
+    n = page.evaluate(shown)
     page.evaluate("mdaReport.setTime(mdaReport.data.header.period[0] + 3600)")
-    early = page.evaluate("mdaReport.layers['Vessel tracks'].getLayers().length")
+    early = page.evaluate(shown)
+    alerts_early = page.evaluate("mdaReport.cluster.getLayers().length")
     page.evaluate("mdaReport.setTime(mdaReport.data.header.period[1])")
     assert 0 < early < n
-    assert page.evaluate("mdaReport.layers['Vessel tracks'].getLayers().length") == n
+    assert alerts_early < 5  # only alerts started in the first hour
+    assert page.evaluate(shown) == n
+    assert page.evaluate("mdaReport.cluster.getLayers().length") == 5
 
 
 def test_empty_report_opens_cleanly(browser, tmp_path):

@@ -24,6 +24,8 @@ from mda.report.flags import flag_of, ship_type_text
 TIME_SLICES = 48
 MIN_SLICE_S = 600
 COORD_DECIMALS = 5  # ~1 m
+#: Zone outlines are drawn simplified to this tolerance (degrees, ~50 m): shapes, not survey.
+ZONE_TOLERANCE_DEG = 0.0005
 
 
 def _nullable(values: np.ndarray | pd.Series, decimals: int | None = None) -> list:
@@ -294,6 +296,12 @@ def heat_layer(points: pd.DataFrame, cells: int = 400) -> list[list[float]]:
     ).tolist()
 
 
+def _display_geometry(geoms: np.ndarray) -> np.ndarray:
+    """Zone shapes simplified (~50 m) and rounded (~1 m) for drawing."""
+    simple = shapely.simplify(geoms, ZONE_TOLERANCE_DEG, preserve_topology=True)
+    return shapely.set_precision(simple, 10**-COORD_DECIMALS)
+
+
 def zone_layers(zones, add) -> list[str]:
     """Add one folium GeoJson layer per zone group via `add(name, geojson, style, tooltip_fields)`.
 
@@ -316,13 +324,13 @@ def zone_layers(zones, add) -> list[str]:
                 if c in z
             }
         )
-        geoms = [shapely.set_precision(z.geometry.to_numpy(), 10**-COORD_DECIMALS)]
+        geoms = [_display_geometry(z.geometry.to_numpy())]
         if "feature_geometry" in z:
             drawn = gpd.GeoSeries(z["feature_geometry"].to_numpy(), crs=z.crs).to_numpy()
             is_line = shapely.get_type_id(drawn) == shapely.GeometryType.LINESTRING.value
             is_line |= shapely.get_type_id(drawn) == shapely.GeometryType.MULTILINESTRING.value
             if is_line.any():
-                geoms.append(shapely.set_precision(drawn[is_line], 10**-COORD_DECIMALS))
+                geoms.append(_display_geometry(drawn[is_line]))
                 props = pd.concat([props, props[is_line]], ignore_index=True)
         gdf = gpd.GeoDataFrame(props, geometry=np.concatenate(geoms), crs="EPSG:4326")
         add(layer, gdf.__geo_interface__, style, list(props.columns))

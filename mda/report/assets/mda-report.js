@@ -126,30 +126,43 @@
     this.map.attributionControl.addAttribution("Land: Natural Earth (public domain)");
   };
 
-  MdaReport.prototype.trackColor = function (i) {
-    var tr = this.data.tracks;
-    if (this.colorBy === "vessel") return vesselColor(tr.mmsi[i]);
-    var c = speedClass(tr.sog[i], this.legend.speed_breaks);
-    return c < 0 ? "#888" : this.legend.speed_colors[c];
+  MdaReport.prototype.trackColor = function (t) {
+    if (this.colorBy === "vessel") return vesselColor(t.mmsi);
+    return t.cls < 0 ? "#888" : this.legend.speed_colors[t.cls];
   };
 
+  /* One multi-part polyline per (vessel, speed class): few layers however long the tracks. */
   MdaReport.prototype.drawTracks = function () {
-    var self = this, tr = this.data.tracks, group = L.featureGroup();
-    this.pieces = [];
+    var self = this, tr = this.data.tracks, group = L.featureGroup(), byKey = {};
+    this.tracks = [];
     for (var i = 0; i < tr.mmsi.length; i++) {
+      var cls = speedClass(tr.sog[i], this.legend.speed_breaks), key = tr.mmsi[i] + "|" + cls;
+      var t = byKey[key];
+      if (!t) {
+        t = byKey[key] = { mmsi: tr.mmsi[i], cls: cls, parts: [], t0: [], first: tr.t0[i], last: tr.t1[i] };
+        this.tracks.push(t);
+      }
       var pts = [];
       for (var k = tr.offsets[i]; k < tr.offsets[i + 1]; k++) pts.push([tr.coords[2 * k], tr.coords[2 * k + 1]]);
-      var line = L.polyline(pts, { color: this.trackColor(i), weight: 2.2, opacity: 0.85 });
-      line._mdaPiece = i;
-      line.bindTooltip(function (layer) {
-        var j = layer._mdaPiece, rows = self.vesselRows(tr.mmsi[j]);
-        rows.push(["Speed", tr.sog[j] === null ? "–" : tr.sog[j] + " kn"]);
-        rows.push(["Time", fmtTime(tr.t0[j]) + " – " + fmtTime(tr.t1[j]).slice(11)]);
-        return infoTable("Vessel track", rows);
-      }, { sticky: true });
-      group.addLayer(line);
-      this.pieces.push(line);
+      t.parts.push(pts);
+      t.t0.push(tr.t0[i]);
+      t.first = Math.min(t.first, tr.t0[i]);
+      t.last = Math.max(t.last, tr.t1[i]);
     }
+    var breaks = this.legend.speed_breaks;
+    this.tracks.forEach(function (t) {
+      t.layer = L.polyline(t.parts, { color: self.trackColor(t), weight: 2.2, opacity: 0.85 });
+      t.layer._mdaTrack = t;
+      t.shown = t.parts.length;
+      group.addLayer(t.layer);
+    });
+    group.bindTooltip(function (layer) {
+      var t = layer._mdaTrack, rows = self.vesselRows(t.mmsi);
+      var lo = t.cls > 0 ? breaks[t.cls - 1] : 0, hi = breaks[t.cls];
+      rows.push(["Speed", t.cls < 0 ? "unknown" : hi === undefined ? "≥ " + lo + " kn" : lo + "–" + hi + " kn"]);
+      rows.push(["Seen", fmtTime(t.first) + " – " + fmtTime(t.last)]);
+      return infoTable("Vessel track", rows);
+    }, { sticky: true });
     this.layers["Vessel tracks"] = group;
   };
 
@@ -159,15 +172,15 @@
       var color = this.colorBy === "vessel" ? vesselColor(p.mmsi[i]) : "#ffd23f";
       var m = L.marker([p.lat[i], p.lon[i]], { icon: shipIcon(p.hdg[i], color), keyboard: false });
       m._mdaIdx = i;
-      m.bindTooltip(function (layer) {
-        var j = layer._mdaIdx, rows = self.vesselRows(p.mmsi[j]);
-        rows.push(["Last fix", fmtTime(p.t[j])]);
-        rows.push(["SOG", p.sog[j] === null ? "–" : p.sog[j] + " kn"]);
-        rows.push(["Heading", p.hdg[j] === null ? "–" : p.hdg[j] + "°"]);
-        return infoTable("Latest position", rows);
-      });
       group.addLayer(m);
     }
+    group.bindTooltip(function (layer) {
+      var j = layer._mdaIdx, rows = self.vesselRows(p.mmsi[j]);
+      rows.push(["Last fix", fmtTime(p.t[j])]);
+      rows.push(["SOG", p.sog[j] === null ? "–" : p.sog[j] + " kn"]);
+      rows.push(["Heading", p.hdg[j] === null ? "–" : p.hdg[j] + "°"]);
+      return infoTable("Latest position", rows);
+    });
     this.layers["Latest positions"] = group;
   };
 
@@ -284,12 +297,12 @@
   };
 
   MdaReport.prototype.setTime = function (t) {
-    var tr = this.data.tracks, g = this.layers["Vessel tracks"], a = this.data.alerts;
-    for (var i = 0; i < this.pieces.length; i++) {
-      var show = tr.t0[i] <= t, has = g.hasLayer(this.pieces[i]);
-      if (show && !has) g.addLayer(this.pieces[i]);
-      else if (!show && has) g.removeLayer(this.pieces[i]);
-    }
+    var a = this.data.alerts;
+    this.tracks.forEach(function (tk) {
+      var n = 0;
+      while (n < tk.t0.length && tk.t0[n] <= t) n++;  // parts are in time order
+      if (n !== tk.shown) { tk.layer.setLatLngs(tk.parts.slice(0, n)); tk.shown = n; }
+    });
     var add = [], rem = [];
     for (var j = 0; j < this.alertMarkers.length; j++) {
       var vis = a.start[j] === null || a.start[j] <= t, on = this.cluster.hasLayer(this.alertMarkers[j]);
@@ -301,7 +314,8 @@
   };
 
   MdaReport.prototype.recolor = function () {
-    for (var i = 0; i < this.pieces.length; i++) this.pieces[i].setStyle({ color: this.trackColor(i) });
+    var self = this;
+    this.tracks.forEach(function (t) { t.layer.setStyle({ color: self.trackColor(t) }); });
     var latest = this.layers["Latest positions"], on = this.map.hasLayer(latest);
     if (on) this.map.removeLayer(latest);
     this.drawLatest();
@@ -484,15 +498,13 @@
     init: function (map, control, data) {
       if (!isFinite(map.getMaxZoom())) map.setMaxZoom(18);  // no tile layer offline
       var r = new MdaReport(map, control, data);
-      r.buildPanel();
-      r.drawLand();
-      r.drawTracks();
-      r.drawLatest();
-      r.drawAlerts();
-      r.drawHeat();
-      r.addControls();
-      r.addTimeSlider();
-      r.fit();
+      r.timings = {};  // milliseconds per step, read by scripts/bench_report.py
+      ["buildPanel", "drawLand", "drawTracks", "drawLatest", "drawAlerts", "drawHeat",
+        "addControls", "addTimeSlider", "fit"].forEach(function (step) {
+        var t = performance.now();
+        r[step]();
+        r.timings[step] = Math.round(performance.now() - t);
+      });
       window.mdaReport = r;
       return r;
     }
