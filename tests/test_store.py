@@ -1,0 +1,453 @@
+"""The Parquet + SQLite store: round trip, partitions, dedupe, crash safety, alerts, scans, lock."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import shared_file
+
+from mda import schema
+from mda.cli import main
+from mda.errors import MdaError
+from mda.sources.base import AisData
+from mda.sources.csv import DMA_COLUMNS
+from mda.store import Store
+
+T0 = pd.Timestamp("2024-03-01 10:00:00", tz="UTC")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fixes(n: int, *, mmsi: int = 219000001, start=T0, step_s: float = 10, **cols) -> pd.DataFrame:
+    """`n` positions of one vessel moving north, conformed to schema.POSITIONS."""
+    df = pd.DataFrame(
+        {
+            "mmsi": mmsi,
+            "ts": pd.Timestamp(start) + pd.to_timedelta(np.arange(n) * step_s, unit="s"),
+            "lat": 55.0 + np.arange(n) * 1e-3,
+            "lon": 11.0,
+            "sog": 10.0,
+            "cog": 0.0,
+            "heading": np.nan,
+            "nav_status": 0,
+            "msg_type": 1,
+            "source": "test",
+            "station": "",
+        }
+    )
+    for k, v in cols.items():
+        df[k] = v
+    return schema.conform(df, schema.POSITIONS)
+
+
+def ais(positions: pd.DataFrame, statics: pd.DataFrame | None = None) -> AisData:
+    data = AisData(positions=positions)
+    if statics is not None:
+        data.statics = schema.conform(statics, schema.VESSELS)
+    return data
+
+
+def alert(type_="loitering", mmsi=219000001, start=T0, hours=1.0, severity="medium", **kw):
+    start = pd.Timestamp(start)
+    row = {
+        "type": type_,
+        "severity": severity,
+        "mmsi": mmsi,
+        "other_mmsi": kw.pop("other_mmsi", None),
+        "vessel_name": "ALFA",
+        "start": start,
+        "end": start + pd.Timedelta(hours=hours),
+        "lat": 55.0,
+        "lon": 11.0,
+        "zone_id": kw.pop("zone_id", None),
+        "evidence": {"hours": hours},
+        "thresholds": {"min_hours": 2.0},
+    }
+    row["id"] = kw.pop("id", None) or schema.alert_id(
+        type_, mmsi, row["other_mmsi"], row["zone_id"], start
+    )
+    return row
+
+
+def alerts_frame(*rows) -> pd.DataFrame:
+    return schema.conform(pd.DataFrame(list(rows)), schema.ALERTS)
+
+
+def test_round_trip_types(tmp_path):
+    store = Store(tmp_path / "s")
+    pos = fixes(5, heading=[1.0, np.nan, 3.0, 4.0, 359.0], nav_status=[0, 1, 5, 15, 7])
+    pos.loc[1, "sog"] = np.nan
+    assert store.add(ais(pos), source="unit") == 5
+    got = Store(tmp_path / "s", create=False).positions()
+    assert {c: str(t) for c, t in got.dtypes.items()} == schema.POSITIONS
+    pd.testing.assert_frame_equal(got, pos)
+    part = next((tmp_path / "s" / "positions").glob("day=*/*.parquet"))
+    assert part.parent.name == "day=2024-03-01" and part.name == "1-0.parquet"
+
+
+def test_missing_store_and_bad_database(tmp_path):
+    with pytest.raises(MdaError, match=r"nope: not an mda store$"):
+        Store(tmp_path / "nope", create=False)
+    assert not (tmp_path / "nope").exists()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "mda.sqlite").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(MdaError, match="not an mda store database"):
+        Store(bad)
+
+
+@pytest.mark.parametrize(("version", "message"), [(0, "older mda"), (99, "newer mda")])
+def test_other_schema_version(tmp_path, version, message):
+    Store(tmp_path / "s").add(ais(fixes(2)), source="unit")
+    with sqlite3.connect(tmp_path / "s" / "mda.sqlite") as con:
+        con.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
+    with pytest.raises(MdaError, match=message) as e:
+        Store(tmp_path / "s")
+    assert "\n" not in str(e.value)
+
+
+def test_partitions_by_utc_day_across_midnight(tmp_path):
+    store = Store(tmp_path / "s")
+    midnight = pd.Timestamp("2024-03-02", tz="UTC")
+    store.add(ais(fixes(4, start=midnight - pd.Timedelta(seconds=20))), source="unit")
+    days = sorted(p.name for p in (tmp_path / "s" / "positions").iterdir())
+    assert days == ["day=2024-03-01", "day=2024-03-02"]
+    after = store.positions(since=midnight)
+    assert list(after["ts"]) == [midnight, midnight + pd.Timedelta(seconds=10)]
+    before = store.positions(until=midnight)
+    assert len(before) == 2 and (before["ts"] < midnight).all()
+    assert store.info()["days"] == 2
+
+
+def test_positions_windows_filters_and_order(tmp_path):
+    store = Store(tmp_path / "s")
+    store.add(ais(fixes(10, mmsi=219000002)), source="a")
+    store.add(ais(fixes(10, mmsi=219000001, start=T0 + pd.Timedelta(seconds=5))), source="b")
+    allpos = store.positions()
+    assert list(allpos["mmsi"]) == [219000001] * 10 + [219000002] * 10
+    assert allpos.groupby("mmsi")["ts"].apply(lambda s: s.is_monotonic_increasing).all()
+    win = store.positions(since=T0 + pd.Timedelta(seconds=10), until=T0 + pd.Timedelta(seconds=30))
+    assert list(win["ts"].dt.second) == [15, 25, 10, 20]  # by mmsi, then time
+    one = store.positions(mmsi=219000002, until=T0 + pd.Timedelta(seconds=15))
+    assert list(one["ts"]) == [T0, T0 + pd.Timedelta(seconds=10)]
+    assert len(store.positions(mmsi=[219000001, 219000002])) == 20
+    assert store.positions(mmsi=1).empty
+    narrow = store.positions(columns=["lat"])
+    assert list(narrow.columns) == ["mmsi", "ts", "lat"] and len(narrow) == 20
+    with pytest.raises(MdaError, match="unknown position columns: speed"):
+        store.positions(columns=["speed"])
+
+
+def test_two_station_duplicates_stored_once(tmp_path):
+    store = Store(tmp_path / "s")
+    a = fixes(5, station="s1")
+    b = fixes(5, station="s2")
+    b["ts"] += pd.Timedelta(seconds=1.5)  # the same reports heard 1.5 s later elsewhere
+    c = fixes(1, station="s3", start=T0 + pd.Timedelta(seconds=5))  # 5 s later: a new report
+    assert store.add(ais(pd.concat([a, b, c], ignore_index=True)), source="x") == 6
+    again = fixes(5, station="s4")
+    again["ts"] -= pd.Timedelta(seconds=1)  # heard earlier than the stored copy
+    assert store.add(ais(again), source="y") == 0
+    moved = fixes(5, lat=56.0)  # same times, other position: different reports
+    assert store.add(ais(moved), source="z") == 5
+    assert len(store.positions()) == 11
+    assert set(store.positions()["station"]) == {"s1", "s3", ""}
+
+
+def test_nan_fields_compare_equal_in_dedupe(tmp_path):
+    store = Store(tmp_path / "s")
+    pos = fixes(3, sog=np.nan, cog=np.nan)
+    assert store.add(ais(pos), source="x") == 3
+    assert store.add(ais(pos), source="x") == 0
+
+
+def test_source_filled_when_missing(tmp_path):
+    store = Store(tmp_path / "s")
+    pos = fixes(2, source=pd.array([pd.NA, ""], dtype="string"))
+    store.add(ais(pos), source="simulator")
+    assert list(store.positions()["source"]) == ["simulator", "simulator"]
+
+
+def dma_csv(path: Path, n: int, first_second: int = 0) -> Path:
+    rows = [
+        f"01/03/2024 10:{(first_second + i) // 60:02d}:{(first_second + i) % 60:02d},Class A,"
+        f"219000734,57.{i:06d},10.9,Moored,,0.0,0.0,180,9107370,OXXL,ANE LAESOE,Passenger,,"
+        f"15,54,GPS,2.9,LAESOE,,AIS,24,30,7,8"
+        for i in range(n)
+    ]
+    path.write_text(DMA_COLUMNS + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_ingest_is_idempotent(tmp_path):
+    store = Store(tmp_path / "s")
+    f = dma_csv(tmp_path / "day.csv", 50)
+    first = store.ingest([str(f)])
+    assert first.stored == 50 and first.positions == 50
+    second = store.ingest([str(f)])
+    assert second.stored == 0 and second.positions == 0
+    assert any("skipped, same content" in w for w in second.warnings)
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(f.read_bytes())
+    assert store.ingest([str(copy)]).stored == 0  # same content under another name
+    longer = dma_csv(tmp_path / "longer.csv", 80)  # the same 50 rows and 30 new ones
+    assert store.ingest([str(longer)]).stored == 30
+    info = store.info()
+    assert info["positions"] == 80 and info["ingests"] == 4
+    assert info["messages_by_type"] == {"1": 80}
+
+
+def test_ingest_directory_and_stdin_rows_dedupe(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    dma_csv(folder / "a.csv", 10)
+    dma_csv(folder / "b.csv", 10, first_second=10)
+    store = Store(tmp_path / "s")
+    rep = store.ingest([str(folder)], chunk_rows=4)
+    assert rep.stored == 20 and len(rep.files) == 2
+    # stdin has no file hash: the row dedupe alone keeps it from being stored twice
+    code = (
+        "import sys; from mda.store import Store; "
+        "r = Store(sys.argv[1]).ingest(['-']); print(r.stored)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "s")],
+        input=(folder / "a.csv").read_bytes(),
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert out.stdout.strip() == b"0"
+
+
+def test_vessels_and_history(tmp_path):
+    store = Store(tmp_path / "s")
+    statics = pd.DataFrame(
+        {
+            "mmsi": [219000001, 219000001, 219000002],
+            "ts": [T0, T0 + pd.Timedelta(hours=1), T0],
+            "imo": [9107370, 9107370, pd.NA],
+            "name": ["ALFA", "BRAVO", "CHARLIE"],
+            "ais_class": ["A", "A", "B"],
+        }
+    )
+    store.add(ais(fixes(1), statics), source="x")
+    hist = store.vessel_history()
+    assert list(hist["name"]) == ["ALFA", "BRAVO", "CHARLIE"]
+    store.add(ais(fixes(1), statics.iloc[[1]]), source="x")  # nothing new
+    assert len(store.vessel_history()) == 3
+    latest = Store(tmp_path / "s").vessels().set_index("mmsi")
+    assert latest.loc[219000001, "name"] == "BRAVO" and latest.loc[219000001, "imo"] == 9107370
+    assert latest.loc[219000002, "ais_class"] == "B"
+    assert store.info()["vessels"] == 2
+
+
+def test_crash_leaves_store_consistent(tmp_path, monkeypatch):
+    import mda.store
+
+    store = Store(tmp_path / "s")
+    store.add(ais(fixes(3)), source="ok")
+    # a part file from a batch that never committed (process killed before the catalog write)
+    stray = tmp_path / "s" / "positions" / "day=2024-03-01" / "99-0.parquet"
+    fixes(3, mmsi=219000009).to_parquet(stray)
+    assert len(store.positions()) == 3
+
+    calls = []
+
+    def failing_commit(con):
+        calls.append(1)
+        raise KeyboardInterrupt  # dies between writing the files and registering them
+
+    monkeypatch.setattr(mda.store, "_transaction", failing_commit)
+    with pytest.raises(KeyboardInterrupt):
+        store.add(ais(fixes(3, mmsi=219000002)), source="killed")
+    monkeypatch.undo()
+    assert calls and len(Store(tmp_path / "s").positions()) == 3
+    assert Store(tmp_path / "s").pending()[0] == 1
+    # the re-run completes and removes the orphans
+    assert store.add(ais(fixes(3, mmsi=219000002)), source="rerun") == 3
+    assert sorted(set(store.positions()["mmsi"])) == [219000001, 219000002]
+    assert not stray.exists()
+    files = sorted(p.name for p in (tmp_path / "s" / "positions").glob("day=*/*"))
+    assert files == ["1-0.parquet", "3-0.parquet"]
+
+
+def test_killed_process_mid_ingest(tmp_path):
+    """A real process death (os._exit) after writing parts but before committing them."""
+    path = tmp_path / "s"
+    Store(path).add(ais(fixes(4)), source="first")
+    code = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path.insert(0, {str(ROOT / "tests")!r})
+        import mda.store
+        from test_store import ais, fixes
+        mda.store._transaction = lambda con: os._exit(9)
+        mda.store.Store({str(path)!r}).add(ais(fixes(4, mmsi=219000005)), source="doomed")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)
+    assert proc.returncode == 9, proc.stderr.decode()
+    assert len(list(path.glob("positions/day=*/*.parquet"))) == 2  # the orphan is on disk
+    store = Store(path)
+    assert len(store.positions()) == 4 and set(store.positions()["mmsi"]) == {219000001}
+    assert store.add(ais(fixes(4, mmsi=219000005)), source="rerun") == 4
+    assert len(store.positions()) == 8
+    assert len(list(path.glob("positions/day=*/*.parquet"))) == 2
+
+
+def test_pending_and_scan_watermark(tmp_path):
+    store = Store(tmp_path / "s")
+    assert store.pending() is None
+    store.add(ais(fixes(3)), source="a")
+    batch, lo, hi = store.pending()
+    assert (batch, lo, hi) == (1, T0, T0 + pd.Timedelta(seconds=20))
+    store.save_scan(schema.empty(schema.ALERTS), upto_batch=batch, window=(lo, hi))
+    assert store.pending() is None
+    later = T0 + pd.Timedelta(hours=5)
+    store.add(ais(fixes(2, start=later)), source="b")
+    store.add(ais(fixes(2, start=T0 - pd.Timedelta(hours=1))), source="c")
+    store.add(ais(fixes(2, start=T0 - pd.Timedelta(hours=1))), source="c")  # all dupes
+    assert store.pending() == (3, T0 - pd.Timedelta(hours=1), later + pd.Timedelta(seconds=10))
+    store.save_scan(schema.empty(schema.ALERTS), upto_batch=None, window=(T0, later))
+    assert store.pending()[0] == 3  # a scan of files only does not move the watermark
+    store.save_scan(schema.empty(schema.ALERTS), upto_batch=3, window=(T0, later))
+    assert store.pending() is None
+    assert store.info()["last_scan"] is not None
+
+
+def test_alerts_upsert_extend_and_new_only(tmp_path):
+    store = Store(tmp_path / "s")
+    a = alert(severity="high")
+    b = alert(type_="ais_gap", mmsi=219000002, severity="low")
+    new = store.save_scan(alerts_frame(a, b), upto_batch=None, window=(T0, T0))
+    assert sorted(new["id"]) == sorted([a["id"], b["id"]])
+    assert {c: str(t) for c, t in new.dtypes.items()} == schema.ALERTS
+    # the same event seen again, longer and judged lower: extended, severity kept
+    a2 = alert(hours=3.0, severity="low")
+    assert a2["id"] == a["id"]
+    assert store.save_scan(alerts_frame(a2), upto_batch=None, window=(T0, T0)).empty
+    stored = store.alerts().set_index("id")
+    assert stored.loc[a["id"], "end"] == T0 + pd.Timedelta(hours=3)
+    assert stored.loc[a["id"], "severity"] == "high"
+    assert stored.loc[a["id"], "evidence"] == {"hours": 3.0}
+    # a later scan sees the same loitering start 40 min later (other id): merged, id kept
+    a3 = alert(start=T0 + pd.Timedelta(minutes=40), hours=4.0, severity="critical")
+    assert a3["id"] != a["id"]
+    assert store.save_scan(alerts_frame(a3), upto_batch=None, window=(T0, T0)).empty
+    stored = store.alerts().set_index("id")
+    assert len(stored) == 2
+    assert stored.loc[a["id"], "start"] == T0
+    assert stored.loc[a["id"], "end"] == T0 + pd.Timedelta(minutes=40, hours=4)
+    assert stored.loc[a["id"], "severity"] == "critical"
+    # within an hour of the end still touches; further away is a new event
+    touching = alert(start=T0 + pd.Timedelta(hours=5, minutes=30))
+    far = alert(start=T0 + pd.Timedelta(hours=9))
+    other_zone = alert(start=T0, zone_id="cable-1")
+    new = store.save_scan(alerts_frame(touching, far, other_zone), upto_batch=None, window=(T0, T0))
+    assert sorted(new["id"]) == sorted([far["id"], other_zone["id"]])
+    assert len(store.alerts()) == 4
+    assert store.info()["alerts"] == 4
+
+
+def test_alert_filters(tmp_path):
+    store = Store(tmp_path / "s")
+    rows = [
+        alert(severity="low", start=T0),
+        alert(
+            type_="encounter",
+            other_mmsi=219000002,
+            severity="high",
+            start=T0 + pd.Timedelta(days=1),
+        ),
+        alert(type_="ais_gap", severity="critical", start=T0 + pd.Timedelta(days=2)),
+    ]
+    store.save_scan(alerts_frame(*rows), upto_batch=None, window=(T0, T0))
+    got = store.alerts()
+    assert list(got["type"]) == ["loitering", "encounter", "ais_gap"]  # by start
+    assert got.loc[1, "other_mmsi"] == 219000002 and pd.isna(got.loc[0, "other_mmsi"])
+    assert list(store.alerts(types=["ais_gap", "loitering"])["type"]) == ["loitering", "ais_gap"]
+    assert list(store.alerts(min_severity="high")["severity"]) == ["high", "critical"]
+    day1 = T0 + pd.Timedelta(days=1)
+    assert list(store.alerts(since=day1, until=day1 + pd.Timedelta(hours=1))["type"]) == [
+        "encounter"
+    ]
+    assert list(store.alerts(since=T0 + pd.Timedelta(minutes=30))["type"]) == [
+        "loitering",  # still running at that time (it ends at +1 h)
+        "encounter",
+        "ais_gap",
+    ]
+
+
+def test_save_scan_is_one_transaction(tmp_path):
+    store = Store(tmp_path / "s")
+    broken = alerts_frame(alert(), alert(mmsi=219000002))
+    broken["evidence"] = [{"ok": 1}, {"bad": object()}]  # json.dumps(default=str) copes
+    assert len(store.save_scan(broken, upto_batch=None, window=(T0, T0))) == 2
+    bad = alerts_frame(alert(mmsi=219000003), alert(mmsi=219000004))
+    bad.loc[1, "type"] = None  # NOT NULL violated on the second insert
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_scan(bad, upto_batch=None, window=(T0, T0))
+    assert len(store.alerts()) == 2  # nothing of the failed scan is kept
+    assert store.info()["last_scan"] is not None
+
+
+def test_lock_contention(tmp_path):
+    path = tmp_path / "s"
+    first, second = Store(path), Store(path)
+    with first.lock():
+        with first.lock():  # re-entrant for the same object
+            first.add(ais(fixes(1)), source="x")
+        with pytest.raises(MdaError, match=r"locked by another mda process \(pid \d+\)"):
+            second.lock().__enter__()
+        with pytest.raises(MdaError, match="locked"):
+            second.ingest([str(dma_csv(tmp_path / "a.csv", 2))])
+    with second.lock(timeout=1):
+        pass
+
+
+def test_lock_held_by_another_process(tmp_path):
+    path = tmp_path / "s"
+    Store(path)
+    code = (
+        "import sys, time; from mda.store import Store\n"
+        "with Store(sys.argv[1]).lock():\n"
+        "    print('held', flush=True); time.sleep(30)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)], cwd=ROOT, stdout=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout.readline().strip() == b"held"
+        held = rf"locked by another mda process \(pid {proc.pid}\)"
+        with pytest.raises(MdaError, match=held), Store(path).lock(timeout=0.2):
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
+    with Store(path).lock(timeout=5):  # released when its holder dies
+        pass
+
+
+def test_ingest_real_ferry_and_cli_info(shared_data, tmp_path, capsys):
+    ferry = shared_file("positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv")
+    path = tmp_path / "s"
+    assert main(["ingest", str(ferry), "--store", str(path), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    # one exact duplicate row, and one identical report received again 1 s later (11:23:52)
+    assert rep["positions"] == 735 and rep["stored"] == 733
+    assert main(["info", "--store", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["positions"] == 733 and info["vessels"] == 1 and info["days"] == 1
+    assert info["first"].startswith("2022-10-15T11:16:01")
+    v = Store(path).vessels().iloc[0]
+    assert (v["mmsi"], v["imo"], v["name"]) == (219000734, 9107370, "ANE LAESOE")
+    assert main(["info", "--store", str(tmp_path / "none")]) == 1
+    assert "not an mda store" in capsys.readouterr().err
