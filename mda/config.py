@@ -96,12 +96,15 @@ class AnchoringConfig:
 @dataclass
 class AnchorDragConfig:
     min_drop_fraction: float = _f(
-        0.1, "speed drop, as a fraction of the vessel's own recent cruising speed", 0.01, 0.9
+        0.05, "speed drop, as a fraction of the vessel's own recent cruising speed", 0.01, 0.9
     )
     min_speed_kn: float = _f(
         1.0, "below this the vessel is anchored or drifting, not dragging (kn)"
     )
-    cruise_window_h: float = _f(2.0, "window before the corridor used for cruising speed (h)", 0.1)
+    cruise_window_h: float = _f(4.0, "window before the corridor used for cruising speed (h)", 0.1)
+    cruise_quantile: float = _f(
+        0.75, "quantile of SOG in that window = cruising speed (a drag may begin in it)", 0.5, 1
+    )
     min_cog_std_deg: float = _f(
         15.0, "robust spread (1.4826 MAD) of fix-to-fix COG/heading changes: erratic (deg)", 1, 180
     )

@@ -6,8 +6,12 @@ the ship keeps going, but clearly slower than its own cruising speed just before
 turns away from the direction of travel as the anchor pulls the bow; or it reports "at anchor"
 while moving. Each passage through a cable corridor is judged on its own fixes:
 
-* slowed: median SOG inside <= (1 - min_drop_fraction) x the vessel's median SOG over
-  cruise_window_h before entering, and still >= min_speed_kn (below that it is anchored/drifting);
+* slowed: the speed inside (median SOG, or the speed made good between the first and last fix
+  when lower: a zig-zagging ship progresses slower than its SOG says) <= (1 - min_drop_fraction)
+  x the vessel's cruising speed, the cruise_quantile (upper quartile) of its SOG over
+  cruise_window_h before entering (a plain median would already hold the dragging speed when the
+  drag began an hour before the cable), and still >= min_speed_kn (below that it is anchored or
+  drifting);
 * erratic: the robust spread (1.4826 x median absolute deviation) of fix-to-fix COG or heading
   changes >= min_cog_std_deg, which one turn or a steady curve does not reach; or the median
   |COG - heading| inside exceeds the vessel's own before the corridor by min_cog_heading_diff_deg
@@ -30,6 +34,7 @@ from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import expand, seconds, vessel_codes, visits, window
+from mda.geo import NM, haversine_m
 
 AT_ANCHOR = 1
 MAD_TO_STD = 1.4826  # median absolute deviation -> standard deviation for normal data
@@ -50,7 +55,12 @@ def _robust_spread(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 def _median(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Per owner median of `values` (NaN ignored; NaN if none)."""
-    return pd.Series(values).groupby(owner).median().reindex(range(n)).to_numpy()
+    return _quantile(owner, values, n, 0.5)
+
+
+def _quantile(owner: np.ndarray, values: np.ndarray, n: int, q: float) -> np.ndarray:
+    """Per owner quantile q of `values` (NaN ignored; NaN if none)."""
+    return pd.Series(values).groupby(owner).quantile(q).reindex(range(n)).to_numpy()
 
 
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
@@ -70,6 +80,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     cog = pts["cog"].to_numpy(dtype="float64", na_value=np.nan)
     heading = pts["heading"].to_numpy(dtype="float64", na_value=np.nan)
     status = pts["nav_status"].to_numpy()
+    lat, lon = pts["lat"].to_numpy(), pts["lon"].to_numpy()
     usable = ~pts["outlier"].to_numpy(dtype=bool) & ~ctx.in_kinds(["port"])
 
     # fixes inside each passage
@@ -79,6 +90,15 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     fixes = np.bincount(owner, minlength=n)
     moving = sog[idx] >= th.min_speed_kn
     med_in = _median(owner, sog[idx], n)
+    # speed made good: a zig-zagging ship progresses slower than its SOG says
+    ends = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])  # first fix of each owner
+    a_idx, b_idx = idx[ends], idx[np.r_[ends[1:], len(idx)] - 1]
+    made = np.full(n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        made[owner[ends]] = (haversine_m(lat[a_idx], lon[a_idx], lat[b_idx], lon[b_idx]) / NM) / (
+            (t[b_idx] - t[a_idx]) / 3600
+        )
+    speed_in = np.fmin(med_in, made)
     m_owner, m_idx = owner[moving], idx[moving]
     consecutive = np.r_[False, m_owner[1:] == m_owner[:-1]]
     d_cog = np.where(consecutive, _wrap(cog[m_idx] - np.r_[np.nan, cog[m_idx][:-1]]), np.nan)
@@ -97,7 +117,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     b_owner, b_idx = expand(lo, hi)
     b_keep = usable[b_idx]
     b_owner, b_idx = b_owner[b_keep], b_idx[b_keep]
-    cruise = _median(b_owner, sog[b_idx], n)
+    cruise = _quantile(b_owner, sog[b_idx], n, th.cruise_quantile)
     b_moving = sog[b_idx] >= th.min_speed_kn
     diverge_before = _median(
         b_owner[b_moving], np.abs(_wrap(cog[b_idx] - heading[b_idx]))[b_moving], n
@@ -110,7 +130,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
 
     def judge(cruise: np.ndarray, diverge_before: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            slow = (med_in <= (1 - th.min_drop_fraction) * cruise) & (med_in >= th.min_speed_kn)
+            slow = (speed_in <= (1 - th.min_drop_fraction) * cruise) & (speed_in >= th.min_speed_kn)
             diverging = diverge_in - np.nan_to_num(diverge_before) >= th.min_cog_heading_diff_deg
         return enough & ((slow & (erratic | diverging)) | dragging_at_anchor)
 
@@ -156,7 +176,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     )
 
     with np.errstate(invalid="ignore", divide="ignore"):
-        drop_pct = 100 * (1 - med_in / cruise)
+        drop_pct = 100 * (1 - speed_in / cruise)
 
     def fig(a: np.ndarray, k: int, nd: int = 1) -> float | None:
         return round(float(a[k]), nd) if np.isfinite(a[k]) else None
@@ -165,6 +185,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         {
             "cruise_kn": fig(cruise, k),
             "median_kn_in_corridor": fig(med_in, k),
+            "made_good_kn_in_corridor": fig(made, k),
             "speed_drop_pct": fig(drop_pct, k),
             "cog_change_spread_deg": fig(cog_spread, k),
             "heading_change_spread_deg": fig(head_spread, k),
