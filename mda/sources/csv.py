@@ -158,7 +158,7 @@ _BLOCK_BYTES = 1 << 20
 
 
 def _norm(name: str) -> str:
-    return name.strip().lstrip("\ufeff").lstrip("#").strip().lower()
+    return name.strip().lstrip("\ufeff").strip('"').lstrip("#").strip().lower()
 
 
 def _split_header(header_line: str) -> list[str]:
@@ -242,13 +242,15 @@ def iter_csv(
         error = str(e).splitlines()[0] if str(e) else type(e).__name__
     last = decoder.chunk(pa.Table.from_batches(pending, schema=columns), skipped)
     report = last.report
-    report.rejected["malformed"] += len(skipped)
-    report.lines += len(skipped)
+    if skipped:
+        report.rejected["malformed"] += len(skipped)
+        report.lines += len(skipped)
     nbad = len(skipped) + decoder.malformed
     if nbad:
         bad = sorted(skipped + decoder.bad_lines)[:_MAX_LINES_SHOWN]
         shown = ", ".join(map(str, bad)) + (", ..." if nbad > len(bad) else "")
-        report.warnings.append(f"{source_name}: {nbad:,} malformed rows (lines {shown})")
+        rows = "row" if nbad == 1 else "rows"
+        report.warnings.append(f"{source_name}: {nbad:,} malformed {rows} (lines {shown})")
     if error is not None:
         report.rejected["unreadable_file"] += 1
         line = decoder.rows + len(skipped) + 1
@@ -372,6 +374,7 @@ class _Decoder:
         self.malformed += len(malformed)
         self.bad_lines += _line_numbers(self.rows + malformed[:_MAX_LINES_SHOWN], list(skipped))
         self.rows += table.num_rows
+        report.messages, report.rejected = +report.messages, +report.rejected  # no zero counts
         return _build(d, report, self.source_name)
 
 

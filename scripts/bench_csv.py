@@ -1,0 +1,147 @@
+"""Benchmark the DMA CSV reader and store ingest against baselines timed in the same run.
+
+Writes a synthetic DMA day file (the real layout, 26 columns, ~200 bytes a row, ~3,000 vessels
+reporting in time order), then times:
+
+* ``mda.sources.csv.iter_csv`` (stream, decode, validate, reduce statics) -> rows/s;
+* baseline: ``pandas.read_csv`` (C engine) of the same columns plus ``pd.to_datetime`` of the
+  day-first timestamps, i.e. what a straightforward reader does before any validation;
+* ``Store.ingest`` of the same file into a fresh store (dedupe, Parquet parts, catalog), in a
+  child process so that its peak memory (max RSS) is its own;
+* the real MarineCadastre sample (99,999 rows, gzip) when ../shared/data is present.
+
+Run: ``.venv/bin/python scripts/bench_csv.py`` (2,000,000 rows) or ``--quick`` (300,000 rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from mda.sources.base import IngestReport
+from mda.sources.csv import DMA_COLUMNS, iter_csv
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+NOAA_GZ = SHARED / "positions" / "marinecadastre_AIS_2022_01_03_first99999rows.csv.gz"
+USED = ["# Timestamp", "Type of mobile", "MMSI", "Latitude", "Longitude", "Navigational status"]
+USED += ["SOG", "COG", "Heading", "IMO", "Callsign", "Name", "Ship type", "Width", "Length"]
+USED += ["Draught", "Destination"]
+
+
+def synthesise(path: Path, n: int, vessels: int = 3000, seed: int = 0) -> None:
+    """A DMA-layout CSV of `n` time-ordered rows from `vessels` ships (Arrow writes it fast)."""
+    rng = np.random.default_rng(seed)
+    v = rng.integers(0, vessels, n)
+    t = np.datetime64("2024-03-01T00:00:00") + np.sort(rng.integers(0, 86_400, n)).astype("m8[s]")
+    nav = np.array(["Under way using engine", "At anchor", "Moored", "Engaged in fishing"])
+    kind = np.array(["Cargo", "Tanker", "Passenger", "Fishing", "Undefined"])
+    cols = {
+        "ts": pc.strftime(pa.array(t), format="%d/%m/%Y %H:%M:%S"),
+        "mobile": np.where(v % 10 == 0, "Class B", "Class A"),
+        "mmsi": 219_000_000 + v,
+        "lat": np.round(54 + 3 * rng.random(n), 6),
+        "lon": np.round(8 + 7 * rng.random(n), 6),
+        "nav": nav[v % 4],
+        "rot": np.full(n, 0.0),
+        "sog": np.round(15 * rng.random(n), 1),
+        "cog": np.round(360 * rng.random(n), 1),
+        "heading": np.where(v % 7 == 0, 511, rng.integers(0, 360, n)),
+        "imo": 9_000_000 + v,
+        "callsign": np.char.add("OX", (v % 997).astype(str)),
+        "name": np.char.add("VESSEL ", v.astype(str)),
+        "ship_type": kind[v % 5],
+        "cargo": np.full(n, ""),
+        "width": 10 + v % 30,
+        "length": 50 + v % 250,
+        "fix": np.full(n, "GPS"),
+        "draught": np.round(2 + (v % 100) / 10, 1),
+        "destination": np.char.add("PORT ", (v % 50).astype(str)),
+        "eta": np.full(n, ""),
+        "src": np.full(n, "AIS"),
+    }
+    for k in "abcd":
+        cols[k] = np.full(n, 5)
+    table = pa.table(list(cols.values()), names=DMA_COLUMNS.split(","))
+    pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="none"))
+
+
+def time_reader(path: Path, layout: str) -> tuple[float, IngestReport]:
+    t0 = time.perf_counter()
+    report = IngestReport()
+    for chunk in iter_csv(path, layout, source_name=path.name):
+        report.merge(chunk.report)
+    return time.perf_counter() - t0, report
+
+
+def time_pandas(path: Path) -> float:
+    t0 = time.perf_counter()
+    df = pd.read_csv(path, usecols=USED, low_memory=False)
+    pd.to_datetime(df["# Timestamp"], format="%d/%m/%Y %H:%M:%S", utc=True)
+    return time.perf_counter() - t0
+
+
+def time_ingest(path: Path, store: Path) -> tuple[float, int, float]:
+    """Seconds, rows stored and peak RSS (MB) of Store.ingest in a child process."""
+    code = (
+        "import sys, time; from mda.store import Store; t = time.perf_counter(); "
+        "r = Store(sys.argv[1]).ingest([sys.argv[2]]); "
+        "print(time.perf_counter() - t, r.stored)"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(store), str(path)],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.split()
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return float(out[0]), int(out[1]), max(peak, before) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=2_000_000)
+    ap.add_argument("--quick", action="store_true", help="300,000 rows")
+    args = ap.parse_args()
+    n = 300_000 if args.quick else args.rows
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "aisdk-synthetic.csv"
+        synthesise(path, n)
+        mb = path.stat().st_size / 1e6
+        print(f"synthetic DMA CSV: {n:,} rows, {mb:,.0f} MB")
+        t_mda, rep = time_reader(path, "dma")
+        assert rep.positions == n, rep.to_dict()
+        t_pd = time_pandas(path)
+        print(
+            f"iter_csv        {t_mda:7.2f} s  {n / t_mda:>11,.0f} rows/s  "
+            f"({rep.static_reports:,} static rows kept of {n:,})"
+        )
+        print(f"pandas.read_csv {t_pd:7.2f} s  {n / t_pd:>11,.0f} rows/s  (baseline, no checks)")
+        print(f"ratio iter_csv / pandas: {t_pd / t_mda:.2f}x faster")
+        t_ing, stored, rss = time_ingest(path, Path(tmp) / "store")
+        print(
+            f"Store.ingest    {t_ing:7.2f} s  {n / t_ing:>11,.0f} rows/s  stored {stored:,}, "
+            f"peak RSS {rss:,.0f} MB for a {mb:,.0f} MB file  (ingest / read: "
+            f"{t_ing / t_mda:.2f}x the reader's time)"
+        )
+    if NOAA_GZ.exists():
+        t_gz, rep = time_reader(NOAA_GZ, "noaa")
+        print(
+            f"real MarineCadastre sample (gzip): {rep.lines - 1:,} rows in {t_gz:.2f} s "
+            f"({(rep.lines - 1) / t_gz:,.0f} rows/s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
