@@ -250,6 +250,14 @@ def test_hostile_text_is_escaped_everywhere(offline_html):
     )
 
 
+def test_template_syntax_in_names_stays_text(scen, tmp_path):
+    """CSV inputs allow any character: a name must never be evaluated as a Jinja template."""
+    vessels = scen["vessels"].copy()
+    vessels.loc[0, "name"] = "{{ 7*7 }}{% if true %}X{% endif %}"
+    html = render_map(tmp_path / "j.html", tracks=scen["tracks"], vessels=vessels).read_text()
+    assert "{{ 7*7 }}{% if true %}X{% endif %}" in page_data(html)["vessels"]["name"]
+
+
 def test_page_script_never_uses_innerhtml():
     js = (offline.ASSET_DIR / "mda-report.js").read_text()
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "document.write" not in js
@@ -284,7 +292,8 @@ def test_tiles_url_used_when_given(scen, tmp_path):
 def test_antimeridian_track_is_split():
     pos = _vessel(412000001, 40.0, 179.0, 0.5, 2.0, minutes=240)
     pos["lon"] = (pos["lon"] + 180) % 360 - 180
-    tr = layers.track_layer(build_tracks(schema.conform(pos, schema.POSITIONS)).points)
+    points = build_tracks(schema.conform(pos, schema.POSITIONS)).points
+    tr = layers.track_layer(layers.good_points(points))
     coords = np.array(tr["coords"]).reshape(-1, 2)
     assert (coords[:, 1] > 179).any() and (coords[:, 1] < -179).any()
     for a, b in zip(tr["offsets"][:-1], tr["offsets"][1:], strict=True):
@@ -295,7 +304,7 @@ def test_tracks_simplified_but_exact_at_alerts(scen):
     pts = scen["tracks"].points
     one = pts[pts["mmsi"] == 440100001]
     alerts = scen["alerts"][scen["alerts"]["type"] == "ais_gap"]
-    tr = layers.track_layer(one, alerts, tolerance_m=2000)
+    tr = layers.track_layer(layers.good_points(one), alerts, tolerance_m=2000)
     coords = np.array(tr["coords"]).reshape(-1, 2)
     assert len(coords) < len(one) / 3  # simplified
     gap = alerts.iloc[0]["evidence"]

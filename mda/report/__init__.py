@@ -12,8 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import folium
 import numpy as np
 import pandas as pd
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
 from mda import schema
 from mda.errors import MdaError
@@ -26,6 +29,18 @@ if TYPE_CHECKING:
     from mda.tracks import Tracks
 
 __all__ = ["build_report", "render_map"]
+
+
+class _Raw(Element):
+    """Text put in the page as-is, never compiled as a Jinja template: the page data holds
+    attacker-controlled text, and '{{ ... }}' in a vessel name must stay text."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
 
 ONLINE_TILES = "OpenStreetMap"
 #: The same basemap as a URL template, for the minimap of an online report.
@@ -55,6 +70,7 @@ def _bounds(points: pd.DataFrame, alerts: pd.DataFrame | None, zones, bbox) -> l
 def _page_data(
     points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox
 ) -> dict[str, Any]:
+    good = layers.good_points(points)
     return {
         "header": panel.header(
             title=title,
@@ -66,10 +82,10 @@ def _page_data(
         ),
         "legend": panel.legend(),
         "vessels": layers.vessel_table(points, vessels),
-        "tracks": layers.track_layer(points, alerts),
-        "latest": layers.latest_layer(points),
+        "tracks": layers.track_layer(good, alerts),
+        "latest": layers.latest_layer(good),
         "alerts": layers.alert_layer(alerts),
-        "heat": layers.heat_layer(points),
+        "heat": layers.heat_layer(good),
         "bounds": _bounds(points, alerts, zones, bbox),
         "minimap_tiles": None,
     }
@@ -96,10 +112,6 @@ def render_map(
     sets the initial view; `thresholds` ({section: {key: value}}) overrides those shown from
     the alerts. `tiles` is an XYZ URL template (e.g. an internal tile server).
     """
-    import folium
-    from branca.element import Element, MacroElement
-    from jinja2 import Template
-
     if tracks is None and positions is not None:
         from mda.tracks import build_tracks
 
@@ -120,7 +132,7 @@ def render_map(
     )
     m.default_js, m.default_css = [], []  # assets come from offline.head_html, nothing else
     root = m.get_root()
-    root.header.add_child(Element(assets.head_html(offline=offline)), name="mda_assets")
+    root.header.add_child(_Raw(assets.head_html(offline=offline)), name="mda_assets")
     if tiles or not offline:
         data["minimap_tiles"] = tiles or ONLINE_TILES_URL
         folium.TileLayer(
@@ -131,14 +143,14 @@ def render_map(
         ).add_to(m)
     else:
         root.header.add_child(
-            Element(
+            _Raw(
                 f'<script type="application/json" id="mda-land">{assets.land_topojson()}</script>'
             ),
             name="mda_land",
         )
 
     root.header.add_child(
-        Element(
+        _Raw(
             f'<script type="application/json" id="mda-data">{assets.json_for_html(data)}</script>'
         ),
         name="mda_data",
@@ -148,7 +160,7 @@ def render_map(
         folium.GeoJson(
             geojson,
             name=name,
-            style_function=lambda _f, s={"weight": 2, **style}: s,
+            style_function=lambda _f, s=style: s,
             tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[f.title() for f in fields]),
         ).add_to(m)
 

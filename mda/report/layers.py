@@ -43,7 +43,10 @@ def _epoch_s(ts: pd.Series) -> np.ndarray:
 
 
 def good_points(points: pd.DataFrame) -> pd.DataFrame:
-    """Track points that belong on a map (in a segment, not outliers, real coordinates)."""
+    """Track points that belong on a map (in a segment, not outliers, real coordinates).
+
+    Ordered by segment and time: the input of track_layer, latest_layer and heat_layer.
+    """
     if points.empty:
         return points
     ok = np.isfinite(points["lat"].to_numpy(float)) & np.isfinite(points["lon"].to_numpy(float))
@@ -53,12 +56,13 @@ def good_points(points: pd.DataFrame) -> pd.DataFrame:
     if "outlier" in points:
         ok &= ~points["outlier"].to_numpy(dtype=bool)
     p = points[ok]
-    seg = p["segment"] if "segment" in p else p["mmsi"].astype("int64")
-    order = np.lexsort((_epoch_s(p["ts"]), seg.to_numpy()))
-    p = p.iloc[order].reset_index(drop=True)
     if "segment" not in p:
-        p["segment"] = p["mmsi"].astype("int64")
-    return p
+        p = p.assign(segment=p["mmsi"].astype("int64"))
+    seg, t = p["segment"].to_numpy(), _epoch_s(p["ts"])
+    dseg = np.diff(seg)
+    if not ((dseg >= 0).all() and (np.diff(t)[dseg == 0] >= 0).all()):  # build_tracks order
+        p = p.iloc[np.lexsort((t, seg))]
+    return p.reset_index(drop=True)
 
 
 def extent_m(lat: np.ndarray, lon: np.ndarray) -> float:
@@ -90,13 +94,10 @@ def _keep_mask(p: pd.DataFrame, alerts: pd.DataFrame | None) -> np.ndarray:
     q = pd.DataFrame(
         {"mmsi": q["mmsi"].astype("int64").to_numpy(), "t": _epoch_s(q["ts"])}
     ).sort_values("t")
-    ref = pd.DataFrame(
-        {
-            "mmsi": p["mmsi"].astype("int64").to_numpy(),
-            "t": _epoch_s(p["ts"]),
-            "pos": np.arange(len(p)),
-        }
-    ).sort_values("t")
+    mmsi = p["mmsi"].astype("int64").to_numpy()
+    pos = np.flatnonzero(np.isin(mmsi, q["mmsi"].unique()))
+    ref = pd.DataFrame({"mmsi": mmsi[pos], "t": _epoch_s(p["ts"].iloc[pos]), "pos": pos})
+    ref = ref.sort_values("t")
     hit = pd.merge_asof(q, ref, on="t", by="mmsi", direction="nearest")["pos"].dropna()
     keep[hit.astype("int64").to_numpy()] = True
     return keep
@@ -117,13 +118,15 @@ def track_layer(
 ) -> dict[str, Any]:
     """Vessel tracks as simplified line pieces, each with one vessel, time slice and speed.
 
+    `points` are the output of :func:`good_points` (as for every per-point layer here).
+
     Pieces break at segment ends, at the antimeridian (no line across the world), at time slices
     (for the replay slider and speed colouring) and at alert times (so the simplified line keeps
     the exact fixes where alerts were raised). Douglas-Peucker keeps every piece's end points.
     Simplification runs in Web Mercator with the tolerance scaled by 1/cos(latitude), i.e. in
     metres on the ground.
     """
-    p = good_points(points)
+    p = points
     empty = {"mmsi": [], "t0": [], "t1": [], "sog": [], "offsets": [0], "coords": []}
     if len(p) < 2:
         return empty
@@ -159,7 +162,8 @@ def track_layer(
     x, y = _mercator(lat[idx], lon[idx])
     lines = shapely.linestrings(x, y, indices=pc)
     mean_lat = np.bincount(pc, weights=lat[idx]) / np.bincount(pc)
-    simple = shapely.simplify(lines, tol / np.cos(np.radians(np.clip(mean_lat, -85, 85))))
+    tol_xy = tol / np.cos(np.radians(np.clip(mean_lat, -85, 85)))
+    simple = shapely.simplify(lines, tol_xy, preserve_topology=False)
     xy, owner = shapely.get_coordinates(simple, return_index=True)
     out_lat, out_lon = _inverse_mercator(xy[:, 0], xy[:, 1])
     offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_pieces))])
@@ -187,7 +191,7 @@ def track_layer(
 
 def latest_layer(points: pd.DataFrame) -> dict[str, Any]:
     """The last good fix of every vessel, with heading (else COG, else implied course)."""
-    p = good_points(points)
+    p = points
     if p.empty:
         return {k: [] for k in ("mmsi", "lat", "lon", "hdg", "sog", "t")}
     last = p.iloc[np.lexsort((_epoch_s(p["ts"]), p["mmsi"].to_numpy()))]
@@ -283,16 +287,19 @@ def alert_layer(alerts: pd.DataFrame | None) -> dict[str, list]:
 
 def heat_layer(points: pd.DataFrame, cells: int = 400) -> list[list[float]]:
     """Traffic density: fixes counted on a grid (~`cells` across the extent), weights in (0, 1]."""
-    p = good_points(points)
+    p = points
     if p.empty:
         return []
     lat, lon = p["lat"].to_numpy(float), p["lon"].to_numpy(float)
     size = max((lat.max() - lat.min()) / cells, (lon.max() - lon.min()) / cells, 0.001)
-    key = np.stack([np.floor(lat / size), np.floor(lon / size)], axis=1).astype(np.int64)
-    cell, count = np.unique(key, axis=0, return_counts=True)
+    row = np.floor(lat / size).astype(np.int64)
+    col = np.floor(lon / size).astype(np.int64)
+    width = col.max() - col.min() + 1
+    cell, count = np.unique((row - row.min()) * width + (col - col.min()), return_counts=True)
+    r, c = cell // width + row.min(), cell % width + col.min()
     w = np.log1p(count) / np.log1p(count.max())
     return np.column_stack(
-        [((cell[:, 0] + 0.5) * size).round(4), ((cell[:, 1] + 0.5) * size).round(4), w.round(3)]
+        [((r + 0.5) * size).round(4), ((c + 0.5) * size).round(4), w.round(3)]
     ).tolist()
 
 

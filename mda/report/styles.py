@@ -32,10 +32,16 @@ TYPE_GLYPHS = {
 
 #: Zone layers: layer name and style per group of kinds.
 ZONE_LAYERS = {
-    "Ports & anchorages": (("port", "anchorage"), {"color": "#1b7837", "fillOpacity": 0.15}),
-    "Route corridors": (("route",), {"color": "#5e3c99", "fillOpacity": 0.06, "dashArray": "4 4"}),
-    "Cable corridors": (("cable",), {"color": "#d95f02", "fillOpacity": 0.10}),
-    "Restricted areas": (("restricted",), {"color": "#b2182b", "fillOpacity": 0.18}),
+    "Ports & anchorages": (
+        ("port", "anchorage"),
+        {"color": "#1b7837", "weight": 1.5, "fillOpacity": 0.2},
+    ),
+    "Route corridors": (
+        ("route",),
+        {"color": "#9e9ac8", "weight": 1, "fillOpacity": 0.08, "dashArray": "3 4"},
+    ),
+    "Cable corridors": (("cable",), {"color": "#d95f02", "weight": 1.5, "fillOpacity": 0.12}),
+    "Restricted areas": (("restricted",), {"color": "#b2182b", "weight": 1.5, "fillOpacity": 0.2}),
 }
 
 #: Overlays the page script adds to the layer control (name -> shown at start).

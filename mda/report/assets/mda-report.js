@@ -70,16 +70,16 @@
   }
 
   function shipIcon(hdg, color) {
-    var s = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18" });
+    var s = svg("svg", { width: 13, height: 13, viewBox: "0 0 18 18" });
     if (hdg === null || hdg === undefined) {
       s.appendChild(svg("circle", { cx: 9, cy: 9, r: 4.5, fill: color, stroke: "#222", "stroke-width": 1 }));
     } else {
       s.appendChild(svg("path", {
-        d: "M9 1 L14 16 L9 12.5 L4 16 Z", fill: color, stroke: "#222", "stroke-width": 1,
+        d: "M9 1 L14 16 L9 12.5 L4 16 Z", fill: color, stroke: "#333", "stroke-width": 1.2,
         transform: "rotate(" + hdg + " 9 9)"
       }));
     }
-    return L.divIcon({ html: el("div", {}, [s]), className: "mda-ship", iconSize: [18, 18], iconAnchor: [9, 9] });
+    return L.divIcon({ html: el("div", {}, [s]), className: "mda-ship", iconSize: [13, 13], iconAnchor: [6.5, 6.5] });
   }
 
   function MdaReport(map, control, data) {
