@@ -55,6 +55,22 @@ def test_heading_divergence_alone_with_a_modest_slowdown_fires():
     assert alerts["zone_id"].tolist() == ["cable-a"]
 
 
+def test_two_half_strong_signs_of_an_erratic_course_add_up():
+    def dragger(zigzag: float, off: float) -> list[Leg]:
+        return [Leg(120, 11), Leg(90, 9.5, zigzag_deg=zigzag, heading_off=off)]
+
+    ctx = context(
+        positions(
+            sail(111, dragger(4.0, 0.0), lon=14.5),  # a mild zig-zag alone: not enough
+            sail(222, dragger(0.0, 12.0), lon=14.5, lat=55.2),  # a mild divergence alone neither
+            sail(333, dragger(4.0, 12.0), lon=14.5, lat=54.8),  # both together: erratic
+        ),
+        zones(*CABLES),
+    )
+    assert _in_cable(ctx) == {111, 222, 333}
+    assert drag.detect(ctx, Config())["mmsi"].tolist() == [333]
+
+
 def test_reporting_at_anchor_while_moving_fires():
     track = sail(111, [Leg(120, 4, nav_status=1)], lon=15.2)
     alerts = drag.detect(context(track, zones(*CABLES)), Config())

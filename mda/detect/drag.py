@@ -12,10 +12,12 @@ while moving. Each passage through a cable corridor is judged on its own fixes:
   cruise_window_h before entering (a plain median would already hold the dragging speed when the
   drag began an hour before the cable), and still >= min_speed_kn (below that it is anchored or
   drifting);
-* erratic: the robust spread (1.4826 x median absolute deviation) of fix-to-fix COG or heading
-  changes >= min_cog_std_deg, which one turn or a steady curve does not reach; or the median
-  |COG - heading| inside exceeds the vessel's own before the corridor by min_cog_heading_diff_deg
-  (a transponder with a constant heading offset does not count);
+* erratic: two measures, each scaled by its threshold and added, reach 1 (either alone at its
+  threshold suffices, two half-strong signs together also do): the robust spread (1.4826 x
+  median absolute deviation) of fix-to-fix COG or heading changes over min_cog_std_deg, which
+  one turn or a steady curve does not raise; and how much the median |COG - heading| inside
+  exceeds the vessel's own before the corridor, over min_cog_heading_diff_deg (a transponder
+  with a constant heading offset does not count);
 * fires when slowed and erratic, or when the vessel reports "at anchor" (status 1) inside with a
   median SOG above at_anchor_moving_kn.
 
@@ -124,15 +126,16 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     )
 
     with np.errstate(invalid="ignore"):
-        erratic = np.fmax(cog_spread, head_spread) >= th.min_cog_std_deg
+        zigzag = np.nan_to_num(np.fmax(cog_spread, head_spread)) / th.min_cog_std_deg
         dragging_at_anchor = (anchored_n >= th.min_points) & (anchored_kn > th.at_anchor_moving_kn)
     enough = fixes >= th.min_points
 
     def judge(cruise: np.ndarray, diverge_before: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             slow = (speed_in <= (1 - th.min_drop_fraction) * cruise) & (speed_in >= th.min_speed_kn)
-            diverging = diverge_in - np.nan_to_num(diverge_before) >= th.min_cog_heading_diff_deg
-        return enough & ((slow & (erratic | diverging)) | dragging_at_anchor)
+            diverging = np.nan_to_num(diverge_in - np.nan_to_num(diverge_before))
+            erratic = zigzag + np.maximum(diverging, 0) / th.min_cog_heading_diff_deg >= 1
+        return enough & ((slow & erratic) | dragging_at_anchor)
 
     fire = judge(cruise, diverge_before)
     # A ship dragging from one cable to the next never regains its cruising speed in between,
