@@ -85,8 +85,13 @@ def load_watchlist(path: str | Path) -> pd.DataFrame:
         raise MdaError(f"{path}: cannot read watchlist: {e.strerror}") from None
     except (UnicodeDecodeError, csv.Error) as e:
         raise MdaError(f"{path}: not a readable CSV watchlist: {e}") from None
-    df = pd.DataFrame(rows, columns=list(COLUMNS))
-    return df.astype(COLUMNS)
+    return as_watchlist(pd.DataFrame(rows, columns=list(COLUMNS)))
+
+
+def as_watchlist(df: pd.DataFrame) -> pd.DataFrame:
+    """A watchlist table with exactly the columns and dtypes of COLUMNS (missing ones empty)."""
+    df = df.rename(columns=str.lower).reindex(columns=list(COLUMNS))
+    return df.astype(COLUMNS).reset_index(drop=True)
 
 
 def _matches(ctx: Context, wl: pd.DataFrame) -> pd.DataFrame:
@@ -126,11 +131,11 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     p = ctx.tracks.points
     if wl is None or wl.empty or p.empty:
         return schema.empty(schema.ALERTS)
+    wl = as_watchlist(wl)
     hits = _matches(ctx, wl)
     if hits.empty:
         return schema.empty(schema.ALERTS)
-    ent = wl.reset_index(drop=True)
-    hits = hits.join(ent[["reason", "list"]], on="entry")
+    hits = hits.join(wl[["reason", "list"]], on="entry")
     g = p[p["mmsi"].isin(hits["mmsi"])].groupby("mmsi")
     seen = g.agg(start=("ts", "min"), end=("ts", "max"), lat=("lat", "last"), lon=("lon", "last"))
     seen["fixes"] = g.size()
