@@ -134,3 +134,21 @@ def context(points: pd.DataFrame, layer: gpd.GeoDataFrame | None = None, cfg: Co
         z, p = shapely.STRtree(xy).query(ctx.zones.geometry.to_numpy(), predicate="intersects")
         ctx.membership = pd.DataFrame({"pos": p, "zone": z}).sort_values(["pos", "zone"])
     return ctx
+
+
+def scenario_alerts(name: str, seed: int, tmp_path, types: tuple[str, ...]):
+    """(alerts, truth) of our `types` for a bundled simulator scenario, scanned from its NMEA."""
+    import pytest
+
+    simulate = pytest.importorskip("mda.simulate", reason="simulator not written yet").simulate
+    from mda.config import DATA_DIR
+    from mda.scan import run_scan
+
+    if not (DATA_DIR / "scenarios" / f"{name}.toml").exists():
+        pytest.skip(f"scenario {name} not bundled yet")
+    sim = simulate(name, seed=seed)
+    path = tmp_path / f"{name}.nmea"
+    sim.write(path)
+    alerts = run_scan(inputs=[path], config=Config(), only=types).alerts
+    truth = pd.DataFrame([e for e in sim.truth if e["type"] in types])
+    return alerts.reset_index(drop=True), truth

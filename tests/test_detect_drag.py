@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from detect_helpers import Leg, box, context, meridian, positions, sail, zones
+import pytest
+from detect_helpers import Leg, box, context, meridian, positions, sail, scenario_alerts, zones
 
 from mda import schema
 from mda.config import Config
-from mda.detect import drag
+from mda.detect import drag, scoring
 
 # two north-south cable corridors 1 km either side of 15.3 E and 15.6 E
 CABLES = (
@@ -120,3 +121,15 @@ def test_no_cables_or_no_positions_no_alerts():
     assert drag.detect(context(_dragger()), Config()).empty
     out = drag.detect(context(schema.empty(schema.POSITIONS), zones(*CABLES)), Config())
     assert out.empty and list(out.columns) == list(schema.ALERTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [7, 21])
+def test_simulated_baltic_drag_is_found_per_cable_and_nothing_else(tmp_path, seed):
+    alerts, truth = scenario_alerts("baltic-cables", seed, tmp_path, ("anchor_drag",))
+    table = scoring.score(alerts, truth)
+    assert table["recall"].tolist() == [1.0] and table["precision"].tolist() == [1.0]
+    # one alert per cable corridor crossed, on the planted cable, and the count in the evidence
+    assert sorted(alerts["zone_id"]) == sorted(truth["zone_id"])
+    assert set(alerts["severity"]) == {"critical"}
+    assert {e["cables_crossed"] for e in alerts["evidence"]} == {len(truth)}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import shapely
-from detect_helpers import T0, Leg, box, context, positions, sail, zones
+from detect_helpers import T0, Leg, box, context, positions, sail, scenario_alerts, zones
 
 from mda import schema
 from mda.config import Config
+from mda.detect import scoring
 from mda.detect import zones as zone_detect
 
 
@@ -92,3 +94,17 @@ def test_no_positions_or_no_zones_no_alerts():
     out = zone_detect.detect(context(schema.empty(schema.POSITIONS), layer), Config())
     assert out.empty and list(out.columns) == list(schema.ALERTS)
     assert zone_detect.detect(context(_through()), Config()).empty
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("scenario", "seed"), [("korea-strait", 7), ("baltic-cables", 7)])
+def test_simulated_port_calls_and_entries_match_the_truth_zone_by_zone(tmp_path, scenario, seed):
+    types = ("port_visit", "zone_entry")
+    alerts, truth = scenario_alerts(scenario, seed, tmp_path, types)
+    table = scoring.score(alerts, truth)
+    assert (table["recall"] == 1.0).all() and (table["precision"] >= 0.95).all(), table
+    # scoring matches by vessel and time only: the zones must agree too
+    key = ["type", "mmsi", "zone_id"]
+    got = alerts[key].astype(str).value_counts().sort_index()
+    want = truth[key].astype(str).value_counts().sort_index()
+    assert got.to_dict() == want.to_dict()
