@@ -311,9 +311,12 @@ def _densify(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out_lon[keep], out_lat[keep]
 
 
-def _sail(lon, lat, t0: float, speed_kn: float, rng: np.random.Generator, d0: float = 0.0):
-    """Knots sailing along a densified path from distance d0 (m) at constant speed."""
-    lon, lat = _densify(np.asarray(lon, float), np.asarray(lat, float))
+def _sail(lon, lat, t0: float, speed_kn: float, rng: np.random.Generator, d0=0.0, dense=False):
+    """Knots sailing along a path (densified unless `dense`) from distance d0 (m), constant
+    speed."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    if not dense:
+        lon, lat = _densify(lon, lat)
     cum = np.concatenate([[0.0], np.cumsum(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]))])
     if d0 > 0:
         i = min(int(np.searchsorted(cum, d0, side="right")), len(cum) - 1)
@@ -678,6 +681,7 @@ class _Builder:
         self.cfg = load_config()
         self.zones = self._zones(sc["zones"])
         self.zone_index = {z: i for i, z in enumerate(self.zones["id"])}
+        self.zone_points: dict[str, tuple[float, float]] = {}
         self.ships: list[_Knots] = []
         self.idents: list[dict[str, Any]] = []  # transponder identities
         self.darks: list[tuple[int, float, float]] = []  # (ident, t0, t1) silent windows
@@ -718,13 +722,15 @@ class _Builder:
     def _point(self, value, key: str) -> tuple[float, float]:
         """[lon, lat] or a zone id (a point on the feature as drawn, e.g. a port's quay line)."""
         if isinstance(value, str):
-            g = self.zones["feature_geometry"].iat[self._zone(value, key)]
-            p = (
-                shapely.point_on_surface(g)
-                if g.geom_type != "LineString"
-                else (g.interpolate(0.5, normalized=True))
-            )
-            return float(p.x), float(p.y)
+            if value not in self.zone_points:
+                g = self.zones["feature_geometry"].iat[self._zone(value, key)]
+                p = (
+                    shapely.point_on_surface(g)
+                    if g.geom_type != "LineString"
+                    else (g.interpolate(0.5, normalized=True))
+                )
+                self.zone_points[value] = (float(p.x), float(p.y))
+            return self.zone_points[value]
         ok = (
             isinstance(value, list)
             and len(value) == 2
@@ -891,9 +897,11 @@ class _Builder:
     def _voyage(self, a, b, speed, rng, key, *, shuttle, in_port, stay_s, hours) -> _Knots:
         """Knots of one background ship: maybe moored first, then lane legs and port stays."""
         berth_a, berth_b = self._berth(a, key, rng), self._berth(b, key, rng)
-        lon, lat = self._lane(a, b, key)
-        lon = np.concatenate([[berth_a[0]], lon, [berth_b[0]]])
-        lat = np.concatenate([[berth_a[1]], lat, [berth_b[1]]])
+        lane_lon, lane_lat = self._lane(a, b, key)
+        head = _densify(np.array([berth_a[0], lane_lon[0]]), np.array([berth_a[1], lane_lat[0]]))
+        tail = _densify(np.array([lane_lon[-1], berth_b[0]]), np.array([lane_lat[-1], berth_b[1]]))
+        lon = np.concatenate([head[0][:-1], lane_lon, tail[0][1:]])
+        lat = np.concatenate([head[1][:-1], lane_lat, tail[1][1:]])
         parts = []
         t = 0.0
         d0 = 0.0
@@ -907,7 +915,7 @@ class _Builder:
         forward = True
         while t < self.horizon:
             la, lo = (lat, lon) if forward else (lat[::-1], lon[::-1])
-            leg = _sail(lo, la, t, speed, rng, d0)
+            leg = _sail(lo, la, t, speed, rng, d0, dense=True)
             parts.append(leg)
             t, elat, elon = leg.end
             stay = self.horizon + 3600 if not shuttle else rng.uniform(*hours) * 3600
@@ -1401,12 +1409,10 @@ class _Builder:
         iv = pd.DataFrame(self.idents)
         is_b = (iv["ais_class"] == "B").to_numpy()[m["ident"].to_numpy()]
         m["kind"] = np.where(m["kind"] == 0, 0, np.where(is_b, 3, 2))  # 2: type 5, 3: type 24
-        m = m.sort_values(["unix", "ident", "kind"], kind="stable").reset_index(drop=True)
         # Class B statics come as two messages, 24A then 24B
-        b = m[m["kind"] == 3].copy()
-        b["kind"] = 4
-        m = pd.concat([m, b]).sort_values(["unix", "ident", "kind"], kind="stable")
-        m = m.reset_index(drop=True)
+        m = pd.concat([m, m[m["kind"] == 3].assign(kind=4)], ignore_index=True)
+        order = np.lexsort((m["kind"].to_numpy(), m["ident"].to_numpy(), m["unix"].to_numpy()))
+        m = m.iloc[order].reset_index(drop=True)
         m["lines"] = np.where(m["kind"] == 2, 2, 1)
         m["channel"] = rng.integers(0, 2, len(m))
         n = len(m)
@@ -1425,7 +1431,10 @@ class _Builder:
         t = positions["_t"].to_numpy()
         ident = positions["_ident"].to_numpy()
         t0u = int(self.t0.timestamp())
-        members = classify(positions, self.zones)
+        # only the kinds truth depends on (lane corridors are large and irrelevant here)
+        sub = self.zones[self.zones["kind"].isin(["port", "cable", "restricted"])]
+        members = classify(positions, sub.reset_index(drop=True))
+        members["zone"] = sub.index.to_numpy()[members["zone"].to_numpy()]
         zkind = self.zones["kind"].to_numpy()
         zid = self.zones["id"].to_numpy()
         runs = _runs(members["pos"].to_numpy(), members["zone"].to_numpy(), ident)
