@@ -18,6 +18,7 @@ from mda import schema
 from mda.config import Config
 from mda.detect.base import Context
 from mda.geo import NM
+from mda.tracks import build_tracks
 
 T0 = pd.Timestamp("2026-03-01T00:00:00Z")
 M_PER_DEG = 111_195.0
@@ -121,19 +122,9 @@ def zones(*items: tuple[str, str, shapely.Geometry]) -> gpd.GeoDataFrame:
 
 def context(points: pd.DataFrame, layer: gpd.GeoDataFrame | None = None, cfg: Config | None = None):
     """A detector Context over these positions and zones, tracks built as in a real scan."""
-    from mda.tracks import build_tracks
-
     cfg = cfg or Config()
     layer = zones() if layer is None else layer
-    ctx = Context(tracks=build_tracks(points, cfg.tracks), zones=layer)
-    try:
-        import mda.zones  # noqa: F401
-    except ImportError:  # zones module not written yet: the same pairs with a plain shapely query
-        pts = ctx.tracks.points
-        xy = shapely.points(pts["lon"].to_numpy(), pts["lat"].to_numpy())
-        z, p = shapely.STRtree(xy).query(ctx.zones.geometry.to_numpy(), predicate="intersects")
-        ctx.membership = pd.DataFrame({"pos": p, "zone": z}).sort_values(["pos", "zone"])
-    return ctx
+    return Context(tracks=build_tracks(points, cfg.tracks), zones=layer)
 
 
 def scenario_alerts(name: str, seed: int, tmp_path, types: tuple[str, ...]):
