@@ -237,48 +237,53 @@ class Store:
         A file whose size and sha256 were ingested before is skipped with a note; rows already
         stored (the same report, possibly heard by another station) are not stored again.
         """
-        from mda.sources import _expand, iter_ais
+        from mda.sources import _expand
 
         report = IngestReport()
         report.stored = 0
         with self.lock():
             self._cleanup()
             cur = self._db.execute("INSERT INTO ingests (started) VALUES (?)", (_now(),))
-            ingest_id = cur.lastrowid
+            failures, read = [], 0
             for src in _expand(inputs):
-                if isinstance(src, Path):
-                    fingerprint = _file_hash(src)
-                    seen = (
-                        fingerprint
-                        and self._db.execute(
-                            "SELECT name, ingested FROM inputs WHERE sha256=? AND size=?",
-                            fingerprint,
-                        ).fetchone()
-                    )
-                    if seen:
-                        report.files.append(str(src))
-                        report.warnings.append(
-                            f"{src}: skipped, same content as {seen[0]} ingested {seen[1][:19]}"
-                        )
-                        continue
-                else:
-                    fingerprint = None
-                src_inputs = src if isinstance(src, str | Path) else src.lines  # a line iterable
-                for chunk in iter_ais(src_inputs, start_time=start_time, chunk_rows=chunk_rows):
-                    name = chunk.report.files[0] if chunk.report.files else "<lines>"
-                    report.merge(chunk.report)
-                    report.stored += self._add(chunk, source=name)
-                if fingerprint and not self._unreadable(report, str(src)):
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
-                        (*fingerprint, str(src), _now()),
-                    )
+                try:
+                    self._ingest_one(src, report, start_time=start_time, chunk_rows=chunk_rows)
+                    read += 1
+                except MdaError as e:  # unreadable: already counted and warned in the report
+                    failures.append(str(e))
+            if not read:
+                raise MdaError(failures[0] if failures else "no input given")
             report.finish()
             self._db.execute(
                 "UPDATE ingests SET finished=?, report=? WHERE id=?",
-                (_now(), report.to_json(), ingest_id),
+                (_now(), report.to_json(), cur.lastrowid),
             )
         return report
+
+    def _ingest_one(self, src: Any, report: IngestReport, **read_options: Any) -> None:
+        """Ingest one input of mda.sources._expand: a file path, "-" or a line iterable."""
+        from mda.sources import iter_ais
+
+        fingerprint = _file_hash(src) if isinstance(src, Path) else None
+        if fingerprint:
+            seen = self._db.execute(
+                "SELECT name, ingested FROM inputs WHERE sha256=? AND size=?", fingerprint
+            ).fetchone()
+            if seen:
+                report.files.append(str(src))
+                report.warnings.append(
+                    f"{src}: skipped, same content as {seen[0]} ingested {seen[1][:19]}"
+                )
+                return
+        for chunk in iter_ais(src if isinstance(src, str | Path) else src.lines, **read_options):
+            name = chunk.report.files[0] if chunk.report.files else "<lines>"
+            report.merge(chunk.report)
+            report.stored += self._add(chunk, source=name)
+        if fingerprint and not self._unreadable(report, str(src)):
+            self._db.execute(
+                "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
+                (*fingerprint, str(src), _now()),
+            )
 
     @staticmethod
     def _unreadable(report: IngestReport, name: str) -> bool:

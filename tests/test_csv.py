@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -245,12 +246,19 @@ def test_invalid_utf8_and_markup_text_kept_as_data(tmp_path):
 
 def test_truncated_gzip_keeps_rows_read(shared_data, tmp_path):
     blob = shared_file(NOAA_GZ).read_bytes()
+    cut = blob[: len(blob) // 2]
+    complete = zlib.decompressobj(wbits=31).decompress(cut).count(b"\n") - 1  # data lines
     p = tmp_path / "cut.csv.gz"
-    p.write_bytes(blob[: len(blob) // 2])
-    data = read(p, "noaa", chunk_rows=5_000)
-    assert 20_000 < len(data.positions) < 99_000
-    assert data.report.rejected["unreadable_file"] == 1
-    assert any("read error after line" in w for w in data.report.warnings)
+    p.write_bytes(cut)
+    with open(p, "rb") as f:
+        for source in (p, f):  # a path, and a file object as the dispatcher hands it over
+            data = read(source, "noaa", chunk_rows=5_000)
+            rep = data.report
+            # every complete line arrives; the cut-off last one is malformed
+            assert rep.messages["csv:noaa"] + rep.rejected["malformed"] == complete + 1
+            assert len(data.positions) > complete - 10
+            assert rep.rejected["unreadable_file"] == 1
+            assert any("read error after line" in w for w in rep.warnings)
     small = tmp_path / "small.csv.gz"  # cut inside the first block
     small.write_bytes(gzip.compress(shared_file(NOAA_1000).read_bytes())[:20_000])
     assert read(small, "noaa").report.rejected["unreadable_file"] == 1

@@ -451,3 +451,17 @@ def test_ingest_real_ferry_and_cli_info(shared_data, tmp_path, capsys):
     assert (v["mmsi"], v["imo"], v["name"]) == (219000734, 9107370, "ANE LAESOE")
     assert main(["info", "--store", str(tmp_path / "none")]) == 1
     assert "not an mda store" in capsys.readouterr().err
+
+
+def test_ingest_skips_unreadable_inputs_unless_all_are(tmp_path):
+    store = Store(tmp_path / "s")
+    good = dma_csv(tmp_path / "good.csv", 5)
+    rep = store.ingest([str(good), str(tmp_path / "missing.csv")])
+    assert rep.stored == 5 and rep.rejected["unreadable_file"] == 1
+    assert any("missing.csv: skipped" in w for w in rep.warnings)
+    with pytest.raises(MdaError, match=r"missing\.csv"):
+        store.ingest([str(tmp_path / "missing.csv")])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(MdaError, match="no input given"):
+        store.ingest([str(empty)])

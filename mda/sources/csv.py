@@ -18,8 +18,9 @@ import io
 import os
 import queue
 import threading
+import zlib
 from collections.abc import Callable, Iterator
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -193,100 +194,149 @@ def iter_csv(
     """
     if layout not in _FIELDS:
         raise ValueError(f"unknown CSV layout {layout!r}")
-    header, stream, skip_header = _open(source, source_name)
-    names, fields = _header_fields(header, layout, source_name)
-    skipped: list[int] = []  # line numbers of rows with a wrong number of fields
+    header, stream, tail = _open(source, source_name)
+    with contextlib.closing(stream):
+        names, fields = _header_fields(header, layout, source_name)
+        skipped: list[int] = []  # line numbers of rows with a wrong number of fields
 
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        if row.text.strip():
-            skipped.append(row.number + 1 - skip_header)  # file objects start after the header
-        return "skip"
+        def on_invalid(row: pacsv.InvalidRow) -> str:
+            if row.text.strip():
+                skipped.append(row.number + 1)  # the stream starts after the header line
+            return "skip"
 
-    # numbers and times as unchecked text: stray bytes just make a field unparsable
-    types = {c: pa.string() for c in fields.values()}
-    types.update({fields[f]: pa.dictionary(pa.int32(), pa.binary()) for f in _CODED if f in fields})
-    columns = pa.schema([(c, types[c]) for c in fields.values()])
-    decoder = _Decoder(layout, source_name, fields)
-    error = None
-    pending: list[pa.RecordBatch] = []
-    npending = 0
-    try:
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(
-                column_names=names,
-                skip_rows=skip_header,
-                use_threads=False,  # keeps line numbers for the invalid-row handler
-                block_size=int(min(max(chunk_rows * 64, 1 << 12), _BLOCK_BYTES)),
-            ),
-            parse_options=pacsv.ParseOptions(
-                invalid_row_handler=on_invalid, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=list(fields.values()),
-                column_types=types,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                check_utf8=False,
-            ),
+        # numbers and times as unchecked text: stray bytes just make a field unparsable
+        types = {c: pa.string() for c in fields.values()}
+        types.update(
+            {fields[f]: pa.dictionary(pa.int32(), pa.binary()) for f in _CODED if f in fields}
         )
-        for batch in _prefetch(reader):
-            pending.append(batch)
-            npending += batch.num_rows
-            while npending >= chunk_rows:
-                table = pa.Table.from_batches(pending, schema=columns)
-                pending = table.slice(chunk_rows).to_batches()
-                npending -= chunk_rows
-                yield decoder.chunk(table.slice(0, chunk_rows), skipped)
-    except (pa.ArrowInvalid, OSError, EOFError) as e:
-        error = str(e).splitlines()[0] if str(e) else type(e).__name__
-    last = decoder.chunk(pa.Table.from_batches(pending, schema=columns), skipped)
-    report = last.report
-    if skipped:
-        report.rejected["malformed"] += len(skipped)
-        report.lines += len(skipped)
-    nbad = len(skipped) + decoder.malformed
-    if nbad:
-        bad = sorted(skipped + decoder.bad_lines)[:_MAX_LINES_SHOWN]
-        shown = ", ".join(map(str, bad)) + (", ..." if nbad > len(bad) else "")
-        rows = "row" if nbad == 1 else "rows"
-        report.warnings.append(f"{source_name}: {nbad:,} malformed {rows} (lines {shown})")
-    if error is not None:
-        report.rejected["unreadable_file"] += 1
-        line = decoder.rows + len(skipped) + 1
-        report.warnings.append(f"{source_name}: read error after line {line}: {error}")
-    yield last
+        columns = pa.schema([(c, types[c]) for c in fields.values()])
+        decoder = _Decoder(layout, source_name, fields)
+        error = None
+        pending: list[pa.RecordBatch] = []
+        npending = 0
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    column_names=names,
+                    use_threads=False,  # keeps line numbers for the invalid-row handler
+                    block_size=int(min(max(chunk_rows * 64, 1 << 12), _BLOCK_BYTES)),
+                ),
+                parse_options=pacsv.ParseOptions(
+                    invalid_row_handler=on_invalid, ignore_empty_lines=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=list(fields.values()),
+                    column_types=types,
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    check_utf8=False,
+                ),
+            )
+            for batch in _prefetch(reader):
+                pending.append(batch)
+                npending += batch.num_rows
+                while npending >= chunk_rows:
+                    table = pa.Table.from_batches(pending, schema=columns)
+                    pending = table.slice(chunk_rows).to_batches()
+                    npending -= chunk_rows
+                    yield decoder.chunk(table.slice(0, chunk_rows), skipped)
+        except (pa.ArrowInvalid, OSError, EOFError) as e:
+            error = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if error is None and tail is not None:
+            error = tail.error
+        last = decoder.chunk(pa.Table.from_batches(pending, schema=columns), skipped)
+        report = last.report
+        if skipped:
+            report.rejected["malformed"] += len(skipped)
+            report.lines += len(skipped)
+        nbad = len(skipped) + decoder.malformed
+        if nbad:
+            bad = sorted(skipped + decoder.bad_lines)[:_MAX_LINES_SHOWN]
+            shown = ", ".join(map(str, bad)) + (", ..." if nbad > len(bad) else "")
+            rows = "row" if nbad == 1 else "rows"
+            report.warnings.append(f"{source_name}: {nbad:,} malformed {rows} (lines {shown})")
+        if error is not None:
+            report.rejected["unreadable_file"] += 1
+            line = decoder.rows + len(skipped) + 1
+            report.warnings.append(f"{source_name}: read error after line {line}: {error}")
+        yield last
 
 
-def _open(
-    source: str | os.PathLike | IO[bytes], source_name: str
-) -> tuple[str, pa.NativeFile, int]:
-    """The header line, an Arrow stream over `source`, and 1 if that stream still holds it.
+class _Tail(io.RawIOBase):
+    """A file object that ends cleanly where its source breaks off, remembering why.
 
-    gzip/bzip2 are found by their magic bytes. A path is decompressed by Arrow (fastest) and
-    read from its first line; a file object is read on from after its header line.
+    Arrow drops the blocks in flight when a read fails; reading one decompressed piece at a
+    time and ending at the fault hands over every byte before a truncated .gz or .bz2.
     """
-    if isinstance(source, str | os.PathLike):
+
+    def __init__(self, inner: IO[bytes], owned: bool):
+        self.inner, self.owned = inner, owned
+        self.error: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # type: ignore[override]
+        if self.error is not None:
+            return 0
+        try:
+            data = (
+                self.inner.read1(len(buf))
+                if hasattr(self.inner, "read1")
+                else self.inner.read(len(buf))
+            )
+        except (EOFError, OSError, zlib.error) as e:
+            self.error = str(e) or type(e).__name__
+            return 0
+        buf[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if self.owned:
+            self.inner.close()
+        super().close()
+
+
+def _open(source: str | os.PathLike | IO[bytes], source_name: str) -> tuple[str, Any, _Tail | None]:
+    """Header line, an Arrow-readable stream after it, and the tail to ask for a read error.
+
+    A plain file path is read by Arrow directly (fastest); gzip/bzip2 (found by magic bytes) and
+    file objects go through Python and _Tail. The stream is ours to close either way: a caller's
+    file object itself is left open.
+    """
+    owned = isinstance(source, str | os.PathLike)
+    if owned:
         try:
             with open(source, "rb") as f:
                 compression = _compression(f.read(3))
-            opener = {"gzip": gzip.open, "bz2": bz2.open}.get(compression, open)
-            with opener(source, "rb") as f:
+                f.seek(0)
                 header = f.readline()
-            stream = pa.input_stream(os.fspath(source), compression=compression)
+                skip = len(header)
+            if compression is None:
+                stream = pa.input_stream(os.fspath(source))
+                stream.seek(skip)
+                return _decode_header(header), stream, None
+            buf = _OPENERS[compression](source, "rb")
         except (OSError, EOFError) as e:
             raise MdaError(
                 f"{source_name}: cannot read: {getattr(e, 'strerror', 0) or e}"
             ) from None
-        return header.decode("utf-8", errors="replace"), stream, 1
-    buf = source if hasattr(source, "peek") else io.BufferedReader(source)  # type: ignore[arg-type]
-    compression = _compression(buf.peek(3)[:3])
-    if compression == "gzip":
-        buf = gzip.GzipFile(fileobj=buf)
-    elif compression == "bz2":
-        buf = bz2.BZ2File(buf)
-    header = buf.readline().decode("utf-8", errors="replace")
-    return header, pa.PythonFile(buf, mode="r"), 0
+    else:
+        buf = source if hasattr(source, "peek") else io.BufferedReader(source)  # type: ignore[arg-type]
+        compression = _compression(buf.peek(3)[:3])
+        if compression is not None:
+            buf = _OPENERS[compression](buf)
+    header = buf.readline()
+    tail = _Tail(buf, owned)
+    return _decode_header(header), io.BufferedReader(tail, buffer_size=1 << 20), tail
+
+
+_OPENERS = {"gzip": gzip.open, "bz2": bz2.open}
+
+
+def _decode_header(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace")
 
 
 def _compression(magic: bytes) -> str | None:
