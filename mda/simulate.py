@@ -871,7 +871,7 @@ class _Builder:
         in_port = float(g.get("in_port", 0.2))
         if not 0 <= in_port <= 1:
             raise self.where.error(f"{key}.in_port", f"must be in [0, 1], got {in_port}")
-        flags = g.get("flags", list(_DEFAULT_FLAGS))
+        flags = self._flags(g, key)
         rng = np.random.default_rng([self.seed, 1, len(self.ships)])
         for _ in range(n):
             a, b = rng.choice(len(ports), 2, replace=False)
@@ -924,10 +924,20 @@ class _Builder:
             forward, d0 = not forward, 0.0
         return _Knots.concat(parts)
 
+    def _flags(self, g: dict, key: str) -> list[int]:
+        """The MIDs (flag-state digits of an MMSI) ships of a group are drawn from."""
+        flags = g.get("flags", list(_DEFAULT_FLAGS))
+        for j, f in enumerate(flags):
+            if not isinstance(f, int) or isinstance(f, bool) or not 201 <= f <= 775:
+                raise self.where.error(f"{key}.flags[{j}]", f"not a ship-station MID: {f!r}")
+        if not flags:
+            raise self.where.error(f"{key}.flags", "needs at least one MID")
+        return flags
+
     def _anchored(self, g: dict, n: int, key: str) -> None:
         zi = self._zone(g.get("zone", ""), f"{key}.zone", ("anchorage",))
         kinds, w = self._types(g, key)
-        flags = g.get("flags", list(_DEFAULT_FLAGS))
+        flags = self._flags(g, key)
         poly = self.zones.geometry.iat[zi]
         lon0, lat0 = self._point(self.zones["id"].iat[zi], f"{key}.zone")
         radius = float(self.zones["buffer_m"].iat[zi] or 1000.0) * 0.6

@@ -405,6 +405,7 @@ vessels = 2
             "case[0].dark_hours",
         ),
         ("\n[[case]]\ntype = 'teleport'\n", None, "case[0].type"),
+        (None, ("vessels = 2", "vessels = 2\nflags = [999]"), "traffic[0].flags[0]"),
         ("\n[[case]]\ntype = 'anchor_near_cable'\ncable = 'port-busan'\n", None, "case[0].cable"),
     ],
 )
@@ -439,3 +440,22 @@ def test_bundled_scenarios_are_valid_toml_with_known_keys():
     for name in names:
         data, path = load_scenario(name)
         assert Path(path).exists() and data["scenario"]["hours"] > 0
+
+
+def test_cli_simulate_writes_traffic_truth_and_watchlist(tmp_path):
+    import subprocess
+    import sys
+
+    out, truth = tmp_path / "t.csv", tmp_path / "truth.json"
+    args = ["simulate", "korea-strait", "--out", str(out), "--csv", "noaa", "--truth", str(truth)]
+    r = subprocess.run([sys.executable, "-m", "mda", *args], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "events:" in r.stdout and out.read_text().startswith("MMSI,BaseDateTime")
+    assert json.loads(truth.read_text())["scenario"] == "korea-strait"
+    assert (tmp_path / "watchlist.csv").exists()
+    bad = subprocess.run(
+        [sys.executable, "-m", "mda", "simulate", str(tmp_path / "nope.toml"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "nope.toml" in bad.stderr
