@@ -197,70 +197,57 @@ def iter_csv(
     header, stream, tail = _open(source, source_name)
     with contextlib.closing(stream):
         names, fields = _header_fields(header, layout, source_name)
-        skipped: list[int] = []  # line numbers of rows with a wrong number of fields
-
-        def on_invalid(row: pacsv.InvalidRow) -> str:
-            if row.text.strip():
-                skipped.append(row.number + 1)  # the stream starts after the header line
-            return "skip"
-
-        # numbers and times as unchecked text: stray bytes just make a field unparsable
-        types = {c: pa.string() for c in fields.values()}
-        types.update(
-            {fields[f]: pa.dictionary(pa.int32(), pa.binary()) for f in _CODED if f in fields}
-        )
-        columns = pa.schema([(c, types[c]) for c in fields.values()])
         decoder = _Decoder(layout, source_name, fields)
-        error = None
-        pending: list[pa.RecordBatch] = []
-        npending = 0
-        try:
-            reader = pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(
-                    column_names=names,
-                    use_threads=False,  # keeps line numbers for the invalid-row handler
-                    block_size=int(min(max(chunk_rows * 64, 1 << 12), _BLOCK_BYTES)),
-                ),
-                parse_options=pacsv.ParseOptions(
-                    invalid_row_handler=on_invalid, ignore_empty_lines=False
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=list(fields.values()),
-                    column_types=types,
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
-                    check_utf8=False,
-                ),
-            )
-            for batch in _prefetch(reader):
-                pending.append(batch)
-                npending += batch.num_rows
-                while npending >= chunk_rows:
-                    table = pa.Table.from_batches(pending, schema=columns)
-                    pending = table.slice(chunk_rows).to_batches()
-                    npending -= chunk_rows
-                    yield decoder.chunk(table.slice(0, chunk_rows), skipped)
-        except (pa.ArrowInvalid, OSError, EOFError) as e:
-            error = str(e).splitlines()[0] if str(e) else type(e).__name__
-        if error is None and tail is not None:
-            error = tail.error
-        last = decoder.chunk(pa.Table.from_batches(pending, schema=columns), skipped)
-        report = last.report
-        if skipped:
-            report.rejected["malformed"] += len(skipped)
-            report.lines += len(skipped)
-        nbad = len(skipped) + decoder.malformed
-        if nbad:
-            bad = sorted(skipped + decoder.bad_lines)[:_MAX_LINES_SHOWN]
-            shown = ", ".join(map(str, bad)) + (", ..." if nbad > len(bad) else "")
-            rows = "row" if nbad == 1 else "rows"
-            report.warnings.append(f"{source_name}: {nbad:,} malformed {rows} (lines {shown})")
-        if error is not None:
-            report.rejected["unreadable_file"] += 1
-            line = decoder.rows + len(skipped) + 1
-            report.warnings.append(f"{source_name}: read error after line {line}: {error}")
-        yield last
+        for table, last in _tables(stream, names, fields, chunk_rows, decoder):
+            data = decoder.chunk(table)
+            if last:
+                decoder.finish(data.report, tail)
+            yield data
+
+
+def _tables(
+    stream: Any, names: list[str], fields: dict[str, str], chunk_rows: int, decoder: _Decoder
+) -> Iterator[tuple[pa.Table, bool]]:
+    """Raw tables of exactly `chunk_rows` rows, then the rest flagged as last.
+
+    A read error ends the stream early: it is kept on the decoder and what was read is kept.
+    """
+    # numbers and times as unchecked text: stray bytes just make a field unparsable
+    types = {c: pa.string() for c in fields.values()}
+    types.update({fields[f]: pa.dictionary(pa.int32(), pa.binary()) for f in _CODED if f in fields})
+    columns = pa.schema([(c, types[c]) for c in fields.values()])
+    pending: list[pa.RecordBatch] = []
+    npending = 0
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                use_threads=False,  # keeps line numbers for the invalid-row handler
+                block_size=int(min(max(chunk_rows * 64, 1 << 12), _BLOCK_BYTES)),
+            ),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=decoder.on_invalid, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(fields.values()),
+                column_types=types,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                check_utf8=False,
+            ),
+        )
+        for batch in _prefetch(reader):
+            pending.append(batch)
+            npending += batch.num_rows
+            while npending >= chunk_rows:
+                table = pa.Table.from_batches(pending, schema=columns)
+                pending = table.slice(chunk_rows).to_batches()
+                npending -= chunk_rows
+                yield table.slice(0, chunk_rows), False
+    except (pa.ArrowInvalid, OSError, EOFError) as e:
+        decoder.error = str(e).splitlines()[0] if str(e) else type(e).__name__
+    yield pa.Table.from_batches(pending, schema=columns), True
 
 
 class _Tail(io.RawIOBase):
@@ -402,7 +389,7 @@ def _prefetch(reader: pacsv.CSVStreamingReader, depth: int = 4) -> Iterator[pa.R
 
 
 class _Decoder:
-    """Converts the chunks of one file; keeps its row count and malformed line numbers."""
+    """Converts the chunks of one file; keeps its row count and what was wrong with it."""
 
     def __init__(self, layout: str, source_name: str, fields: dict[str, str]):
         self.layout = layout
@@ -411,9 +398,17 @@ class _Decoder:
         self.rows = 0
         self.malformed = 0
         self.bad_lines: list[int] = []  # the first few of each chunk, for the warning
+        self.skipped: list[int] = []  # line numbers of rows with a wrong number of fields
+        self.error: str | None = None
         self.header = True
 
-    def chunk(self, table: pa.Table, skipped: list[int]) -> AisData:
+    def on_invalid(self, row: pacsv.InvalidRow) -> str:
+        """Arrow's handler of rows with a wrong field count: note the line, skip the row."""
+        if row.text.strip():
+            self.skipped.append(row.number + 1)  # the stream starts after the header line
+        return "skip"
+
+    def chunk(self, table: pa.Table) -> AisData:
         report = IngestReport(files=[self.source_name])
         report.lines = table.num_rows + int(self.header)
         self.header = False
@@ -422,10 +417,29 @@ class _Decoder:
         d = _decode(cols, self.layout, report)
         malformed = np.flatnonzero(d["malformed"])
         self.malformed += len(malformed)
-        self.bad_lines += _line_numbers(self.rows + malformed[:_MAX_LINES_SHOWN], list(skipped))
+        rows = self.rows + malformed[:_MAX_LINES_SHOWN]
+        self.bad_lines += _line_numbers(rows, list(self.skipped))
         self.rows += table.num_rows
         report.messages, report.rejected = +report.messages, +report.rejected  # no zero counts
         return _build(d, report, self.source_name)
+
+    def finish(self, report: IngestReport, tail: _Tail | None) -> None:
+        """Add the file-level counts and warnings to the last chunk's report."""
+        skipped = self.skipped
+        if skipped:
+            report.rejected["malformed"] += len(skipped)
+            report.lines += len(skipped)
+        nbad = len(skipped) + self.malformed
+        if nbad:
+            bad = sorted(skipped + self.bad_lines)[:_MAX_LINES_SHOWN]
+            shown = ", ".join(map(str, bad)) + (", ..." if nbad > len(bad) else "")
+            rows = "row" if nbad == 1 else "rows"
+            report.warnings.append(f"{self.source_name}: {nbad:,} malformed {rows} (lines {shown})")
+        error = self.error or (tail.error if tail is not None else None)
+        if error is not None:
+            report.rejected["unreadable_file"] += 1
+            line = self.rows + len(skipped) + 1
+            report.warnings.append(f"{self.source_name}: read error after line {line}: {error}")
 
 
 def _line_numbers(rows: np.ndarray, skipped: list[int]) -> list[int]:
