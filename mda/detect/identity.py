@@ -109,7 +109,7 @@ def two_transmitters(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         {
             "mmsi": mm[j],
             "ret": ret,
-            "ts": p["ts"].to_numpy()[j],
+            "ts": p["ts"].iloc[j].to_numpy(dtype="datetime64[ns]"),
             "dist_km": d[j - 1] / 1000.0,
             "kn": kn[j - 1],
             "lat": lat[j - 1],
