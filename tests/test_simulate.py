@@ -459,3 +459,26 @@ def test_cli_simulate_writes_traffic_truth_and_watchlist(tmp_path):
         text=True,
     )
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "nope.toml" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("layout", "sample"),
+    [
+        ("dma", "positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv"),
+        ("noaa", "positions/marinecadastre_AIS_2022_01_03_first99999rows.csv.gz"),
+    ],
+)
+def test_csv_headers_match_the_real_public_exports(baltic, tmp_path, layout, sample):
+    from conftest import shared_file
+
+    real = shared_file(sample)
+    opener = gzip.open if real.suffix == ".gz" else open
+    with opener(real, "rt") as fh:
+        expected = fh.readline().strip()
+    ours = baltic.write(tmp_path / f"x_{layout}.csv", csv=layout).read_text().splitlines()
+    assert ours[0] == expected
+    first = ours[1].split(",")
+    if layout == "dma":
+        pd.to_datetime(first[0], format="%d/%m/%Y %H:%M:%S")
+    else:
+        pd.to_datetime(first[1], format="%Y-%m-%dT%H:%M:%S")
