@@ -224,3 +224,12 @@ def test_cli_exit_codes(parts, tmp_path):
     assert "Traceback" not in bad.stderr
     assert _mda("scan", whole, "--fail-on", "severe").returncode == 2
     assert _mda("scan", "--json").returncode == 1  # neither INPUT nor --store
+
+
+def test_scan_renders_the_map_report(parts, tmp_path):
+    _, _, whole = parts
+    html = tmp_path / "map.html"
+    r = run_scan(inputs=[whole], report=html, out=tmp_path / "alerts.csv")
+    text = html.read_text(encoding="utf-8")
+    assert "encounter" in text and str(A) in text
+    assert (tmp_path / "alerts.csv").read_text().count("\n") == len(r.alerts) + 1
