@@ -311,6 +311,11 @@ def test_tracks_simplified_but_exact_at_alerts(scen):
     for lat, lon in ((gap["lat0"], gap["lon0"]), (gap["lat1"], gap["lon1"])):
         assert np.abs(coords - [round(lat, 5), round(lon, 5)]).sum(axis=1).min() < 1e-9
     assert all(len(str(c).split(".")[-1]) <= 5 for c in tr["coords"])
+    # every kept vertex keeps its own time (replay slider): the gap's first fix is at its start
+    times = np.repeat(tr["t0"], np.diff(tr["offsets"])) + np.array(tr["dt"])
+    at = np.abs(coords - [round(gap["lat0"], 5), round(gap["lon0"], 5)]).sum(axis=1).argmin()
+    assert times[at] == int(alerts.iloc[0]["start"].timestamp())
+    assert (np.array(tr["dt"]) >= 0).all()
 
 
 def test_empty_inputs_still_make_a_page(tmp_path):

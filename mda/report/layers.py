@@ -20,8 +20,8 @@ from mda.geo import EARTH_RADIUS_M, haversine_m
 from mda.report import styles
 from mda.report.flags import flag_of, ship_type_text
 
-#: Replay resolution: tracks are cut into at most this many time slices for the time slider.
-TIME_SLICES = 48
+#: Tracks are cut into at most this many time slices, each coloured by its mean speed.
+TIME_SLICES = 12
 MIN_SLICE_S = 600
 COORD_DECIMALS = 5  # ~1 m
 #: Zone outlines are drawn simplified to this tolerance (degrees, ~50 m): shapes, not survey.
@@ -121,13 +121,14 @@ def track_layer(
     `points` are the output of :func:`good_points` (as for every per-point layer here).
 
     Pieces break at segment ends, at the antimeridian (no line across the world), at time slices
-    (for the replay slider and speed colouring) and at alert times (so the simplified line keeps
-    the exact fixes where alerts were raised). Douglas-Peucker keeps every piece's end points.
-    Simplification runs in Web Mercator with the tolerance scaled by 1/cos(latitude), i.e. in
-    metres on the ground.
+    (speed colouring) and at alert times (so the simplified line keeps the exact fixes where
+    alerts were raised: Douglas-Peucker keeps every piece's end points). Simplification runs in
+    Web Mercator with the tolerance scaled by 1/cos(latitude), i.e. in metres on the ground; time
+    rides along as the Z coordinate, so every kept vertex keeps its time (`dt`: seconds since
+    the piece's `t0`) for the replay slider.
     """
     p = points
-    empty = {"mmsi": [], "t0": [], "t1": [], "sog": [], "offsets": [0], "coords": []}
+    empty = {"mmsi": [], "t0": [], "t1": [], "sog": [], "offsets": [0], "coords": [], "dt": []}
     if len(p) < 2:
         return empty
     tol = display_tolerance_m(p) if tolerance_m is None else tolerance_m
@@ -160,11 +161,11 @@ def track_layer(
     n_pieces = int(pc.max()) + 1
 
     x, y = _mercator(lat[idx], lon[idx])
-    lines = shapely.linestrings(x, y, indices=pc)
+    lines = shapely.linestrings(x, y, t[idx] - t.min(), indices=pc)
     mean_lat = np.bincount(pc, weights=lat[idx]) / np.bincount(pc)
     tol_xy = tol / np.cos(np.radians(np.clip(mean_lat, -85, 85)))
     simple = shapely.simplify(lines, tol_xy, preserve_topology=False)
-    xy, owner = shapely.get_coordinates(simple, return_index=True)
+    xy, owner = shapely.get_coordinates(simple, include_z=True, return_index=True)
     out_lat, out_lon = _inverse_mercator(xy[:, 0], xy[:, 1])
     offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_pieces))])
 
@@ -179,6 +180,7 @@ def track_layer(
     )
     mean_sog[np.bincount(pc, weights=fin.astype(float)) == 0] = np.nan
     coords = np.column_stack([out_lat, out_lon]).round(COORD_DECIMALS).ravel()
+    dt = xy[:, 2] + t.min() - t[idx[first]][owner]
     return {
         "mmsi": p["mmsi"].to_numpy()[idx[first]].astype("int64").tolist(),
         "t0": t[idx[first]].tolist(),
@@ -186,6 +188,7 @@ def track_layer(
         "sog": _nullable(mean_sog, 1),
         "offsets": offsets.tolist(),
         "coords": coords.tolist(),
+        "dt": dt.astype("int64").tolist(),
     }
 
 

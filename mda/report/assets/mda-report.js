@@ -69,17 +69,52 @@
     return L.divIcon({ html: box, className: "", iconSize: [24, 24], iconAnchor: [12, 12] });
   }
 
-  function shipIcon(hdg, color) {
-    var s = svg("svg", { width: 13, height: 13, viewBox: "0 0 18 18" });
-    if (hdg === null || hdg === undefined) {
-      s.appendChild(svg("circle", { cx: 9, cy: 9, r: 4.5, fill: color, stroke: "#222", "stroke-width": 1 }));
-    } else {
-      s.appendChild(svg("path", {
-        d: "M9 1 L14 16 L9 12.5 L4 16 Z", fill: color, stroke: "#333", "stroke-width": 1.2,
-        transform: "rotate(" + hdg + " 9 9)"
-      }));
+  /* A vessel's latest position drawn on the shared canvas (no DOM node per vessel): an arrow
+   * pointing along its heading, or a dot when the heading is unknown. Uses Leaflet's canvas
+   * renderer hooks (_drawing, _fillStroke) as L.CircleMarker itself does. */
+  var ShipMarker = L.CircleMarker.extend({
+    _updatePath: function () {
+      var r = this._renderer, ctx = r._ctx, p = this._point, h = this.options.heading, s = this._radius;
+      if (!r._drawing || this._empty()) return;
+      if (h === null || h === undefined) { r._updateCircle(this); return; }
+      ctx.save();
+      ctx.translate(p.x, p.y);
+      ctx.rotate(h * Math.PI / 180);
+      ctx.beginPath();
+      ctx.moveTo(0, -1.5 * s); ctx.lineTo(s, s); ctx.lineTo(0, 0.4 * s); ctx.lineTo(-s, s);
+      ctx.closePath();
+      ctx.restore();
+      r._fillStroke(ctx, this);
     }
-    return L.divIcon({ html: el("div", {}, [s]), className: "mda-ship", iconSize: [13, 13], iconAnchor: [6.5, 6.5] });
+  });
+
+  /* Natural Earth polygons that cross ±180° (Chukotka, Fiji...) would be drawn with an edge
+   * across the whole world: make their rings continuous and add a copy 360° over. */
+  function splitAntimeridian(fc) {
+    function unwrap(ring) {
+      var off = 0, out = [];
+      for (var i = 0; i < ring.length; i++) {
+        if (i) { var d = ring[i][0] - ring[i - 1][0]; if (d > 180) off -= 360; else if (d < -180) off += 360; }
+        out.push([ring[i][0] + off, ring[i][1]]);
+      }
+      return out;
+    }
+    function crossings(ring) {
+      var n = 0;
+      for (var i = 1; i < ring.length; i++) if (Math.abs(ring[i][0] - ring[i - 1][0]) > 180) n++;
+      return n;
+    }
+    var polys = [];
+    fc.features.forEach(function (f) {
+      var g = f.geometry, list = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+      list.forEach(function (poly) {
+        var n = crossings(poly[0]);
+        if (n === 0 || n % 2) { polys.push(poly); return; }  // odd: Antarctica, drawn as it is
+        var u = poly.map(unwrap), shift = u[0][0][0] > 0 ? -360 : 360;
+        polys.push(u, u.map(function (r) { return r.map(function (c) { return [c[0] + shift, c[1]]; }); }));
+      });
+    });
+    return { type: "Feature", properties: {}, geometry: { type: "MultiPolygon", coordinates: polys } };
   }
 
   function MdaReport(map, control, data) {
@@ -119,8 +154,8 @@
     var st = this.legend.land;
     this.map.getContainer().style.background = st.sea;
     this.map.createPane("mda-land").style.zIndex = 250;
-    L.geoJSON(topojson.feature(topo, topo.objects.land), {
-      pane: "mda-land", interactive: false,
+    L.geoJSON(splitAntimeridian(topojson.feature(topo, topo.objects.land)), {
+      pane: "mda-land", interactive: false, noClip: true,
       style: { stroke: false, fillColor: st.fill, fillOpacity: 1 }
     }).addTo(this.map);
     this.map.attributionControl.addAttribution("Land: Natural Earth (public domain)");
@@ -139,13 +174,16 @@
       var cls = speedClass(tr.sog[i], this.legend.speed_breaks), key = tr.mmsi[i] + "|" + cls;
       var t = byKey[key];
       if (!t) {
-        t = byKey[key] = { mmsi: tr.mmsi[i], cls: cls, parts: [], t0: [], first: tr.t0[i], last: tr.t1[i] };
+        t = byKey[key] = { mmsi: tr.mmsi[i], cls: cls, parts: [], times: [], first: tr.t0[i], last: tr.t1[i] };
         this.tracks.push(t);
       }
-      var pts = [];
-      for (var k = tr.offsets[i]; k < tr.offsets[i + 1]; k++) pts.push([tr.coords[2 * k], tr.coords[2 * k + 1]]);
+      var pts = [], times = [];
+      for (var k = tr.offsets[i]; k < tr.offsets[i + 1]; k++) {
+        pts.push([tr.coords[2 * k], tr.coords[2 * k + 1]]);
+        times.push(tr.t0[i] + tr.dt[k]);
+      }
       t.parts.push(pts);
-      t.t0.push(tr.t0[i]);
+      t.times.push(times);
       t.first = Math.min(t.first, tr.t0[i]);
       t.last = Math.max(t.last, tr.t1[i]);
     }
@@ -153,7 +191,7 @@
     this.tracks.forEach(function (t) {
       t.layer = L.polyline(t.parts, { color: self.trackColor(t), weight: 2.2, opacity: 0.85 });
       t.layer._mdaTrack = t;
-      t.shown = t.parts.length;
+      t.until = Infinity;
       group.addLayer(t.layer);
     });
     group.bindTooltip(function (layer) {
@@ -170,7 +208,8 @@
     var self = this, p = this.data.latest, group = L.featureGroup();
     for (var i = 0; i < p.mmsi.length; i++) {
       var color = this.colorBy === "vessel" ? vesselColor(p.mmsi[i]) : "#ffd23f";
-      var m = L.marker([p.lat[i], p.lon[i]], { icon: shipIcon(p.hdg[i], color), keyboard: false });
+      var m = new ShipMarker([p.lat[i], p.lon[i]], { heading: p.hdg[i], radius: 3.5, color: "#333",
+        weight: 1, fillColor: color, fillOpacity: 1 });
       m._mdaIdx = i;
       group.addLayer(m);
     }
@@ -299,9 +338,16 @@
   MdaReport.prototype.setTime = function (t) {
     var a = this.data.alerts;
     this.tracks.forEach(function (tk) {
-      var n = 0;
-      while (n < tk.t0.length && tk.t0[n] <= t) n++;  // parts are in time order
-      if (n !== tk.shown) { tk.layer.setLatLngs(tk.parts.slice(0, n)); tk.shown = n; }
+      var until = t >= tk.last ? Infinity : t;
+      if (until === tk.until) return;
+      tk.until = until;
+      var parts = [];
+      for (var i = 0; i < tk.parts.length && tk.times[i][0] <= t; i++) {
+        var times = tk.times[i], k = times.length;
+        while (k > 0 && times[k - 1] > t) k--;  // vertices up to time t
+        parts.push(k === times.length ? tk.parts[i] : tk.parts[i].slice(0, k));
+      }
+      tk.layer.setLatLngs(parts);
     });
     var add = [], rem = [];
     for (var j = 0; j < this.alertMarkers.length; j++) {
@@ -326,7 +372,7 @@
 
   /* ---- side panel: header, legend, thresholds, alert table ---- */
   MdaReport.prototype.buildPanel = function () {
-    var self = this, h = this.data.header, lg = this.legend;
+    var h = this.data.header, lg = this.legend;
     document.title = h.title;
     var side = el("aside", { id: "mda-side" });
     var counts = el("div", { class: "mda-counts" }, [
@@ -360,7 +406,6 @@
     side.appendChild(this.buildTable());
     document.body.appendChild(side);
     document.body.classList.add("mda-page");
-    setTimeout(function () { self.map.invalidateSize(); }, 0);
   };
 
   MdaReport.prototype.buildLegend = function () {
@@ -489,6 +534,7 @@
 
   MdaReport.prototype.fit = function () {
     var b = this.data.bounds;
+    this.map.invalidateSize();  // the side panel narrowed the map
     if (!b) { this.map.setView([30, 20], 2); return; }
     if (b[0][0] === b[1][0] && b[0][1] === b[1][1]) this.map.setView(b[0], 10);
     else this.map.fitBounds(b, { padding: [24, 24], maxZoom: 12 });
