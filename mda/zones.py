@@ -188,7 +188,7 @@ def _validate(df: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
     buf = buf.astype("float64").to_numpy()
     if (buf < 0).any() or np.isinf(buf).any():
         i = np.flatnonzero((buf < 0) | np.isinf(buf))[0]
-        raise fail(i, f"buffer_m {buf[i]!r} must be a finite number >= 0")
+        raise fail(i, f"buffer_m {float(buf[i]):g} must be a finite number >= 0")
     needs = ~polygonal & ~(buf > 0)
     if needs.any():
         i = np.flatnonzero(needs)[0]
@@ -459,25 +459,39 @@ def _build_index(geoms: np.ndarray) -> _GridIndex:
     item, rank = _expand(nx * ny)
     cz, cs = zone[item], size[item]
     cx, cy = x0[item] + rank % nx[item], y0[item] + rank // nx[item]
-    cpiece = geoms[cz]
+    # pool: every clipped piece made so far; cpar: the piece (zone clipped to the parent cell)
+    # that decides for each current cell. Leaves test points against their parent's piece,
+    # exact inside the parent's padded cell, so the finest level needs no clipping.
+    pool, cpar = [geoms], cz.copy()
+    offset = len(geoms)
     full_parts, leaves = [], []
     while len(cz):
-        piece = shapely.intersection(cpiece, _boxes(cx, cy, cs, _PAD_DEG))
-        keep = ~shapely.is_empty(piece) & np.isin(shapely.get_type_id(piece), (3, 6, 7))
-        cz, cs, cx, cy, piece = cz[keep], cs[keep], cx[keep], cy[keep], piece[keep]
-        shapely.prepare(piece)
-        full = shapely.contains_properly(piece, _boxes(cx, cy, cs, _PAD_DEG))
+        parents = np.concatenate(pool)
+        shapely.prepare(parents)
+        padded = _boxes(cx, cy, cs, _PAD_DEG)
+        hit = shapely.intersects(parents[cpar], padded)
+        cz, cs, cx, cy, cpar, padded = (a[hit] for a in (cz, cs, cx, cy, cpar, padded))
+        # the half-padded box lies strictly inside the parent's padded clip
+        full = shapely.contains_properly(parents[cpar], _boxes(cx, cy, cs, _PAD_DEG / 2))
         full_parts.append((cz[full], cs[full], cx[full], cy[full]))
-        leaf = ~full & (cs <= leaf_size)
-        leaves.append((cz[leaf], cx[leaf], cy[leaf], piece[leaf]))
-        split = ~full & ~leaf
-        cz, cs, cx, cy, cpiece = (np.repeat(a[split], 4) for a in (cz, cs, cx, cy, piece))
+        cz, cs, cx, cy, cpar, padded = (a[~full] for a in (cz, cs, cx, cy, cpar, padded))
+        leaf = cs <= leaf_size
+        leaves.append((cz[leaf], cx[leaf], cy[leaf], cpar[leaf]))
+        split = ~leaf
+        pool.append(shapely.intersection(parents[cpar[split]], padded[split]))
+        cpar = np.repeat(offset + np.arange(int(split.sum())), 4)
+        offset += int(split.sum())
+        cz, cs, cx, cy = (np.repeat(a[split], 4) for a in (cz, cs, cx, cy))
         q = np.tile(np.arange(4), int(split.sum()))
         cs = cs / 2
         cx, cy = cx * 2 + q % 2, cy * 2 + q // 2
     fz, fs, fx, fy = (np.concatenate(a) for a in zip(*full_parts, strict=True))
-    lz, lx, ly, lp = (np.concatenate(a) for a in zip(*leaves, strict=True))
-    edge_ptr, edges = _piece_edges(lp)
+    lz, lx, ly, lpar = (np.concatenate(a) for a in zip(*leaves, strict=True))
+    used, lpiece = np.unique(lpar, return_inverse=True)
+    lpiece = lpiece.ravel()
+    piece_zone = np.empty(len(used), dtype=np.int64)
+    piece_zone[lpiece] = lz
+    edge_ptr, edges = _piece_edges(np.concatenate(pool)[used])
 
     nblocks = 180 * 360
     # full cells of 1° or more -> every block inside them (within the world)
@@ -512,7 +526,7 @@ def _build_index(geoms: np.ndarray) -> _GridIndex:
     nleaves = len(leaf_keys)
     bptr, bzones = _csr(bfull_block, bfull_zone, nblocks)
     lfptr, lfzones = _csr(leaf_of[:nfull_leaf], fz[small][item], nleaves)
-    lpptr, lpieces = _csr(leaf_of[nfull_leaf:], np.arange(len(lp)), nleaves)
+    lpptr, lpieces = _csr(leaf_of[nfull_leaf:], lpiece, nleaves)
     return _GridIndex(
         bptr,
         bzones,
@@ -524,7 +538,7 @@ def _build_index(geoms: np.ndarray) -> _GridIndex:
         lpieces,
         edge_ptr,
         edges,
-        lz.astype(np.int64),
+        piece_zone,
     )
 
 
