@@ -35,7 +35,7 @@ import pandas as pd
 from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
-from mda.detect.runs import expand, seconds, vessel_codes, visits, window
+from mda.detect.runs import expand, seconds, times_at, vessel_codes, visits, window
 from mda.geo import NM, haversine_m
 
 AT_ANCHOR = 1
@@ -170,8 +170,8 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
             "type": "anchor_drag",
             "severity": "critical",
             "mmsi": mmsi[sel],
-            "start": pts["ts"].to_numpy()[first[sel]],
-            "end": pts["ts"].to_numpy()[last[sel]],
+            "start": times_at(pts["ts"], first[sel]),
+            "end": times_at(pts["ts"], last[sel]),
             "lat": pts["lat"].to_numpy()[mid],
             "lon": pts["lon"].to_numpy()[mid],
             "zone_id": zone_ids[sel],

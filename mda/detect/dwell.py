@@ -14,7 +14,17 @@ import pandas as pd
 from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
-from mda.detect.runs import bridge, expand, run_zone, runs, seconds, speed, vessel_codes, window
+from mda.detect.runs import (
+    bridge,
+    expand,
+    run_zone,
+    runs,
+    seconds,
+    speed,
+    times_at,
+    vessel_codes,
+    window,
+)
 from mda.geo import haversine_m
 
 TYPES = ("loitering", "anchoring")
@@ -93,8 +103,8 @@ class _Stays:
             {
                 "type": type_,
                 "mmsi": self.pts["mmsi"].to_numpy()[first],
-                "start": self.pts["ts"].to_numpy()[first],
-                "end": self.pts["ts"].to_numpy()[last],
+                "start": times_at(self.pts["ts"], first),
+                "end": times_at(self.pts["ts"], last),
             }
         )
 

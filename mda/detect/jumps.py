@@ -22,7 +22,7 @@ import pandas as pd
 from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
-from mda.detect.runs import runs
+from mda.detect.runs import runs, times_at
 from mda.geo import haversine_m
 
 
@@ -40,7 +40,7 @@ def _relocations(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     )
     cand = np.flatnonzero(jump)
     lat, lon, mmsi = pts["lat"].to_numpy(), pts["lon"].to_numpy(), pts["mmsi"].to_numpy()
-    segment = pts["segment"].to_numpy()
+    segment, dist = pts["segment"].to_numpy(), pts["dist_m"].to_numpy()
     # last good fix of each segment: segment ids grow along the sorted points
     gi = np.flatnonzero(good)
     seg_last = gi[np.searchsorted(segment[gi], segment[cand], "right") - 1]
@@ -51,7 +51,7 @@ def _relocations(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         if k + 1 < len(cand) and mmsi[cand[k + 1]] == mmsi[i]:
             j = cand[k + 1]
             home = haversine_m(lat[p], lon[p], lat[j], lon[j])
-            if home < 0.5 * pts["dist_m"].to_numpy()[i]:
+            if home < 0.5 * dist[i]:
                 end, back = prev_good[j], j
         out.append((i, p, end, -1 if back is None else back))
         k += 2 if back is not None else 1
@@ -83,7 +83,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     pts = ctx.tracks.points
     if pts.empty:
         return schema.empty(schema.ALERTS)
-    ts, lat, lon = pts["ts"].to_numpy(), pts["lat"].to_numpy(), pts["lon"].to_numpy()
+    lat, lon = pts["lat"].to_numpy(), pts["lon"].to_numpy()
     dist, speed = pts["dist_m"].to_numpy(), pts["speed_kn"].to_numpy()
     rel = _relocations(pts, cfg)
     ex_first, ex_last = _excursions(pts, cfg)
@@ -129,8 +129,8 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
             "type": "position_jump",
             "severity": "high",
             "mmsi": pts["mmsi"].to_numpy()[first],
-            "start": ts[first],
-            "end": ts[last],
+            "start": times_at(pts["ts"], first),
+            "end": times_at(pts["ts"], last),
             "lat": lat[first],
             "lon": lon[first],
             "evidence": [r[2] for r in rows],

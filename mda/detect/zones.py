@@ -8,13 +8,12 @@ its first fix, and one still inside at the end has no exit yet (``exited`` is fa
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
-from mda.detect.runs import visits
+from mda.detect.runs import seconds, times_at, visits
 
 TYPES = ("zone_entry", "port_visit")
 
@@ -25,9 +24,9 @@ def _visit_alerts(
     """Alert rows (all but type and severity) for stays of at least min_minutes."""
     v = visits(ctx, kinds, merge_minutes * 60)
     pts = ctx.tracks.points
-    ts = pts["ts"]
+    t = seconds(pts["ts"])
     first, last = v["first"].to_numpy(), v["last"].to_numpy()
-    minutes = (ts.to_numpy()[last] - ts.to_numpy()[first]) / np.timedelta64(60, "s")
+    minutes = (t[last] - t[first]) / 60
     keep = minutes >= min_minutes
     v, first, last, minutes = v[keep], first[keep], last[keep], minutes[keep]
     mmsi = pts["mmsi"].to_numpy()
@@ -39,8 +38,8 @@ def _visit_alerts(
     rows = pd.DataFrame(
         {
             "mmsi": mmsi[first],
-            "start": ts.to_numpy()[first],
-            "end": ts.to_numpy()[last],
+            "start": times_at(pts["ts"], first),
+            "end": times_at(pts["ts"], last),
             "lat": pts["lat"].to_numpy()[first],
             "lon": pts["lon"].to_numpy()[first],
             "zone_id": ctx.zones["id"].to_numpy()[v["zone"].to_numpy()],
