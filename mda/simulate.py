@@ -424,7 +424,7 @@ class Simulation:
     seed: int
     start: pd.Timestamp
     end: pd.Timestamp
-    positions: pd.DataFrame  # transmitted positions (schema.POSITIONS)
+    positions: pd.DataFrame  # transmitted positions: schema.POSITIONS + _ident, _t (unix s)
     statics: pd.DataFrame  # one row per transponder identity (schema.VESSELS + kind)
     truth: list[dict[str, Any]]
     watchlist: pd.DataFrame | None
