@@ -48,3 +48,40 @@ def test_unknown_detector_name_is_a_one_line_error(ctx):
 def test_empty_selection_gives_typed_empty_alerts(ctx):
     out = detect_all(ctx, Config(), only=[])
     assert out.empty and out.dtypes.astype(str).tolist() == list(schema.ALERTS.values())
+
+
+MY_FAMILIES = ["ais_gap", "dwell", "anchor_drag", "position_jump", "zones"]
+
+
+def _real_context(rel: str):
+    from conftest import shared_file
+
+    from mda import read_ais
+    from mda.detect.base import Context
+    from mda.tracks import build_tracks
+
+    tracks = build_tracks(read_ais(shared_file(rel)).positions, Config().tracks)
+    return Context(tracks=tracks, zones=zones())
+
+
+def test_real_ferry_crossing_raises_nothing():
+    """DMA: ANE LAESOE's departure, crossing and arrival is ordinary traffic."""
+    ctx = _real_context("positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv")
+    assert len(ctx.tracks.points) > 700
+    assert detect_all(ctx, Config(), only=MY_FAMILIES).empty
+
+
+def test_real_us_traffic_does_not_flood():
+    """NOAA: 10,000 vessels; the sample's end-of-day fixes make day-long silences."""
+    ctx = _real_context("positions/marinecadastre_AIS_2022_01_03_first99999rows.csv.gz")
+    p = ctx.tracks.points
+    g = p.groupby("mmsi")["ts"]
+    vessel_hours = (g.max() - g.min()).dt.total_seconds().sum() / 3600
+    assert vessel_hours > 5000
+    alerts = detect_all(ctx, Config(), only=MY_FAMILIES)
+    per_1000_h = alerts["type"].value_counts() / vessel_hours * 1000
+    assert (per_1000_h < 5).all(), per_1000_h
+    assert alerts["id"].is_unique
+    # vessels silent all day at the same berth are moorings, not gaps
+    gaps = alerts[alerts["type"] == "ais_gap"]["evidence"]
+    assert all(e["distance_km"] >= 1.0 for e in gaps)
