@@ -47,6 +47,8 @@ DEDUPE_KEY = ("mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading")
 MERGE_GAP = pd.Timedelta(hours=1)
 
 _ROW_GROUP = 128 * 1024
+#: Columns with few distinct values per part: dictionary-encoded (floats are not, it only costs).
+_DICTIONARY_COLUMNS = ["mmsi", "nav_status", "msg_type", "source", "station"]
 _ARROW_TYPES = {
     "uint32": pa.uint32(),
     schema.TS: pa.timestamp("ns", tz="UTC"),
@@ -357,7 +359,13 @@ class Store:
             final = folder / f"{batch}-{n}.parquet"
             tmp = folder / f".{batch}-{n}.parquet.tmp"
             table = pa.Table.from_pandas(part, schema=POSITIONS_ARROW, preserve_index=False)
-            pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP)
+            pq.write_table(
+                table,
+                tmp,
+                compression="zstd",
+                row_group_size=_ROW_GROUP,
+                use_dictionary=_DICTIONARY_COLUMNS,
+            )
             os.replace(tmp, final)
             types = part["msg_type"].value_counts().sort_index()
             parts.append(
