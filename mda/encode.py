@@ -1,4 +1,4 @@
-"""Vectorised AIS NMEA encoder: position reports packed with numpy, whole lines built as byte arrays.
+"""Vectorised AIS NMEA encoder: position reports packed with numpy, lines built as byte arrays.
 
 pyais's `encode_dict` is correct but costs tens of microseconds a message; the simulator writes
 millions. Here the fixed-layout position reports (types 1, 2, 3 and 18, 168 bits each) are packed
