@@ -315,34 +315,36 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 def _metric_buffer(geoms: np.ndarray, dist_m: np.ndarray) -> np.ndarray:
     """Buffer lon/lat points and lines by metres: one zone polygon per input (vectorised).
 
-    Lines are densified, split into segments, grouped per feature and 1° cell, projected to an
-    azimuthal equidistant plane centred on their cell, buffered there, projected back and merged.
+    Lines are densified and cut where they pass from one 1° cell to the next; the runs and points
+    of one feature in one cell are projected to an azimuthal equidistant plane centred on that
+    cell, buffered there, projected back, and the pieces of each feature merged.
     """
     n = len(geoms)
     parts, owner = shapely.get_parts(geoms, return_index=True)
     parts = shapely.segmentize(parts, _SEGMENT_DEG)
     coords, pidx = shapely.get_coordinates(parts, return_index=True)
     is_line = np.isin(shapely.get_type_id(parts), (1, 2))
-    # items: segments of lines (two vertices) and single points
-    same = (pidx[1:] == pidx[:-1]) & is_line[pidx[:-1]]
-    seg_a, seg_b, seg_part = coords[:-1][same], coords[1:][same], pidx[:-1][same]
+    # segments of lines, each in the cell of its midpoint, joined into runs within one cell
+    same = np.flatnonzero((pidx[1:] == pidx[:-1]) & is_line[pidx[:-1]])
+    seg_cell = np.floor((coords[same] + coords[same + 1]) / 2).astype(np.int64)
+    new_run = np.ones(len(same), dtype=bool)
+    new_run[1:] = (pidx[same][1:] != pidx[same][:-1]) | (seg_cell[1:] != seg_cell[:-1]).any(axis=1)
+    run = np.cumsum(new_run) - 1
+    last = np.r_[np.flatnonzero(new_run)[1:] - 1, len(same) - 1] if len(same) else same
+    # run vertices: every segment's start, then the end of the run's last segment
+    vert_at = np.concatenate([2 * np.arange(len(same)), 2 * last + 1])
+    vert_xy = np.concatenate([coords[same], coords[same[last] + 1]])
+    vert_run = np.concatenate([run, run[last]])
+    order = np.argsort(vert_at, kind="stable")
+    runs = shapely.linestrings(vert_xy[order], indices=vert_run[order]) if len(same) else same
     single = ~is_line[pidx]
-    pt, pt_part = coords[single], pidx[single]
-    mid = np.concatenate([(seg_a + seg_b) / 2, pt])
-    item_owner = owner[np.concatenate([seg_part, pt_part])]
-    cell = np.floor(mid).astype(np.int64)
-    key = np.stack([item_owner, cell[:, 0], cell[:, 1]], axis=1)
+    item_geom = np.concatenate([runs, shapely.points(coords[single])]).astype(object)
+    item_owner = owner[np.concatenate([pidx[same][new_run], pidx[single]])]
+    item_cell = np.concatenate([seg_cell[new_run], np.floor(coords[single]).astype(np.int64)])
+    key = np.column_stack([item_owner, item_cell])
     groups, gid = np.unique(key, axis=0, return_inverse=True)
-    gid = gid.ravel()
-    nseg = len(seg_a)
-    pieces = np.empty(len(groups), dtype=object)
-    if nseg:
-        order = np.argsort(gid[:nseg], kind="stable")
-        segments = shapely.linestrings(np.stack([seg_a, seg_b], axis=1)[order])
-        shapely.multilinestrings(segments, indices=gid[:nseg][order], out=pieces)
-    if len(pt):
-        order = np.argsort(gid[nseg:], kind="stable")
-        shapely.multipoints(shapely.points(pt[order]), indices=gid[nseg:][order], out=pieces)
+    order = np.argsort(gid.ravel(), kind="stable")
+    pieces = shapely.geometrycollections(item_geom[order], indices=gid.ravel()[order])
     lon0, lat0 = groups[:, 1] + 0.5, groups[:, 2] + 0.5
     pieces = _reproject(pieces, lon0, lat0)
     pieces = shapely.buffer(pieces, dist_m[groups[:, 0]], quad_segs=_QUAD_SEGS)
