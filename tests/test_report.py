@@ -436,3 +436,25 @@ def test_missing_asset_is_one_line_error(monkeypatch, tmp_path):
             offline.head_html(offline=True)
     finally:
         offline.read_asset.cache_clear()
+
+
+def test_simulated_scenario_scanned_and_rendered(tmp_path):
+    """Integration: simulator -> tracks -> every detector -> report (as `mda scan --report`)."""
+    from mda.config import load_config
+    from mda.scan import detect_window
+    from mda.simulate import simulate
+    from mda.zones import load_zones
+
+    sim = simulate("korea-strait")
+    zones = load_zones()
+    alerts, tracks = detect_window(sim.positions, load_config(), zones, vessels=sim.statics)
+    html = render_map(
+        tmp_path / "scan.html", tracks=tracks, zones=zones, alerts=alerts, vessels=sim.statics
+    ).read_text()
+    data = page_data(html)
+    assert len(data["alerts"]["id"]) == len(alerts) > 0
+    assert data["header"]["by_type"] == alerts["type"].value_counts().to_dict()
+    lines = dict(zip(data["alerts"]["type"], data["alerts"]["line"], strict=True))
+    assert "encounter" not in lines or lines["encounter"] is not None
+    assert len(set(data["tracks"]["mmsi"])) == len(data["latest"]["mmsi"])
+    assert ASSET_REF.search(html)  # online by default: CDN assets and OSM tiles

@@ -239,14 +239,15 @@ def vessel_table(points: pd.DataFrame, vessels: pd.DataFrame | None) -> dict[str
 
 
 def _alert_line(types: pd.Series, evidence: pd.Series, lat, lon) -> list:
-    """Gap: where the vessel went dark -> where it reappeared. Encounter: vessel -> other vessel."""
+    """Gap: where the vessel went dark -> where it reappeared. Encounter or identity conflict:
+    this position -> the other vessel's (or the same MMSI's other) position."""
     out = []
     for typ, ev, la, lo in zip(types, evidence, lat, lon, strict=True):
         ev = ev if isinstance(ev, dict) else {}
         pts = None
         if typ == "ais_gap" and all(k in ev for k in ("lat0", "lon0", "lat1", "lon1")):
             pts = [ev["lat0"], ev["lon0"], ev["lat1"], ev["lon1"]]
-        elif typ == "encounter" and "other_lat" in ev and "other_lon" in ev:
+        elif typ in ("encounter", "identity_conflict") and "other_lat" in ev and "other_lon" in ev:
             pts = [la, lo, ev["other_lat"], ev["other_lon"]]
         try:
             ok = pts is not None and all(np.isfinite(float(v)) for v in pts)

@@ -261,7 +261,7 @@
         lines.addLayer(L.polyline([[ln[0], ln[1]], [ln[2], ln[3]]], {
           color: gap ? color : "#7b3294", weight: gap ? 2.5 : 3,
           dashArray: gap ? "7 6" : null, opacity: 0.9
-        }).bindTooltip(gap ? "AIS gap: dark from here to there" : "Encounter"));
+        }).bindTooltip(gap ? "AIS gap: dark from here to there" : label(a.type[i]) + ": the other position"));
       }
     }
     cluster.addLayers(markers);
@@ -310,7 +310,7 @@
       onAdd: function () {
         var out = el("span", { class: "mda-time-label" }, [fmtTime(period[1])]);
         var input = el("input", { type: "range", min: period[0], max: period[1], value: period[1],
-          step: Math.max(60, Math.round((period[1] - period[0]) / 400)) });
+          step: Math.max(1, Math.round((period[1] - period[0]) / 400)) });
         var btn = el("button", { type: "button", title: "Replay" }, ["▶"]);
         var timer = null;
         function apply() { var t = +input.value; out.textContent = fmtTime(t); self.setTime(t); }
