@@ -150,6 +150,9 @@ class IdentityConfig:
     swap_silent_minutes: float = _f(
         30.0, "... the first then stays silent and the second was unheard this long (min)", 1.0
     )
+    swap_course_deg: float = _f(
+        45.0, "... and, both under way, the second's COG within this of the first's (deg)", 1, 180
+    )
     check_mid: bool = field(
         default=True, metadata={"doc": "report MMSIs whose MID is not a ship station"}
     )

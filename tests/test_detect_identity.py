@@ -186,3 +186,18 @@ def test_a_vessel_leaving_as_another_arrives_elsewhere_is_not_a_swap():
     )
     other = sail(C, [Leg(300, 10)], lat=54.0, lon=15.0)
     assert identity.detect(context(positions(before, after, other)), Config()).empty
+
+
+def test_ships_passing_at_a_coverage_edge_are_not_a_swap():
+    # A sails east out of coverage; B, sailing west, is first heard where A was last heard
+    east = sail(A, [Leg(120, 10, course=90)], lat=55.0, lon=15.0)
+    end = east.iloc[-1]
+    west = sail(
+        B,
+        [Leg(120, 10, course=270)],
+        lat=end["lat"],
+        lon=end["lon"],
+        start=end["ts"] - pd.Timedelta(seconds=40),
+    )
+    other = sail(C, [Leg(300, 10)], lat=54.0, lon=15.0)
+    assert identity.detect(context(positions(east, west, other)), Config()).empty

@@ -11,8 +11,8 @@ Four sub-cases, named in ``evidence["kind"]``:
   (970/972/974xxxxxx) are valid stations and not reported.
 * ``static_change`` (medium): name, call sign, IMO or ship type changing within the window.
 * ``mmsi_swap`` (high): one MMSI falls silent and another, unheard before, starts at the same
-  spot within ``swap_seconds``; the first stays silent, so two vessels moored side by side (both
-  transmitting) are not a swap.
+  spot within ``swap_seconds`` (and, when both are under way, on the same course); the first
+  stays silent, so two vessels moored side by side (both transmitting) are not a swap.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def two_transmitters(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         {
             "mmsi": mm[j],
             "ret": ret,
-            "ts": p["ts"].iloc[j].to_numpy(dtype="datetime64[ns]"),
+            "ts": p["ts"].iloc[j].reset_index(drop=True),
             "dist_km": d[j - 1] / 1000.0,
             "kn": kn[j - 1],
             "lat": lat[j - 1],
@@ -244,11 +244,13 @@ def static_changes(
 def swaps(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """MMSI pairs where one falls silent and the other starts at the same spot right after."""
     c = cfg.identity_conflict
+    stationary_kn = cfg.anchoring.stationary_kn
     if p.empty:
         return pd.DataFrame()
     g = p.groupby("mmsi", sort=False)
-    first = p.loc[g["ts"].idxmin(), ["mmsi", "ts", "lat", "lon"]]
-    last = p.loc[g["ts"].idxmax(), ["mmsi", "ts", "lat", "lon"]]
+    cols = ["mmsi", "ts", "lat", "lon", "sog", "cog"]
+    first = p.loc[g["ts"].idxmin(), cols]
+    last = p.loc[g["ts"].idxmax(), cols]
     w0, w1 = p["ts"].min(), p["ts"].max()
     quiet = pd.Timedelta(minutes=c.swap_silent_minutes)
     ends = last[w1 - last["ts"] >= quiet]
@@ -262,6 +264,10 @@ def swaps(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     e, s = ends.iloc[ie].reset_index(drop=True), starts.iloc[js].reset_index(drop=True)
     d = haversine_m(e["lat"].to_numpy(), e["lon"].to_numpy(), s["lat"], s["lon"])
     ok = (e["mmsi"].to_numpy() != s["mmsi"].to_numpy()) & (d <= c.swap_distance_m)
+    # one ship keeps its course through the switch; two ships passing at a coverage edge do not
+    turn = np.abs((s["cog"].to_numpy(float) - e["cog"].to_numpy(float) + 180.0) % 360.0 - 180.0)
+    moving = (e["sog"].to_numpy(float) > stationary_kn) & (s["sog"].to_numpy(float) > stationary_kn)
+    ok &= ~(moving & (turn > c.swap_course_deg))
     e, s, d = e[ok].reset_index(drop=True), s[ok].reset_index(drop=True), np.asarray(d)[ok]
     if e.empty:
         return pd.DataFrame()
@@ -298,7 +304,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     p = ctx.tracks.points
     if p.empty:
         return schema.empty(schema.ALERTS)
-    p = p[["mmsi", "ts", "lat", "lon"]]
+    p = p[["mmsi", "ts", "lat", "lon", "sog", "cog"]]
     parts = [two_transmitters(p, cfg), swaps(p, cfg)]
     if c.check_mid:
         parts.append(invalid_mmsis(p))
