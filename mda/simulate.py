@@ -1029,6 +1029,18 @@ class _Builder:
             )
         return knots
 
+    def _sailing(self, c, key, rng, speed: float, kind: str, t_end=None) -> int:
+        """A planted vessel following the case's waypoints from start_hour (its identity)."""
+        t0 = c.get("start_hour", 0.0) * 3600
+        knots = self._route(c, key, rng, t0, c.get("speed_kn", speed))
+        return self._planted(c, key, rng, knots, t_start=t0, t_end=t_end, kind=kind)
+
+    def _event(self, kind: str, ident: int, t0: float, t1: float, note: str, other=None, **kw):
+        """Record a planted event; its truth times are read off the positions later."""
+        self.events.append(
+            {"kind": kind, "ident": ident, "other": other, "t0": t0, "t1": t1, "note": note, **kw}
+        )
+
     def _case_anchor_drag(self, c, key, rng) -> None:
         t0 = c.get("start_hour", 0.0) * 3600
         cruise = c.get("speed_kn", 11.0)
@@ -1054,15 +1066,7 @@ class _Builder:
         k3 = self._route(post, key, rng, t2, cruise) if len(c.get("waypoints", [])) > 1 else None
         parts = [k1, k2] + ([k3] if k3 is not None else [])
         ident = self._planted(c, key, rng, _Knots.concat(parts), kind="bulk")
-        self.events.append(
-            {
-                "kind": "drag",
-                "ident": ident,
-                "t0": t1,
-                "t1": t2,
-                "note": c.get("name", "anchor dragged across cable corridors"),
-            }
-        )
+        self._event("drag", ident, t1, t2, c.get("name", "anchor dragged across cable corridors"))
 
     def _case_anchor_near_cable(self, c, key, rng) -> None:
         ci = self._zone(c.get("cable", ""), f"{key}.cable", ("cable",))
@@ -1111,16 +1115,8 @@ class _Builder:
             )
             parts.append(leave)
         ident = self._planted(c, key, rng, _Knots.concat(parts), kind="bulk")
-        self.events.append(
-            {
-                "kind": "anchor",
-                "ident": ident,
-                "t0": ta,
-                "t1": tb,
-                "zone": self.zones["id"].iat[ci],
-                "note": c.get("name", "waiting at anchor next to a cable"),
-            }
-        )
+        note = c.get("name", "waiting at anchor next to a cable")
+        self._event("anchor", ident, ta, tb, note, zone=self.zones["id"].iat[ci])
 
     def _case_sts(self, c, key, rng) -> None:
         meet = self._point(c.get("meet"), f"{key}.meet")
@@ -1129,92 +1125,62 @@ class _Builder:
         t_e = t_b + c.get("hours", 6.0) * 3600  # B casts off
         t_f = t_e + 0.5 * 3600  # A leaves
         self._within(t_f, f"{key}.hours")
-        speed = c.get("speed_kn", 11.0)
         drift_kn = c.get("drift_kn", 0.8)
         direction = float(rng.uniform(0, 360))
-        # A: approach -> drift -> leave
-        wa = c.get("waypoints", [])
-        a_in = self._route(
-            dict(c, waypoints=[*wa[:1], list(meet)]), key, rng, 0.0, speed, tail_moored=False
-        )
-        a_in.t += t_a - a_in.t[-1]
-        drift_a = _drift(*meet, t_a, t_f, drift_kn, direction, rng)
-        a_parts = [a_in, drift_a]
-        _, lat_f, lon_f = drift_a.end
-        if len(wa) > 1:
-            a_parts.append(
-                self._route(dict(c, waypoints=[[lon_f, lat_f], *wa[1:]]), key, rng, t_f, speed)
-            )
-        ia = self._planted(
-            c, key, rng, _Knots.concat(a_parts), t_start=max(0.0, a_in.t[0]), kind="tanker"
-        )
-        # B: alongside at ~120 m, drifting with A
-        side = 120.0
-        bear = math.radians(direction + 90)
+        ia = self._drifter(c, key, rng, "waypoints", meet, t_a, t_f, direction, c.get("vessel"))
+        # B comes alongside ~120 m abeam of where A has drifted to, and drifts with it
         d_b = drift_kn * KN * (t_b - t_a)
-        start_b = _offset(
-            meet[1],
-            meet[0],
-            d_b * math.sin(math.radians(direction)) + side * math.sin(bear),
-            d_b * math.cos(math.radians(direction)) + side * math.cos(bear),
+        east = d_b * math.sin(math.radians(direction)) + 120.0 * math.sin(
+            math.radians(direction + 90)
         )
-        wb = c.get("other_waypoints", [])
-        b_in = self._route(
-            dict(c, waypoints=[*wb[:1], [float(start_b[1]), float(start_b[0])]]),
+        north = d_b * math.cos(math.radians(direction)) + 120.0 * math.cos(
+            math.radians(direction + 90)
+        )
+        lat_b, lon_b = _offset(meet[1], meet[0], east, north)
+        at_b = (float(lon_b), float(lat_b))
+        ib = self._drifter(
+            c, key, rng, "other_waypoints", at_b, t_b, t_e, direction, c.get("other_vessel")
+        )
+        note = c.get("name", "ship-to-ship transfer at sea")
+        self._event("sts", ia, t_b, t_e, note, ib)
+        self._event("slow", ia, t_a, t_f, note)
+        self._event("slow", ib, t_b, t_e, note)
+
+    def _drifter(self, c, key, rng, wps_key, at, t_in, t_out, direction, spec) -> int:
+        """One ship of a transfer: sails in to `at` by t_in, drifts until t_out, sails on."""
+        speed = c.get("speed_kn", 11.0)
+        wps = c.get(wps_key, [])
+        approach = self._route(
+            dict(c, **{wps_key: [*wps[:1], list(at)]}),
             key,
             rng,
             0.0,
             speed,
+            wps_key,
             tail_moored=False,
         )
-        b_in.t += t_b - b_in.t[-1]
-        drift_b = _drift(float(start_b[1]), float(start_b[0]), t_b, t_e, drift_kn, direction, rng)
-        b_parts = [b_in, drift_b]
-        _, lat_e, lon_e = drift_b.end
-        if len(wb) > 1:
-            b_parts.append(
-                self._route(dict(c, waypoints=[[lon_e, lat_e], *wb[1:]]), key, rng, t_e, speed)
-            )
-        ib = self._planted(
-            c,
-            key,
-            rng,
-            _Knots.concat(b_parts),
-            spec=c.get("other_vessel", {}),
-            t_start=max(0.0, b_in.t[0]),
-            kind="tanker",
-        )
-        note = c.get("name", "ship-to-ship transfer at sea")
-        self.events.append(
-            {"kind": "sts", "ident": ia, "other": ib, "t0": t_b, "t1": t_e, "note": note}
-        )
-        self.events.append({"kind": "slow", "ident": ia, "t0": t_a, "t1": t_f, "note": note})
-        self.events.append({"kind": "slow", "ident": ib, "t0": t_b, "t1": t_e, "note": note})
+        approach.t += t_in - approach.t[-1]
+        drift = _drift(*at, t_in, t_out, c.get("drift_kn", 0.8), direction, rng)
+        parts = [approach, drift]
+        _, lat, lon = drift.end
+        if len(wps) > 1:
+            leave = dict(c, **{wps_key: [[lon, lat], *wps[1:]]})
+            parts.append(self._route(leave, key, rng, t_out, speed, wps_key))
+        start = max(0.0, float(approach.t[0]))
+        return self._planted(c, key, rng, _Knots.concat(parts), spec or {}, start, kind="tanker")
 
     def _case_dark(self, c, key, rng) -> None:
-        t0 = c.get("start_hour", 0.0) * 3600
-        knots = self._route(c, key, rng, t0, c.get("speed_kn", 12.0))
-        ident = self._planted(c, key, rng, knots, t_start=t0, kind="tanker")
+        ident = self._sailing(c, key, rng, 12.0, "tanker")
         d0 = c.get("event_hour", 1.0) * 3600
         d1 = d0 + c.get("dark_hours", 14.0) * 3600
         self._within(d1, f"{key}.dark_hours")
         self.darks.append((ident, d0, d1))
-        self.events.append(
-            {
-                "kind": "dark",
-                "ident": ident,
-                "t0": d0,
-                "t1": d1,
-                "note": c.get("name", "tanker went dark"),
-            }
-        )
+        self._event("dark", ident, d0, d1, c.get("name", "tanker went dark"))
 
     def _case_mmsi_switch(self, c, key, rng) -> None:
-        t0 = c.get("start_hour", 0.0) * 3600
-        knots = self._route(c, key, rng, t0, c.get("speed_kn", 11.0))
         ts = c.get("event_hour", 1.0) * 3600
         self._within(ts, f"{key}.event_hour")
-        first = self._planted(c, key, rng, knots, t_start=t0, t_end=ts, kind="tanker")
+        first = self._sailing(c, key, rng, 11.0, "tanker", t_end=ts)
         ship = self.idents[first]["ship"]
         second = self._new_ident(
             ship,
@@ -1232,42 +1198,20 @@ class _Builder:
         start_a = math.ceil(a["t_start"]) + a["phase"] % cad
         last_a = start_a + (math.ceil(ts) - 1 - start_a) // cad * cad
         a["t_end"], b["t_start"], b["phase"], b["planted"] = last_a + 1, last_a + 20, 0, True
-        self.events.append(
-            {
-                "kind": "switch",
-                "ident": first,
-                "other": second,
-                "t0": ts,
-                "t1": ts,
-                "note": c.get("name", "one ship, two transponders"),
-            }
-        )
+        self._event("switch", first, ts, ts, c.get("name", "one ship, two transponders"), second)
 
     def _case_spoof(self, c, key, rng) -> None:
-        t0 = c.get("start_hour", 0.0) * 3600
-        knots = self._route(c, key, rng, t0, c.get("speed_kn", 12.0))
-        ident = self._planted(c, key, rng, knots, t_start=t0, kind="bulk")
+        ident = self._sailing(c, key, rng, 12.0, "bulk")
         s0 = c.get("event_hour", 1.0) * 3600
         s1 = s0 + c.get("minutes", 90.0) * 60
         self._within(s1, f"{key}.minutes")
         off = c.get("offset_nm", 30.0) * NM
         b = math.radians(c.get("offset_bearing_deg", 90.0))
         self.spoofs.append((ident, s0, s1, off * math.sin(b), off * math.cos(b)))
-        self.events.append(
-            {
-                "kind": "spoof",
-                "ident": ident,
-                "t0": s0,
-                "t1": s1,
-                "note": c.get("name", "spoofed position: jump away and back"),
-            }
-        )
+        self._event("spoof", ident, s0, s1, c.get("name", "spoofed position: jump away and back"))
 
     def _case_transit(self, c, key, rng) -> None:
-        t0 = c.get("start_hour", 0.0) * 3600
-        knots = self._route(c, key, rng, t0, c.get("speed_kn", 12.0))
-        ident = self._planted(c, key, rng, knots, t_start=t0, kind="bulk")
-        self.events.append({"kind": "transit", "ident": ident, "note": c.get("name", "")})
+        self._sailing(c, key, rng, 12.0, "bulk")  # its zone entries come out of the truth pass
 
     # -- transmissions ---------------------------------------------------------------------------
 
