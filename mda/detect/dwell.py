@@ -24,6 +24,7 @@ from mda.detect.runs import (
     times_at,
     vessel_codes,
     window,
+    zone_ids,
 )
 from mda.geo import haversine_m
 
@@ -109,11 +110,6 @@ class _Stays:
         )
 
 
-def _zone_ids(ctx: Context, zone: np.ndarray) -> pd.array:
-    ids = ctx.zones["id"].to_numpy()
-    return pd.array([ids[z] if z >= 0 else pd.NA for z in zone], dtype="string")
-
-
 def _anchor_runs(st: _Stays, cfg: Config) -> tuple[np.ndarray, np.ndarray, tuple]:
     th = cfg.anchoring
     at_anchor = st.anchored | (st.speed <= th.stationary_kn)
@@ -133,7 +129,7 @@ def _anchoring(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
     zone = run_zone(ctx, st.pos, first, last, cfg.anchoring.zone_kinds)
     rows = st.rows("anchoring", first, last)
     rows["severity"] = np.where(zone >= 0, "high", "low")
-    rows["lat"], rows["lon"], rows["zone_id"] = lat, lon, _zone_ids(ctx, zone)
+    rows["lat"], rows["lon"], rows["zone_id"] = lat, lon, zone_ids(ctx, zone)
     owner, idx = expand(first, last + 1)
     status_share = np.bincount(owner, st.anchored[idx], len(first)) / (last - first + 1)
     rows["evidence"] = [
@@ -170,7 +166,7 @@ def _loitering(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
     zone = run_zone(ctx, st.pos, first, last, th.zone_kinds)
     rows = st.rows("loitering", first, last)
     rows["severity"] = np.where(zone >= 0, "medium", "low")
-    rows["lat"], rows["lon"], rows["zone_id"] = lat, lon, _zone_ids(ctx, zone)
+    rows["lat"], rows["lon"], rows["zone_id"] = lat, lon, zone_ids(ctx, zone)
     rows["evidence"] = [
         {
             "hours": round(float(st.t[b] - st.t[a]) / 3600, 2),

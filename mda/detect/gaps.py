@@ -13,7 +13,7 @@ import pandas as pd
 from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
-from mda.detect.runs import locate
+from mda.detect.runs import locate, zone_ids
 
 HARBOUR_KINDS = ("port", "anchorage")
 
@@ -53,7 +53,6 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     g, zone = gaps[keep].reset_index(drop=True), zone[keep]
     if g.empty:
         return schema.empty(schema.ALERTS)
-    ids = ctx.zones["id"].to_numpy()
     high = (g["hours"].to_numpy() >= th.high_hours) | (zone >= 0)
     rows = pd.DataFrame(
         {
@@ -64,7 +63,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
             "end": g["end"],
             "lat": g["lat0"],
             "lon": g["lon0"],
-            "zone_id": pd.array([ids[z] if z >= 0 else pd.NA for z in zone], dtype="string"),
+            "zone_id": zone_ids(ctx, zone),
         }
     )
     rows["evidence"] = [

@@ -191,3 +191,10 @@ def run_zone(
     )
     out[best["run"].to_numpy()] = best["zone"].to_numpy()
     return out
+
+
+def zone_ids(ctx: Context, zone: np.ndarray) -> pd.Series:
+    """Zone ids for row positions in ctx.zones, <NA> where the position is -1 (no zone)."""
+    ids = pd.Series(ctx.zones["id"].to_numpy(dtype=object), dtype="string")
+    out = ids.reindex(np.asarray(zone, dtype=np.int64)).reset_index(drop=True)
+    return out.astype("string")
