@@ -91,13 +91,15 @@
   /* Natural Earth polygons that cross ±180° (Chukotka, Fiji...) would be drawn with an edge
    * across the whole world: make their rings continuous and add a copy 360° over. */
   function splitAntimeridian(fc) {
-    function unwrap(ring) {
-      var off = 0, out = [];
+    function unwrap(ring) {  // continuous longitudes, then centred on [-180, 180] like its holes
+      var off = 0, out = [], sum = 0;
       for (var i = 0; i < ring.length; i++) {
         if (i) { var d = ring[i][0] - ring[i - 1][0]; if (d > 180) off -= 360; else if (d < -180) off += 360; }
         out.push([ring[i][0] + off, ring[i][1]]);
+        sum += ring[i][0] + off;
       }
-      return out;
+      var shift = -360 * Math.round(sum / ring.length / 360);
+      return out.map(function (c) { return [c[0] + shift, c[1]]; });
     }
     function crossings(ring) {
       var n = 0;
@@ -110,7 +112,8 @@
       list.forEach(function (poly) {
         var n = crossings(poly[0]);
         if (n === 0 || n % 2) { polys.push(poly); return; }  // odd: Antarctica, drawn as it is
-        var u = poly.map(unwrap), shift = u[0][0][0] > 0 ? -360 : 360;
+        var u = poly.map(unwrap), east = u[0].some(function (c) { return c[0] > 180; });
+        var shift = east ? -360 : 360;
         polys.push(u, u.map(function (r) { return r.map(function (c) { return [c[0] + shift, c[1]]; }); }));
       });
     });
