@@ -37,6 +37,15 @@ def test_spoofed_stay_far_away_and_back_is_one_episode():
     assert np.isclose(a["lat"], track["lat"].iloc[60])
 
 
+def test_short_spoof_while_sailing_on_is_still_one_episode():
+    # 7 km to the side for 15 minutes at 12 kn: the ship moved 5.5 km meanwhile
+    track = _move(_cruise(), slice(60, 75), 0.0, 0.11)
+    alerts = jumps.detect(context(track), Config())
+    assert len(alerts) == 1
+    assert alerts["evidence"].iloc[0]["returned"] is True
+    assert alerts["end"].iloc[0] == track["ts"].iloc[74]
+
+
 def test_relocation_without_return_is_reported_to_the_end():
     track = _move(_cruise(), slice(100, None), -0.8, 0.0)
     alerts = jumps.detect(context(track), Config())

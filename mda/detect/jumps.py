@@ -50,9 +50,13 @@ def _relocations(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         end, back = seg_last[k], None
         if k + 1 < len(cand) and mmsi[cand[k + 1]] == mmsi[i]:
             j = cand[k + 1]
+            q = prev_good[j]  # last fix at the false place
+            # back home: near where the vessel left, or a jump undoing the first one (the vessel
+            # sailed on meanwhile, so its true position moved as far as the false one did)
             home = haversine_m(lat[p], lon[p], lat[j], lon[j])
-            if home < 0.5 * dist[i]:
-                end, back = prev_good[j], j
+            undo = haversine_m(lat[i] + lat[j] - lat[q], lon[i] + lon[j] - lon[q], lat[p], lon[p])
+            if min(home, undo) < 0.5 * dist[i]:
+                end, back = q, j
         out.append((i, p, end, -1 if back is None else back))
         k += 2 if back is not None else 1
     return pd.DataFrame(out, columns=["first", "before", "last", "back"], dtype=np.int64)
