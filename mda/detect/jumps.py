@@ -3,8 +3,9 @@
 Built on what mda.tracks already decided about every implausible step:
 
 * a **relocation** (``jump``: the track goes on consistently from a far place) is reported; when a
-  later relocation brings the vessel back near where it was before, the two make one episode
-  (start = first fix at the false place, end = last fix there);
+  later relocation brings the vessel back near where it was before, or undoes the first jump
+  (the ship sailed on meanwhile), the two make one episode (start = first fix at the false
+  place, end = last fix there);
 * an **excursion**: at least ``tracks.jump_min_fixes`` consecutive outlier fixes (a spoofed shape
   drawn at an impossible speed, e.g. a circle far from the track) followed by a return to the
   track is reported as one event;
