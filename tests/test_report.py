@@ -350,8 +350,11 @@ def test_build_report_from_alerts_geojson_and_store_window(scen, tmp_path, monke
         def __init__(self, root, create=True):
             assert create is False
 
-        def positions(self, since=None, until=None):
+        def positions(self, since=None, until=None, mmsi=None):
             return positions
+
+        def vessels(self):
+            return scen["vessels"]
 
         def alerts(self, since=None, until=None):
             raise AssertionError("--alerts file given: the store's alerts are not read")
@@ -372,6 +375,21 @@ def test_build_report_from_alerts_geojson_and_store_window(scen, tmp_path, monke
     assert sorted(data["alerts"]["type"]) == ["ais_gap", "encounter", "loitering"]
     assert min(data["tracks"]["t0"]) >= int((T0 + pd.Timedelta("30min")).timestamp())
     assert data["header"]["sources"] == ["store store", "alerts.geojson"]
+    assert HOSTILE[0] in data["vessels"]["name"]  # names come from the store's vessel table
+
+
+def test_build_report_from_a_real_store(tmp_path):
+    """Integration with mda.store: a real sample ingested, then reported from the store."""
+    from conftest import shared_file
+
+    from mda.store import Store
+
+    src = shared_file("nmea/dma_aislib_stream_example.txt")
+    Store(tmp_path / "store").ingest([src])
+    out = build_report(store=tmp_path / "store", out=tmp_path / "s.html", offline=True)
+    data = page_data(out.read_text())
+    assert data["header"]["vessels"] > 1000
+    assert sum(1 for n in data["vessels"]["name"] if n) > 100  # type 5 names from the store
 
 
 def test_build_report_bbox_filter(scen, tmp_path, monkeypatch):

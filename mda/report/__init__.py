@@ -235,7 +235,8 @@ def build_report(
         from mda.store import Store
 
         st = Store(store, create=False)
-        positions = st.positions(since=since, until=until)
+        positions = st.positions(since=since, until=until, mmsi=mmsi)
+        vessels = st.vessels()
         sources = [f"store {Path(store).name}"]
     else:
         raise MdaError("give INPUT files or --store DIR")
