@@ -201,6 +201,22 @@ def test_time_slider_replays(report):
     assert page.evaluate("mdaReport.cluster.getLayers().length") == 5
 
 
+def test_controls_and_colour_by_vessel(report):
+    page, _ = report
+    for sel in (".leaflet-control-zoom-fullscreen", ".leaflet-control-measure", ".mda-coords"):
+        assert page.locator(sel).count() == 1, sel
+    assert page.locator(".leaflet-control-minimap").count() == 0  # offline: no tiles
+    colour = "mdaReport.tracks.map(t => t.layer.options.color)"
+    by_speed = page.evaluate(colour)
+    assert set(by_speed) <= set(page.evaluate("mdaReport.legend.speed_colors")) | {"#888"}
+    page.select_option("#mda-side select", "vessel")
+    by_vessel = page.evaluate(colour)
+    assert all(c.startswith("hsl(") for c in by_vessel)
+    assert len(set(by_vessel)) == 6
+    page.select_option("#mda-side select", "speed")
+    assert page.evaluate(colour) == by_speed
+
+
 def test_empty_report_opens_cleanly(browser, tmp_path):
     page, seen = open_report(browser, render_map(tmp_path / "empty.html", offline=True))
     assert seen == {"requests": [], "errors": []}
