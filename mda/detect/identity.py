@@ -247,10 +247,11 @@ def swaps(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     stationary_kn = cfg.anchoring.stationary_kn
     if p.empty:
         return pd.DataFrame()
-    g = p.groupby("mmsi", sort=False)
-    cols = ["mmsi", "ts", "lat", "lon", "sog", "cog"]
-    first = p.loc[g["ts"].idxmin(), cols]
-    last = p.loc[g["ts"].idxmax(), cols]
+    # points are sorted by (mmsi, ts): a vessel's first and last fixes border the mmsi changes
+    mm = p["mmsi"].to_numpy()
+    change = np.flatnonzero(mm[1:] != mm[:-1])
+    first = p.iloc[np.r_[0, change + 1]]
+    last = p.iloc[np.r_[change, len(p) - 1]]
     w0, w1 = p["ts"].min(), p["ts"].max()
     quiet = pd.Timedelta(minutes=c.swap_silent_minutes)
     ends = last[w1 - last["ts"] >= quiet]
