@@ -61,11 +61,14 @@ class _Lines:
 
 
 def _looks_like_lines(items: list) -> bool:
-    """A list holds lines (not paths) when any item is bytes or reads like a record."""
+    """A list holds lines (not paths) when any item is bytes, empty or reads like a record.
+
+    Pass a generator or iterator to have any content taken as lines.
+    """
     for it in items:
         if isinstance(it, bytes | bytearray):
             return True
-        if isinstance(it, str) and ("," in it or it[:1] in ("!", "$", "\\") or "\n" in it):
+        if isinstance(it, str) and (not it or "," in it or "\n" in it or it[0] in "!$\\"):
             return True
     return False
 

@@ -64,17 +64,23 @@ _CLASS_B = (18, 19)
 _KEPT_TYPES = sorted({*POSITION_TYPES, *AUX_TYPES, *STATIC_TYPES})
 
 _MAX_MMSI = 999_999_999
+_MAX_UNIX = 4.1e9  # 2099-12-03
+
+
+def _plausible(t: float) -> float | None:
+    """A receiver time between 1970 and 2100, else None (keeps nanosecond times in range)."""
+    return t if 0 < t < _MAX_UNIX else None
 
 
 def _unix(text: str) -> float | None:
     """Seconds since the epoch from a Unix time in seconds or milliseconds (by magnitude)."""
     try:
         v = float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if v > 1e11:  # 1e11 s is in the year 5138: this is milliseconds
         v /= 1000.0
-    return v if 0 < v < 4.1e9 else None
+    return _plausible(v)
 
 
 def _prefix_time(text: str) -> float | None:
@@ -86,11 +92,11 @@ def _prefix_time(text: str) -> float | None:
         return _unix(text)
     try:
         t = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if t.tzinfo is None:
         t = t.replace(tzinfo=UTC)
-    return t.timestamp()
+    return _plausible(t.timestamp())
 
 
 def _pghp(line: str) -> tuple[float | None, str]:
@@ -101,10 +107,10 @@ def _pghp(line: str) -> tuple[float | None, str]:
     try:
         y, mo, d, h, mi, s, ms = (int(v) for v in f[2:9])
         t = datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         return None, ""
     station = f[11] if len(f) > 11 and f[11].isdigit() else ""
-    return t, station
+    return _plausible(t), station
 
 
 def _rmc(line: str) -> float | None:
@@ -116,9 +122,9 @@ def _rmc(line: str) -> float | None:
         hh, mi, ss = int(f[1][0:2]), int(f[1][2:4]), float(f[1][4:].split("*")[0])
         dd, mo, yy = int(f[9][0:2]), int(f[9][2:4]), int(f[9][4:6])
         t = datetime(2000 + yy, mo, dd, hh, mi, int(ss), tzinfo=UTC).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
-    return t + (ss - int(ss))
+    return _plausible(t + (ss - int(ss)))
 
 
 def _type4_time(payload: str) -> float | None:
@@ -143,9 +149,9 @@ def _type4_time(payload: str) -> float | None:
             field(72, 6),
             tzinfo=UTC,
         )
-    except ValueError:  # year 0, month 0, hour 24, second 60: "not available"
+    except (ValueError, OverflowError):  # year 0, month 0, hour 24, second 60: "not available"
         return None
-    return t.timestamp()
+    return _plausible(t.timestamp())
 
 
 def _parse_tag(tag: str) -> tuple[float | None, str, tuple | None]:

@@ -1,0 +1,211 @@
+"""Ingest throughput and peak memory, against pyais's own decoding timed in the same run.
+
+Input: a large NMEA file built from the real DMA sample (dma_aislib_stream_example.txt,
+28 s of the Danish network, Gatehouse $PGHP times) replicated with each copy's times shifted,
+and a large DMA CSV built from the real ferry track with distinct MMSIs and dates per copy.
+
+  (a) baseline: ``for msg in pyais.FileReaderStream(path): msg.decode()`` -- pyais reads the
+      file, checks checksums, joins fragments and decodes every message to objects; nothing is
+      kept or converted to tables.
+  (b) mda: ``Store(tmp).ingest(path)`` (decode, tables, Parquet) when mda.store exists, else
+      ``read_ais(path)`` (decode to in-memory tables); printed with its ratio to (a).
+  (c) mda on the DMA CSV, rows/s.
+
+Each phase runs in its own subprocess so its peak RSS (getrusage maxrss) is its own.
+
+  .venv/bin/python scripts/bench_ingest.py            # ~500k sentences, 2M CSV rows
+  .venv/bin/python scripts/bench_ingest.py --quick    # ~100k sentences, 200k CSV rows
+  .venv/bin/python scripts/bench_ingest.py --file my.nmea
+  .venv/bin/python scripts/bench_ingest.py --memory   # ~1 GB NMEA file, peak RSS of (b)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+NMEA_SAMPLE = DATA / "nmea" / "dma_aislib_stream_example.txt"
+CSV_SAMPLE = DATA / "positions" / "dma_dipaal_ferry_ane_laesoe_2022-10-15.csv"
+SENTENCES_PER_COPY = 4482
+ROWS_PER_COPY = 735
+
+
+def _has_store() -> bool:
+    sys.path.insert(0, str(ROOT))
+    return importlib.util.find_spec("mda.store") is not None
+
+
+def build_nmea(path: Path, copies: int) -> None:
+    """Replicate the DMA sample `copies` times, shifting every $PGHP time by 30 s per copy."""
+    lines = NMEA_SAMPLE.read_text("latin-1").splitlines()
+    stamps = {}
+    for i, line in enumerate(lines):
+        if line.startswith("$PGHP,1,"):
+            f = line.split(",")
+            y, mo, d, h, mi, s, ms = (int(v) for v in f[2:9])
+            stamps[i] = (f, dt.datetime(y, mo, d, h, mi, s, ms * 1000))
+    with open(path, "w", encoding="latin-1", newline="\n") as out:
+        for k in range(copies):
+            shift = dt.timedelta(seconds=30 * k)
+            block = list(lines)
+            for i, (f, t) in stamps.items():
+                t = t + shift
+                f = [
+                    *f[:2],
+                    str(t.year),
+                    str(t.month),
+                    str(t.day),
+                    str(t.hour),
+                    str(t.minute),
+                    str(t.second),
+                    str(t.microsecond // 1000),
+                    *f[9:],
+                ]
+                block[i] = ",".join(f)
+            out.write("\n".join(block) + "\n")
+
+
+def build_csv(path: Path, copies: int) -> None:
+    """Replicate the ferry CSV with a distinct MMSI and date per copy."""
+    header, body = CSV_SAMPLE.read_text("utf-8").split("\n", 1)
+    body = body.rstrip("\n") + "\n"
+    base = dt.date(2022, 10, 15)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(header + "\n")
+        for k in range(copies):
+            day = (base + dt.timedelta(days=k % 3000)).strftime("%d/%m/%Y")
+            out.write(body.replace("219000734", str(230000000 + k)).replace("15/10/2022", day))
+
+
+def child(kind: str, path: str) -> None:
+    """Run one phase in this process and print its figures as JSON."""
+    t0 = time.perf_counter()
+    if kind == "pyais":
+        import pyais
+
+        n = 0
+        for msg in pyais.FileReaderStream(path):
+            try:
+                msg.decode()
+                n += 1
+            except Exception:  # the same messages mda rejects as decode errors
+                pass
+        figures = {"messages": n}
+    else:
+        sys.path.insert(0, str(ROOT))
+        if _has_store():
+            from mda.store import Store
+
+            with tempfile.TemporaryDirectory() as tmp:
+                report = Store(Path(tmp) / "store").ingest(path)
+            what = "Store.ingest"
+        elif kind == "stream":
+            from mda.sources import iter_ais
+            from mda.sources.base import IngestReport
+
+            report = IngestReport()
+            for chunk in iter_ais(path):
+                report.merge(chunk.report)
+            what = "iter_ais (no store yet)"
+        else:
+            from mda.sources import read_ais
+
+            report = read_ais(path).report
+            what = "read_ais (no store yet)"
+        figures = {
+            "messages": sum(report.messages.values()),
+            "positions": report.positions,
+            "rows": report.positions + report.static_reports,
+            "what": what,
+        }
+    figures["seconds"] = time.perf_counter() - t0
+    figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
+def run(kind: str, path: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="smaller inputs (~1 minute)")
+    p.add_argument("--file", type=Path, help="time this NMEA file instead of the built one")
+    p.add_argument("--memory", action="store_true", help="peak RSS of ingesting a ~1 GB file")
+    p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    if not NMEA_SAMPLE.exists():
+        sys.exit(f"real samples not found under {DATA}")
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        tmp = Path(tmp)
+        if a.memory:
+            big = tmp / "big.nmea"
+            copies = (1 << 30) // NMEA_SAMPLE.stat().st_size
+            build_nmea(big, copies)
+            print(f"memory: {big.stat().st_size / 2**30:.2f} GB, {copies} copies of the sample")
+            r = run("stream", big)
+            rate = r["messages"] / r["seconds"]
+            print(
+                f"  {r['what']}: {r['messages']:,} messages in {r['seconds']:.1f} s "
+                f"({rate:,.0f} msg/s), peak RSS {r['rss_mb']:,.0f} MB (target < 1024 MB)"
+            )
+            return
+        nmea = a.file
+        if nmea is None:
+            copies = 25 if a.quick else 112
+            nmea = tmp / "dma_stream_x.nmea"
+            build_nmea(nmea, copies)
+            print(
+                f"NMEA input: {copies} shifted copies of {NMEA_SAMPLE.name}, "
+                f"~{copies * SENTENCES_PER_COPY:,} sentences, "
+                f"{nmea.stat().st_size / 2**20:.0f} MB"
+            )
+        base = run("pyais", nmea)
+        ours = run("mda", nmea)
+        rate_a = base["messages"] / base["seconds"]
+        rate_b = ours["messages"] / ours["seconds"]
+        print(
+            f"(a) pyais FileReaderStream + decode: {base['messages']:,} messages in "
+            f"{base['seconds']:.2f} s = {rate_a:,.0f} msg/s, peak RSS {base['rss_mb']:,.0f} MB"
+        )
+        print(
+            f"(b) mda {ours['what']}: {ours['messages']:,} messages "
+            f"({ours['positions']:,} positions) in {ours['seconds']:.2f} s = {rate_b:,.0f} "
+            f"msg/s, peak RSS {ours['rss_mb']:,.0f} MB"
+        )
+        print(f"    ratio (b)/(a) = {rate_b / rate_a:.2f}x (target >= 0.8x)")
+        csv_copies = 272 if a.quick else 2720
+        csv_path = tmp / "dma_ferry_x.csv"
+        build_csv(csv_path, csv_copies)
+        c = run("mda", csv_path)
+        print(
+            f"(c) mda {c['what']} of a DMA CSV ({csv_copies * ROWS_PER_COPY:,} rows, "
+            f"{csv_path.stat().st_size / 2**20:.0f} MB): {c['rows']:,} rows in "
+            f"{c['seconds']:.2f} s = {c['rows'] / c['seconds']:,.0f} rows/s, "
+            f"peak RSS {c['rss_mb']:,.0f} MB"
+        )
+        os.sync()
+
+
+if __name__ == "__main__":
+    main()
