@@ -96,7 +96,7 @@ class AnchoringConfig:
 @dataclass
 class AnchorDragConfig:
     min_drop_fraction: float = _f(
-        0.05, "speed drop, as a fraction of the vessel's own recent cruising speed", 0.01, 0.9
+        0.1, "speed drop, as a fraction of the vessel's own recent cruising speed", 0.01, 0.9
     )
     min_speed_kn: float = _f(
         1.0, "below this the vessel is anchored or drifting, not dragging (kn)"
@@ -115,6 +115,10 @@ class AnchorDragConfig:
         1.0, "reporting 'at anchor' while moving faster than this is dragging (kn)"
     )
     min_points: int = _f(4, "fixes inside the corridor needed to judge", 2)
+    ignore_ship_types: list = _names(
+        ("31", "32", "33", "34", "50", "51", "52", "53"),
+        "AIS ship types not judged: towing, dredging, diving, pilot, SAR, tug, port tender",
+    )
 
 
 @dataclass

@@ -6,9 +6,8 @@ the ship keeps going, but clearly slower than its own cruising speed just before
 turns away from the direction of travel as the anchor pulls the bow; or it reports "at anchor"
 while moving. Each passage through a cable corridor is judged on its own fixes:
 
-* slowed: the speed inside (median SOG, or the speed made good between the first and last fix
-  when lower: a zig-zagging ship progresses slower than its SOG says) <= (1 - min_drop_fraction)
-  x the vessel's cruising speed, the cruise_quantile (upper quartile) of its SOG over
+* slowed: the median SOG inside <= (1 - min_drop_fraction) x the vessel's cruising speed, the
+  cruise_quantile (upper quartile) of its SOG over
   cruise_window_h before entering (a plain median would already hold the dragging speed when the
   drag began an hour before the cable), and still >= min_speed_kn (below that it is anchored or
   drifting);
@@ -21,7 +20,9 @@ while moving. Each passage through a cable corridor is judged on its own fixes:
 * fires when slowed and erratic, or when the vessel reports "at anchor" (status 1) inside with a
   median SOG above at_anchor_moving_kn.
 
-Fixes inside port zones are left out (a ferry manoeuvring at its berth in a corridor that reaches
+Service craft whose trade is to manoeuvre over cables (tugs, pilots, dredgers: AIS ship types in
+ignore_ship_types, from the vessels' static data) are not judged. Fixes inside port zones are
+left out (a ferry manoeuvring at its berth in a corridor that reaches
 the harbour) and so are fixes slower than min_speed_kn for the course measures (COG is noise
 when a ship barely moves). One alert per vessel per corridor passage, severity critical; the
 evidence counts the cable corridors this vessel crossed that way in the data.
@@ -92,7 +93,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     fixes = np.bincount(owner, minlength=n)
     moving = sog[idx] >= th.min_speed_kn
     med_in = _median(owner, sog[idx], n)
-    # speed made good: a zig-zagging ship progresses slower than its SOG says
+    # speed made good (evidence: a zig-zagging ship progresses slower than its SOG says)
     ends = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])  # first fix of each owner
     a_idx, b_idx = idx[ends], idx[np.r_[ends[1:], len(idx)] - 1]
     made = np.full(n, np.nan)
@@ -100,7 +101,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         made[owner[ends]] = (haversine_m(lat[a_idx], lon[a_idx], lat[b_idx], lon[b_idx]) / NM) / (
             (t[b_idx] - t[a_idx]) / 3600
         )
-    speed_in = np.fmin(med_in, made)
+    speed_in = med_in
     m_owner, m_idx = owner[moving], idx[moving]
     consecutive = np.r_[False, m_owner[1:] == m_owner[:-1]]
     d_cog = np.where(consecutive, _wrap(cog[m_idx] - np.r_[np.nan, cog[m_idx][:-1]]), np.nan)
@@ -129,6 +130,10 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         zigzag = np.nan_to_num(np.fmax(cog_spread, head_spread)) / th.min_cog_std_deg
         dragging_at_anchor = (anchored_n >= th.min_points) & (anchored_kn > th.at_anchor_moving_kn)
     enough = fixes >= th.min_points
+    if len(ctx.vessels):
+        types = ctx.vessels.drop_duplicates("mmsi", keep="last").set_index("mmsi")["ship_type"]
+        service = types.astype("string").isin(th.ignore_ship_types).fillna(False)
+        enough &= ~service.reindex(pts["mmsi"].to_numpy()[first], fill_value=False).to_numpy(bool)
 
     def judge(cruise: np.ndarray, diverge_before: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
