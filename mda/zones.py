@@ -63,11 +63,9 @@ def load_zones(paths: str | Path | Sequence[str | Path] | None = None) -> gpd.Ge
     the file and feature on the first problem.
     """
     files = _zone_files(paths)
-    frames = [_read_zone_file(f) for f in files]
-    raw = pd.concat(frames, ignore_index=True) if frames else None
-    if raw is None or raw.empty:
-        where = ", ".join(str(f) for f in files) or str(BUNDLED_DIR)
-        raise MdaError(f"{where}: no zone features found")
+    if not files:
+        raise MdaError("no zone files given")
+    raw = pd.concat([_read_zone_file(f) for f in files], ignore_index=True)
     dup = raw["id"].duplicated(keep=False)
     if dup.any():
         fid = raw.loc[dup, "id"].iloc[0]
@@ -171,7 +169,7 @@ def _validate(df: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
     unsupported = ~np.isin(gtype, (0, 1, 3, 4, 5, 6))
     if unsupported.any():
         i = np.flatnonzero(unsupported)[0]
-        raise fail(i, f"unsupported geometry type {shapely.get_type_id(geom[i])!r}")
+        raise fail(i, f"unsupported geometry type {geom[i].geom_type}")
     nonfinite = ~np.isfinite(shapely.bounds(geom)).all(axis=1)
     if nonfinite.any():
         raise fail(np.flatnonzero(nonfinite)[0], "coordinates are not finite numbers")
