@@ -145,7 +145,8 @@ def test_hostile_names_render_as_text_and_nothing_runs(report):
     cells = page.eval_on_selector_all(
         "#mda-alert-table tbody td", "els => els.map(e => e.textContent)"
     )
-    assert HOSTILE[0] in cells and HOSTILE[1] in cells
+    assert any(c.startswith(HOSTILE[0]) for c in cells)
+    assert any(c.startswith(HOSTILE[1]) for c in cells)
     page.click("#mda-row-0")  # the gap of the vessel named like an <img onerror>
     page.wait_for_timeout(800)
     assert HOSTILE[0] in page.locator(".leaflet-popup-content").inner_text()

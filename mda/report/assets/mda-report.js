@@ -464,18 +464,19 @@
       ["Time", function (i) { return a.start[i]; }, function (i) { return fmtTime(a.start[i]).slice(5, 16); }],
       ["Type", function (i) { return a.type[i]; }, function (i) { return label(a.type[i]); }],
       ["Sev.", function (i) { return sevRank[a.severity[i]]; }, function (i) { return a.severity[i]; }],
-      ["Vessel", function (i) { return self.nameOf(i); }, function (i) { return self.nameOf(i); }],
-      ["MMSI", function (i) { return a.mmsi[i]; }, function (i) { return a.mmsi[i]; }],
+      ["Vessel / MMSI", function (i) { return self.nameOf(i); }, function (i) {
+        return el("span", {}, [self.nameOf(i) || "(unknown)", el("small", {}, [a.mmsi[i]])]);
+      }],
       ["Zone", function (i) { return a.zone[i]; }, function (i) { return a.zone[i]; }]
     ];
     var table = el("table", { class: "mda-table", id: "mda-alert-table" });
     var head = el("tr"), body = el("tbody");
-    var sort = { col: 0, dir: 1 };
+    var sort = { col: 2, dir: -1 };  // most severe first
     this.rows = [];
     for (var i = 0; i < n; i++) {
       var tr = el("tr", { id: "mda-row-" + i, "data-type": a.type[i], "data-severity": a.severity[i] });
       cols.forEach(function (c, k) {
-        var td = el("td", { class: "mda-c" + k }, [c[2](i)]);
+        var v = c[2](i), td = el("td", { class: "mda-c" + k, title: v.textContent || String(v) }, [v]);
         if (k === 2) td.insertBefore(el("i", { class: "mda-dot", style: "background:" + (self.legend.severity_colors[a.severity[i]] || "#555") }), td.firstChild);
         tr.appendChild(td);
       });
@@ -487,7 +488,10 @@
       var t = fType.value, s = fSev.value, q = fText.value.trim().toLowerCase();
       var key = cols[sort.col][1];
       var idx = self.rows.map(function (r) { return r._mdaIdx; });
-      idx.sort(function (x, y) { var kx = key(x), ky = key(y); return (kx > ky ? 1 : kx < ky ? -1 : 0) * sort.dir; });
+      idx.sort(function (x, y) {
+        var kx = key(x), ky = key(y);
+        return (kx > ky ? 1 : kx < ky ? -1 : 0) * sort.dir || a.start[x] - a.start[y];
+      });
       while (body.firstChild) body.removeChild(body.firstChild);
       idx.forEach(function (i) {
         var ok = (!t || a.type[i] === t) && (!s || a.severity[i] === s) &&
