@@ -538,3 +538,44 @@ def test_real_noaa_cables_layer(tmp_path):
     got = classify(positions(first[:, 0], first[:, 1]), z)
     own = got[got["pos"] == got["zone"]]
     assert len(own) == len(src)
+
+
+def test_bundled_anchorages_lie_at_sea(bundled):
+    land_file = shared_file("geo/naturalearth_world-atlas_land-10m.topojson")
+    land = shapely.STRtree(shapely.get_parts(gpd.read_file(land_file).geometry.values))
+    anchorages = bundled[bundled["kind"] == "anchorage"]
+    assert len(anchorages) >= 5
+    for fid, g in zip(anchorages["id"], anchorages["feature_geometry"], strict=True):
+        assert len(land.query(g, predicate="intersects")) == 0, fid
+
+
+def test_directory_input_and_no_files(tmp_path):
+    write_layer(tmp_path / "a.geojson", [feature("a", point(0, 0), buffer_m=10)])
+    write_layer(tmp_path / "b.geojson", [feature("b", point(1, 1), buffer_m=10)])
+    (tmp_path / "notes.txt").write_text("not a layer")
+    assert sorted(load_zones(tmp_path)["id"]) == ["a", "b"]
+    with pytest.raises(MdaError, match="no zone files given"):
+        load_zones([])
+
+
+def test_detector_context_membership_from_real_tracks(bundled):
+    """Integration: tracks.build_tracks points -> detect.base.Context.in_kinds via classify."""
+    from mda.detect.base import Context
+    from mda.tracks import build_tracks
+
+    ts = pd.date_range("2026-01-01", periods=4, freq="10min", tz="UTC")
+    pos = pd.DataFrame(
+        {
+            "mmsi": np.uint32(440123456),
+            "ts": ts,
+            "lat": [35.10, 35.08, 34.95, 34.80],  # Busan port, then out through the anchorage
+            "lon": [129.03, 129.06, 129.20, 129.35],
+            "sog": np.float32(10),
+            "msg_type": np.uint8(1),
+        }
+    )
+    tracks = build_tracks(pos)
+    ctx = Context(tracks=tracks, zones=bundled)
+    in_port = ctx.in_kinds(["port"])
+    assert len(in_port) == len(tracks.points)
+    assert in_port.tolist() == [True, True, False, False]
