@@ -307,7 +307,11 @@ def random_points(zones: gpd.GeoDataFrame, n: int, seed: int) -> pd.DataFrame:
 
 
 def test_classify_matches_sjoin_on_bundled_layers(bundled):
-    pos = random_points(bundled, 40_000, seed=3)
+    vertices = shapely.get_coordinates(bundled.geometry.values)  # exactly on zone boundaries
+    pos = pd.concat(
+        [random_points(bundled, 40_000, seed=3), positions(vertices[:, 0], vertices[:, 1])],
+        ignore_index=True,
+    )
     got = classify(pos, bundled)
     assert got.dtypes.tolist() == [np.int64, np.int64]
     assert len(got) > 1000
