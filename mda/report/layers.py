@@ -265,7 +265,10 @@ def alert_layer(alerts: pd.DataFrame | None) -> dict[str, list]:
     a = alerts.reset_index(drop=True)
     a = a[np.isfinite(a["lat"].astype(float)) & np.isfinite(a["lon"].astype(float))]
     a = a.reset_index(drop=True)
-    txt = lambda c: a[c].astype("string").fillna("").tolist() if c in a else [""] * len(a)  # noqa: E731
+
+    def txt(col: str) -> list[str]:
+        return a[col].astype("string").fillna("").tolist() if col in a else [""] * len(a)
+
     evidence = a["evidence"] if "evidence" in a else pd.Series([{}] * len(a))
     return {
         "id": txt("id"),
@@ -313,17 +316,16 @@ def _display_geometry(geoms: np.ndarray) -> np.ndarray:
     return shapely.set_precision(simple, 10**-COORD_DECIMALS)
 
 
-def zone_layers(zones, add) -> list[str]:
+def zone_layers(zones, add) -> None:
     """Add one folium GeoJson layer per zone group via `add(name, geojson, style, tooltip_fields)`.
 
     Text fields are HTML-escaped here because folium's tooltip writes them as HTML. Cable (and
-    other line) features draw their centre line on top of the corridor. Returns the layer names.
+    other line) features draw their centre line on top of the corridor.
     """
     if zones is None or len(zones) == 0:
-        return []
+        return
     import geopandas as gpd
 
-    names = []
     for layer, (kinds, style) in styles.ZONE_LAYERS.items():
         z = zones[zones["kind"].isin(kinds)]
         if z.empty:
@@ -338,12 +340,10 @@ def zone_layers(zones, add) -> list[str]:
         geoms = [_display_geometry(z.geometry.to_numpy())]
         if "feature_geometry" in z:
             drawn = gpd.GeoSeries(z["feature_geometry"].to_numpy(), crs=z.crs).to_numpy()
-            is_line = shapely.get_type_id(drawn) == shapely.GeometryType.LINESTRING.value
-            is_line |= shapely.get_type_id(drawn) == shapely.GeometryType.MULTILINESTRING.value
+            lines = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
+            is_line = np.isin(shapely.get_type_id(drawn), [t.value for t in lines])
             if is_line.any():
                 geoms.append(_display_geometry(drawn[is_line]))
                 props = pd.concat([props, props[is_line]], ignore_index=True)
         gdf = gpd.GeoDataFrame(props, geometry=np.concatenate(geoms), crs="EPSG:4326")
         add(layer, gdf.__geo_interface__, style, list(props.columns))
-        names.append(layer)
-    return names
