@@ -27,8 +27,8 @@ How a stream is read:
 
 from __future__ import annotations
 
+import functools
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
@@ -48,8 +48,9 @@ MAX_FRAGMENT_LAG = 1000
 BATCH_LINES = 100_000
 
 _SENTENCE = re.compile(
-    r"!([A-Z0-9-]{2})(VD[MO]),(\d),(\d),(\d*),([^,*\\]*),([0-W`-w]*),([0-5])\*([0-9A-Fa-f]{2})"
+    r"!(([A-Z0-9-]{2})(VD[MO]),(\d),(\d),(\d*),([^,*\\]*),([0-W`-w]*),([0-5]))\*([0-9A-Fa-f]{2})"
 )
+_SENTENCE_LINE = re.compile(_SENTENCE.pattern + "\r?")
 _AIS_LIKE = re.compile(r"!..VD[MO]")
 _OLD_GROUP = re.compile(r"(\d+)G(\d+)")
 _UNIX = re.compile(r"\d{9,13}(?:\.\d*)?")
@@ -101,16 +102,27 @@ def _prefix_time(text: str) -> float | None:
 
 def _pghp(line: str) -> tuple[float | None, str]:
     """Time and base-station MMSI of a Gatehouse ``$PGHP,1,y,m,d,h,mi,s,ms,...`` line."""
-    f = line.split(",")
+    f = line.split(",", 12)
     if len(f) < 9 or f[1] != "1":
         return None, ""
     try:
-        y, mo, d, h, mi, s, ms = (int(v) for v in f[2:9])
-        t = datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC).timestamp()
+        day = _day_start(f[2], f[3], f[4])
+        h, mi, s, ms = int(f[5]), int(f[6]), int(f[7]), int(f[8])
     except (ValueError, OverflowError):
         return None, ""
+    if day is None or not (0 <= h < 24 and 0 <= mi < 60 and 0 <= s < 61 and 0 <= ms < 1000):
+        return None, ""
     station = f[11] if len(f) > 11 and f[11].isdigit() else ""
-    return _plausible(t), station
+    return _plausible(day + h * 3600 + mi * 60 + s + ms / 1000), station
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_start(y: str, m: str, d: str) -> float | None:
+    """Seconds since the epoch of 00:00 UTC of a date given as text (cached: streams repeat)."""
+    try:
+        return datetime(int(y), int(m), int(d), tzinfo=UTC).timestamp()
+    except (ValueError, OverflowError):
+        return None
 
 
 def _rmc(line: str) -> float | None:
@@ -187,13 +199,23 @@ def _trailer(text: str) -> tuple[float | None, str]:
 
 
 class _Sentences:
-    """Columns of the AIS sentences of one batch of lines (filled by NmeaDecoder._scan)."""
+    """Columns of the AIS sentences of one batch of lines (filled by NmeaDecoder._scan).
 
-    __slots__ = ("body", "count", "cs", "fill", "key", "num", "payload", "station", "t")
+    `fields` holds the regex groups of each sentence (body, talker, kind, count, num, seq,
+    channel, payload, fill, checksum); `tag` the tag-block (station, group) or None.
+    """
+
+    __slots__ = ("fields", "station", "t", "tag")
 
     def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, [])
+        self.fields: list[tuple] = []
+        self.t: list[float] = []
+        self.station: list[str] = []
+        self.tag: list[tuple | None] = []
+
+    def columns(self) -> tuple:
+        """The regex groups as columns (tuples), or empty tuples when there are no sentences."""
+        return tuple(zip(*self.fields, strict=True)) if self.fields else ((),) * 10
 
 
 class NmeaDecoder:
@@ -215,135 +237,160 @@ class NmeaDecoder:
     # -- line scanning -------------------------------------------------------------------------
 
     def _scan(self, lines: list[str], report: IngestReport) -> _Sentences:
-        """Split lines into sentence columns; update the clock from times found on the way."""
+        """Split lines into sentence columns; update the clock from times found on the way.
+
+        The common line, one bare sentence, takes a single regex match; everything else
+        (tag blocks, prefixes, trailers, several sentences) goes through :meth:`_scan_line`.
+        """
         s = _Sentences()
-        finditer = _SENTENCE.finditer
+        fields, times, stations, tags = s.fields, s.t, s.station, s.tag
+        fullmatch = _SENTENCE_LINE.fullmatch
+        nan = np.nan
+        clock = np.nan if self.clock is None else self.clock
         malformed = 0
         for line in lines:
-            if "!" not in line:
-                if line.startswith("$PGHP"):
-                    t, station = _pghp(line)
-                    if t is not None:
-                        self.clock = t
-                        self.pghp_station = station
-                elif line.startswith(("$GPRMC", "$GNRMC")):
-                    t = _rmc(line)
-                    if t is not None:
-                        self.clock = t
-                continue
-            matches = list(finditer(line))
-            n_like = len(_AIS_LIKE.findall(line))
-            malformed += n_like - len(matches)
-            if not matches:
-                continue
-            line_t = None
-            pieces = []
-            prev_end = 0
-            for i, m in enumerate(matches):
-                pre = line[prev_end : m.start()]
-                tag = None
-                if pre.endswith("\\"):
-                    j = pre.rfind("\\", 0, len(pre) - 1)
-                    if j >= 0:
-                        tag = pre[j + 1 : -1]
-                        pre = pre[:j]
-                if i == 0:
-                    if pre:
-                        line_t = _prefix_time(pre)
-                elif pre:
-                    tt, st = _trailer(pre)
-                    pieces[-1][1] = pieces[-1][1] or tt
-                    pieces[-1][2] = pieces[-1][2] or st
-                pieces.append([m, None, "", tag])
-                prev_end = m.end()
-            rest = line[prev_end:]
-            if len(rest) > 2:
-                tt, st = _trailer(rest)
-                pieces[-1][1] = pieces[-1][1] or tt
-                pieces[-1][2] = pieces[-1][2] or st
-            for m, trail_t, trail_station, tag in pieces:
-                talker, _, count, num, seq, chan, payload, fill, cs = m.groups()
-                t, station, group = (None, "", None) if tag is None else _parse_tag(tag)
-                t = t or trail_t or line_t
-                if t is not None:
-                    self.clock = t
-                elif self.start_given and payload[:1] == "4" and count == "1":
-                    t4 = _type4_time(payload)
-                    if t4 is not None and (self.clock is None or t4 > self.clock):
-                        self.clock = t4
-                ident = station or talker
-                if group is not None and group[1] == int(count) and group[0] == int(num):
-                    key = ("g", group[2], group[1])
-                else:
-                    key = (ident, chan, seq, count)
-                s.body.append(m.group(0)[1:-3])
-                s.cs.append(cs)
-                s.count.append(int(count))
-                s.num.append(int(num))
-                s.payload.append(payload)
-                s.fill.append(int(fill))
-                s.t.append(self.clock if self.clock is not None else np.nan)
-                s.station.append(station or trail_station or self.pghp_station)
-                s.key.append(key)
+            m = fullmatch(line)
+            if m is not None:
+                g = m.groups()
+                if self.start_given and g[7][:1] == "4":
+                    clock = self._type4_clock(g, clock)
+                fields.append(g)
+                times.append(clock)
+                stations.append(self.pghp_station)
+                tags.append(None)
                 self.pghp_station = ""
+            elif "!" in line:
+                self.clock = None if clock != clock else clock
+                malformed += self._scan_line(line, s)
+                clock = nan if self.clock is None else self.clock
+            elif line.startswith("$PGHP"):
+                t, station = _pghp(line)
+                if t is not None:
+                    clock, self.pghp_station = t, station
+            elif line.startswith(("$GPRMC", "$GNRMC")):
+                t = _rmc(line)
+                if t is not None:
+                    clock = t
+        self.clock = None if clock != clock else clock
         report.rejected["malformed"] += malformed
-        report.sentences += len(s.payload) + malformed
+        report.sentences += len(fields) + malformed
         return s
+
+    def _type4_clock(self, g: tuple, clock: float) -> float:
+        """With --start-time, a single-sentence type 4 moves the clock forward to its UTC."""
+        if g[3] != "1":
+            return clock
+        t4 = _type4_time(g[7])
+        return t4 if t4 is not None and not t4 <= clock else clock
+
+    def _scan_line(self, line: str, s: _Sentences) -> int:
+        """One line with tag blocks, a time prefix or trailer, or several sentences.
+
+        Returns the number of AIS-looking sentences on it that do not parse (malformed).
+        """
+        matches = list(_SENTENCE.finditer(line))
+        malformed = len(_AIS_LIKE.findall(line)) - len(matches)
+        line_t = None
+        pieces: list[list] = []
+        prev_end = 0
+        for i, m in enumerate(matches):
+            pre = line[prev_end : m.start()]
+            tag = None
+            if pre.endswith("\\"):
+                j = pre.rfind("\\", 0, len(pre) - 1)
+                if j >= 0:
+                    tag = pre[j + 1 : -1]
+                    pre = pre[:j]
+            if i == 0:
+                line_t = _prefix_time(pre) if pre else None
+            elif pre:
+                self._add_trailer(pieces[-1], pre)
+            pieces.append([m, None, "", tag])
+            prev_end = m.end()
+        if pieces and len(line) - prev_end > 2:
+            self._add_trailer(pieces[-1], line[prev_end:])
+        for m, trail_t, trail_station, tag in pieces:
+            g = m.groups()
+            t, station, group = (None, "", None) if tag is None else _parse_tag(tag)
+            t = t or trail_t or line_t
+            if t is not None:
+                self.clock = t
+            elif self.start_given and g[7][:1] == "4":
+                self.clock = self._type4_clock(g, np.nan if self.clock is None else self.clock)
+                self.clock = None if self.clock != self.clock else self.clock
+            s.fields.append(g)
+            s.t.append(np.nan if self.clock is None else self.clock)
+            s.station.append(station or trail_station or self.pghp_station)
+            s.tag.append((station, group) if tag is not None else None)
+            self.pghp_station = ""
+        return malformed
+
+    @staticmethod
+    def _add_trailer(piece: list, text: str) -> None:
+        t, station = _trailer(text)
+        piece[1] = piece[1] or t
+        piece[2] = piece[2] or station
 
     # -- checksums and reassembly --------------------------------------------------------------
 
     @staticmethod
-    def _checksums_ok(s: _Sentences) -> np.ndarray:
+    def _checksums_ok(body: tuple, cs: tuple) -> np.ndarray:
         """XOR checksum of every sentence at once: bitwise_xor.reduceat over the joined bodies."""
-        n = len(s.body)
+        n = len(body)
         if n == 0:
             return np.zeros(0, bool)
-        data = np.frombuffer("".join(s.body).encode("latin-1"), np.uint8)
-        lengths = np.fromiter(map(len, s.body), np.int64, count=n)
+        data = np.frombuffer("".join(body).encode("latin-1"), np.uint8)
+        lengths = np.fromiter(map(len, body), np.int64, count=n)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        expected = np.frombuffer(bytes.fromhex("".join(s.cs)), np.uint8)
+        expected = np.frombuffer(bytes.fromhex("".join(cs)), np.uint8)
         return np.bitwise_xor.reduceat(data, starts) == expected
 
     def _drop_pending(self, key: tuple, report: IngestReport) -> None:
         report.rejected["incomplete_multipart"] += len(self.pending.pop(key)["parts"])
 
     def _assemble(
-        self, s: _Sentences, ok: np.ndarray, report: IngestReport
+        self, s: _Sentences, report: IngestReport
     ) -> tuple[list[str], list[int], list[float], list[str]]:
         """Messages (payload, fill bits, time, station) from single sentences and fragments."""
-        payloads: list[str] = []
-        fills: list[int] = []
-        times: list[float] = []
-        stations: list[str] = []
+        body, talker, _, count_s, num_s, seq, chan, payload, fill_s, cs = s.columns()
+        ok = self._checksums_ok(body, cs)
         report.rejected["bad_checksum"] += int((~ok).sum())
-        count = np.asarray(s.count, np.int64)
-        num = np.asarray(s.num, np.int64)
+        count = np.array(count_s, dtype="U1").astype(np.int64)
+        num = np.array(num_s, dtype="U1").astype(np.int64)
+        fill = np.array(fill_s, dtype="U1").astype(np.int64)
         bad_numbering = ok & ((num < 1) | (num > count))
         report.rejected["malformed"] += int(bad_numbering.sum())
-        single = ok & (count == 1) & (num == 1)
-        idx = np.flatnonzero(single)
-        payloads += [s.payload[i] for i in idx]
-        fills += [s.fill[i] for i in idx]
-        times += [s.t[i] for i in idx]
-        stations += [s.station[i] for i in idx]
+        idx = np.flatnonzero(ok & (count == 1) & (num == 1))
+        if len(idx) == len(payload):
+            payloads, fills, times, stations = list(payload), fill.tolist(), s.t, s.station
+        else:
+            payloads = [payload[i] for i in idx]
+            fills = fill[idx].tolist()
+            times = np.asarray(s.t)[idx].tolist()
+            stations = [s.station[i] for i in idx]
         base = self.sentence_no
         for i in np.flatnonzero(ok & (count > 1) & ~bad_numbering).tolist():
-            key, part = s.key[i], s.num[i]
+            tag = s.tag[i]
+            n, part = int(count[i]), int(num[i])
+            if tag is not None and tag[1] is not None and tag[1][1] == n and tag[1][0] == part:
+                key: tuple = ("g", tag[1][2], n)
+            else:
+                key = ((tag[0] if tag else "") or talker[i], chan[i], seq[i], n)
             entry = self.pending.get(key)
             if entry is not None and part in entry["parts"]:
                 self._drop_pending(key, report)  # a part seen twice: the old message is stale
                 entry = None
             if entry is None:
                 entry = self.pending[key] = {"first": base + i, "parts": {}}
-            entry["parts"][part] = (s.payload[i], s.fill[i], s.t[i], s.station[i])
-            if len(entry["parts"]) == s.count[i]:
+            entry["parts"][part] = (payload[i], int(fill[i]), s.t[i], s.station[i])
+            if len(entry["parts"]) == n:
                 del self.pending[key]
                 frags = [entry["parts"][k] for k in sorted(entry["parts"])]
                 payloads.append("".join(f[0] for f in frags))
                 fills.append(frags[-1][1])
                 times.append(next((f[2] for f in frags if f[2] == f[2]), np.nan))
                 stations.append(next((f[3] for f in frags if f[3]), ""))
-        self.sentence_no += len(s.payload)
+        self.sentence_no += len(payload)
         horizon = self.sentence_no - MAX_FRAGMENT_LAG
         for key in [k for k, e in self.pending.items() if e["first"] < horizon]:
             self._drop_pending(key, report)
@@ -356,8 +403,7 @@ class NmeaDecoder:
         report = IngestReport(files=[self.source])
         report.lines = len(lines)
         s = self._scan(lines, report)
-        ok = self._checksums_ok(s)
-        payloads, fills, times, stations = self._assemble(s, ok, report)
+        payloads, fills, times, stations = self._assemble(s, report)
         return self._tables(payloads, fills, times, stations, report)
 
     def close(self) -> AisData:
@@ -394,8 +440,11 @@ class NmeaDecoder:
         pos_cols = _fast_positions(payloads, fast_idx, mtype)
         mmsi[fast_idx] = pos_cols["mmsi"]
         pos_rows, aux_rows, static_rows = [], [], []
-        errors = 0
-        for i in np.flatnonzero(~fast & ~empty).tolist():
+        kept = np.isin(mtype, _KEPT_TYPES)
+        # types mda does not keep are counted from their first character, not decoded
+        decoded |= ~empty & ~kept & (mtype >= 1) & (mtype <= 27)
+        errors = int((~empty & ((mtype < 1) | (mtype > 27))).sum())
+        for i in np.flatnonzero(~fast & ~empty & kept).tolist():
             row = _slow_decode(payloads[i], fills[i], int(mtype[i]))
             if row is None:
                 errors += 1
@@ -410,10 +459,11 @@ class NmeaDecoder:
             if static is not None:
                 static_rows.append((i, *static))
         report.rejected["decode_error"] += errors
-        report.messages.update(Counter(mtype[decoded].tolist()))
+        types, counts = np.unique(mtype[decoded], return_counts=True)
+        report.messages.update(dict(zip(types.tolist(), counts.tolist(), strict=True)))
 
         t = np.asarray(times, np.float64)
-        useful = decoded & np.isin(mtype, _KEPT_TYPES)  # other types are counted, then dropped
+        useful = decoded & kept
         bad_mmsi = useful & ((mmsi <= 0) | (mmsi > _MAX_MMSI))
         no_ts = useful & ~bad_mmsi & np.isnan(t)
         report.rejected["invalid_mmsi"] += int(bad_mmsi.sum())
