@@ -197,15 +197,11 @@ def _validate(df: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
         reason = shapely.is_valid_reason(geom[i])
         if not polygonal[i]:
             raise fail(i, f"invalid geometry ({reason})")
-        fixed = shapely.make_valid(geom[i], method="structure", keep_collapsed=False)
-        fixed = shapely.union_all(
-            [p for p in shapely.get_parts(fixed) if shapely.get_type_id(p) in (3, 6)]
-        )
+        parts = shapely.get_parts(shapely.make_valid(geom[i]))
+        fixed = shapely.union_all(parts[shapely.get_type_id(parts) == 3])  # drop collapsed parts
         if fixed.is_empty or not fixed.is_valid:
             raise fail(i, f"invalid geometry that cannot be repaired ({reason})")
-        msg = f"{path}: feature {labels[i]}: repaired invalid polygon ({reason})"
-        warnings.warn(msg, stacklevel=4)
-        log.warning("%s", msg)
+        log.warning("%s: feature %s: repaired invalid polygon (%s)", path, labels[i], reason)
         geom[i] = fixed
 
     return pd.DataFrame(

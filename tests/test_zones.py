@@ -252,11 +252,12 @@ def test_unrepairable_polygon(tmp_path):
     )
 
 
-def test_bow_tie_is_repaired_with_a_warning(tmp_path):
+def test_bow_tie_is_repaired_with_a_warning(tmp_path, caplog):
     bow = polygon((0, 0), (1, 1), (1, 0), (0, 1))
     p = write_layer(tmp_path / "bow.geojson", [feature("bow", bow, "restricted")])
-    with pytest.warns(UserWarning, match=r"bow\.geojson: feature 'bow': repaired"):
+    with caplog.at_level("WARNING", logger="mda.zones"):
         z = load_zones(p)
+    assert re.search(r"bow\.geojson: feature 'bow': repaired invalid polygon", caplog.text)
     g = z.geometry.iloc[0]
     assert g.is_valid and g.area == pytest.approx(0.5)
     assert pairs(classify(positions([0.1, 0.9, 0.5], [0.5, 0.5, 0.9]), z)) == {(0, 0), (1, 0)}
@@ -583,3 +584,13 @@ def test_detector_context_membership_from_real_tracks(bundled):
     in_port = ctx.in_kinds(["port"])
     assert len(in_port) == len(tracks.points)
     assert in_port.tolist() == [True, True, False, False]
+
+
+def test_cli_validate_reports_a_repair_on_one_line(tmp_path):
+    bow = polygon((0, 0), (1, 1), (1, 0), (0, 1))
+    p = write_layer(tmp_path / "bow.geojson", [feature("bow", bow, "restricted")])
+    r = run_cli("zones", "validate", str(p))
+    assert r.returncode == 0
+    assert r.stdout.strip() == "ok: 1 zones in 1 file(s)"
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'bow': repaired invalid polygon" in lines[0]
