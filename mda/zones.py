@@ -460,7 +460,9 @@ def _build_index(geoms: np.ndarray) -> _GridIndex:
     # exact inside the parent's padded cell, so the finest level needs no clipping.
     pool, cpar = [geoms], cz.copy()
     offset = len(geoms)
-    full_parts, leaves = [], []
+    no_int, no_float = np.empty(0, np.int64), np.empty(0, float)
+    full_parts = [(no_int, no_float, no_int, no_int)]
+    leaves = [(no_int, no_int, no_int, no_int)]
     while len(cz):
         parents = np.concatenate(pool)
         shapely.prepare(parents)

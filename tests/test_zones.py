@@ -367,6 +367,8 @@ def test_classify_empty_and_bad_inputs(tmp_path, bundled):
     assert len(classify(positions([4.1], [51.95]), bundled.iloc[0:0])) == 0
     got = classify(positions([np.nan, 4.1, 181.0], [51.95, np.nan, 51.95]), bundled)
     assert len(got) == 0
+    blank = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Polygon()], crs=4326)
+    assert len(classify(positions([1.0], [2.0]), blank)) == 0
 
 
 def test_classify_uses_row_positions_not_labels(bundled):
