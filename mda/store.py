@@ -199,7 +199,10 @@ class Store:
             finally:
                 self._lock_depth -= 1
             return
-        fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise MdaError(f"{self.path}: cannot lock the store: {e.strerror}") from None
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -429,9 +432,12 @@ class Store:
         if mmsi is not None:
             f = ds.field("mmsi").isin(pa.array(np.asarray(mmsi, dtype=np.uint32)))
             filt = f if filt is None else filt & f
-        table = ds.dataset(files, schema=POSITIONS_ARROW, format="parquet").to_table(
-            columns=cols, filter=filt
-        )
+        try:
+            table = ds.dataset(files, schema=POSITIONS_ARROW, format="parquet").to_table(
+                columns=cols, filter=filt
+            )
+        except (OSError, pa.ArrowException) as e:
+            raise MdaError(f"{self.path}: cannot read stored positions: {e}") from None
         df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
         return schema.conform(df, spec, extra=False)
 
@@ -462,7 +468,10 @@ class Store:
         f = self.path / "vessels.parquet"
         if not f.exists():
             return schema.empty(schema.VESSELS)
-        return schema.conform(pd.read_parquet(f), schema.VESSELS, extra=False)
+        try:
+            return schema.conform(pd.read_parquet(f), schema.VESSELS, extra=False)
+        except (OSError, pa.ArrowException) as e:
+            raise MdaError(f"{f}: cannot read the vessel history: {e}") from None
 
     def vessels(self) -> pd.DataFrame:
         """The latest static data per MMSI (schema.VESSELS)."""

@@ -465,3 +465,18 @@ def test_ingest_skips_unreadable_inputs_unless_all_are(tmp_path):
     empty.mkdir()
     with pytest.raises(MdaError, match="no input given"):
         store.ingest([str(empty)])
+
+
+def test_damaged_files_give_one_line_errors(tmp_path):
+    store = Store(tmp_path / "s")
+    store.add(
+        ais(fixes(2), pd.DataFrame({"mmsi": [219000001], "ts": [T0], "name": ["A"]})), source="x"
+    )
+    part = next((tmp_path / "s" / "positions").glob("day=*/*.parquet"))
+    part.write_bytes(b"garbage")
+    with pytest.raises(MdaError, match="cannot read stored positions") as e:
+        store.positions()
+    assert "\n" not in str(e.value)
+    (tmp_path / "s" / "vessels.parquet").write_bytes(b"garbage")
+    with pytest.raises(MdaError, match="cannot read the vessel history"):
+        store.vessels()
