@@ -632,8 +632,9 @@ def zone_distance_m(lat, lon, zones: gpd.GeoDataFrame, kinds: Sequence[str]) -> 
     there is no such zone, NaN for NaN coordinates).
 
     The nearest point of a zone is searched in a plane scaled by cos(latitude) per 1° latitude
-    band, then the distance to it is the exact haversine distance: the result is the true
-    distance to a real point of the zone and at most about 1 % above the true minimum.
+    band (one STRtree query per band), then the distance to it is the exact haversine distance:
+    the result is the true distance to a real point of the zone, within about 2 % of the true
+    minimum for zones up to a few hundred km away (it never under-estimates).
     """
     lat = np.asarray(lat, dtype="float64")
     lon = np.asarray(lon, dtype="float64")

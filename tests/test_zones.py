@@ -596,3 +596,16 @@ def test_cli_validate_reports_a_repair_on_one_line(tmp_path):
     assert r.stdout.strip() == "ok: 1 zones in 1 file(s)"
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "'bow': repaired invalid polygon" in lines[0]
+
+
+def test_zone_distance_accuracy_at_high_latitude(tmp_path):
+    z = one(tmp_path, feature("p", point(25.0, 65.0), buffer_m=5000))
+    rng = np.random.default_rng(5)
+    lat = 65 + rng.uniform(-0.4, 0.4, 500)
+    lon = 25 + rng.uniform(-0.9, 0.9, 500)
+    d = zone_distance_m(lat, lon, z, ["port"])
+    truth = np.maximum(haversine_m(lat, lon, 65.0, 25.0) - 5000, 0)
+    far = truth > 1000
+    assert np.all(d[far] >= truth[far] * 0.999)
+    assert np.all(d[far] <= truth[far] * 1.02)
+    assert np.all(d[truth == 0] == 0)
