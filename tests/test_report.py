@@ -476,3 +476,8 @@ def test_simulated_scenario_scanned_and_rendered(tmp_path):
     assert "encounter" not in lines or lines["encounter"] is not None
     assert len(set(data["tracks"]["mmsi"])) == len(data["latest"]["mmsi"])
     assert ASSET_REF.search(html)  # online by default: CDN assets and OSM tiles
+
+
+def test_bbox_sets_the_initial_view(scen, tmp_path):
+    html = render_map(tmp_path / "v.html", tracks=scen["tracks"], bbox=(129.0, 34.0, 130.0, 35.0))
+    assert page_data(html.read_text())["bounds"] == [[34.0, 129.0], [35.0, 130.0]]
