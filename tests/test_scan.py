@@ -164,6 +164,20 @@ def test_scheduled_scan_after_separate_ingest(parts, tmp_path, store_mod):
     assert run_scan(store=store).new_alerts.empty
 
 
+def test_explicit_window_on_a_store_records_alerts_but_not_progress(parts, tmp_path, store_mod):
+    p1, _, _ = parts
+    store = tmp_path / "store"
+    st = store_mod.Store(store)
+    st.ingest([p1])
+    pending = st.pending()
+    look = run_scan(store=store, since=T0, until=T0 + pd.Timedelta(hours=4))
+    assert "encounter" in _types(look.new_alerts) and look.watermark is None
+    assert store_mod.Store(store, create=False).pending() == pending  # still to be scanned
+    r = run_scan(store=store)
+    assert r.watermark == pending[0]
+    assert "encounter" not in _types(r.new_alerts)  # already raised by the look back
+
+
 def test_lock_contention_is_a_one_line_error(parts, tmp_path, store_mod):
     p1, _, _ = parts
     store = tmp_path / "store"
