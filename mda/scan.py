@@ -10,6 +10,7 @@ before that commit changes nothing, so the next run simply does the work again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -239,8 +240,7 @@ def _scan_store(store, inputs, since, until, start_time, *, cfg, zones, watchlis
     """Ingest INPUT files if given, then scan what the store holds that no scan has seen."""
     from mda.store import Store
 
-    st = Store(store, create=bool(inputs))
-    with st.lock():
+    with contextlib.closing(Store(store, create=bool(inputs))) as st, st.lock():
         report = st.ingest(inputs, start_time=start_time) if inputs else None
         pending = st.pending()
         result = ScanResult(ingest=report)
