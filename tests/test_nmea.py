@@ -209,6 +209,27 @@ def test_vectorised_fast_path_is_bit_identical_to_pyais(shared_data):
         assert fast["nav_status"][i] == (15 if mtype[i] == 18 else int(ref.status)), p
 
 
+def test_vectorised_type5_equals_pyais(shared_data):
+    """Every 424-bit type 5 of every sample: numpy decoding vs pyais (through _slow_decode)."""
+    payloads = []
+    for p in sorted(f for f in (shared_data / "nmea").rglob("*") if f.is_file()):
+        raw = [m.group(0).encode() for m in SENTENCE.finditer(p.read_text("latin-1"))]
+        for msg in pyais.IterMessages(raw):
+            text = msg.payload.decode()
+            if msg.is_valid and text[:1] == "5" and len(text) == 71:  # 424 bits, 2 fill bits
+                payloads.append(text)
+    assert len(payloads) > 400
+    fast = nmea._fast_type5(payloads, np.arange(len(payloads)))
+    cols = list(nmea._STATIC_COLS)
+    for i, p in enumerate(payloads):
+        ref = nmea._slow_decode(p, 2, 5)[3]
+        got = tuple(None if pd.isna(v) else v for v in fast.loc[i, cols])
+        want = tuple(None if v is None else v for v in ref)
+        assert got[:5] == want[:5] and got[8:] == want[8:], p
+        for a, b in zip(got[5:8], want[5:8], strict=True):  # length, width, draught
+            assert (a is None and b is None) or a == pytest.approx(b, abs=1e-6), p
+
+
 def test_gpsd_oracle_values():
     """gpsd_sample.aivdm documents decoded values in comments: check the position reports."""
     text = shared_file("nmea/gpsd_sample.aivdm").read_text("latin-1")

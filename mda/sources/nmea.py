@@ -439,6 +439,11 @@ class NmeaDecoder:
         decoded = fast.copy()
         pos_cols = _fast_positions(payloads, fast_idx, mtype)
         mmsi[fast_idx] = pos_cols["mmsi"]
+        fast5 = ~empty & (mtype == 5) & (lengths == 71) & (fill == 2)
+        static_fast = _fast_type5(payloads, np.flatnonzero(fast5))
+        mmsi[fast5] = static_fast["mmsi"].to_numpy(np.int64)
+        decoded |= fast5
+        fast |= fast5
         pos_rows, aux_rows, static_rows = [], [], []
         kept = np.isin(mtype, _KEPT_TYPES)
         # types mda does not keep are counted from their first character, not decoded
@@ -480,7 +485,7 @@ class NmeaDecoder:
                 pos_cols[name] = np.concatenate((pos_cols[name], np.asarray(values, np.float64)))
         positions = self._positions(pos_cols, keep, ts_ns, station, report)
         aux = self._aux(aux_rows, keep, ts_ns, report)
-        statics = self._statics(static_rows, keep, ts_ns)
+        statics = self._statics(static_fast, static_rows, keep, ts_ns)
         report.positions = len(positions)
         report.static_reports = len(statics)
         report.mmsis.update(np.unique(positions["mmsi"].to_numpy()).tolist())
@@ -544,10 +549,12 @@ class NmeaDecoder:
         df = df.assign(ts=pd.to_datetime(ts_ns[df["idx"].to_numpy(np.int64)], utc=True))
         return schema.conform(df.assign(source=self.source), schema.AUX_POSITIONS, extra=False)
 
-    def _statics(self, rows: list[tuple], keep: np.ndarray, ts_ns: np.ndarray) -> pd.DataFrame:
-        """Static and voyage rows (schema.VESSELS) of kept messages."""
-        cols = ["idx", *_STATIC_COLS]
-        df = pd.DataFrame(rows, columns=cols)
+    def _statics(
+        self, fast: pd.DataFrame, rows: list[tuple], keep: np.ndarray, ts_ns: np.ndarray
+    ) -> pd.DataFrame:
+        """Static and voyage rows (schema.VESSELS) of kept messages, vectorised ones first."""
+        slow = pd.DataFrame(rows, columns=["idx", *_STATIC_COLS])
+        df = pd.concat([f for f in (fast, slow) if len(f)]) if len(fast) + len(slow) else slow
         if df.empty:
             return schema.empty(schema.VESSELS)
         idx = df["idx"].to_numpy(np.int64)
@@ -628,6 +635,42 @@ def _fast_positions(payloads: list[str], idx: np.ndarray, mtype: np.ndarray) -> 
     return out
 
 
+_SIXBIT_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], np.uint8)
+
+
+def _text_column(v6: np.ndarray, start: int, nchars: int) -> pd.Series:
+    """AIS 6-bit text of every row, padding stripped as pyais and :func:`_text` do; NA if empty."""
+    codes = np.stack([_bits(v6, start + 6 * k, 6) for k in range(nchars)], axis=1)
+    raw = np.ascontiguousarray(_SIXBIT_ASCII[codes]).view(f"S{nchars}").ravel()
+    text = pd.Series(raw).str.decode("latin-1").str.rstrip("@").str.strip().str.rstrip("@ ")
+    return text.where(text != "", None).astype("string")
+
+
+def _fast_type5(payloads: list[str], idx: np.ndarray) -> pd.DataFrame:
+    """Type 5 messages of exactly 424 bits decoded with numpy (field layout as pyais)."""
+    armored = "".join([payloads[i] for i in idx.tolist()]).encode("latin-1")
+    v6 = _sixbit(np.frombuffer(armored, np.uint8)).reshape(len(idx), 71)
+
+    def positive(values: np.ndarray, dtype: str) -> pd.Series:
+        return pd.Series(values, dtype=dtype).mask(values == 0)
+
+    return pd.DataFrame(
+        {
+            "idx": idx,
+            "mmsi": _bits(v6, 8, 30),
+            "imo": positive(_bits(v6, 40, 30), "UInt32"),
+            "name": _text_column(v6, 112, 20),
+            "callsign": _text_column(v6, 70, 7),
+            "ship_type": positive(_bits(v6, 232, 8), "UInt8"),
+            "length": positive(_bits(v6, 240, 9) + _bits(v6, 249, 9), "Float32"),
+            "width": positive(_bits(v6, 258, 6) + _bits(v6, 264, 6), "Float32"),
+            "draught": positive(_bits(v6, 294, 8) / 10.0, "Float32"),
+            "destination": _text_column(v6, 302, 20),
+            "ais_class": "A",
+        }
+    )
+
+
 def _text(value: str | None) -> str | None:
     """AIS text without '@' padding and trailing blanks; None when empty."""
     if value is None:
@@ -641,10 +684,23 @@ def _positive(value: int | float | None) -> int | float | None:
     return value if value else None
 
 
+#: Bit offset of the ship type in types 5, 19 and 24 part B (24 part A has none).
+_SHIP_TYPE_AT = {5: 232, 19: 263, 24: 40}
+
+
+def _raw_ship_type(bits: bit_vector, mt: int) -> int | None:
+    """The ship type code as sent: pyais folds reserved codes (e.g. 57 into 56, 39 into 0)."""
+    at = _SHIP_TYPE_AT[mt]
+    if len(bits) < at + 8 or (mt == 24 and bits.get(38, 2) != 1):
+        return None
+    return bits.get(at, 8)
+
+
 def _slow_decode(payload: str, fill: int, mt: int) -> tuple | None:
     """Decode one message with pyais: (mmsi, position, aux, static) or None on failure."""
     try:
-        msg = MSG_CLASS[mt].from_vector(bit_vector(payload.encode("latin-1"), fill))
+        bits = bit_vector(payload.encode("latin-1"), fill)
+        msg = MSG_CLASS[mt].from_vector(bits)
         mmsi = int(msg.mmsi)
     except Exception:  # pyais raises many types on bad payloads; all mean "does not decode"
         return None
@@ -666,7 +722,7 @@ def _slow_decode(payload: str, fill: int, mt: int) -> tuple | None:
             _positive(getattr(msg, "imo", None)),
             _text(getattr(msg, "shipname", None)),
             _text(getattr(msg, "callsign", None)),
-            _positive(getattr(msg, "ship_type", None)),
+            _positive(_raw_ship_type(bits, mt)),
             _positive(length),
             _positive(width),
             _positive(getattr(msg, "draught", None)),
