@@ -266,6 +266,7 @@ def test_page_script_never_uses_innerhtml():
 def test_offline_report_references_no_remote_asset(offline_html):
     assert ASSET_REF.search(offline_html) is None, ASSET_REF.search(offline_html)
     assert 'id="mda-land"' in offline_html
+    assert "leaflet-control-minimap" not in offline_html  # no tiles: minimap files left out
     land = page_data(offline_html, "mda-land")
     assert land["type"] == "Topology" and "land" in land["objects"]
 
@@ -285,6 +286,7 @@ def test_tiles_url_used_when_given(scen, tmp_path):
     assert url in html
     assert 'id="mda-land"' not in html
     assert page_data(html)["minimap_tiles"] == url
+    assert "leaflet-control-minimap" in html  # inlined, since there are tiles to show
     # the only remote reference is the tile server the user asked for, never an asset
     assert ASSET_REF.search(html) is None
 

@@ -132,8 +132,11 @@ def render_map(
     )
     m.default_js, m.default_css = [], []  # assets come from offline.head_html, nothing else
     root = m.get_root()
-    root.header.add_child(_Raw(assets.head_html(offline=offline)), name="mda_assets")
-    if tiles or not offline:
+    with_tiles = bool(tiles) or not offline
+    root.header.add_child(
+        _Raw(assets.head_html(offline=offline, minimap=with_tiles)), name="mda_assets"
+    )
+    if with_tiles:
         data["minimap_tiles"] = tiles or ONLINE_TILES_URL
         folium.TileLayer(
             tiles or ONLINE_TILES,

@@ -70,10 +70,15 @@ def _script_text(text: str) -> str:
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
 
 
-def head_html(*, offline: bool) -> str:
-    """The <script>/<style> (offline) or <script src>/<link> (online) tags of every asset."""
+def head_html(*, offline: bool, minimap: bool = True) -> str:
+    """The <script>/<style> (offline) or <script src>/<link> (online) tags of every asset.
+
+    The minimap needs tiles: without them (offline, no tile server) its files are left out.
+    """
     parts = []
     for name, (pkg, ver, file) in ASSETS.items():
+        if name.startswith("minimap") and not minimap:
+            continue
         if offline:
             text = read_asset(asset_path(pkg, ver, file))
             if name.endswith(".css"):
