@@ -20,9 +20,12 @@ How a stream is read:
   (tag-block station or talker, channel, sequence id, fragment count). Parts may arrive in any
   order and interleaved; a fragment still waiting after ``MAX_FRAGMENT_LAG`` further sentences,
   a repeated part, or one left at the end of the input is counted as ``incomplete_multipart``.
-* Single-sentence position reports of types 1, 2, 3 and 18 (28 characters, no fill bits) are
-  decoded with numpy, all at once: 6-bit de-armoring and bit-field extraction on arrays, with
-  pyais's own rounding, so results equal pyais's. Every other message goes through pyais.
+* Position reports of types 1, 2, 3 and 18 (168 bits) and static reports of type 5 (424 bits)
+  are decoded with numpy, all at once: 6-bit de-armoring and bit-field extraction on arrays,
+  with pyais's own rounding, so results equal pyais's (tests check every sample message). The
+  one deliberate difference: ship type codes are kept as sent, where pyais folds reserved codes
+  (57 becomes 56, 39 becomes 0). Types 4, 9, 19, 21, 24, 27 and odd-length messages go through
+  pyais; the types mda does not keep are counted from their first character and not decoded.
 """
 
 from __future__ import annotations
