@@ -6,6 +6,11 @@ the rare fixes that imply an impossible speed.
 
 What downstream code can rely on:
 
+* Cleaning: rows without a fix or time are dropped and "not available" sentinels blanked. A report
+  equal in lat/lon/sog/cog to an earlier one of the same vessel is dropped (the earliest is kept)
+  when it came within ``duplicate_window_s`` (several receivers), or within ``repeat_window_s``
+  when the vessel reports SOG >= 1 kn (a moving ship is never at exactly the same fix again: a
+  stale relay).
 * ``points`` (schema.POSITIONS + schema.TRACK_POINTS_EXTRA, sorted by mmsi then ts, RangeIndex).
   Kinematics (``dt_s``, ``dist_m``, ``speed_kn``, ``course``) are measured from the vessel's
   previous *good* fix, also across segment breaks, and are NaN only at a vessel's first good fix.
