@@ -78,7 +78,7 @@ def _check(data, n_lines: int) -> None:
         assert frame["ts"].notna().all()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(mutated(), min_size=1, max_size=30), st.booleans())
 def test_mutated_real_sentences_never_raise(items, with_start):
     data = read_ais(iter(items), start_time=START if with_start else None)

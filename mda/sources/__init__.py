@@ -103,6 +103,11 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        if not self.closed:
+            self.rest.close()
+        super().close()
+
     def readinto(self, buf) -> int:  # type: ignore[override]
         if self.head.nbytes:
             n = min(len(buf), self.head.nbytes)
