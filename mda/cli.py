@@ -28,6 +28,20 @@ def _ts(value: str):
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
+def _suffix(*allowed: str):
+    """argparse type: an output path whose suffix is one of `allowed` (checked before any work)."""
+
+    def check(value: str) -> str:
+        if not value.lower().endswith(allowed):
+            raise argparse.ArgumentTypeError(f"{value!r}: expected a {' or '.join(allowed)} file")
+        return value
+
+    return check
+
+
+ALERT_FILES = _suffix(".geojson", ".csv", ".gpkg")
+
+
 def _add_window(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", type=_ts, help="start of the time window (ISO 8601, UTC)")
     p.add_argument("--until", type=_ts, help="end of the time window (ISO 8601, UTC)")
@@ -235,7 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="*", metavar="INPUT")
     s.add_argument("--store")
     s.add_argument("--config", help="TOML file overriding thresholds")
-    s.add_argument("--out", required=True, help="tracks.parquet, .geojson or .gpkg")
+    s.add_argument(
+        "--out",
+        required=True,
+        type=_suffix(".parquet", ".geojson", ".gpkg"),
+        help="tracks.parquet, .geojson or .gpkg",
+    )
     _add_window(s)
     _add_read_options(s)
     s.set_defaults(func=_cmd_tracks)
@@ -265,8 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--zones", nargs="+", metavar="FILE", help="zone layers (default: bundled)")
     s.add_argument("--config", help="TOML file overriding thresholds")
     s.add_argument("--watchlist", help="CSV with mmsi, imo and/or name columns")
-    s.add_argument("--out", help="alerts.geojson, .csv or .gpkg")
-    s.add_argument("--report", help="also render a map report to this HTML file")
+    s.add_argument("--out", type=ALERT_FILES, help="alerts.geojson, .csv or .gpkg")
+    s.add_argument(
+        "--report", type=_suffix(".html"), help="also render a map report to this HTML file"
+    )
     s.add_argument("--fail-on", choices=SEVERITIES, help="exit 3 if new alerts reach this level")
     s.add_argument("--json", action="store_true", help="one JSON summary line on stdout")
     _add_window(s)
@@ -277,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", required=True)
     s.add_argument("--type", nargs="+", choices=ALERT_TYPES)
     s.add_argument("--min-severity", choices=SEVERITIES)
-    s.add_argument("--out", help="alerts.geojson, .csv or .gpkg")
+    s.add_argument("--out", type=ALERT_FILES, help="alerts.geojson, .csv or .gpkg")
     _add_window(s)
     s.set_defaults(func=_cmd_alerts)
 
@@ -297,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--title")
     s.add_argument("--offline", action="store_true", help="inline all assets, vector basemap")
     s.add_argument("--tiles", help="tile URL template of an internal tile server")
-    s.add_argument("-o", "--output", required=True, help="HTML file to write")
+    s.add_argument("-o", "--output", required=True, type=_suffix(".html"), help="HTML to write")
     _add_window(s)
     _add_read_options(s)
     s.set_defaults(func=_cmd_report)

@@ -376,7 +376,7 @@ def test_build_report_from_alerts_geojson_and_store_window(scen, tmp_path, monke
     assert set(data["tracks"]["mmsi"]) == {440100001, 440100002}
     assert sorted(data["alerts"]["type"]) == ["ais_gap", "encounter", "loitering"]
     assert min(data["tracks"]["t0"]) >= int((T0 + pd.Timedelta("30min")).timestamp())
-    assert data["header"]["sources"] == ["store: store", "alerts.geojson"]
+    assert data["header"]["sources"] == [f"store: {tmp_path / 'store'}", "alerts.geojson"]
     assert HOSTILE[0] in data["vessels"]["name"]  # names come from the store's vessel table
 
 

@@ -405,8 +405,10 @@ def test_cli_tracks_writes_a_geopackage(tmp_path, capsys):
     assert "1 segments of 1 vessels" in capsys.readouterr().out
     back = pyogrio.read_dataframe(out)
     assert back["mmsi"].tolist() == [219000734]
-    assert main(["tracks", str(src), "--out", str(tmp_path / "ferry.txt")]) == 1
-    assert "unknown tracks format" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # refused before any work is done
+        main(["tracks", str(src), "--out", str(tmp_path / "ferry.txt")])
+    assert usage.value.code == 2
+    assert "expected a .parquet or .geojson or .gpkg file" in capsys.readouterr().err
 
 
 @settings(max_examples=60, deadline=None)

@@ -240,7 +240,7 @@ def build_report(
         st = Store(store, create=False)
         positions = st.positions(since=since, until=until, mmsi=mmsi)
         vessels = st.vessels()
-        sources = [f"store: {Path(store).name}"]
+        sources = [f"store: {store}"]
     else:
         raise MdaError("give INPUT files or --store DIR")
     positions = _filter(positions, since=since, until=until, mmsi=mmsi, bbox=bbox)
