@@ -27,6 +27,11 @@ from mda.errors import MdaError
 
 log = logging.getLogger("mda")
 
+#: Position columns a scan reads from a store: what tracks and detectors use. The receiving
+#: station and source file name are left out (two string columns cost more to read and order
+#: than all the others together); tracks.points then holds them as missing values.
+SCAN_COLUMNS = [c for c in schema.POSITIONS if c not in ("source", "station")]
+
 
 @dataclass
 class ScanResult:
@@ -255,7 +260,7 @@ def _scan_store(store, inputs, since, until, start_time, *, cfg, zones, watchlis
         else:  # an explicit window is a look back: it records alerts, not progress
             upto = None
         result.window, result.watermark = (since, until), upto
-        pos = st.positions(since=since, until=until)
+        pos = st.positions(since=since, until=until, columns=SCAN_COLUMNS)
         result.positions = len(pos)
         vessels = st.vessels()
         result.vessels = vessels
