@@ -58,6 +58,19 @@ class AisGapConfig:
     min_distance_m: float = _f(
         1000.0, "reappearing closer than this to where it went silent = moored, not a gap (m)"
     )
+    coverage_bin_minutes: float = _f(
+        60.0, "time bins in which the feed's reception is judged (min)", 1.0
+    )
+    outage_fraction: float = _f(
+        0.1,
+        "a bin in which the whole feed hears fewer vessels than this fraction of its median bin "
+        "is a reception outage, not counted in any vessel's silence",
+        0.0,
+        1.0,
+    )
+    outage_min_vessels: int = _f(
+        10, "median vessels per bin below which a feed cannot show an outage (all bins count)", 1
+    )
 
 
 @dataclass

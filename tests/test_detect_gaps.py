@@ -81,3 +81,35 @@ def test_no_positions_no_alerts_with_the_alert_dtypes():
     assert (
         out.dtypes.astype(str).to_dict() == schema.empty(schema.ALERTS).dtypes.astype(str).to_dict()
     )
+
+
+def _fleet(n: int, silent: tuple[float, float] | None, dark: int | None = None) -> pd.DataFrame:
+    """n vessels sailing 14 h; all silent between `silent` hours (a feed outage), or only `dark`."""
+    fleet = []
+    for k in range(n):
+        legs = [Leg(14 * 60, 12)]
+        if silent is not None or k == dark:
+            a, b = silent or (2, 10)
+            legs = [Leg(a * 60, 12), Leg((b - a) * 60, 12, silent=True), Leg((14 - b) * 60, 12)]
+        fleet.append(sail(1000 + k, legs, lat=54.0 + 0.1 * k))
+    return positions(*fleet)
+
+
+def test_silence_of_the_whole_feed_is_an_outage_not_a_gap():
+    assert gaps.detect(context(_fleet(12, (2, 10))), Config()).empty
+    alerts = gaps.detect(context(_fleet(12, None, dark=3)), Config())
+    assert alerts["mmsi"].tolist() == [1003]
+    ev = alerts["evidence"].iloc[0]
+    assert abs(ev["hours_heard"] - ev["hours"]) < 0.01
+    # a feed of fewer vessels than outage_min_vessels cannot show an outage: its silence counts
+    assert len(gaps.detect(context(_fleet(3, (2, 10))), Config())) == 3
+
+
+def test_partial_outage_leaves_only_the_heard_hours():
+    # 9 h dark at sea; the feed was down for 5 of them (the other vessels silent too)
+    fleet = _fleet(12, (3, 8))
+    dark = sail(999, [Leg(2 * 60, 12), Leg(9 * 60, 12, silent=True), Leg(3 * 60, 12)], lat=53.5)
+    assert gaps.detect(context(positions(fleet, dark)), Config()).empty  # 9 - 5 = 4 h heard
+    cfg = Config()
+    cfg.ais_gap.outage_fraction = 0.0  # every bin counts
+    assert gaps.detect(context(positions(fleet, dark)), cfg)["mmsi"].tolist() == [999]
