@@ -12,17 +12,20 @@ Classification uses a grid index built once per zone set: 1° blocks of 1/32° c
 knowing the zones that cover it entirely and the clipped pieces of zones that cross it, so most
 points are settled by two array look-ups and only points near a zone edge get an exact
 point-in-polygon test against a small piece. A point exactly on a zone boundary is outside it
-(the "within" rule of geopandas.sjoin).
+(the "within" rule of geopandas.sjoin). A built index is kept in memory and on disk, under
+$MDA_CACHE_DIR (default $XDG_CACHE_HOME/mda or ~/.cache/mda; "off" disables it), keyed by the zone
+geometries, this module's code and the GEOS version.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import geopandas as gpd
@@ -401,22 +404,80 @@ class _GridIndex:
 
 
 _INDEX_CACHE: OrderedDict[str, _GridIndex] = OrderedDict()
+#: Index files kept in the on-disk cache; the least recently written beyond this are removed.
+_DISK_CACHE_FILES = 16
 
 
 def _index_for(geoms: np.ndarray) -> _GridIndex:
-    """The grid index of a zone set, cached by the geometries' WKB (zones are reused per scan)."""
+    """The grid index of a zone set, cached by the geometries' WKB (zones are reused per scan).
+
+    Built indexes are also kept on disk (see :func:`_cache_dir`), so a fresh process loads one in
+    milliseconds instead of building it. The key covers everything the index depends on: the
+    geometries, this module's source (the algorithm) and the GEOS version, so a changed zone,
+    code or library gets a new file, never a stale one.
+    """
     digest = hashlib.sha1()
+    digest.update(Path(__file__).read_bytes())
+    digest.update(shapely.geos_version_string.encode())
     for wkb in shapely.to_wkb(geoms):
         digest.update(wkb)
     key = digest.hexdigest()
     if key in _INDEX_CACHE:
         _INDEX_CACHE.move_to_end(key)
         return _INDEX_CACHE[key]
-    index = _build_index(geoms)
+    folder = _cache_dir()
+    index = _load_index(folder / f"zone-index-{key}.npz") if folder else None
+    if index is None:
+        index = _build_index(geoms)
+        if folder:
+            _save_index(index, folder, key)
     _INDEX_CACHE[key] = index
     if len(_INDEX_CACHE) > 4:
         _INDEX_CACHE.popitem(last=False)
     return index
+
+
+def _cache_dir() -> Path | None:
+    """$MDA_CACHE_DIR, else $XDG_CACHE_HOME/mda, else ~/.cache/mda; None when MDA_CACHE_DIR is
+    empty or "off" (no on-disk cache)."""
+    env = os.environ.get("MDA_CACHE_DIR")
+    if env is not None:
+        return None if env.strip().lower() in ("", "off") else Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mda"
+
+
+def _load_index(path: Path) -> _GridIndex | None:
+    """A cached index, or None when the file is missing or not a complete index (rebuilt)."""
+    names = [f.name for f in fields(_GridIndex)]
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {n: npz[n] for n in names}
+    except FileNotFoundError:
+        return None
+    except Exception as e:  # a truncated or foreign file: numpy, zipfile and OS errors alike
+        log.debug("%s: unusable zone index cache (%s), rebuilding", path, e)
+        return None
+    if arrays["edges"].dtype != np.float64 or any(
+        a.dtype != np.int64 for n, a in arrays.items() if n != "edges"
+    ):
+        return None
+    return _GridIndex(**arrays)
+
+
+def _save_index(index: _GridIndex, folder: Path, key: str) -> None:
+    """Write the index atomically (temporary file, then rename); a cache that cannot be written
+    is skipped, never an error. Keeps the newest _DISK_CACHE_FILES files."""
+    tmp = folder / f".zone-index-{key}.{os.getpid()}.tmp.npz"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(tmp, **asdict(index))
+        os.replace(tmp, folder / f"zone-index-{key}.npz")
+        cached = sorted(folder.glob("zone-index-*.npz"), key=lambda f: f.stat().st_mtime)
+        for old in cached[:-_DISK_CACHE_FILES]:
+            old.unlink(missing_ok=True)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        log.debug("zone index cache not written to %s: %s", folder, e)
 
 
 def _boxes(ix: np.ndarray, iy: np.ndarray, size: np.ndarray, pad: float) -> np.ndarray:

@@ -349,6 +349,39 @@ def test_boundary_rule_and_grid_edges(tmp_path):
     assert got == sjoin_pairs(positions(lon, lat), z)
 
 
+def test_zone_index_disk_cache_is_reused_keyed_and_rebuilt_when_damaged(tmp_path, monkeypatch):
+    from mda import zones as zmod
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MDA_CACHE_DIR", str(cache))
+    monkeypatch.setattr(zmod, "_INDEX_CACHE", type(zmod._INDEX_CACHE)())
+    builds = []
+    build = zmod._build_index
+    monkeypatch.setattr(zmod, "_build_index", lambda g: builds.append(len(g)) or build(g))
+    sq = one(tmp_path, feature("sq", polygon((0, 0), (1, 0), (1, 1), (0, 1)), "restricted"))
+    pts = positions([0.5, 0.5, 1.5], [0.5, 1.0, 0.5])
+    want = pairs(classify(pts, sq))
+    assert want == {(0, 0)}
+    files = list(cache.glob("zone-index-*.npz"))
+    assert len(files) == 1 and len(builds) == 1
+    zmod._INDEX_CACHE.clear()  # as in a fresh process: the file is used, not rebuilt
+    assert pairs(classify(pts, sq)) == want
+    assert len(builds) == 1
+    # another geometry gets another file; a damaged file is rebuilt and rewritten
+    big = one(tmp_path, feature("sq", polygon((0, 0), (2, 0), (2, 2), (0, 2)), "restricted"))
+    assert pairs(classify(pts, big)) == {(0, 0), (1, 0), (2, 0)}
+    assert len(list(cache.glob("zone-index-*.npz"))) == 2 and len(builds) == 2
+    files[0].write_bytes(b"not an index")
+    zmod._INDEX_CACHE.clear()
+    assert pairs(classify(pts, sq)) == want
+    assert len(builds) == 3 and files[0].stat().st_size > 100
+    # "off" writes nothing
+    monkeypatch.setenv("MDA_CACHE_DIR", "off")
+    other = one(tmp_path, feature("t", polygon((5, 5), (6, 5), (6, 6)), "restricted"))
+    assert len(classify(positions([5.9], [5.1]), other)) == 1
+    assert len(list(cache.glob("zone-index-*.npz"))) == 2 and len(builds) == 4
+
+
 def test_point_in_several_zones(tmp_path):
     z = one(
         tmp_path,
