@@ -87,7 +87,7 @@ class IngestReport:
             "sentences": self.sentences,
             "messages": msgs,
             "messages_by_type": {str(k): v for k, v in sorted(self.messages.items(), key=str)},
-            "rejected": dict(sorted(self.rejected.items())),
+            "rejected": {k: v for k, v in sorted(self.rejected.items()) if v},
             "positions": self.positions,
             "static_reports": self.static_reports,
             "vessels": len(self.mmsis),
