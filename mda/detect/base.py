@@ -39,12 +39,15 @@ class Context:
 
         return classify(self.tracks.points, self.zones)
 
+    def member_in(self, kinds: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Boolean per membership pair: its zone is of one of these kinds."""
+        zone_ok = np.isin(self.zones["kind"].to_numpy(), list(kinds))  # per zone, not per pair
+        return zone_ok[self.membership["zone"].to_numpy()]
+
     def in_kinds(self, kinds: tuple[str, ...] | list[str]) -> np.ndarray:
         """Boolean per track point: inside any zone of these kinds."""
-        m = self.membership
-        kind = self.zones["kind"].to_numpy()[m["zone"].to_numpy()]
         hit = np.zeros(len(self.tracks.points), dtype=bool)
-        hit[m["pos"].to_numpy()[np.isin(kind, list(kinds))]] = True
+        hit[self.membership["pos"].to_numpy()[self.member_in(kinds)]] = True
         return hit
 
     @cached_property

@@ -32,7 +32,7 @@ def _zone_at(ctx: Context, pos: np.ndarray, kinds: list[str] | tuple[str, ...]) 
     if not len(m) or not len(pos):
         return out
     zpos, zone = m["pos"].to_numpy(), m["zone"].to_numpy()
-    sel = np.isin(ctx.zones["kind"].to_numpy()[zone], list(kinds))
+    sel = ctx.member_in(kinds)
     by_pos = pd.Series(zone[sel], index=zpos[sel])
     by_pos = by_pos[~by_pos.index.duplicated()]
     return by_pos.reindex(pos).fillna(-1).to_numpy(dtype=np.int64)

@@ -115,9 +115,8 @@ def visits(ctx: Context, kinds: list[str] | tuple[str, ...], merge_s: float) -> 
     if not len(m) or not len(pts):
         return pd.DataFrame({c: np.zeros(0, dtype=d) for c, d in cols.items()})
     good = ~pts["outlier"].to_numpy(dtype=bool)
-    zone_kind = ctx.zones["kind"].to_numpy()
     pos, zone = m["pos"].to_numpy(), m["zone"].to_numpy()
-    keep = np.isin(zone_kind[zone], list(kinds)) & good[pos]
+    keep = ctx.member_in(kinds) & good[pos]
     pos, zone = pos[keep], zone[keep]
     if not len(pos):
         return pd.DataFrame({c: np.zeros(0, dtype=d) for c, d in cols.items()})
@@ -175,7 +174,7 @@ def run_zone(
     if not len(m) or not len(first):
         return out
     zone = m["zone"].to_numpy()
-    sel = np.isin(ctx.zones["kind"].to_numpy()[zone], list(kinds))
+    sel = ctx.member_in(kinds)
     # subset index of each membership pair, then the run holding it (runs are disjoint, sorted)
     sub = np.searchsorted(pos, m["pos"].to_numpy()[sel])
     sub_ok = (sub < len(pos)) & (pos[np.minimum(sub, len(pos) - 1)] == m["pos"].to_numpy()[sel])
