@@ -39,6 +39,16 @@ def test_two_slow_vessels_side_by_side_for_three_hours():
     assert a["thresholds"]["max_distance_m"] == 500.0
 
 
+@pytest.mark.parametrize(("lat", "lon"), [(60.0, 170.0), (31.6, 124.2), (55.0, 15.0)])
+def test_pairs_480_m_apart_north_south_are_found_far_from_greenwich(lat, lon):
+    # at 60 N 170 E a per-row cos(lat) grid put them over 1,200 m apart east-west: never paired
+    a = sail(A, [Leg(180, 0.6, course=225)], lat=lat, lon=lon)
+    b = sail(B, [Leg(180, 0.6, course=225)], lat=lat + 480 / M_PER_DEG, lon=lon)
+    alerts = encounter.detect(context(positions(a, b)), Config())
+    assert alerts[["mmsi", "other_mmsi"]].values.tolist() == [[A, B]]
+    assert alerts["evidence"].iloc[0]["median_distance_m"] == pytest.approx(480, abs=5)
+
+
 def test_only_candidates_near_in_space_and_time_are_paired():
     far = sail(C, [Leg(180, 0.3)], lat=56.0, lon=15.0)  # slow too, but 110 km away
     alerts = encounter.detect(context(positions(_pair(300, 180), far)), Config())

@@ -69,15 +69,16 @@ def candidate_pairs(buckets: pd.DataFrame, max_distance_m: float) -> pd.DataFram
     """Pairs (a < b) of resampled rows in the same bucket closer than `max_distance_m`.
 
     Rows are binned into equirectangular cells slightly wider than the distance, so two rows in
-    range are always in the same or a neighbouring cell; only those are compared.
+    range are always in the same or a neighbouring cell; only those are compared. The east-west
+    scale is the one of the most poleward row for all rows (a per-row cos(lat) would shear the
+    grid: far from Greenwich two ships a few hundred metres apart north-south would land cells
+    apart east-west), so cells are at least `max_distance_m` wide everywhere.
     """
     size = max_distance_m * 1.05
-    y = np.radians(buckets["lat"].to_numpy()) * EARTH_RADIUS_M
-    x = (
-        np.radians(buckets["lon"].to_numpy())
-        * EARTH_RADIUS_M
-        * np.cos(np.radians(buckets["lat"].to_numpy()))
-    )
+    lat = buckets["lat"].to_numpy()
+    y = np.radians(lat) * EARTH_RADIUS_M
+    widest = np.cos(np.radians(min(np.abs(lat).max(initial=0.0), 89.0)))
+    x = np.radians(buckets["lon"].to_numpy()) * EARTH_RADIUS_M * widest
     base = pd.DataFrame(
         {
             "bucket": buckets["bucket"].to_numpy(),
