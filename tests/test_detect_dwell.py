@@ -76,6 +76,15 @@ def test_stationary_without_status_counts_but_not_for_a_few_minutes():
     assert _types(dwell.detect(context(positions(still, pause)), Config())) == [("anchoring", 111)]
 
 
+def test_drifting_steadily_is_not_anchoring_even_when_sog_reads_stationary():
+    # a transfer ship drifting with the current at 0.7 kn whose SOG reads 0.4: it goes somewhere
+    drifter = sail(111, [Leg(30, 10), Leg(90, 0.7, sog=0.4), Leg(30, 10)])
+    swinging = sail(222, [Leg(30, 10), Leg(90, 0.0, zigzag_deg=90, sog=0.4)], lat=56)
+    alerts = dwell.detect(context(positions(drifter, swinging)), Config())
+    assert alerts.loc[alerts["type"] == "anchoring", "mmsi"].tolist() == [222]
+    assert alerts.set_index("type").loc["anchoring", "evidence"]["drift_kn"] < 0.1
+
+
 def test_designated_anchorage_and_port_stay_raise_nothing():
     waiting = sail(111, [Leg(60, 10), Leg(36 * 60, 0.0, nav_status=1)], every_s=180)
     moored = sail(222, [Leg(4 * 24 * 60, 0.0, nav_status=5)], lat=56.0, every_s=180)

@@ -26,7 +26,7 @@ from mda.detect.runs import (
     window,
     zone_ids,
 )
-from mda.geo import haversine_m
+from mda.geo import EARTH_RADIUS_M, NM, haversine_m
 
 TYPES = ("loitering", "anchoring")
 HARBOUR_KINDS = ("port", "anchorage")
@@ -98,6 +98,27 @@ class _Stays:
         np.maximum.at(radius, owner, d)
         return lat, lon, radius
 
+    def drift_kn(self, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Per run: speed of the least-squares straight-line drift of its fixes (kn).
+
+        A ship at anchor swings around one spot (no trend); one drifting with the current moves
+        steadily one way, however slowly its reported SOG says it goes.
+        """
+        owner, idx = expand(first, last + 1)
+        n = np.bincount(owner, minlength=len(first)).astype("float64")
+        t = self.t[idx] - self.t[first][owner]
+        north = np.radians(self.lat[idx] - self.lat[first][owner]) * EARTH_RADIUS_M
+        east = np.radians(self.lon[idx] - self.lon[first][owner]) * EARTH_RADIUS_M
+        east *= np.cos(np.radians(self.lat[idx]))
+
+        def slope(v: np.ndarray) -> np.ndarray:
+            st, sv = np.bincount(owner, t, len(first)), np.bincount(owner, v, len(first))
+            stt, stv = np.bincount(owner, t * t, len(first)), np.bincount(owner, t * v, len(first))
+            var = stt - st * st / n
+            return np.where(var > 0, (stv - st * sv / n) / np.where(var > 0, var, 1.0), 0.0)
+
+        return np.hypot(slope(north), slope(east)) * 3600.0 / NM
+
     def rows(self, type_: str, first: np.ndarray, last: np.ndarray) -> pd.DataFrame:
         """Alert rows (before severity, zone and evidence) for runs [first, last]."""
         return pd.DataFrame(
@@ -118,12 +139,13 @@ def _anchor_runs(st: _Stays, cfg: Config) -> tuple[np.ndarray, np.ndarray, tuple
         at_anchor & ~st.harbour, moved, th.merge_minutes * 60, th.min_minutes * 60
     )
     lat, lon, radius = st.spread(first, last)
-    ok = radius <= th.max_radius_m
-    return first[ok], last[ok], (lat[ok], lon[ok], radius[ok])
+    drift = st.drift_kn(first, last)
+    ok = (radius <= th.max_radius_m) & (drift <= th.stationary_kn)  # drifting is not anchored
+    return first[ok], last[ok], (lat[ok], lon[ok], radius[ok], drift[ok])
 
 
 def _anchoring(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
-    first, last, (lat, lon, radius) = _anchor_runs(st, cfg)
+    first, last, (lat, lon, radius, drift) = _anchor_runs(st, cfg)
     if not len(first):
         return schema.empty(schema.ALERTS)
     zone = run_zone(ctx, st.pos, first, last, cfg.anchoring.zone_kinds)
@@ -136,11 +158,12 @@ def _anchoring(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
         {
             "minutes": round(float(st.t[b] - st.t[a]) / 60, 1),
             "radius_m": round(float(r), 1),
+            "drift_kn": round(float(d), 2),
             "fixes": int(b - a + 1),
             "status_at_anchor_share": round(float(s), 2),
             "median_kn": round(float(np.nanmedian(st.speed[a : b + 1])), 2),
         }
-        for a, b, r, s in zip(first, last, radius, status_share, strict=True)
+        for a, b, r, d, s in zip(first, last, radius, drift, status_share, strict=True)
     ]
     return make_alerts(rows, ctx, cfg.thresholds("anchoring"))
 
