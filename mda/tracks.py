@@ -25,18 +25,19 @@ What downstream code can rely on:
   least ``jump_min_fixes`` fixes, as with a spoofed position) starts a new segment whose first fix
   has ``jump=True``; its ``dist_m``/``speed_kn`` give the size of the jump. A far first fix that the
   track never comes back to is a glitch (outlier), not a jump.
-* ``segments`` (EPSG:4326): one LineString per segment. A single-fix segment gets a degenerate
-  two-vertex LineString at that fix, so every layer holds one geometry type (GeoPackage, QGIS and
-  Leaflet styling stay simple); ``n_points`` tells them apart. Longitudes are *unwrapped* within a
-  segment, so a track crossing the antimeridian continues past ±180 (179.9 -> 180.1) instead of
-  drawing a line around the world; Leaflet draws such lines correctly. ``lon0``/``lon1`` stay in
-  [-180, 180].
+* ``segments`` (EPSG:4326, built from the points on first access): one LineString per segment.
+  A single-fix segment gets a degenerate two-vertex LineString at that fix, so every layer holds
+  one geometry type (GeoPackage, QGIS and Leaflet styling stay simple); ``n_points`` tells them
+  apart. Longitudes are *unwrapped* within a segment, so a track crossing the antimeridian
+  continues past ±180 (179.9 -> 180.1) instead of drawing a line around the world; Leaflet draws
+  such lines correctly. ``lon0``/``lon1`` stay in [-180, 180].
 * ``gaps`` (schema.GAPS): every silence longer than ``gap_hours`` between consecutive good fixes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,8 +87,12 @@ class Tracks:
     """Cleaned track points, their segments as lines, and the silences between segments."""
 
     points: pd.DataFrame
-    segments: gpd.GeoDataFrame
     gaps: pd.DataFrame
+
+    @cached_property
+    def segments(self) -> gpd.GeoDataFrame:
+        """The segments table, built from the points on first use (detectors never need it)."""
+        return _segments(self.points)
 
     def vessels(self) -> pd.DataFrame:
         """One row per MMSI: fixes, outliers, segments, first and last time."""
@@ -133,13 +138,7 @@ def build_tracks(positions: pd.DataFrame, cfg: TracksConfig | None = None) -> Tr
     )
     for col in schema.TRACK_POINTS_EXTRA:
         points[col] = kin[col]
-    good = ~outlier
-    sog = a["sog"].astype("float64")
-    return Tracks(
-        points=points,
-        segments=_segments(kin, mm, ts, lat, lon, sog, good),
-        gaps=_gaps(kin, mm, ts, lat, lon, good, cfg),
-    )
+    return Tracks(points=points, gaps=_gaps(kin, mm, ts, lat, lon, ~outlier, cfg))
 
 
 def _sort_order(mmsi: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -321,32 +320,26 @@ def _kinematics(
         "course": course,
         "turn": turn,
         "jump": jump & good,
-        "_start": start,
         "_has_prev": has,
         "_prev": p,
     }
 
 
-def _segments(
-    kin: dict[str, np.ndarray],
-    mm: np.ndarray,
-    ts: np.ndarray,
-    lat: np.ndarray,
-    lon: np.ndarray,
-    sog: np.ndarray,
-    good: np.ndarray,
-) -> gpd.GeoDataFrame:
-    """One row and one LineString per segment, built with reduceat and shapely.linestrings."""
-    gi = np.flatnonzero(good)
+def _segments(points: pd.DataFrame) -> gpd.GeoDataFrame:
+    """One row and one LineString per segment of track points, with reduceat and
+    shapely.linestrings. Segment ids grow by one at each segment's first good fix."""
+    gi = np.flatnonzero(~points["outlier"].to_numpy(dtype=bool))
     if not len(gi):
         return gpd.GeoDataFrame(schema.empty(SEGMENTS), geometry=[], crs="EPSG:4326")
-    start = kin["_start"][gi]
+    seg = points["segment"].to_numpy()[gi]
+    start = np.r_[True, seg[1:] != seg[:-1]]
     s0 = np.flatnonzero(start)
     s1 = np.r_[s0[1:], len(gi)] - 1  # last fix of each segment, in gi positions
     count = s1 - s0 + 1
-    lat_g, lon_g, ts_g = lat[gi], lon[gi], ts[gi]
-    length = np.add.reduceat(np.where(start, 0.0, kin["dist_m"][gi]), s0)
-    sog_g = sog[gi]
+    lat_g, lon_g = points["lat"].to_numpy()[gi], points["lon"].to_numpy()[gi]
+    ts_g = pd.DatetimeIndex(points["ts"]).asi8[gi]
+    length = np.add.reduceat(np.where(start, 0.0, points["dist_m"].to_numpy()[gi]), s0)
+    sog_g = points["sog"].to_numpy(dtype="float64", na_value=np.nan)[gi]
     known = ~np.isnan(sog_g)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_sog = np.add.reduceat(np.where(known, sog_g, 0.0), s0) / np.add.reduceat(known, s0)
@@ -354,8 +347,8 @@ def _segments(
         mean_speed = np.where(duration > 0, length / duration / KN_MS, np.nan)
     table = pd.DataFrame(
         {
-            "segment": kin["segment"][gi[s0]],
-            "mmsi": mm[gi[s0]],
+            "segment": seg[s0],
+            "mmsi": points["mmsi"].to_numpy()[gi[s0]],
             "start": pd.to_datetime(ts_g[s0], utc=True),
             "end": pd.to_datetime(ts_g[s1], utc=True),
             "lat0": lat_g[s0],
