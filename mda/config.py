@@ -114,12 +114,17 @@ class AnchorDragConfig:
     min_speed_kn: float = _f(
         1.0, "below this the vessel is anchored or drifting, not dragging (kn)"
     )
-    cruise_window_h: float = _f(4.0, "window before the corridor used for cruising speed (h)", 0.1)
+    cruise_window_h: float = _f(
+        12.0,
+        "window before the corridor used for cruising speed: reaches back before a drag that "
+        "began hours before the cable (Eagle S dragged for ~100 km) (h)",
+        0.1,
+    )
     cruise_quantile: float = _f(
         0.75, "quantile of SOG in that window = cruising speed (a drag may begin in it)", 0.5, 1
     )
     min_cog_std_deg: float = _f(
-        15.0, "robust spread (1.4826 MAD) of fix-to-fix COG/heading changes: erratic (deg)", 1, 180
+        15.0, "robust spread (IQR / 1.349) of fix-to-fix COG/heading changes: erratic (deg)", 1, 180
     )
     min_cog_heading_diff_deg: float = _f(
         20.0, "median |COG - heading| that counts as divergence (deg)", 1.0, 180.0

@@ -51,6 +51,15 @@ def test_drag_that_began_well_before_the_cable_is_still_judged_against_cruising(
     assert alerts["evidence"].iloc[0]["cruise_kn"] == 11.0
 
 
+def test_drag_hours_long_before_the_cable_after_a_night_at_anchor_is_found():
+    # 6 h at anchor, 3 h at 8.5 kn, then 6.3 kn zig-zagging for 4 h before the first corridor:
+    # the cruising speed is the speed under way, from before the drag began
+    legs = [Leg(360, 0.0, nav_status=1), Leg(180, 8.5), Leg(300, 6.3, zigzag_deg=12)]
+    alerts = drag.detect(context(sail(111, legs, lon=14.2), zones(*CABLES)), Config())
+    assert alerts["zone_id"].tolist() == ["cable-a", "cable-b"]
+    assert alerts["evidence"].iloc[0]["cruise_kn"] == 8.5
+
+
 def test_heading_divergence_alone_with_a_modest_slowdown_fires():
     track = sail(111, [Leg(120, 8.5), Leg(90, 6.3, heading_off=40)], lon=14.8)
     alerts = drag.detect(context(track, zones(*CABLES)), Config())

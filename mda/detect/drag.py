@@ -7,13 +7,13 @@ turns away from the direction of travel as the anchor pulls the bow; or it repor
 while moving. Each passage through a cable corridor is judged on its own fixes:
 
 * slowed: the median SOG inside <= (1 - min_drop_fraction) x the vessel's cruising speed, the
-  cruise_quantile (upper quartile) of its SOG over
+  cruise_quantile (upper quartile) of its SOG under way (>= min_speed_kn) over
   cruise_window_h before entering (a plain median would already hold the dragging speed when the
-  drag began an hour before the cable), and still >= min_speed_kn (below that it is anchored or
+  drag began hours before the cable), and still >= min_speed_kn (below that it is anchored or
   drifting);
 * erratic: two measures, each scaled by its threshold and added, reach 1 (either alone at its
-  threshold suffices, two half-strong signs together also do): the robust spread (1.4826 x
-  median absolute deviation) of fix-to-fix COG or heading changes over min_cog_std_deg, which
+  threshold suffices, two half-strong signs together also do): the robust spread (interquartile
+  range / 1.349) of fix-to-fix COG or heading changes over min_cog_std_deg, which
   one turn or a steady curve does not raise; and how much the median |COG - heading| inside
   exceeds the vessel's own before the corridor, over min_cog_heading_diff_deg (a transponder
   with a constant heading offset does not count);
@@ -40,7 +40,7 @@ from mda.detect.runs import expand, seconds, times_at, vessel_codes, visits, win
 from mda.geo import NM, haversine_m
 
 AT_ANCHOR = 1
-MAD_TO_STD = 1.4826  # median absolute deviation -> standard deviation for normal data
+IQR_TO_STD = 1.349  # interquartile range / standard deviation for normal data
 
 
 def _wrap(deg: np.ndarray) -> np.ndarray:
@@ -49,11 +49,14 @@ def _wrap(deg: np.ndarray) -> np.ndarray:
 
 
 def _robust_spread(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Per owner, 1.4826 x median absolute deviation of `values` (NaN ignored; NaN if none)."""
-    df = pd.DataFrame({"o": owner, "v": values}).dropna()
-    med = df.groupby("o")["v"].median()
-    df["dev"] = (df["v"] - med.reindex(df["o"]).to_numpy()).abs()
-    return MAD_TO_STD * df.groupby("o")["dev"].median().reindex(range(n)).to_numpy()
+    """Per owner, interquartile range / 1.349 of `values` (NaN ignored; NaN if none).
+
+    Not the median absolute deviation: a strict zig-zag (+a, -a, +a, ...) with one sign in the
+    majority has a MAD of 0, while its IQR is 2a. One turn (a single outlier) moves neither.
+    """
+    q = pd.Series(values).groupby(owner).quantile([0.25, 0.75]).unstack()
+    q = q.reindex(columns=[0.25, 0.75])  # no values at all: no columns
+    return ((q[0.75] - q[0.25]) / IQR_TO_STD).reindex(range(n)).to_numpy()
 
 
 def _median(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -120,8 +123,9 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     b_owner, b_idx = expand(lo, hi)
     b_keep = usable[b_idx]
     b_owner, b_idx = b_owner[b_keep], b_idx[b_keep]
-    cruise = _quantile(b_owner, sog[b_idx], n, th.cruise_quantile)
     b_moving = sog[b_idx] >= th.min_speed_kn
+    # cruising = under way: hours moored or at anchor in the window do not pull it down
+    cruise = _quantile(b_owner[b_moving], sog[b_idx][b_moving], n, th.cruise_quantile)
     diverge_before = _median(
         b_owner[b_moving], np.abs(_wrap(cog[b_idx] - heading[b_idx]))[b_moving], n
     )
