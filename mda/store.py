@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
+import itertools
 import json
+import operator
 import os
 import sqlite3
 import time
@@ -123,6 +126,45 @@ def _file_hash(path: Path) -> tuple[str, int] | None:
         return digest, path.stat().st_size
     except OSError:
         return None
+
+
+#: Most time spans a chunk's dedupe reads stored rows in (the largest gaps separate them).
+_MAX_SPANS = 64
+
+
+def _row_keys(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """A 64-bit hash per row of the DEDUPE_KEY columns (NaN equals NaN, -0.0 equals 0.0)."""
+    h = np.zeros(len(cols["mmsi"]), dtype=np.uint64)
+    for c in DEDUPE_KEY:
+        v = cols[c]
+        if v.dtype.kind == "f":
+            v = v.astype(np.float64)  # a copy: the caller's column is left alone
+            v[np.isnan(v)] = np.nan
+            bits = (v + 0.0).view(np.uint64)
+        else:
+            bits = v.astype(np.uint64)
+        h = _fmix64(h ^ bits)
+    return h
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser: every input bit affects every output bit."""
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+def _spans(ts: np.ndarray, window: int) -> np.ndarray:
+    """[lo, hi] rows (ns) covering every time of sorted `ts` +- `window`, at most _MAX_SPANS."""
+    gaps = np.diff(ts)
+    cut = np.flatnonzero(gaps > 2 * window)
+    if len(cut) >= _MAX_SPANS:
+        cut = np.sort(cut[np.argpartition(gaps[cut], -(_MAX_SPANS - 1))[-(_MAX_SPANS - 1) :]])
+    lo = ts[np.r_[0, cut + 1]] - window
+    hi = ts[np.r_[cut, len(ts) - 1]] + window
+    return np.stack([lo, hi], axis=1)
 
 
 class Store:
@@ -241,8 +283,9 @@ class Store:
 
         A file whose size and sha256 were ingested before is skipped with a note; rows already
         stored (the same report, possibly heard by another station) are not stored again.
+        Memory is bounded by `chunk_rows`, not by the size of the inputs or of the store.
         """
-        from mda.sources import _expand
+        from mda.sources import expand_inputs
 
         report = IngestReport()
         report.stored = 0
@@ -250,7 +293,7 @@ class Store:
             self._cleanup()
             cur = self._db.execute("INSERT INTO ingests (started) VALUES (?)", (_now(),))
             failures, read = [], 0
-            for src in _expand(inputs):
+            for src in expand_inputs(inputs):
                 try:
                     self._ingest_one(src, report, start_time=start_time, chunk_rows=chunk_rows)
                     read += 1
@@ -266,7 +309,11 @@ class Store:
         return report
 
     def _ingest_one(self, src: Any, report: IngestReport, **read_options: Any) -> None:
-        """Ingest one input of mda.sources._expand: a file path, "-" or a line iterable."""
+        """Ingest one input of mda.sources.expand_inputs: a file path, "-" or a line iterable.
+
+        Static reports are reduced to changes chunk by chunk and saved once, after the input's
+        positions (a run killed before that re-reads the input, whose hash is not yet recorded).
+        """
         from mda.sources import iter_ais
 
         fingerprint = _file_hash(src) if isinstance(src, Path) else None
@@ -280,10 +327,16 @@ class Store:
                     f"{src}: skipped, same content as {seen[0]} ingested {seen[1][:19]}"
                 )
                 return
-        for chunk in iter_ais(src if isinstance(src, str | Path) else src.lines, **read_options):
+        statics = schema.empty(schema.VESSELS)
+        for chunk in iter_ais(src, **read_options):
             name = chunk.report.files[0] if chunk.report.files else "<lines>"
             report.merge(chunk.report)
-            report.stored += self._add(chunk, source=name)
+            if len(chunk.statics):
+                statics = vessel_changes(pd.concat([statics, chunk.statics], ignore_index=True))
+            report.stored += self._add_positions(chunk.positions, source=name)
+            del chunk  # the next chunk is decoded while this one's memory is free
+        if len(statics):
+            self._save_statics(statics)
         if fingerprint and not self._unreadable(report, str(src)):
             self._db.execute(
                 "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
@@ -301,92 +354,161 @@ class Store:
         """
         with self.lock():
             self._cleanup()
-            return self._add(data, source=source)
+            if len(data.statics):
+                self._save_statics(data.statics)
+            return self._add_positions(data.positions, source=source)
 
-    def _add(self, data: AisData, *, source: str) -> int:
-        if len(data.statics):
-            self._save_statics(data.statics)
-        pos = schema.conform(data.positions, schema.POSITIONS, extra=False)
-        pos = pos[pos["ts"].notna()]
+    def _add_positions(self, positions: pd.DataFrame, *, source: str) -> int:
+        """Store the positions that are not repeats (see _new_rows) as one batch; rows stored."""
+        pos = schema.conform(positions, schema.POSITIONS, extra=False)
+        ts = _ns_array(pos["ts"])
+        known = ts != np.iinfo(np.int64).min  # NaT
+        order = np.flatnonzero(known)
+        if not (np.diff(ts[order]) >= 0).all():
+            order = order[np.argsort(ts[order], kind="stable")]
+        if len(order) < len(pos) or not (np.diff(order) == 1).all():
+            pos = pos.take(order).reset_index(drop=True)
         if pos.empty:
             return 0
         src = pos["source"]
-        pos["source"] = src.where(src.notna() & (src != ""), source)
-        pos["station"] = pos["station"].fillna("")
-        new = self._dedupe(pos)
-        if new.empty:
+        missing = src.isna() | (src == "")
+        if missing.any():
+            pos["source"] = src.where(~missing, source)
+        if pos["station"].isna().any():
+            pos["station"] = pos["station"].fillna("")
+        keep = self._new_rows(pos)
+        if not keep.all():
+            pos = pos[keep].reset_index(drop=True)
+        if pos.empty:
             return 0
-        self._write_batch(new, source)
-        return len(new)
+        self._write_batch(pos, source)
+        return len(pos)
 
-    def _dedupe(self, pos: pd.DataFrame) -> pd.DataFrame:
-        """Rows of `pos` that are not a repeat of a stored row or of an earlier row in `pos`.
+    def _new_rows(self, pos: pd.DataFrame) -> np.ndarray:
+        """Mask of the rows of `pos` (ordered by ts) that repeat neither a stored row nor an
+        earlier row of `pos`.
 
         A repeat has the same DEDUPE_KEY values and a receive time within the duplicate window
-        of its neighbour in time (chains of repeats collapse to their first row).
+        of its neighbour in time (chains of repeats collapse to their first row). Rows are
+        matched by a 64-bit hash of their key, then compared value by value.
         """
-        lo, hi = pos["ts"].min() - self.window, pos["ts"].max() + self.window
-        mmsis = pos["mmsi"].unique()
-        old = self._read(lo, hi + pd.Timedelta(1, "ns"), mmsis, [*DEDUPE_KEY, "ts"])
-        both = pd.concat(
-            [old.assign(_new=False), pos[[*DEDUPE_KEY, "ts"]].assign(_new=True)],
-            ignore_index=True,
-        )
-        key = pd.util.hash_pandas_object(both[list(DEDUPE_KEY)], index=False).to_numpy()
-        ts = _ns_array(both["ts"])
-        order = np.lexsort((ts, key))
-        ts, key, is_new = ts[order], key[order], both["_new"].to_numpy()[order]
-        vals = both[list(DEDUPE_KEY)].to_numpy(dtype=np.float64)[order]
-        same = np.all((vals[1:] == vals[:-1]) | (np.isnan(vals[1:]) & np.isnan(vals[:-1])), axis=1)
-        close = same & (key[1:] == key[:-1]) & (np.diff(ts) <= self.window.value)
-        repeat = np.zeros(len(ts), dtype=bool)
+        new = {c: pos[c].to_numpy() for c in DEDUPE_KEY}
+        ts_new = _ns_array(pos["ts"])
+        key_new = _row_keys(new)
+        old, ts_old, key_old = self._stored_repeats(pos["mmsi"].unique(), ts_new, key_new)
+        n_old = len(ts_old)
+        key = np.concatenate([key_old, key_new])
+        ts = np.concatenate([ts_old, ts_new])
+        # only rows whose key occurs more than once can be repeats
+        rows = np.flatnonzero(pd.Index(key).duplicated(keep=False))
+        order = rows[np.lexsort((ts[rows], key[rows]))]
+        key, ts = key[order], ts[order]
+        close = (key[1:] == key[:-1]) & (np.diff(ts) <= self.window.value)
+        pairs = np.flatnonzero(close)
+        a, b = order[pairs], order[pairs + 1]
+        for c in DEDUPE_KEY:
+            both = np.concatenate([old[c], new[c]]).astype(np.float64)
+            x, y = both[a], both[b]
+            close[pairs] &= (x == y) | (np.isnan(x) & np.isnan(y))
+        is_new = order >= n_old
+        repeat = np.zeros(len(order), dtype=bool)
         repeat[1:] |= close  # the previous row is the same report
         repeat[:-1] |= close & ~is_new[1:]  # the next row is the same report, already stored
-        drop = np.zeros(len(ts), dtype=bool)
-        drop[order] = repeat & is_new
-        return pos[~drop[len(old) :]].reset_index(drop=True)
+        keep = np.ones(len(ts_new), dtype=bool)
+        keep[order[repeat & is_new] - n_old] = False
+        return keep
+
+    def _stored_repeats(
+        self, mmsis: np.ndarray, ts: np.ndarray, key: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """Stored rows that may be repeats of rows with times `ts` and keys `key`.
+
+        Only the key columns of the chunk's MMSIs within the duplicate window of its times are
+        read, batch by batch, and only rows whose key hash is in `key` are kept: memory stays
+        bounded by the chunk, whatever the store holds. The times are cut into at most
+        _MAX_SPANS spans so that Parquet row-group statistics skip what lies between them.
+        """
+        w = self.window.value
+        cols = [*DEDUPE_KEY, "ts"]
+        spans = _spans(ts, w)
+        files = self._parts(
+            pd.Timestamp(int(spans[0, 0]), tz="UTC"), pd.Timestamp(int(spans[-1, 1]) + 1, tz="UTC")
+        )
+        empty = {c: np.empty(0, dtype=schema.POSITIONS[c]) for c in DEDUPE_KEY}
+        if not files:
+            return empty, np.empty(0, np.int64), np.empty(0, np.uint64)
+        field, unit = ds.field("ts"), pa.timestamp("ns", tz="UTC")
+        in_time = [
+            (field >= pa.scalar(int(lo), unit)) & (field <= pa.scalar(int(hi), unit))
+            for lo, hi in spans
+        ]
+        filt = functools.reduce(operator.or_, in_time)
+        filt &= ds.field("mmsi").isin(pa.array(mmsis, pa.uint32()))
+        wanted = np.unique(key)
+        found: dict[str, list[np.ndarray]] = {c: [] for c in cols}
+        try:
+            scanner = ds.dataset(files, schema=POSITIONS_ARROW, format="parquet").scanner(
+                columns=cols, filter=filt
+            )
+            for batch in scanner.to_batches():
+                vals = {c: batch.column(c).to_numpy(zero_copy_only=False) for c in cols}
+                k = _row_keys(vals)
+                at = np.minimum(np.searchsorted(wanted, k), len(wanted) - 1)
+                hit = wanted[at] == k
+                for c in cols:
+                    found[c].append(vals[c][hit])
+        except (OSError, pa.ArrowException) as e:
+            raise MdaError(f"{self.path}: cannot read stored positions: {e}") from None
+        if not found["ts"]:
+            return empty, np.empty(0, np.int64), np.empty(0, np.uint64)
+        old = {c: np.concatenate(found[c]) for c in DEDUPE_KEY}
+        ts_old = np.concatenate(found["ts"]).astype("datetime64[ns]").view(np.int64)
+        return old, ts_old, _row_keys(old)
 
     def _write_batch(self, pos: pd.DataFrame, source: str) -> None:
-        """Write one batch: a Parquet part per UTC day, then register it in one transaction."""
+        """Write one batch (ordered by ts): a Parquet part per UTC day, then register it in one
+        transaction."""
         cur = self._db.execute(
             "INSERT INTO batches (created, source) VALUES (?, ?)", (_now(), source)
         )
         batch = cur.lastrowid
-        days = _ns_array(pos["ts"]).astype("datetime64[ns]").astype("datetime64[D]")
+        ts = _ns_array(pos["ts"])
+        msg_type = pos["msg_type"].to_numpy()
+        days = ts.astype("datetime64[ns]").astype("datetime64[D]")
+        cuts = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1), len(pos)]
+        table = pa.Table.from_pandas(pos, schema=POSITIONS_ARROW, preserve_index=False)
         parts = []
-        for n, day in enumerate(np.unique(days)):
-            part = pos[days == day].sort_values("ts", kind="stable")
-            label = str(day)
+        for n, (lo, hi) in enumerate(itertools.pairwise(cuts)):
+            label = str(days[lo])
             folder = self.path / "positions" / f"day={label}"
             folder.mkdir(parents=True, exist_ok=True)
             final = folder / f"{batch}-{n}.parquet"
             tmp = folder / f".{batch}-{n}.parquet.tmp"
-            table = pa.Table.from_pandas(part, schema=POSITIONS_ARROW, preserve_index=False)
             pq.write_table(
-                table,
+                table.slice(lo, hi - lo),
                 tmp,
                 compression="zstd",
                 row_group_size=_ROW_GROUP,
                 use_dictionary=_DICTIONARY_COLUMNS,
             )
             os.replace(tmp, final)
-            types = part["msg_type"].value_counts().sort_index()
+            types = np.bincount(msg_type[lo:hi], minlength=1)
             parts.append(
                 (
                     str(final.relative_to(self.path)),
                     batch,
                     label,
-                    len(part),
-                    _ns(part["ts"].iloc[0]),
-                    _ns(part["ts"].iloc[-1]),
-                    json.dumps({str(k): int(v) for k, v in types.items()}),
+                    hi - lo,
+                    int(ts[lo]),
+                    int(ts[hi - 1]),
+                    json.dumps({str(k): int(v) for k, v in enumerate(types) if v}),
                 )
             )
         with _transaction(self._db):
             self._db.executemany("INSERT INTO parts VALUES (?, ?, ?, ?, ?, ?, ?)", parts)
             self._db.execute(
                 "UPDATE batches SET committed=1, rows=?, min_ts=?, max_ts=? WHERE id=?",
-                (len(pos), _ns(pos["ts"].min()), _ns(pos["ts"].max()), batch),
+                (len(pos), int(ts[0]), int(ts[-1]), batch),
             )
 
     def _cleanup(self) -> None:
@@ -461,7 +583,8 @@ class Store:
                 raise MdaError(f"unknown position columns: {', '.join(unknown)}")
             cols = [c for c in schema.POSITIONS if c in {"mmsi", "ts", *columns}]
         df = self._read(_utc(since), _utc(until), mmsi, cols)
-        return df.sort_values(["mmsi", "ts"], kind="stable").reset_index(drop=True)
+        order = np.lexsort((df["ts"].array.asi8, df["mmsi"].to_numpy()))  # stable, by mmsi, ts
+        return df.take(order).reset_index(drop=True)
 
     def vessel_history(self) -> pd.DataFrame:
         """Every observed change of static data (schema.VESSELS rows, ts = first seen)."""
