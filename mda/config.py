@@ -167,8 +167,17 @@ class IdentityConfig:
     max_speed_kn: float = _f(
         50.0, "implied speed between two fixes of one MMSI that no vessel reaches (kn)", 1.0
     )
-    swap_seconds: float = _f(60.0, "one MMSI stops and another starts within (s)", 1.0)
-    swap_distance_m: float = _f(500.0, "... at the same spot, within (m)", 1.0)
+    swap_seconds: float = _f(
+        120.0,
+        "one MMSI stops and another starts within (s): powering one transponder down and another "
+        "up takes a minute or two, and a Class A at anchor reports only every 3 min",
+        1.0,
+    )
+    swap_distance_m: float = _f(
+        500.0,
+        "... where the first would be by dead reckoning (its last SOG and COG), within (m)",
+        1.0,
+    )
     swap_silent_minutes: float = _f(
         30.0, "... the first then stays silent and the second was unheard this long (min)", 1.0
     )

@@ -164,6 +164,20 @@ def test_mmsi_swap_at_sea():
     assert a["evidence"]["distance_m"] < 500
 
 
+@pytest.mark.parametrize("gap_s", [30, 90])
+def test_mmsi_swap_under_way_after_30_or_90_seconds(gap_s):
+    # one ship at 12 kn; the second transponder is first heard where the ship has sailed on to
+    ship = sail(A, [Leg(240, 12)], lat=55.0, lon=15.0, every_s=10)
+    cut = T0 + pd.Timedelta(hours=2)
+    before = ship[ship["ts"] <= cut]
+    after = ship[ship["ts"] >= cut + pd.Timedelta(seconds=gap_s)].assign(mmsi=B)
+    other = sail(C, [Leg(300, 10)], lat=54.0, lon=15.0)
+    alerts = identity.detect(context(positions(before, after, other)), Config())
+    assert alerts[["mmsi", "other_mmsi"]].values.tolist() == [[A, B]]
+    assert alerts["evidence"].iloc[0]["seconds"] == pytest.approx(gap_s, abs=1)
+    assert alerts["evidence"].iloc[0]["distance_m"] < 50  # from the dead-reckoned position
+
+
 def test_two_vessels_moored_side_by_side_are_not_a_swap():
     # B moors next to A; later A switches its AIS off while B goes on transmitting
     a = sail(A, [Leg(180, 0)], lat=55.0, lon=15.0)

@@ -10,8 +10,9 @@ Four sub-cases, named in ``evidence["kind"]``:
   (111111111, 123456789). Craft of a parent ship (98MIDxxxx) and AIS-SART/MOB/EPIRB devices
   (970/972/974xxxxxx) are valid stations and not reported.
 * ``static_change`` (medium): name, call sign, IMO or ship type changing within the window.
-* ``mmsi_swap`` (high): one MMSI falls silent and another, unheard before, starts at the same
-  spot within ``swap_seconds`` (and, when both are under way, on the same course); the first
+* ``mmsi_swap`` (high): one MMSI falls silent and another, unheard before, starts within
+  ``swap_seconds`` where the first would be by dead reckoning (and, when both are under way, on
+  the same course); the first
   stays silent, so two vessels moored side by side (both transmitting) are not a swap.
 """
 
@@ -24,7 +25,7 @@ from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import expand, seconds
-from mda.geo import NM, haversine_m
+from mda.geo import EARTH_RADIUS_M, NM, haversine_m
 
 SECTION = "identity_conflict"
 
@@ -263,7 +264,16 @@ def swaps(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     hi = np.searchsorted(st, et + c.swap_seconds, side="right")
     ie, js = expand(lo, hi)
     e, s = ends.iloc[ie].reset_index(drop=True), starts.iloc[js].reset_index(drop=True)
-    d = haversine_m(e["lat"].to_numpy(), e["lon"].to_numpy(), s["lat"], s["lon"])
+    # where the first would be by dead reckoning when the second starts (a ship under way moves
+    # several hundred metres while one transponder is powered down and the other up)
+    run_m = np.nan_to_num(e["sog"].to_numpy(float)) * NM / 3600.0 * (seconds(s["ts"]) - et[ie])
+    course = np.radians(np.nan_to_num(e["cog"].to_numpy(float)))
+    lat0 = e["lat"].to_numpy()
+    lat_dr = lat0 + np.degrees(run_m * np.cos(course) / EARTH_RADIUS_M)
+    lon_dr = e["lon"].to_numpy() + np.degrees(
+        run_m * np.sin(course) / (EARTH_RADIUS_M * np.cos(np.radians(lat0)))
+    )
+    d = haversine_m(lat_dr, lon_dr, s["lat"].to_numpy(), s["lon"].to_numpy())
     ok = (e["mmsi"].to_numpy() != s["mmsi"].to_numpy()) & (d <= c.swap_distance_m)
     # one ship keeps its course through the switch; two ships passing at a coverage edge do not
     turn = np.abs((s["cog"].to_numpy(float) - e["cog"].to_numpy(float) + 180.0) % 360.0 - 180.0)
