@@ -142,9 +142,11 @@ def build_tracks(positions: pd.DataFrame, cfg: TracksConfig | None = None) -> Tr
 
 
 def _sort_order(mmsi: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Stable row order by (mmsi, ts): one sort of an int64 key when it fits, else two passes."""
-    if not len(ts):
-        return np.arange(0)
+    """Stable row order by (mmsi, ts): one sort of an int64 key when it fits, else two passes.
+    Rows already in that order (as Store.positions returns them) are only checked."""
+    later = (mmsi[1:] > mmsi[:-1]) | ((mmsi[1:] == mmsi[:-1]) & (ts[1:] >= ts[:-1]))
+    if later.all():
+        return np.arange(len(ts))
     codes, uniques = pd.factorize(mmsi, sort=True)
     t = ts - ts.min()
     span = int(t.max()) + 1
