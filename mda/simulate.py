@@ -43,6 +43,7 @@ from mda.geo import EARTH_RADIUS_M, NM, bearing_deg, haversine_m
 
 SCENARIO_DIR = DATA_DIR / "scenarios"
 KN = NM / 3600.0  # metres per second in one knot
+_CIRCLE_S = 1800.0  # a spoofed circle takes this long per turn
 _KNOT_STEP_M = 5_000.0  # lanes are densified so straight lon/lat interpolation stays on course
 
 #: Vessel kinds: speed range (kn), AIS ship type, AIS class, length range (m), DMA type text.
@@ -156,6 +157,10 @@ _SPEC: dict[str, dict[str, Any]] = {
         "dark_hours": _NUM,
         "minutes": _NUM,
         "offset_bearing_deg": _NUM,
+        "shape": str,  # spoof: "jump" (default) or "circle"
+        "abeam_m": _NUM,  # sts: distance between the two ships alongside
+        "switch_seconds": _NUM,  # mmsi_switch: first MMSI's last report to the second's first
+        "moored_hours": _NUM,  # dark / switch / spoof / transit: moored at the first waypoint
     },
     "vessel": {
         "name": str,
@@ -685,7 +690,8 @@ class _Builder:
         self.ships: list[_Knots] = []
         self.idents: list[dict[str, Any]] = []  # transponder identities
         self.darks: list[tuple[int, float, float]] = []  # (ident, t0, t1) silent windows
-        self.spoofs: list[tuple[int, float, float, float, float]] = []  # ident, t0, t1, dE, dN
+        # ident, t0, t1, dE, dN, circle radius (m, 0 = a plain jump)
+        self.spoofs: list[tuple[int, float, float, float, float, float]] = []
         self.events: list[dict[str, Any]] = []  # planted events (times filled from positions)
         self.used_mmsi: set[int] = set()
         self.used_names: set[str] = set()
@@ -971,10 +977,12 @@ class _Builder:
                 "offset_nm",
                 "drift_kn",
                 "course_std_deg",
+                "abeam_m",
+                "switch_seconds",
             ):
                 if k in c:
                     _positive(c[k], f"{key}.{k}", self.where)
-            for k in ("start_hour", "event_hour", "wait_hours"):
+            for k in ("start_hour", "event_hour", "wait_hours", "moored_hours"):
                 if k in c:
                     _positive(c[k], f"{key}.{k}", self.where, zero=True)
             rng = np.random.default_rng([self.seed, 3, i])
@@ -1032,7 +1040,11 @@ class _Builder:
     def _sailing(self, c, key, rng, speed: float, kind: str, t_end=None) -> int:
         """A planted vessel following the case's waypoints from start_hour (its identity)."""
         t0 = c.get("start_hour", 0.0) * 3600
-        knots = self._route(c, key, rng, t0, c.get("speed_kn", speed))
+        t_sail = t0 + c.get("moored_hours", 0.0) * 3600
+        knots = self._route(c, key, rng, t_sail, c.get("speed_kn", speed))
+        if t_sail > t0:
+            berth = self._point(c["waypoints"][0], f"{key}.waypoints[0]")
+            knots = _Knots.concat([_stay(*berth, t0, t_sail, 5, 5.0, rng), knots])
         return self._planted(c, key, rng, knots, t_start=t0, t_end=t_end, kind=kind)
 
     def _event(self, kind: str, ident: int, t0: float, t1: float, note: str, other=None, **kw):
@@ -1130,10 +1142,11 @@ class _Builder:
         ia = self._drifter(c, key, rng, "waypoints", meet, t_a, t_f, direction, c.get("vessel"))
         # B comes alongside ~120 m abeam of where A has drifted to, and drifts with it
         d_b = drift_kn * KN * (t_b - t_a)
-        east = d_b * math.sin(math.radians(direction)) + 120.0 * math.sin(
+        abeam = c.get("abeam_m", 120.0)
+        east = d_b * math.sin(math.radians(direction)) + abeam * math.sin(
             math.radians(direction + 90)
         )
-        north = d_b * math.cos(math.radians(direction)) + 120.0 * math.cos(
+        north = d_b * math.cos(math.radians(direction)) + abeam * math.cos(
             math.radians(direction + 90)
         )
         lat_b, lon_b = _offset(meet[1], meet[0], east, north)
@@ -1197,7 +1210,8 @@ class _Builder:
         cad = self.data["reporting"]["cadence_s"]
         start_a = math.ceil(a["t_start"]) + a["phase"] % cad
         last_a = start_a + (math.ceil(ts) - 1 - start_a) // cad * cad
-        a["t_end"], b["t_start"], b["phase"], b["planted"] = last_a + 1, last_a + 20, 0, True
+        b_start = last_a + round(c.get("switch_seconds", 20))
+        a["t_end"], b["t_start"], b["phase"], b["planted"] = last_a + 1, b_start, 0, True
         self._event("switch", first, ts, ts, c.get("name", "one ship, two transponders"), second)
 
     def _case_spoof(self, c, key, rng) -> None:
@@ -1207,7 +1221,11 @@ class _Builder:
         self._within(s1, f"{key}.minutes")
         off = c.get("offset_nm", 30.0) * NM
         b = math.radians(c.get("offset_bearing_deg", 90.0))
-        self.spoofs.append((ident, s0, s1, off * math.sin(b), off * math.cos(b)))
+        shape = c.get("shape", "jump")
+        if shape not in ("jump", "circle"):
+            raise self.where.error(f"{key}.shape", f"'jump' or 'circle', got {shape!r}")
+        radius = 0.1 * off if shape == "circle" else 0.0  # a circle drawn at the false place
+        self.spoofs.append((ident, s0, s1, off * math.sin(b), off * math.cos(b), radius))
         self._event("spoof", ident, s0, s1, c.get("name", "spoofed position: jump away and back"))
 
     def _case_transit(self, c, key, rng) -> None:
@@ -1250,8 +1268,10 @@ class _Builder:
         keep = ~still | (k % step == 0)
         ident, t = ident[keep], t[keep]
         pos = {f: v[keep] for f, v in pos.items()}
-        for i, s0, s1, de, dn in self.spoofs:
+        for i, s0, s1, de, dn, radius in self.spoofs:
             sel = (ident == i) & (t >= s0) & (t < s1)
+            turn = 2 * np.pi * (t[sel] - s0) / _CIRCLE_S  # the circle: one turn per _CIRCLE_S
+            de, dn = de + radius * np.sin(turn), dn + radius * (np.cos(turn) - 1)
             pos["lat"][sel], pos["lon"][sel] = _offset(pos["lat"][sel], pos["lon"][sel], de, dn)
         t_unix = int(self.t0.timestamp()) + t
         positions = pd.DataFrame(
@@ -1386,7 +1406,7 @@ class _Builder:
         ident = positions["_ident"].to_numpy()
         t0u = int(self.t0.timestamp())
         # only the kinds truth depends on (lane corridors are large and irrelevant here)
-        sub = self.zones[self.zones["kind"].isin(["port", "cable", "restricted"])]
+        sub = self.zones[self.zones["kind"].isin(["port", "anchorage", "cable", "restricted"])]
         members = classify(positions, sub.reset_index(drop=True))
         members["zone"] = sub.index.to_numpy()[members["zone"].to_numpy()]
         zkind = self.zones["kind"].to_numpy()
@@ -1467,7 +1487,15 @@ class _Builder:
                     raise self.where.error(
                         "case", f"dark window of MMSI {mm[i]} must lie inside its voyage"
                     )
-                add("ais_gap", i, t[before[-1]], t[after[0]], note=note)
+                # a gap as [ais_gap] defines it: not when it starts at the quay or at anchor,
+                # at sea from min_hours, from zone_min_hours when it starts or ends in a zone
+                edges = np.r_[before[-1], after[0]]
+                hours = (t[after[0]] - t[before[-1]]) / 3600
+                g = self.cfg.ais_gap
+                in_zone = zone_at(edges, g.zone_kinds) is not None
+                long = hours >= g.min_hours or (in_zone and hours >= g.zone_min_hours)
+                if long and zone_at(before[-1:], ["port", "anchorage"]) is None:
+                    add("ais_gap", i, t[before[-1]], t[after[0]], note=note)
             elif ev["kind"] == "switch":
                 a = fixes(i, -1, self.horizon)
                 b = fixes(ev["other"], -1, self.horizon)

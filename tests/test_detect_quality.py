@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -64,7 +66,10 @@ def test_duplicates_are_counted():
 
 # --- scenarios from the simulator ---------------------------------------------------------
 
+VARIANTS = Path(__file__).parent / "scenarios"
 SCENARIOS = [("korea-eu", 7), ("baltic-cables", 7), ("korea-strait", 7), ("korea-strait", 11)]
+# red-team variants of the same behaviours (tests/scenarios/*.toml), several seeds each
+SCENARIOS += [(name, seed) for name in ("baltic-drags", "korea-variants") for seed in (1, 2, 3)]
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +84,10 @@ def test_scenario_recall_and_precision(simulate, tmp_path, scenario, seed):
     from mda.config import DATA_DIR
     from mda.scan import run_scan
 
-    if not (DATA_DIR / "scenarios" / f"{scenario}.toml").exists():
+    variant = VARIANTS / f"{scenario}.toml"
+    if not (variant.exists() or (DATA_DIR / "scenarios" / f"{scenario}.toml").exists()):
         pytest.skip(f"scenario {scenario} not bundled yet")
-    sim = simulate(scenario, seed=seed)
+    sim = simulate(variant if variant.exists() else scenario, seed=seed)
     path = tmp_path / "traffic.nmea"
     sim.write(path)
     watch = None

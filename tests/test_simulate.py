@@ -482,3 +482,86 @@ def test_csv_headers_match_the_real_public_exports(baltic, tmp_path, layout, sam
         pd.to_datetime(first[0], format="%d/%m/%Y %H:%M:%S")
     else:
         pd.to_datetime(first[1], format="%Y-%m-%dT%H:%M:%S")
+
+
+# -- red-team variants (tests/scenarios): the case parameters that describe them -----------------
+
+VARIANTS = Path(__file__).parent / "scenarios" / "korea-variants.toml"
+
+
+@pytest.fixture(scope="module")
+def variants() -> Simulation:
+    return simulate(VARIANTS, seed=2)
+
+
+def _named(sim: Simulation, name: str) -> int:
+    names = sim.statics.drop_duplicates("mmsi").set_index("name")["mmsi"]
+    return int(names[name])
+
+
+def _track(sim: Simulation, name: str) -> pd.DataFrame:
+    p = sim.positions
+    return p[p["mmsi"] == _named(sim, name)].sort_values("ts").reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "metres"), [("QUICK HAND", "DARK HORSE", 450), ("SLOW HAND", "NIGHT OWL", 200)]
+)
+def test_sts_ships_lie_abeam_m_apart(variants, a, b, metres):
+    pair = pd.merge_asof(
+        _track(variants, a),
+        _track(variants, b),
+        on="ts",
+        direction="nearest",
+        tolerance=pd.Timedelta("30s"),
+    ).dropna(subset=["lat_y"])
+    pair = pair[(pair["sog_x"] < 2) & (pair["sog_y"] < 2)]
+    d = haversine_m(pair["lat_x"], pair["lon_x"], pair["lat_y"], pair["lon_y"])
+    assert np.median(d) == pytest.approx(metres, abs=25)
+
+
+@pytest.mark.parametrize(("first", "seconds"), [("TWIN ONE", 30), ("ALPHA STAR", 90)])
+def test_mmsi_switch_after_switch_seconds(variants, first, seconds):
+    (sw,) = [
+        e for e in _events(variants, "identity_conflict") if e["mmsi"] == _named(variants, first)
+    ]
+    gap = pd.Timestamp(sw["end"]) - pd.Timestamp(sw["start"])
+    assert gap == pd.Timedelta(seconds=seconds)
+
+
+def test_spoofed_circle_is_drawn_around_the_false_place(variants):
+    p = _track(variants, "ROUND ROBIN")
+    far = p[
+        p["ts"].between(
+            *[
+                pd.Timestamp(e["end"])
+                for e in _events(variants, "position_jump")
+                if e["mmsi"] == _named(variants, "ROUND ROBIN")
+            ]
+        )
+    ]
+    far = far.iloc[1:-1]  # the fixes at the false place
+    assert len(far) > 60
+    # 40 nm west of a ship sailing on, a circle of 4 nm: the false fixes spread over ~8 nm
+    spread = haversine_m(far["lat"].min(), far["lon"].mean(), far["lat"].max(), far["lon"].mean())
+    assert 6 * 1852 < spread < 9 * 1852
+
+
+def test_dark_truth_follows_the_ais_gap_definition(variants):
+    gaps = {e["mmsi"] for e in _events(variants, "ais_gap")}
+    assert gaps == {_named(variants, "SIX HALF")}
+    for name, hours in (("FIVE HOURS", 5), ("QUIET QUAY", 5)):  # silent, but not a gap
+        silence = _track(variants, name)["ts"].diff().max()
+        assert silence >= pd.Timedelta(hours=hours)
+    quay = _track(variants, "QUIET QUAY")
+    assert quay["nav_status"].iat[0] == 5  # moored before it went dark
+
+
+def test_spoof_shape_is_checked(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        _BASE + "\n[[case]]\ntype = 'spoof'\nwaypoints = [[129.5, 35.0], [130.5, 35.5]]\n"
+        "event_hour = 1\nshape = 'square'\n"
+    )
+    with pytest.raises(MdaError, match=r"case\[0\]\.shape"):
+        simulate(path)
