@@ -2,6 +2,7 @@
 real public AIS (a flood of alerts on ordinary traffic is a defect).
 
     .venv/bin/python scripts/bench_detect.py            # 3 scenarios x 3 seeds + real samples
+                                                        # (+ the tests/scenarios variants)
     .venv/bin/python scripts/bench_detect.py --quick    # 1 seed each
 
 For each scenario and seed it simulates the traffic, writes it as NMEA, scans the file with all
@@ -26,6 +27,8 @@ from mda.scan import run_scan
 from mda.sources import read_ais
 
 SCENARIOS = ("korea-eu", "baltic-cables", "korea-strait")
+#: red-team variants of the same behaviours, used by the tests (scored here too when present)
+VARIANTS = Path(__file__).resolve().parents[1] / "tests" / "scenarios"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL = {
     "NOAA 99,999 rows": "positions/marinecadastre_AIS_2022_01_03_first99999rows.csv.gz",
@@ -48,21 +51,23 @@ def scenarios(seeds: list[int], tmp: Path, verbose: bool) -> pd.DataFrame:
     tables = []
     print(f"{'scenario':<14} {'seed':>4} {'positions':>10} {'alerts':>7} {'scan s':>7} "
           f"{'decode s':>8} {'ratio':>6}")  # fmt: skip
-    for name in SCENARIOS:
-        if not (DATA_DIR / "scenarios" / f"{name}.toml").exists():
+    variants = sorted(VARIANTS.glob("*.toml")) if VARIANTS.is_dir() else []
+    for name in [*SCENARIOS, *variants]:
+        if isinstance(name, str) and not (DATA_DIR / "scenarios" / f"{name}.toml").exists():
             print(f"{name:<14} (scenario not bundled: skipped)")
             continue
+        label = getattr(name, "stem", name)
         for seed in seeds:
             sim = simulate(name, seed=seed)
-            path = sim.write(tmp / f"{name}-{seed}.nmea")
+            path = sim.write(tmp / f"{label}-{seed}.nmea")
             watch = None
             if sim.watchlist is not None:
-                watch = tmp / f"{name}-{seed}-watch.csv"
+                watch = tmp / f"{label}-{seed}-watch.csv"
                 sim.watchlist.to_csv(watch, index=False)
             _, decode_s = _timed(read_ais, [path])
             result, scan_s = _timed(run_scan, inputs=[path], watchlist=watch)
             print(
-                f"{name:<14} {seed:>4} {result.positions:>10,} {len(result.alerts):>7,} "
+                f"{label:<14} {seed:>4} {result.positions:>10,} {len(result.alerts):>7,} "
                 f"{scan_s:>7.2f} {decode_s:>8.2f} {scan_s / decode_s:>5.1f}x"
             )
             t = score(result.alerts, sim.truth)
@@ -103,15 +108,21 @@ def real_samples() -> None:
         result, scan_s = _timed(run_scan, inputs=[path])
         vh = _vessel_hours(result)
         counts = result.alerts["type"].value_counts()
+        vessels = result.alerts.groupby("type")["mmsi"].nunique()
+        n_vessels = 0 if result.tracks is None else result.tracks.points["mmsi"].nunique()
         print(
             f"\n{label}: {result.positions:,} positions, "
-            f"{0 if result.tracks is None else result.tracks.points['mmsi'].nunique():,} vessels, "
+            f"{n_vessels:,} vessels, "
             f"{vh:,.1f} vessel-hours, {len(result.alerts):,} alerts; scan {scan_s:.2f} s vs "
             f"decode {decode_s:.2f} s ({scan_s / decode_s:.1f}x)"
         )
         for typ, n in counts.items():
             rate = 1000.0 * n / vh if vh > 0 else float("nan")
-            print(f"  {typ:<18} {n:>6,}  {rate:>10.1f} per 1,000 vessel-hours")
+            share = 100.0 * vessels[typ] / n_vessels
+            print(
+                f"  {typ:<18} {n:>6,}  {rate:>10.1f} per 1,000 vessel-hours, "
+                f"{share:>5.2f} % of vessels"
+            )
 
 
 def _vessel_hours(result) -> float:
