@@ -327,16 +327,16 @@ class Store:
                     f"{src}: skipped, same content as {seen[0]} ingested {seen[1][:19]}"
                 )
                 return
-        statics = schema.empty(schema.VESSELS)
+        statics: list[pd.DataFrame] = []
         for chunk in iter_ais(src, **read_options):
             name = chunk.report.files[0] if chunk.report.files else "<lines>"
             report.merge(chunk.report)
             if len(chunk.statics):
-                statics = vessel_changes(pd.concat([statics, chunk.statics], ignore_index=True))
+                statics = [vessel_changes(pd.concat([*statics, chunk.statics], ignore_index=True))]
             report.stored += self._add_positions(chunk.positions, source=name)
-            del chunk  # the next chunk is decoded while this one's memory is free
-        if len(statics):
-            self._save_statics(statics)
+            del chunk  # freed before the next chunk is decoded
+        if statics:
+            self._save_statics(statics[0])
         if fingerprint and not self._unreadable(report, str(src)):
             self._db.execute(
                 "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
@@ -362,18 +362,18 @@ class Store:
         """Store the positions that are not repeats (see _new_rows) as one batch; rows stored."""
         pos = schema.conform(positions, schema.POSITIONS, extra=False)
         ts = _ns_array(pos["ts"])
-        known = ts != np.iinfo(np.int64).min  # NaT
-        order = np.flatnonzero(known)
-        if not (np.diff(ts[order]) >= 0).all():
+        order = np.flatnonzero(ts != np.iinfo(np.int64).min)  # NaT is dropped
+        ordered = bool((np.diff(ts[order]) >= 0).all())
+        if not ordered:
             order = order[np.argsort(ts[order], kind="stable")]
-        if len(order) < len(pos) or not (np.diff(order) == 1).all():
+        if not ordered or len(order) < len(pos):
             pos = pos.take(order).reset_index(drop=True)
         if pos.empty:
             return 0
         src = pos["source"]
-        missing = src.isna() | (src == "")
-        if missing.any():
-            pos["source"] = src.where(~missing, source)
+        named = src.notna() & (src != "")
+        if not named.all():
+            pos["source"] = src.where(named, source)
         if pos["station"].isna().any():
             pos["station"] = pos["station"].fillna("")
         keep = self._new_rows(pos)
@@ -444,7 +444,7 @@ class Store:
         ]
         filt = functools.reduce(operator.or_, in_time)
         filt &= ds.field("mmsi").isin(pa.array(mmsis, pa.uint32()))
-        wanted = np.unique(key)
+        wanted = np.sort(key)
         found: dict[str, list[np.ndarray]] = {c: [] for c in cols}
         try:
             scanner = ds.dataset(files, schema=POSITIONS_ARROW, format="parquet").scanner(

@@ -19,7 +19,7 @@ from mda.cli import main
 from mda.errors import MdaError
 from mda.sources.base import AisData
 from mda.sources.csv import DMA_COLUMNS
-from mda.store import Store
+from mda.store import _MAX_SPANS, DEDUPE_KEY, Store, _spans
 
 T0 = pd.Timestamp("2024-03-01 10:00:00", tz="UTC")
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +168,47 @@ def test_nan_fields_compare_equal_in_dedupe(tmp_path):
     assert store.add(ais(pos), source="x") == 0
 
 
+def test_repeat_chains_out_of_order_and_signed_zero(tmp_path):
+    store = Store(tmp_path / "s")
+    chain = fixes(1, cog=-0.0, heading=np.nan)
+    chain = pd.concat([chain] * 3, ignore_index=True)
+    chain["ts"] = [T0 + pd.Timedelta(seconds=s) for s in (3.0, 0.0, 1.5)]  # each within 2 s
+    chain.loc[0, "cog"] = 0.0  # -0.0 and 0.0 are the same course
+    later = fixes(1, start=T0 + pd.Timedelta(seconds=6))  # 3 s after the chain: new report
+    assert store.add(ais(pd.concat([chain, later], ignore_index=True)), source="x") == 2
+    got = store.positions()
+    assert list(got["ts"]) == [T0, T0 + pd.Timedelta(seconds=6)]  # first of the chain, sorted
+
+
+def test_dedupe_reads_only_candidate_stored_rows(tmp_path):
+    """Against the store, only rows with the chunk's keys near the chunk's times are read."""
+    store = Store(tmp_path / "s")
+    stored = fixes(2000, step_s=5)  # about 2.8 h of one vessel
+    assert store.add(ais(stored), source="x") == 2000
+    chunk = stored.iloc[[10, 1500]].copy()
+    chunk["ts"] += pd.Timedelta(seconds=1)  # heard again by another station
+    chunk.loc[chunk.index[1], "lat"] += 0.5  # ... and one new report at that time
+    pos = chunk.reset_index(drop=True)
+    from mda.store import _ns_array, _row_keys
+
+    ts = _ns_array(pos["ts"])
+    keys = _row_keys({c: pos[c].to_numpy() for c in ("mmsi", *DEDUPE_KEY[1:])})
+    old, old_ts, _ = store._stored_repeats(pos["mmsi"].unique(), ts, keys)
+    assert list(old_ts) == [_ns_array(stored["ts"])[10]] and list(old["lat"]) == [stored["lat"][10]]
+    assert store.add(ais(pos), source="y") == 1
+
+
+def test_spans_cover_every_time_and_are_capped():
+    s = 10**9
+    ts = np.array([0, 1, 2, 100, 101, 1000]) * s
+    assert _spans(ts, 2 * s).tolist() == [[-2 * s, 4 * s], [98 * s, 103 * s], [998 * s, 1002 * s]]
+    ts = np.arange(500) * 100 * s
+    spans = _spans(ts, s)
+    assert len(spans) == _MAX_SPANS
+    inside = (ts[:, None] - s >= spans[:, 0]) & (ts[:, None] + s <= spans[:, 1])
+    assert inside.any(axis=1).all()
+
+
 def test_source_filled_when_missing(tmp_path):
     store = Store(tmp_path / "s")
     pos = fixes(2, source=pd.array([pd.NA, ""], dtype="string"))
@@ -225,6 +266,19 @@ def test_ingest_directory_and_stdin_rows_dedupe(tmp_path):
         cwd=ROOT,
     )
     assert out.stdout.strip() == b"0"
+
+
+def test_ingest_statics_across_chunks_and_nmea_lines(tmp_path):
+    f = dma_csv(tmp_path / "day.csv", 12)
+    lines = f.read_text().splitlines()
+    lines[8:] = [line.replace("ANE LAESOE", "NEW NAME") for line in lines[8:]]
+    f.write_text("\n".join(lines) + "\n")
+    store = Store(tmp_path / "s")
+    assert store.ingest([str(f)], chunk_rows=3).stored == 12
+    assert list(store.vessel_history()["name"]) == ["ANE LAESOE", "NEW NAME"]
+    nmea = ["!AIVDM,1,1,,A,13RlIW?04F1beOVEFLB9bRvH0L0L,0*6C"]
+    rep = store.ingest(nmea, start_time=T0)
+    assert rep.stored == 1 and rep.files == ["<lines>"]
 
 
 def test_vessels_and_history(tmp_path):

@@ -27,7 +27,7 @@ from mda.errors import MdaError
 from mda.sources.base import AisData, IngestReport, concat
 from mda.sources.nmea import BATCH_LINES, iter_nmea
 
-__all__ = ["AisData", "IngestReport", "iter_ais", "read_ais", "sniff"]
+__all__ = ["AisData", "IngestReport", "expand_inputs", "iter_ais", "read_ais", "sniff"]
 
 log = logging.getLogger("mda")
 
@@ -91,6 +91,15 @@ def _expand(inputs: Inputs) -> Iterator[str | Path | _Lines]:
             yield from sorted(f for f in p.rglob("*") if f.is_file())
         else:
             yield p
+
+
+def expand_inputs(inputs: Inputs) -> Iterator[str | Path | Iterable]:
+    """The inputs of :func:`iter_ais` one by one, each readable on its own by iter_ais.
+
+    A file path (directories walked, sorted), "-" for stdin, or the iterable of NMEA lines.
+    """
+    for src in _expand(inputs):
+        yield src.lines if isinstance(src, _Lines) else src
 
 
 class _Prefixed(io.RawIOBase):
