@@ -79,6 +79,22 @@ def test_spoofed_circle_at_impossible_speed_is_one_excursion():
     assert ev["kind"] == "excursion" and ev["fixes"] == 20 and ev["max_distance_km"] > 150
 
 
+def test_spoofed_circle_drawn_around_the_speed_limit_is_one_episode():
+    # 40 nm west, a 4 nm circle every 30 fixes (50 kn, +- the ship's own 12 kn): some steps are
+    # impossible and some are not, so the tracks split it into relocations and excursions
+    track = _cruise(minutes=300)
+    rows = slice(80, 140)
+    turn = 2 * np.pi * np.arange(60) / 30
+    nm_lat, nm_lon = 1 / 60, 1 / (60 * np.cos(np.radians(55.0)))
+    track.loc[track.index[rows], "lat"] += 4 * nm_lat * np.sin(turn)
+    track.loc[track.index[rows], "lon"] += (-40 + 4 * (np.cos(turn) - 1)) * nm_lon
+    alerts = jumps.detect(context(track), Config())
+    assert len(alerts) == 1
+    a = alerts.iloc[0]
+    assert a["start"] == track["ts"].iloc[80] and a["end"] == track["ts"].iloc[139]
+    assert a["evidence"]["returned"] is True and a["evidence"]["fragments"] > 1
+
+
 def test_short_jumps_are_ignored():
     # 1.5 km off for 5 fixes at 10 s spacing: impossible speed but under min_distance_m
     track = sail(111, [Leg(30, 12)], every_s=10)

@@ -11,6 +11,9 @@ Built on what mda.tracks already decided about every implausible step:
   track is reported as one event;
 * a receiver **glitch** (fewer outlier fixes, out and back) is not.
 
+Episodes that follow one another fix after fix (a shape drawn at speeds around the limit splits
+into relocations and excursions) are reported as one, ending where a jump undoes the first.
+
 Steps shorter than ``position_jump.min_distance_m`` or slower than its ``max_speed_kn`` are
 ignored, so GPS scatter over short intervals never fires.
 """
@@ -83,6 +86,37 @@ def _excursions(pts: pd.DataFrame, cfg: Config) -> tuple[np.ndarray, np.ndarray]
     return first[ok], last[ok]
 
 
+def _chains(rows: list[tuple], mmsi: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> list[tuple]:
+    """Episodes that follow one another fix after fix are one episode (a spoofed shape drawn at
+    speeds around the limit splits into relocations and excursions); when the chain's last
+    relocation undoes its first jump, that relocation is the return to the true track."""
+    chains: list[list] = []
+    for first, last, ev in sorted(rows, key=lambda r: r[0]):  # the rare episodes only
+        if chains and mmsi[first] == mmsi[chains[-1][0]] and first == chains[-1][1] + 1:
+            chains[-1][1] = last
+            chains[-1][3].append((first, last, ev))
+        else:
+            chains.append([first, last, ev, [(first, last, ev)]])
+    out = []
+    for first, last, ev, parts in chains:
+        if len(parts) > 1:
+            ev = dict(ev, fragments=len(parts))
+            back, _, back_ev = parts[-1]
+            p, q = first - 1, back - 1  # the true fix before the chain, the last false fix
+            home = haversine_m(lat[p], lon[p], lat[back], lon[back])
+            undo = haversine_m(
+                lat[first] + lat[back] - lat[q], lon[first] + lon[back] - lon[q], lat[p], lon[p]
+            )
+            away = haversine_m(lat[p], lon[p], lat[first], lon[first])
+            if back_ev["kind"] == "relocation" and min(home, undo) < 0.5 * away:
+                last, ev["fragments"] = q, len(parts) - 1
+                ev["returned"] = True
+            if ev["kind"] == "relocation":
+                ev["fixes_at_false_place"] = int(last - first + 1)
+        out.append((first, last, ev))
+    return out
+
+
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     """Position-jump alerts (schema.ALERTS)."""
     pts = ctx.tracks.points
@@ -127,6 +161,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         )
     if not rows:
         return schema.empty(schema.ALERTS)
+    rows = _chains(rows, pts["mmsi"].to_numpy(), lat, lon)
     first = np.array([r[0] for r in rows], dtype=np.int64)
     last = np.array([r[1] for r in rows], dtype=np.int64)
     table = pd.DataFrame(
