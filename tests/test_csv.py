@@ -94,6 +94,12 @@ def test_dma_day_first(tmp_path):
     ]
 
 
+def test_times_outside_ais_years_are_malformed_not_fatal(tmp_path):
+    rows = [dma_row(ts="01/01/0001 00:00:00"), dma_row(), dma_row(ts="01/01/2300 00:00:00")]
+    data = read(dma_file(tmp_path, rows), "dma")
+    assert len(data.positions) == 1 and data.report.rejected["malformed"] == 2
+
+
 def test_dma_extra_columns_and_floats(shared_data):
     data = read(shared_file(CLEAN_DF), "dma")
     pos = data.positions

@@ -156,6 +156,10 @@ _CODED = ("mobile", "nav_status", *_STATIC)
 _MAX_LINES_SHOWN = 5
 #: Bytes per parsed block: small blocks stay in cache and parse fastest.
 _BLOCK_BYTES = 1 << 20
+#: Fewest bytes of a CSV row (DMA rows have about 160): sizes blocks and read-ahead.
+_ROW_BYTES = 64
+#: Seconds since the epoch of 1900-01-01 and 2200-01-01, the years a CSV time may have.
+_MIN_S, _END_S = -2_208_988_800, 7_258_118_400
 
 
 def _norm(name: str) -> str:
@@ -218,13 +222,14 @@ def _tables(
     columns = pa.schema([(c, types[c]) for c in fields.values()])
     pending: list[pa.RecordBatch] = []
     npending = 0
+    block = int(min(max(chunk_rows * _ROW_BYTES, 1 << 12), _BLOCK_BYTES))
     try:
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(
                 column_names=names,
                 use_threads=False,  # keeps line numbers for the invalid-row handler
-                block_size=int(min(max(chunk_rows * 64, 1 << 12), _BLOCK_BYTES)),
+                block_size=block,
             ),
             parse_options=pacsv.ParseOptions(
                 invalid_row_handler=decoder.on_invalid, ignore_empty_lines=False
@@ -237,7 +242,8 @@ def _tables(
                 check_utf8=False,
             ),
         )
-        for batch in _prefetch(reader):
+        # parse about a chunk ahead: the next chunk is ready while this one is stored
+        for batch in _prefetch(reader, depth=max(4, chunk_rows * _ROW_BYTES // block)):
             pending.append(batch)
             npending += batch.num_rows
             while npending >= chunk_rows:
@@ -353,7 +359,7 @@ def _header_fields(header: str, layout: str, source_name: str) -> tuple[list[str
 _END = object()
 
 
-def _prefetch(reader: pacsv.CSVStreamingReader, depth: int = 4) -> Iterator[pa.RecordBatch]:
+def _prefetch(reader: pacsv.CSVStreamingReader, depth: int) -> Iterator[pa.RecordBatch]:
     """The reader's batches, parsed ahead in a thread (Arrow releases the GIL while parsing)."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -482,7 +488,10 @@ def _timestamps(arr: pa.ChunkedArray, layout: str) -> np.ndarray:
     if ts is None:
         fmt = "%d/%m/%Y %H:%M:%S" if layout == "dma" else "%Y-%m-%dT%H:%M:%S"
         ts = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
-    return _np(ts.cast(pa.timestamp("ns")))
+    # outside these years a time is not AIS, and would overflow datetime64[ns]
+    seconds = pc.cast(ts, pa.int64())
+    inside = pc.and_(pc.greater_equal(seconds, _MIN_S), pc.less(seconds, _END_S))
+    return _np(pc.if_else(inside, ts, None).cast(pa.timestamp("ns")))
 
 
 class _Coded:
