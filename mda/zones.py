@@ -443,7 +443,12 @@ def _cache_dir() -> Path | None:
     env = os.environ.get("MDA_CACHE_DIR")
     if env is not None:
         return None if env.strip().lower() in ("", "off") else Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mda"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "mda"
+    try:
+        return Path.home() / ".cache" / "mda"
+    except RuntimeError:  # no home directory (some service accounts): no cache
+        return None
 
 
 def _load_index(path: Path) -> _GridIndex | None:
