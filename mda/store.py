@@ -26,6 +26,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -316,32 +317,53 @@ class Store:
         """
         from mda.sources import iter_ais
 
-        fingerprint = _file_hash(src) if isinstance(src, Path) else None
-        if fingerprint:
-            seen = self._db.execute(
-                "SELECT name, ingested FROM inputs WHERE sha256=? AND size=?", fingerprint
-            ).fetchone()
-            if seen:
-                report.files.append(str(src))
-                report.warnings.append(
-                    f"{src}: skipped, same content as {seen[0]} ingested {seen[1][:19]}"
-                )
+        with ThreadPoolExecutor(1) as pool:  # hashes a file while it is read
+            hashing = pool.submit(_file_hash, src) if isinstance(src, Path) else None
+            if hashing and self._seen(src, hashing, report):
                 return
-        statics: list[pd.DataFrame] = []
-        for chunk in iter_ais(src, **read_options):
-            name = chunk.report.files[0] if chunk.report.files else "<lines>"
-            report.merge(chunk.report)
-            if len(chunk.statics):
-                statics = [vessel_changes(pd.concat([*statics, chunk.statics], ignore_index=True))]
-            report.stored += self._add_positions(chunk.positions, source=name)
-            del chunk  # freed before the next chunk is decoded
-        if statics:
-            self._save_statics(statics[0])
+            statics: list[pd.DataFrame] = []
+            for chunk in iter_ais(src, **read_options):
+                name = chunk.report.files[0] if chunk.report.files else "<lines>"
+                report.merge(chunk.report)
+                if len(chunk.statics):
+                    statics = [
+                        vessel_changes(pd.concat([*statics, chunk.statics], ignore_index=True))
+                    ]
+                report.stored += self._add_positions(chunk.positions, source=name)
+                del chunk  # freed before the next chunk is decoded
+            if statics:
+                self._save_statics(statics[0])
+            fingerprint = hashing.result() if hashing else None
         if fingerprint and not self._unreadable(report, str(src)):
             self._db.execute(
                 "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
                 (*fingerprint, str(src), _now()),
             )
+
+    def _seen(self, src: Path, hashing: Future, report: IngestReport) -> bool:
+        """True, with a note in `report`, when `src` has the size and sha256 of a stored input.
+
+        The hash is awaited only when an input of the same size is known: a file of a new size
+        is new, and its hash is finished while it is read.
+        """
+        try:
+            size = src.stat().st_size
+        except OSError:
+            return False  # the reader reports it
+        if not self._db.execute("SELECT 1 FROM inputs WHERE size=? LIMIT 1", (size,)).fetchone():
+            return False
+        fingerprint = hashing.result()
+        seen = (
+            fingerprint
+            and self._db.execute(
+                "SELECT name, ingested FROM inputs WHERE sha256=? AND size=?", fingerprint
+            ).fetchone()
+        )
+        if not seen:
+            return False
+        report.files.append(str(src))
+        report.warnings.append(f"{src}: skipped, same content as {seen[0]} ingested {seen[1][:19]}")
+        return True
 
     @staticmethod
     def _unreadable(report: IngestReport, name: str) -> bool:
