@@ -69,7 +69,9 @@ def test_duplicates_are_counted():
 VARIANTS = Path(__file__).parent / "scenarios"
 SCENARIOS = [("korea-eu", 7), ("baltic-cables", 7), ("korea-strait", 7), ("korea-strait", 11)]
 # red-team variants of the same behaviours (tests/scenarios/*.toml), several seeds each
-SCENARIOS += [(name, seed) for name in ("baltic-drags", "korea-variants") for seed in (1, 2, 3)]
+SCENARIOS += [
+    (name, seed) for name in ("baltic-drags", "korea-variants", "busy-port") for seed in (1, 2, 3)
+]
 
 
 @pytest.fixture(scope="module")
