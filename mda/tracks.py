@@ -339,7 +339,7 @@ def _segments(points: pd.DataFrame) -> gpd.GeoDataFrame:
     s1 = np.r_[s0[1:], len(gi)] - 1  # last fix of each segment, in gi positions
     count = s1 - s0 + 1
     lat_g, lon_g = points["lat"].to_numpy()[gi], points["lon"].to_numpy()[gi]
-    ts_g = pd.DatetimeIndex(points["ts"]).asi8[gi]
+    ts_g = pd.DatetimeIndex(points["ts"]).as_unit("ns").asi8[gi]
     length = np.add.reduceat(np.where(start, 0.0, points["dist_m"].to_numpy()[gi]), s0)
     sog_g = points["sog"].to_numpy(dtype="float64", na_value=np.nan)[gi]
     known = ~np.isnan(sog_g)

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 
 def seconds(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
-    """UTC timestamps as float seconds since the epoch."""
-    return pd.DatetimeIndex(ts).asi8.astype("float64") / 1e9 if len(ts) else np.zeros(0)
+    """UTC timestamps (of any resolution) as float seconds since the epoch."""
+    if not len(ts):
+        return np.zeros(0)
+    return pd.DatetimeIndex(ts).as_unit("ns").asi8.astype("float64") / 1e9
 
 
 def times_at(ts: pd.Series, idx: np.ndarray) -> pd.DatetimeIndex:
