@@ -16,6 +16,7 @@ Run: ``.venv/bin/python scripts/bench_csv.py`` (2,000,000 rows) or ``--quick`` (
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="300,000 rows")
     args = ap.parse_args()
     n = 300_000 if args.quick else args.rows
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "aisdk-synthetic.csv"
         synthesise(path, n)

@@ -157,6 +157,7 @@ def main() -> None:
         return
     if not NMEA_SAMPLE.exists():
         sys.exit(f"real samples not found under {DATA}")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         tmp = Path(tmp)
         if a.memory:
