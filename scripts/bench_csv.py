@@ -93,17 +93,18 @@ def time_pandas(path: Path) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def time_ingest(path: Path, store: Path) -> tuple[float, int, float]:
-    """Seconds, rows stored and peak RSS (MB) of Store.ingest in a child process.
+def time_ingest(path: Path, store: Path) -> tuple[float, float, int, float]:
+    """Wall and CPU seconds, rows stored and peak RSS (MB) of Store.ingest in a child process.
 
     The child reads its own high-water mark (VmHWM): getrusage would also count the pages it
     shared with this (large) parent before exec.
     """
     code = (
         "import re, sys, time; from mda.store import Store; t = time.perf_counter(); "
-        "r = Store(sys.argv[1]).ingest([sys.argv[2]]); dt = time.perf_counter() - t; "
+        "c = time.process_time(); r = Store(sys.argv[1]).ingest([sys.argv[2]]); "
+        "dt, dc = time.perf_counter() - t, time.process_time() - c; "
         "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1); "
-        "print(dt, r.stored, int(hwm) / 1024)"
+        "print(dt, dc, r.stored, int(hwm) / 1024)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(store), str(path)],
@@ -111,7 +112,7 @@ def time_ingest(path: Path, store: Path) -> tuple[float, int, float]:
         check=True,
         text=True,
     ).stdout.split()
-    return float(out[0]), int(out[1]), float(out[2])
+    return float(out[0]), float(out[1]), int(out[2]), float(out[3])
 
 
 def main() -> None:
@@ -138,9 +139,10 @@ def main() -> None:
             "(baseline: parse and dates only, no checks)"
         )
         print(f"ratio pandas / iter_csv time: {t_pd / t_mda:.2f}x wall, {c_pd / c_mda:.2f}x cpu")
-        t_ing, stored, rss = time_ingest(path, Path(tmp) / "store")
+        t_ing, c_ing, stored, rss = time_ingest(path, Path(tmp) / "store")
         print(
-            f"Store.ingest    {t_ing:7.2f} s  {n / t_ing:>11,.0f} rows/s  stored {stored:,}, "
+            f"Store.ingest    {t_ing:7.2f} s wall {c_ing:6.2f} s cpu  {n / t_ing:>11,.0f} rows/s  "
+            f"stored {stored:,}, "
             f"peak RSS {rss:,.0f} MB for a {mb:,.0f} MB file  (ingest / read: "
             f"{t_ing / t_mda:.2f}x the reader's time)"
         )
