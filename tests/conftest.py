@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,9 @@ def shared_file(rel: str) -> Path:
     if not p.exists():
         pytest.skip(f"real sample {rel} not found under {SHARED}")
     return p
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory) -> None:
+    """Keep the zone-index cache of the test run (and its subprocesses) out of ~/.cache."""
+    os.environ["MDA_CACHE_DIR"] = str(tmp_path_factory.mktemp("mda-cache"))
