@@ -448,14 +448,21 @@ class Store:
         Only the key columns of the chunk's MMSIs within the duplicate window of its times are
         read, batch by batch, and only rows whose key hash is in `key` are kept: memory stays
         bounded by the chunk, whatever the store holds. The times are cut into at most
-        _MAX_SPANS spans so that Parquet row-group statistics skip what lies between them.
+        _MAX_SPANS spans: only parts that meet a span are opened, and Parquet row-group
+        statistics skip what lies between the spans.
         """
-        w = self.window.value
         cols = [*DEDUPE_KEY, "ts"]
-        spans = _spans(ts, w)
-        files = self._parts(
-            pd.Timestamp(int(spans[0, 0]), tz="UTC"), pd.Timestamp(int(spans[-1, 1]) + 1, tz="UTC")
-        )
+        spans = _spans(ts, self.window.value)
+        rows = self._db.execute(
+            "SELECT file, min_ts, max_ts FROM parts WHERE max_ts >= ? AND min_ts <= ? "
+            "ORDER BY file",
+            (int(spans[0, 0]), int(spans[-1, 1])),
+        ).fetchall()
+        first, last = (np.array([r[i] for r in rows], dtype=np.int64) for i in (1, 2))
+        # the first span ending at or after a part's start must begin before the part ends
+        at = np.searchsorted(spans[:, 1], first)
+        meets = (at < len(spans)) & (spans[np.minimum(at, len(spans) - 1), 0] <= last)
+        files = [str(self.path / rows[i][0]) for i in np.flatnonzero(meets)]
         empty = {c: np.empty(0, dtype=schema.POSITIONS[c]) for c in DEDUPE_KEY}
         if not files:
             return empty, np.empty(0, np.int64), np.empty(0, np.uint64)

@@ -198,6 +198,22 @@ def test_dedupe_reads_only_candidate_stored_rows(tmp_path):
     assert store.add(ais(pos), source="y") == 1
 
 
+def test_dedupe_opens_only_parts_near_the_chunk_times(tmp_path):
+    store = Store(tmp_path / "s")
+    day = pd.Timedelta(days=1)
+    for d in (1, 2, 3):
+        assert store.add(ais(fixes(3, start=T0 + d * day)), source="x") == 3
+    middle = next((tmp_path / "s" / "positions" / "day=2024-03-03").glob("*.parquet"))
+    middle.write_bytes(b"garbage")  # lies between the chunk's times: never opened
+    half = pd.Timedelta(seconds=0.5)
+    chunk = [
+        fixes(1, start=T0 + day + half),  # heard again: repeats of stored rows
+        fixes(1, start=T0 + 3 * day + half),
+        fixes(1, start=T0 + 3 * day + half, lat=56.0),  # a new report
+    ]
+    assert store.add(ais(pd.concat(chunk, ignore_index=True)), source="y") == 1
+
+
 def test_spans_cover_every_time_and_are_capped():
     s = 10**9
     ts = np.array([0, 1, 2, 100, 101, 1000]) * s
