@@ -78,15 +78,13 @@ def build_nmea(path: Path, copies: int) -> None:
 
 
 def build_csv(path: Path, copies: int) -> None:
-    """Replicate the ferry CSV with a distinct MMSI and date per copy."""
+    """Replicate the ferry CSV with a distinct MMSI per copy: one UTC day, like a DMA daily file."""
     header, body = CSV_SAMPLE.read_text("utf-8").split("\n", 1)
     body = body.rstrip("\n") + "\n"
-    base = dt.date(2022, 10, 15)
     with open(path, "w", encoding="utf-8") as out:
         out.write(header + "\n")
         for k in range(copies):
-            day = (base + dt.timedelta(days=k % 3000)).strftime("%d/%m/%Y")
-            out.write(body.replace("219000734", str(230000000 + k)).replace("15/10/2022", day))
+            out.write(body.replace("219000734", str(230000000 + k)))
 
 
 def child(kind: str, path: str) -> None:
