@@ -528,7 +528,7 @@ class Store:
                     str(final.relative_to(self.path)),
                     batch,
                     label,
-                    hi - lo,
+                    int(hi - lo),  # a numpy integer would be stored as a BLOB
                     int(ts[lo]),
                     int(ts[hi - 1]),
                     json.dumps({str(k): int(v) for k, v in enumerate(types) if v}),
