@@ -200,6 +200,8 @@ def run_scan(
         result = _scan_store(store, inputs, since, until, start_time, **kw)
     result.zones = layer
     result.seconds = time.perf_counter() - t0
+    for warning in result.ingest.warnings if result.ingest is not None else ():
+        log.warning(warning)  # e.g. messages dropped for lack of receiver time: say so
     log.info(
         "scan: %d alerts, %d new (%.2f s)",
         len(result.alerts),

@@ -247,3 +247,15 @@ def test_scan_renders_the_map_report(parts, tmp_path):
     text = html.read_text(encoding="utf-8")
     assert "encounter" in text and str(A) in text
     assert (tmp_path / "alerts.csv").read_text().count("\n") == len(r.alerts) + 1
+
+
+def test_stream_without_times_is_reported_not_silently_empty(tmp_path):
+    nmea = tmp_path / "no-times.nmea"
+    nmea.write_text("!AIVDM,1,1,,A,15N1u<PP1FJuvSRHOE6QIwwh0HQ6,0*30\n", encoding="ascii")
+    r = _mda("scan", str(nmea))
+    assert r.returncode == 0
+    assert "no receiver time" in r.stderr and "--start-time" in r.stderr
+    assert "positions  0 of 0 vessels" in r.stdout
+    r = _mda("scan", str(nmea), "--start-time", "2024-05-30T00:00:00", "--json")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["positions"] == 1
