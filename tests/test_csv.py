@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import gzip
 import io
+import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import shared_file
 
 from mda.errors import MdaError
 from mda.sources.base import IngestReport, concat
-from mda.sources.csv import DMA_COLUMNS, NOAA_COLUMNS, iter_csv, sniff
+from mda.sources.csv import DMA_COLUMNS, NOAA_COLUMNS, _prefetch, iter_csv, sniff
 
 FERRY = "positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv"
 CLEAN_DF = "positions/dma_dipaal_clean_df_2021-09-07_modified.csv"
@@ -279,3 +281,24 @@ def test_bad_headers(tmp_path):
     other.write_text("MMSI,LAT,LON\n1,2,3\n")
     with pytest.raises(MdaError, match=r"line 1: not a NOAA CSV header \(missing BaseDateTime"):
         read(other, "noaa")
+
+
+def test_prefetch_bounded_by_rows_stops_early_and_passes_errors_on():
+    made: list[int] = []
+
+    def reader(fail: bool):
+        for i in range(100):
+            made.append(i)
+            yield pa.record_batch([pa.array(range(10))], names=["x"])
+        if fail:
+            raise OSError("disk gone")
+
+    batches = _prefetch(reader(fail=False), rows=30)
+    next(batches)
+    time.sleep(0.3)  # time for the reader thread to run ahead as far as it may
+    assert len(made) <= 5  # 1 handed over, 3 queued (30 rows), 1 parsed and waiting
+    batches.close()  # stops the reader thread
+    assert len(made) <= 5
+    assert sum(b.num_rows for b in _prefetch(reader(fail=False), rows=30)) == 1000
+    with pytest.raises(OSError, match="disk gone"):
+        list(_prefetch(reader(fail=True), rows=30))

@@ -12,11 +12,11 @@ to the rows where they change.
 from __future__ import annotations
 
 import bz2
+import collections
 import contextlib
 import gzip
 import io
 import os
-import queue
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -156,7 +156,7 @@ _CODED = ("mobile", "nav_status", *_STATIC)
 _MAX_LINES_SHOWN = 5
 #: Bytes per parsed block: small blocks stay in cache and parse fastest.
 _BLOCK_BYTES = 1 << 20
-#: Fewest bytes of a CSV row (DMA rows have about 160): sizes blocks and read-ahead.
+#: Fewest bytes of a CSV row (DMA rows have about 160): sizes the blocks of small chunks.
 _ROW_BYTES = 64
 #: Seconds since the epoch of 1900-01-01 and 2200-01-01, the years a CSV time may have.
 _MIN_S, _END_S = -2_208_988_800, 7_258_118_400
@@ -243,7 +243,7 @@ def _tables(
             ),
         )
         # parse about a chunk ahead: the next chunk is ready while this one is stored
-        for batch in _prefetch(reader, depth=max(4, chunk_rows * _ROW_BYTES // block)):
+        for batch in _prefetch(reader, rows=chunk_rows):
             pending.append(batch)
             npending += batch.num_rows
             while npending >= chunk_rows:
@@ -356,41 +356,51 @@ def _header_fields(header: str, layout: str, source_name: str) -> tuple[list[str
     return names, {f: by_norm[_norm(c)] for f, c in wanted.items()}
 
 
-_END = object()
+def _prefetch(reader: pacsv.CSVStreamingReader, rows: int) -> Iterator[pa.RecordBatch]:
+    """The reader's batches, parsed up to `rows` rows ahead in a thread (Arrow releases the GIL).
 
-
-def _prefetch(reader: pacsv.CSVStreamingReader, depth: int) -> Iterator[pa.RecordBatch]:
-    """The reader's batches, parsed ahead in a thread (Arrow releases the GIL while parsing)."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: object) -> None:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+    Bounded by rows, not batches: the next chunk is parsed while this one is decoded and stored,
+    whatever the length of a CSV row.
+    """
+    ready: collections.deque = collections.deque()
+    cond = threading.Condition()
+    state = {"queued": 0, "stop": False, "done": False}
 
     def work() -> None:
         try:
             for batch in reader:
-                if stop.is_set():
-                    return
-                put(batch)
-            put(_END)
+                with cond:
+                    cond.wait_for(lambda: state["stop"] or state["queued"] < rows)
+                    if state["stop"]:
+                        return
+                    ready.append(batch)
+                    state["queued"] += batch.num_rows
+                    cond.notify_all()
         except BaseException as e:  # handed to the consumer, which re-raises it
-            put(e)
+            with cond:
+                ready.append(e)
+        with cond:
+            state["done"] = True
+            cond.notify_all()
 
     thread = threading.Thread(target=work, name="mda-csv-reader", daemon=True)
     thread.start()
     try:
-        while (item := q.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
+        while True:
+            with cond:
+                cond.wait_for(lambda: ready or state["done"])
+                if not ready:
+                    return
+                item = ready.popleft()
+                if isinstance(item, BaseException):
+                    raise item
+                state["queued"] -= item.num_rows
+                cond.notify_all()
             yield item
     finally:
-        stop.set()
+        with cond:
+            state["stop"] = True
+            cond.notify_all()
         thread.join()
 
 
