@@ -317,11 +317,15 @@ class Store:
         """
         from mda.sources import iter_ais
 
-        with ThreadPoolExecutor(1) as pool:  # hashes a file while it is read
+        # one thread hashes a file while it is read, another stores a chunk while the next one
+        # is decoded; chunks are stored one at a time, in order, so each is deduplicated against
+        # the ones before it
+        with ThreadPoolExecutor(1) as pool, ThreadPoolExecutor(1) as writer:
             hashing = pool.submit(_file_hash, src) if isinstance(src, Path) else None
             if hashing and self._seen(src, hashing, report):
                 return
             statics: list[pd.DataFrame] = []
+            storing: Future | None = None
             for chunk in iter_ais(src, **read_options):
                 name = chunk.report.files[0] if chunk.report.files else "<lines>"
                 report.merge(chunk.report)
@@ -329,8 +333,12 @@ class Store:
                     statics = [
                         vessel_changes(pd.concat([*statics, chunk.statics], ignore_index=True))
                     ]
-                report.stored += self._add_positions(chunk.positions, source=name)
-                del chunk  # freed before the next chunk is decoded
+                if storing is not None:
+                    report.stored += storing.result()
+                storing = writer.submit(self._add_positions, chunk.positions, source=name)
+                del chunk  # its positions are freed once stored
+            if storing is not None:
+                report.stored += storing.result()
             if statics:
                 self._save_statics(statics[0])
             fingerprint = hashing.result() if hashing else None
