@@ -77,9 +77,6 @@ class AisGapConfig:
 class LoiteringConfig:
     max_speed_kn: float = _f(2.0, "hourly mean speed below which a vessel loiters (kn)")
     min_hours: float = _f(2.0, "minimum loitering duration (h)", 0.1)
-    min_shore_km: float = _f(
-        0.0, "when a land layer is given, ignore loitering closer than this to shore (km)"
-    )
     window_minutes: float = _f(60.0, "window of the (time-weighted) mean speed (min)", 1.0)
     max_silence_hours: float = _f(
         6.0, "a silence longer than this ends a stay: the vessel may have left and come back (h)"
