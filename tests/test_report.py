@@ -483,3 +483,24 @@ def test_simulated_scenario_scanned_and_rendered(tmp_path):
 def test_bbox_sets_the_initial_view(scen, tmp_path):
     html = render_map(tmp_path / "v.html", tracks=scen["tracks"], bbox=(129.0, 34.0, 130.0, 35.0))
     assert page_data(html.read_text())["bounds"] == [[34.0, 129.0], [35.0, 130.0]]
+
+
+def test_report_from_input_files_names_class_b_vessels(tmp_path):
+    """Type 24 part A carries the name, part B the call sign: the report shows both."""
+    from pyais import encode_dict
+
+    mmsi = 244670000
+    msgs = [
+        {"type": 18, "mmsi": mmsi, "lat": 52.0, "lon": 4.0, "speed": 5.0, "course": 90.0},
+        {"type": 24, "mmsi": mmsi, "partno": 0, "shipname": "NORTH STAR"},
+        {"type": 24, "mmsi": mmsi, "partno": 1, "callsign": "PD1234", "ship_type": 37},
+        {"type": 18, "mmsi": mmsi, "lat": 52.0, "lon": 4.01, "speed": 5.0, "course": 90.0},
+    ]
+    lines = [f"{1_700_000_000 + 60 * i} {encode_dict(m)[0]}" for i, m in enumerate(msgs)]
+    src = tmp_path / "classb.nmea"
+    src.write_text("\n".join(lines) + "\n", encoding="ascii")
+    out = build_report(inputs=[src], out=tmp_path / "r.html", offline=True)
+    vessels = page_data(out.read_text())["vessels"]
+    assert vessels["mmsi"] == [mmsi]
+    assert vessels["name"] == ["NORTH STAR"]
+    assert vessels["callsign"] == ["PD1234"]

@@ -232,7 +232,7 @@ def build_report(
         from mda.sources import read_ais
 
         data = read_ais(list(inputs), start_time=start_time)
-        positions, vessels = data.positions, data.statics
+        positions, vessels = data.positions, data.vessels  # 24A names merged with 24B
         sources = [Path(p).name for p in inputs]
     elif store is not None:
         from mda.store import Store
