@@ -16,8 +16,8 @@ import pytest
 import shapely
 
 from mda import schema
+from mda.mid import flag_of
 from mda.report import build_report, layers, offline, render_map
-from mda.report.flags import flag_of
 from mda.tracks import build_tracks
 
 T0 = pd.Timestamp("2026-03-02 00:00", tz="UTC")

@@ -26,32 +26,10 @@ from mda.config import Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import expand, seconds
 from mda.geo import EARTH_RADIUS_M, NM, haversine_m
+from mda.mid import ALLOCATED_MIDS
 
 SECTION = "identity_conflict"
 
-#: MIDs allocated to an administration in the ITU Table of Maritime Identification Digits
-#: (ITU, https://www.itu.int/en/ITU-R/terrestrial/fmd/Pages/mid.aspx, state of May 2023), as
-#: inclusive ranges. Every other number in 201-775 is unallocated.
-_MID_RANGES = (
-    "201-216 218-220 224-259 261-279 301 303-312 314 316 319 321 323 325 327 329-332 334 336 "
-    "338-339 341 343 345 347-348 350-359 361-362 364 366-379 401 403 405 408 410 412-414 "
-    "416-417 419 422-423 425 428 431-432 434 436-438 440-441 443 445 447 450-451 453 455 457 "
-    "459 461 463 466 468 470-473 475 477-478 501 503 506 508 510-512 514-516 518 520 523 525 "
-    "529 531 533 536 538 540 542 544 546 548 550 553 555 557 559 561 563-567 570 572 574 "
-    "576-578 601 603 605 607-613 615-622 624-627 629-638 642 644-645 647 649-650 654-657 "
-    "659-672 674-679 701 710 720 725 730 735 740 745 750 755 760 765 770 775"
-)
-
-
-def _allocated_mids() -> np.ndarray:
-    mids = []
-    for part in _MID_RANGES.split():
-        lo, _, hi = part.partition("-")
-        mids.extend(range(int(lo), int(hi or lo) + 1))
-    return np.array(mids, dtype=np.int64)
-
-
-ALLOCATED_MIDS = _allocated_mids()
 #: AIS-SART, man-overboard and EPIRB-AIS devices (ITU-R M.585 annex 2).
 _DEVICE_PREFIXES = (970, 972, 974)
 #: Numbers people type when they do not know their MMSI.

@@ -17,8 +17,9 @@ import shapely
 
 from mda.alerts import jsonable
 from mda.geo import EARTH_RADIUS_M, haversine_m
+from mda.mid import flag_of
 from mda.report import styles
-from mda.report.flags import flag_of, ship_type_text
+from mda.report.shiptypes import ship_type_text
 
 #: Tracks are cut into at most this many time slices, each coloured by its mean speed.
 TIME_SLICES = 12

@@ -1,8 +1,9 @@
-"""Flag state of a vessel from its MMSI's MID (Maritime Identification Digits).
+"""Maritime Identification Digits (MID): which administration an MMSI belongs to.
 
 Table derived from the ITU "Table of Maritime Identification Digits" (ITU-R M.585 Annex 1,
 https://www.itu.int/en/ITU-R/terrestrial/fmd/Pages/mid.aspx), shortened country names.
-A ship-station MMSI is MIDxxxxxx (9 digits, first digit 2-7); other forms get no flag.
+A ship-station MMSI is MIDxxxxxx (9 digits, first digit 2-7); other forms get no flag. The same
+table tells the identity detector which MIDs are allocated at all.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def _table() -> dict[int, str]:
 
 
 MID_COUNTRY = _table()
+#: Every MID allocated to an administration, sorted.
+ALLOCATED_MIDS = np.array(sorted(MID_COUNTRY), dtype=np.int64)
 
 
 def flag_of(mmsi: pd.Series | np.ndarray) -> pd.Series:
@@ -71,35 +74,3 @@ def flag_of(mmsi: pd.Series | np.ndarray) -> pd.Series:
     m = np.asarray(mmsi, dtype=np.int64)
     mid = np.where((m >= 200_000_000) & (m < 800_000_000), m // 1_000_000, -1)
     return pd.Series(mid).map(MID_COUNTRY).fillna("").astype(str)
-
-
-_SHIP_TYPES = [
-    (20, 29, "Wing in ground"),
-    (30, 30, "Fishing"),
-    (31, 32, "Towing"),
-    (33, 33, "Dredging"),
-    (34, 34, "Diving ops"),
-    (35, 35, "Military ops"),
-    (36, 36, "Sailing"),
-    (37, 37, "Pleasure craft"),
-    (40, 49, "High-speed craft"),
-    (50, 50, "Pilot"),
-    (51, 51, "Search and rescue"),
-    (52, 52, "Tug"),
-    (53, 53, "Port tender"),
-    (55, 55, "Law enforcement"),
-    (58, 58, "Medical transport"),
-    (60, 69, "Passenger"),
-    (70, 79, "Cargo"),
-    (80, 89, "Tanker"),
-    (90, 99, "Other"),
-]
-
-
-def ship_type_text(codes: pd.Series) -> pd.Series:
-    """AIS ship-type code -> short category ('' when unknown)."""
-    c = pd.to_numeric(codes, errors="coerce").to_numpy(dtype=float)
-    out = np.full(len(c), "", dtype=object)
-    for lo, hi, name in _SHIP_TYPES:
-        out[(c >= lo) & (c <= hi)] = name
-    return pd.Series(out, index=codes.index)
