@@ -21,6 +21,7 @@ import pandas as pd
 
 from mda import schema
 from mda.errors import MdaError
+from mda.schema import iso_z
 
 #: The alert properties written to files, in order (lat/lon become the geometry).
 FIELDS = [c for c in schema.ALERTS if c not in ("lat", "lon")]
@@ -44,11 +45,6 @@ def jsonable(value: Any) -> Any:
     if value is pd.NA or value is pd.NaT:
         return None
     return value
-
-
-def iso_z(t: pd.Timestamp) -> str:
-    """ISO 8601 UTC with a 'Z' suffix (seconds resolution)."""
-    return pd.Timestamp(t).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _times(s: pd.Series) -> list[str | None]:

@@ -19,13 +19,12 @@ log = logging.getLogger("mda")
 
 def _ts(value: str):
     """argparse type: an ISO 8601 time (naive = UTC)."""
-    import pandas as pd
+    from mda.schema import utc
 
     try:
-        t = pd.Timestamp(value)
+        return utc(value)
     except (ValueError, TypeError):
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from None
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
 def _suffix(*allowed: str):

@@ -154,13 +154,6 @@ def _in_window(df: pd.DataFrame, since, until) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _utc(t) -> pd.Timestamp | None:
-    if t is None:
-        return None
-    t = pd.Timestamp(t)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-
-
 def run_scan(
     *,
     inputs: Iterable[str | Path] = (),
@@ -187,7 +180,7 @@ def run_scan(
     inputs = [str(i) for i in (inputs or ())]
     cfg = config if isinstance(config, Config) else load_config(config)
     wl = load_watchlist(watchlist) if isinstance(watchlist, str | Path) else watchlist
-    since, until = _utc(since), _utc(until)
+    since, until = schema.utc(since), schema.utc(until)
     if since is not None and until is not None and since >= until:
         raise MdaError(f"empty window: --since {since} is not before --until {until}")
     if not inputs and store is None:

@@ -162,6 +162,19 @@ def severity_rank(severity: pd.Series | str) -> pd.Series | int:
     return severity.map(order).fillna(-1).astype(int)
 
 
+def utc(t) -> pd.Timestamp | None:
+    """A UTC timestamp from anything pandas parses (naive means UTC), or None for None."""
+    if t is None:
+        return None
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def iso_z(t) -> str:
+    """ISO 8601 UTC with a 'Z' suffix, to the second: how times appear in files we write."""
+    return utc(t).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def alert_id(type_: str, mmsi: int, other_mmsi: int | None, zone_id: str | None, start) -> str:
     """Stable alert id: the same event found by two runs gets the same id.
 

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from mda import schema
 from mda.config import TracksConfig
 from mda.errors import MdaError
+from mda.schema import utc
 from mda.sources.base import AisData, IngestReport, latest_vessels, vessel_changes
 
 #: Version of the on-disk layout and SQLite tables; bumped on incompatible changes.
@@ -96,17 +97,9 @@ def _now() -> str:
     return pd.Timestamp.now(tz="UTC").isoformat()
 
 
-def _utc(t: Any) -> pd.Timestamp | None:
-    """A UTC timestamp (naive = UTC), or None."""
-    if t is None:
-        return None
-    t = pd.Timestamp(t)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-
-
 def _iso(t: Any) -> str | None:
     """Fixed-width ISO 8601 UTC text (sorts like time), or None."""
-    t = _utc(t)
+    t = utc(t)
     return None if t is None or pd.isna(t) else t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -620,7 +613,7 @@ class Store:
             if unknown:
                 raise MdaError(f"unknown position columns: {', '.join(unknown)}")
             cols = [c for c in schema.POSITIONS if c in {"mmsi", "ts", *columns}]
-        df = self._read(_utc(since), _utc(until), mmsi, cols)
+        df = self._read(utc(since), utc(until), mmsi, cols)
         order = np.lexsort((df["ts"].array.asi8, df["mmsi"].to_numpy()))  # stable, by mmsi, ts
         return df.take(order).reset_index(drop=True)
 
@@ -708,7 +701,7 @@ class Store:
         """Insert or merge one alert; its id when it is new, else None."""
         other = None if pd.isna(a["other_mmsi"]) else int(a["other_mmsi"])
         zone = _text(a["zone_id"])
-        start, end = _utc(a["start"]), _utc(a["end"])
+        start, end = utc(a["start"]), utc(a["end"])
         end = start if end is None or pd.isna(end) else end
         if _text(a["id"]) is None:
             a["id"] = schema.alert_id(a["type"], a["mmsi"], other, zone, start)

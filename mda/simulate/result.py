@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from mda.errors import MdaError
+from mda.schema import iso_z
 from mda.simulate import writers
 
 
@@ -53,8 +54,8 @@ class Simulation:
         doc = {
             "scenario": self.scenario,
             "seed": self.seed,
-            "start": _iso(self.start),
-            "end": _iso(self.end),
+            "start": iso_z(self.start),
+            "end": iso_z(self.end),
             "events": self.truth,
         }
         path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -68,7 +69,8 @@ class Simulation:
         n_sent = int(heard["lines"].sum())
         by_type = Counter(e["type"] for e in self.truth)
         lines = [
-            f"scenario {self.scenario} (seed {self.seed}): {_iso(self.start)} .. {_iso(self.end)}",
+            f"scenario {self.scenario} (seed {self.seed}): "
+            f"{iso_z(self.start)} .. {iso_z(self.end)}",
             f"vessels: {self.statics['mmsi'].nunique():,} MMSIs",
             f"positions: {len(self.positions):,} transmitted, "
             f"{int((heard['kind'] == 0).sum()):,} received (with duplicates)",
@@ -76,7 +78,3 @@ class Simulation:
             "events: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())),
         ]
         return "\n".join(lines)
-
-
-def _iso(t) -> str:
-    return pd.Timestamp(t).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -24,6 +24,7 @@ from typing import IO
 import pandas as pd
 
 from mda.errors import MdaError
+from mda.schema import utc
 from mda.sources.base import AisData, IngestReport, concat
 from mda.sources.nmea import BATCH_LINES, iter_nmea
 
@@ -213,13 +214,6 @@ def _unreadable(name: str, reason: str) -> AisData:
     return AisData(report=report)
 
 
-def _utc(t) -> pd.Timestamp | None:
-    if t is None:
-        return None
-    t = pd.Timestamp(t)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-
-
 def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> Iterator[AisData]:
     """Decode AIS inputs chunk by chunk with bounded memory.
 
@@ -229,7 +223,7 @@ def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> I
     no receiver time (see mda.sources.nmea). Unreadable inputs are skipped with a warning and
     counted as ``unreadable_file``; MdaError when none could be read.
     """
-    start_time = _utc(start_time)
+    start_time = utc(start_time)
     failures: list[str] = []
     read = 0
     for src in _expand(inputs):
