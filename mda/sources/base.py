@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mda import schema
@@ -23,6 +24,18 @@ REJECT_REASONS = {
     "decode_error": "payload does not decode as its message type",
     "unreadable_file": "file could not be opened or read",
 }
+
+
+def valid_position(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Where a reported position can be used, whatever the input format.
+
+    In range, not AIS "not available" (91/181), not NaN, and not 0/0: a transponder without a
+    GPS fix often sends 0 N 0 E ("Null Island"), which would otherwise draw jumps to the Gulf of
+    Guinea.
+    """
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    in_range = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & (lat != 91) & (lon != 181)
+    return in_range & ~((lat == 0) & (lon == 0))
 
 
 @dataclass

@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 
 from mda import schema
 from mda.errors import MdaError
-from mda.sources.base import AisData, IngestReport
+from mda.sources.base import AisData, IngestReport, valid_position
 
 #: Official headers of the two layouts; extra columns (geometry, index_right, ...) are tolerated.
 DMA_COLUMNS = (
@@ -548,7 +548,7 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
 
     mmsi, lat, lon = num["mmsi"], num["lat"], num["lon"]
     good_mmsi = (mmsi >= 1) & (mmsi <= 999_999_999) & (mmsi == np.round(mmsi))
-    good_pos = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0) & (lon == 0))
+    good_pos = valid_position(lat, lon)
     ok = ~malformed & ~blank
     report.rejected["invalid_mmsi"] += int((ok & ~good_mmsi).sum())
     report.rejected["invalid_position"] += int((ok & good_mmsi & ~good_pos).sum())

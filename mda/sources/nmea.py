@@ -41,7 +41,7 @@ from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
 
 from mda import schema
-from mda.sources.base import STATIC_FIELDS, AisData, IngestReport, concat
+from mda.sources.base import STATIC_FIELDS, AisData, IngestReport, concat, valid_position
 
 #: A multi-sentence fragment whose siblings have not arrived after this many further AIS
 #: sentences of the same input is dropped (checked once per batch of lines).
@@ -510,7 +510,7 @@ class NmeaDecoder:
         idx = c["idx"].astype(np.int64)
         take = keep[idx]
         lat, lon, mt = c["lat"], c["lon"], c["msg_type"]
-        valid = _valid_position(lat, lon)
+        valid = valid_position(lat, lon)
         report.rejected["invalid_position"] += int((take & ~valid).sum())
         sel = take & valid
         idx, mt = idx[sel], mt[sel]
@@ -546,7 +546,7 @@ class NmeaDecoder:
             return schema.empty(schema.AUX_POSITIONS)
         idx = df["idx"].to_numpy(np.int64)
         lat, lon = df["lat"].to_numpy(np.float64), df["lon"].to_numpy(np.float64)
-        valid = _valid_position(lat, lon)
+        valid = valid_position(lat, lon)
         report.rejected["invalid_position"] += int((keep[idx] & ~valid).sum())
         df = df[keep[idx] & valid]
         df = df.assign(ts=pd.to_datetime(ts_ns[df["idx"].to_numpy(np.int64)], utc=True))
@@ -568,11 +568,6 @@ class NmeaDecoder:
 
 #: Columns of one static report row, in the order _slow_decode builds them.
 _STATIC_COLS = ("mmsi", *STATIC_FIELDS, "ais_class")
-
-
-def _valid_position(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """In range and not the "not available" 91/181 (NaN is invalid too)."""
-    return (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & (lat != 91) & (lon != 181)
 
 
 def _sixbit(armored: np.ndarray) -> np.ndarray:
