@@ -248,3 +248,20 @@ def test_vessel_reductions_of_empty_and_real_data():
     assert set(v["mmsi"]) == set(data.statics["mmsi"])
     assert list(v.columns) == list(schema.VESSELS)
     assert len(data.vessel_history) >= len(v)
+
+
+def test_file_names_with_commas_are_paths_not_lines(tmp_path):
+    path = tmp_path / "north,sea.nmea"
+    path.write_text("1717027200 !AIVDM,1,1,,A,15N1u<PP1FJuvSRHOE6QIwwh0HQ6,0*30\n", "ascii")
+    data = read_ais([str(path)])
+    assert data.report.files == [str(path)]
+    assert len(data.positions) == 1
+
+
+def test_null_island_is_rejected_in_every_format(tmp_path):
+    from pyais import encode_dict
+
+    line = encode_dict({"type": 1, "mmsi": 219000001, "lat": 0.0, "lon": 0.0})[0]
+    data = read_ais([f"1717027200 {line}"])
+    assert data.positions.empty
+    assert data.report.rejected["invalid_position"] == 1

@@ -62,14 +62,16 @@ class _Lines:
 
 
 def _looks_like_lines(items: list) -> bool:
-    """A list holds lines (not paths) when any item is bytes, empty or reads like a record.
+    """A list holds lines (not paths) when any item is bytes, empty or reads like a record
+    and is not an existing file (file names may contain commas).
 
     Pass a generator or iterator to have any content taken as lines.
     """
     for it in items:
         if isinstance(it, bytes | bytearray):
             return True
-        if isinstance(it, str) and (not it or "," in it or "\n" in it or it[0] in "!$\\"):
+        record = isinstance(it, str) and (not it or "," in it or "\n" in it or it[0] in "!$\\")
+        if record and not os.path.exists(it):  # an existing file is a path, commas and all
             return True
     return False
 
