@@ -175,12 +175,33 @@ def iso_z(t) -> str:
     return utc(t).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def alert_id(type_: str, mmsi: int, other_mmsi: int | None, zone_id: str | None, start) -> str:
+#: Alert types whose evidence["kind"] names a distinct sub-case: an invalid MMSI and two
+#: transmitters on the same vessel at the same time are two events, not one that grew.
+SUBTYPED_ALERTS = frozenset({"identity_conflict"})
+
+
+def alert_subtype(type_: str, evidence) -> str | None:
+    """The sub-case that is part of an event's identity, or None for most alert types."""
+    if type_ in SUBTYPED_ALERTS and isinstance(evidence, dict):
+        return evidence.get("kind")
+    return None
+
+
+def alert_id(
+    type_: str,
+    mmsi: int,
+    other_mmsi: int | None,
+    zone_id: str | None,
+    start,
+    subtype: str | None = None,
+) -> str:
     """Stable alert id: the same event found by two runs gets the same id.
 
-    Built from what identifies an event (type, vessels, zone, start to the minute), never from
-    its end, so an ongoing event that grows keeps its id.
+    Built from what identifies an event (type and sub-case, vessels, zone, start to the minute),
+    never from its end, so an ongoing event that grows keeps its id.
     """
     start = pd.Timestamp(start).tz_convert("UTC").floor("min").isoformat()
     key = f"{type_}|{int(mmsi)}|{int(other_mmsi) if other_mmsi else ''}|{zone_id or ''}|{start}"
+    if subtype:
+        key += f"|{subtype}"
     return type_ + "-" + hashlib.sha1(key.encode()).hexdigest()[:16]

@@ -292,6 +292,8 @@ class Store:
                     self._ingest_one(src, report, start_time=start_time, chunk_rows=chunk_rows)
                     read += 1
                 except MdaError as e:  # unreadable: already counted and warned in the report
+                    if not self._unreadable(report, str(src)):
+                        raise  # the store itself failed: never pass that off as a bad input
                     failures.append(str(e))
             if not read:
                 raise MdaError(failures[0] if failures else "no input given")
@@ -703,8 +705,9 @@ class Store:
         zone = _text(a["zone_id"])
         start, end = utc(a["start"]), utc(a["end"])
         end = start if end is None or pd.isna(end) else end
+        subtype = schema.alert_subtype(a["type"], a["evidence"])
         if _text(a["id"]) is None:
-            a["id"] = schema.alert_id(a["type"], a["mmsi"], other, zone, start)
+            a["id"] = schema.alert_id(a["type"], a["mmsi"], other, zone, start, subtype)
         match = self._db.execute(
             "SELECT id, severity, t_start, t_end FROM alerts WHERE id=?", (a["id"],)
         ).fetchone()
@@ -712,6 +715,7 @@ class Store:
             match = self._db.execute(
                 "SELECT id, severity, t_start, t_end FROM alerts WHERE type=? AND mmsi=? "
                 "AND other_mmsi IS ? AND zone_id IS ? AND t_start <= ? AND t_end >= ? "
+                "AND (? IS NULL OR json_extract(evidence, '$.kind') = ?) "
                 "ORDER BY t_start LIMIT 1",
                 (
                     a["type"],
@@ -720,6 +724,8 @@ class Store:
                     zone,
                     _iso(end + MERGE_GAP),
                     _iso(start - MERGE_GAP),
+                    subtype,
+                    subtype,
                 ),
             ).fetchone()
         evidence = _json(a["evidence"])

@@ -550,3 +550,29 @@ def test_damaged_files_give_one_line_errors(tmp_path):
     (tmp_path / "s" / "vessels.parquet").write_bytes(b"garbage")
     with pytest.raises(MdaError, match="cannot read the vessel history"):
         store.vessels()
+
+
+def test_identity_sub_cases_are_separate_events(tmp_path):
+    """An invalid MMSI and two transmitters on one vessel at once are two alerts, not one."""
+    store = Store(tmp_path / "s")
+    rows = []
+    for kind, start in (("invalid_mmsi", T0), ("two_transmitters", T0 + pd.Timedelta("10min"))):
+        row = alert(type_="identity_conflict", start=start, hours=2.0)
+        row["evidence"] = {"kind": kind}
+        row["id"] = schema.alert_id(
+            row["type"],
+            row["mmsi"],
+            None,
+            None,
+            start,
+            schema.alert_subtype(row["type"], row["evidence"]),
+        )
+        rows.append(row)
+    assert rows[0]["id"] != rows[1]["id"]
+    new = store.save_scan(alerts_frame(*rows), upto_batch=None, window=(T0, T0))
+    assert sorted(e["kind"] for e in new["evidence"]) == ["invalid_mmsi", "two_transmitters"]
+    # the same two seen again, longer: both extended, nothing new
+    for row in rows:
+        row["end"] += pd.Timedelta(hours=1)
+    assert store.save_scan(alerts_frame(*rows), upto_batch=None, window=(T0, T0)).empty
+    assert len(store.alerts()) == 2

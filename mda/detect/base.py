@@ -83,13 +83,21 @@ def make_alerts(rows: pd.DataFrame, ctx: Context, thresholds: dict[str, Any]) ->
     rows["vessel_name"] = rows["mmsi"].map(ctx.names).astype("string")
     rows["thresholds"] = [dict(thresholds)] * len(rows)
     rows["id"] = [
-        schema.alert_id(t, m, o if pd.notna(o) else None, z if pd.notna(z) else None, s)
-        for t, m, o, z, s in zip(
+        schema.alert_id(
+            t,
+            m,
+            o if pd.notna(o) else None,
+            z if pd.notna(z) else None,
+            s,
+            schema.alert_subtype(t, e),
+        )
+        for t, m, o, z, s, e in zip(
             rows["type"],
             rows["mmsi"],
             rows["other_mmsi"],
             rows["zone_id"],
             rows["start"],
+            rows["evidence"],
             strict=True,
         )
     ]
