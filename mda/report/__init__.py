@@ -227,6 +227,7 @@ def build_report(
     """
     from mda.zones import load_zones
 
+    since, until = schema.utc(since), schema.utc(until)  # naive times are UTC, as in run_scan
     vessels = None
     if inputs:
         from mda.sources import read_ais

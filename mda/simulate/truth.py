@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mda.schema import iso_z
 from mda.simulate.world import World
 
 
@@ -38,8 +39,8 @@ def truth_events(world: World, positions: pd.DataFrame) -> list[dict[str, Any]]:
                 "type": type_,
                 "mmsi": a,
                 "other_mmsi": b,
-                "start": _iso_s(t_a),
-                "end": _iso_s(t_b),
+                "start": iso_z(pd.Timestamp(int(t_a), unit="s", tz="UTC")),
+                "end": iso_z(pd.Timestamp(int(t_b), unit="s", tz="UTC")),
                 "zone_id": zone,
                 "note": note,
             }
@@ -126,10 +127,6 @@ def truth_events(world: World, positions: pd.DataFrame) -> list[dict[str, Any]]:
         rows = np.flatnonzero(ident == i)
         add("watchlist", i, t[rows[0]], t[rows[-1]], note="on the scenario watch list")
     return sorted(out, key=lambda e: (e["start"], e["type"], e["mmsi"]))
-
-
-def _iso_s(unix: int) -> str:
-    return pd.Timestamp(int(unix), unit="s", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _runs(pos: np.ndarray, zone: np.ndarray, ident: np.ndarray):
