@@ -180,16 +180,14 @@ def offline_html(scen, tmp_path_factory) -> str:
 
 
 def test_layers_present_by_name(offline_html):
-    control = re.search(r"overlays :  \{(.*?)\}", offline_html, re.S)
-    assert control
-    names = re.findall(r'"([^"]+)" : geo_json_', control.group(1))
-    assert names == [
-        "Ports \\u0026 anchorages",
+    data = page_data(offline_html)
+    assert [z["name"] for z in data["zones"]] == [
+        "Ports & anchorages",
         "Route corridors",
         "Cable corridors",
         "Restricted areas",
     ]
-    data = page_data(offline_html)
+    assert "geo_json_" not in offline_html and "tile_layer_" not in offline_html  # not folium
     assert list(data["legend"]["overlays"]) == [
         "Vessel tracks",
         "Latest positions",
@@ -222,8 +220,7 @@ def test_gap_and_encounter_lines(offline_html):
 
 
 def test_zone_features_by_kind(scen):
-    got = {}
-    layers.zone_layers(scen["zones"], lambda name, gj, style, fields: got.update({name: gj}))
+    got = {z["name"]: z["geojson"] for z in layers.zone_layers(scen["zones"])}
     counts = {k: len(v["features"]) for k, v in got.items()}
     # cable and route corridors also draw their centre line
     assert counts == {
@@ -233,7 +230,7 @@ def test_zone_features_by_kind(scen):
         "Restricted areas": 1,
     }
     names = [f["properties"]["name"] for f in got["Cable corridors"]["features"]]
-    assert names == ["KJCN &lt;cable&gt;"] * 2
+    assert names == ["KJCN <cable>"] * 2  # raw text: the page script shows it as text
 
 
 def test_hostile_text_is_escaped_everywhere(offline_html):
@@ -244,10 +241,8 @@ def test_hostile_text_is_escaped_everywhere(offline_html):
     assert HOSTILE[0] in data["vessels"]["name"] and HOSTILE[1] in data["alerts"]["name"]
     assert data["header"]["title"] == "Strait <test>"
     assert data["alerts"]["evidence"][2]["note"] == HOSTILE[1]
-    # zone tooltips go through folium as HTML: pre-escaped there
-    assert (
-        "Firing \\u0026lt;range\\u0026gt;" in offline_html or "Firing &lt;range&gt;" in offline_html
-    )
+    zone = data["zones"][-1]["geojson"]["features"][0]["properties"]
+    assert zone == {"name": "Firing <range>", "kind": "restricted", "source": "<i>src</i>"}
 
 
 def test_template_syntax_in_names_stays_text(scen, tmp_path):
@@ -277,7 +272,7 @@ def test_online_report_links_cdn_and_check_would_catch_it(scen, tmp_path):
     assert ASSET_REF.search(html)
     assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in html
     assert 'id="mda-land"' not in html
-    assert page_data(html)["minimap_tiles"].startswith("https://")
+    assert page_data(html)["tiles"]["url"].startswith("https://tile.openstreetmap.org/")
 
 
 def test_tiles_url_used_when_given(scen, tmp_path):
@@ -285,7 +280,11 @@ def test_tiles_url_used_when_given(scen, tmp_path):
     html = render_map(tmp_path / "t.html", **scen, offline=True, tiles=url).read_text()
     assert url in html
     assert 'id="mda-land"' not in html
-    assert page_data(html)["minimap_tiles"] == url
+    assert page_data(html)["tiles"] == {
+        "url": url,
+        "attribution": "Tiles: internal tile server",
+        "max_zoom": 18,
+    }
     assert "leaflet-control-minimap" in html  # inlined, since there are tiles to show
     # the only remote reference is the tile server the user asked for, never an asset
     assert ASSET_REF.search(html) is None

@@ -42,9 +42,15 @@ class _Raw(Element):
         self.text = text
 
 
-ONLINE_TILES = "OpenStreetMap"
-#: The same basemap as a URL template, for the minimap of an online report.
-ONLINE_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+#: The online basemap (an XYZ URL template) and its attribution, shown as HTML by Leaflet.
+ONLINE_TILES = {
+    "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+    " contributors",
+    "max_zoom": 19,
+}
+#: Attribution of a user's `tiles` server (fixed text: the URL is never put in as HTML).
+OWN_TILES_ATTRIBUTION = "Tiles: internal tile server"
 
 
 def _bounds(points: pd.DataFrame, alerts: pd.DataFrame | None, zones, bbox) -> list | None:
@@ -86,8 +92,9 @@ def _page_data(
         "latest": layers.latest_layer(good),
         "alerts": layers.alert_layer(alerts),
         "heat": layers.heat_layer(good),
+        "zones": layers.zone_layers(zones),
         "bounds": _bounds(points, alerts, zones, bbox),
-        "minimap_tiles": None,
+        "tiles": None,
     }
 
 
@@ -122,6 +129,16 @@ def render_map(
         zones = zones.to_crs("EPSG:4326")
     data = _page_data(points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox)
 
+    with_tiles = bool(tiles) or not offline
+    if with_tiles:
+        data["tiles"] = (
+            {"url": tiles, "attribution": OWN_TILES_ATTRIBUTION, "max_zoom": 18}
+            if tiles
+            else ONLINE_TILES
+        )
+    # folium draws only the empty map and layer control: branca compiles every rendered folium
+    # script as a Jinja template, so no input text may go into a folium object. Everything else
+    # (tiles, zones, tracks, alerts, titles) is page data, drawn by the page script.
     m = folium.Map(
         tiles=None,
         prefer_canvas=True,
@@ -132,42 +149,22 @@ def render_map(
     )
     m.default_js, m.default_css = [], []  # assets come from offline.head_html, nothing else
     root = m.get_root()
-    with_tiles = bool(tiles) or not offline
     root.header.add_child(
         _Raw(assets.head_html(offline=offline, minimap=with_tiles)), name="mda_assets"
     )
-    if with_tiles:
-        data["minimap_tiles"] = tiles or ONLINE_TILES_URL
-        folium.TileLayer(
-            tiles or ONLINE_TILES,
-            attr="Tiles: internal tile server" if tiles else None,
-            name="Basemap",
-            control=False,
-        ).add_to(m)
-    else:
+    if not with_tiles:
         root.header.add_child(
             _Raw(
                 f'<script type="application/json" id="mda-land">{assets.land_topojson()}</script>'
             ),
             name="mda_land",
         )
-
     root.header.add_child(
         _Raw(
             f'<script type="application/json" id="mda-data">{assets.json_for_html(data)}</script>'
         ),
         name="mda_data",
     )
-
-    def add_zone_layer(name: str, geojson: dict, style: dict, fields: list[str]) -> None:
-        folium.GeoJson(
-            geojson,
-            name=name,
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[f.title() for f in fields]),
-        ).add_to(m)
-
-    layers.zone_layers(zones, add_zone_layer)
     control = folium.LayerControl(collapsed=False, position="topright").add_to(m)
     init = MacroElement()
     init._template = Template(

@@ -1,14 +1,12 @@
 """One function per map layer: each turns a pipeline table into compact, JSON-ready columns.
 
-Nothing here makes a folium object per point: tracks become simplified line pieces (flat
-coordinate arrays + offsets), alerts and positions become columns, and the page script draws
-them on a canvas. Zone layers are the exception: a handful of polygons, one folium GeoJson
-layer per kind.
+Nothing here makes a folium object: tracks become simplified line pieces (flat coordinate
+arrays + offsets), alerts and positions become columns, zones become GeoJSON, and the page
+script draws them all on a canvas, putting every text in the page with textContent.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -317,26 +315,26 @@ def _display_geometry(geoms: np.ndarray) -> np.ndarray:
     return shapely.set_precision(simple, 10**-COORD_DECIMALS)
 
 
-def zone_layers(zones, add) -> None:
-    """Add one folium GeoJson layer per zone group via `add(name, geojson, style, tooltip_fields)`.
+def zone_layers(zones) -> list[dict[str, Any]]:
+    """Zone groups as JSON-ready GeoJSON: ``[{"name", "style", "geojson"}]``, one per layer.
 
-    Text fields are HTML-escaped here because folium's tooltip writes them as HTML. Cable (and
-    other line) features draw their centre line on top of the corridor.
+    The page script draws them with L.geoJSON and shows name, kind and source as text
+    (textContent): zone text goes into the page data like every other text, never through
+    folium, whose rendered scripts branca compiles as Jinja templates (a zone named
+    ``{{ ... }}`` would run code). Cable (and other line) features draw their centre line on
+    top of the corridor.
     """
     if zones is None or len(zones) == 0:
-        return
+        return []
     import geopandas as gpd
 
+    out = []
     for layer, (kinds, style) in styles.ZONE_LAYERS.items():
         z = zones[zones["kind"].isin(kinds)]
         if z.empty:
             continue
         props = pd.DataFrame(
-            {
-                c: [html.escape(str(v), quote=True) for v in z[c].fillna("")]
-                for c in ("name", "kind", "source")
-                if c in z
-            }
+            {c: z[c].fillna("").astype(str).to_numpy() for c in ("name", "kind", "source") if c in z}
         )
         geoms = [_display_geometry(z.geometry.to_numpy())]
         if "feature_geometry" in z:
@@ -347,4 +345,5 @@ def zone_layers(zones, add) -> None:
                 geoms.append(_display_geometry(drawn[is_line]))
                 props = pd.concat([props, props[is_line]], ignore_index=True)
         gdf = gpd.GeoDataFrame(props, geometry=np.concatenate(geoms), crs="EPSG:4326")
-        add(layer, gdf.__geo_interface__, style, list(props.columns))
+        out.append({"name": layer, "style": style, "geojson": gdf.to_geo_dict(drop_id=True)})
+    return out

@@ -150,7 +150,15 @@
     return el("div", {}, [el("div", { class: "mda-info-title" }, [title]), t]);
   }
 
+  /* The basemap: the tile server in the data (URL used only as a URL template, the attribution
+   * is fixed text from mda), else the inlined Natural Earth land. */
   MdaReport.prototype.drawLand = function () {
+    var tiles = this.data.tiles;
+    if (tiles) {
+      L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: tiles.max_zoom,
+        maxNativeZoom: tiles.max_zoom }).addTo(this.map);
+      return;
+    }
     var node = document.getElementById("mda-land");
     if (!node || !window.topojson) return;
     var topo = JSON.parse(node.textContent);
@@ -162,6 +170,18 @@
       style: { stroke: false, fillColor: st.fill, fillOpacity: 1 }
     }).addTo(this.map);
     this.map.attributionControl.addAttribution("Land: Natural Earth (public domain)");
+  };
+
+  /* Zone layers, one per group of kinds, in the layer control before the data layers. */
+  MdaReport.prototype.drawZones = function () {
+    this.zoneLayers = this.data.zones.map(function (z) {
+      var layer = L.geoJSON(z.geojson, { style: z.style });
+      layer.bindTooltip(function (part) {
+        var p = part.feature.properties;
+        return infoTable(z.name, [["Name", p.name], ["Kind", p.kind], ["Source", p.source]]);
+      }, { sticky: true });
+      return [z.name, layer];
+    });
   };
 
   MdaReport.prototype.trackColor = function (t) {
@@ -293,10 +313,14 @@
       }
     });
     new Coords({ position: "bottomright" }).addTo(map);
-    if (this.data.minimap_tiles) {
-      new L.Control.MiniMap(L.tileLayer(this.data.minimap_tiles), { toggleDisplay: true,
+    if (this.data.tiles) {
+      new L.Control.MiniMap(L.tileLayer(this.data.tiles.url), { toggleDisplay: true,
         position: "bottomright", width: 140, height: 110 }).addTo(map);
     }
+    this.zoneLayers.forEach(function (z) {
+      self.control.addOverlay(z[1], z[0]);
+      z[1].addTo(map);
+    });
     Object.keys(this.legend.overlays).forEach(function (name) {
       var layer = self.layers[name];
       if (!layer) return;
@@ -549,10 +573,10 @@
 
   window.MDA = {
     init: function (map, control, data) {
-      if (!isFinite(map.getMaxZoom())) map.setMaxZoom(18);  // no tile layer offline
+      if (!data.tiles) map.setMaxZoom(18);  // no tile layer offline
       var r = new MdaReport(map, control, data);
       r.timings = {};  // milliseconds per step, read by scripts/bench_report.py
-      ["buildPanel", "drawLand", "drawTracks", "drawLatest", "drawAlerts", "drawHeat",
+      ["buildPanel", "drawLand", "drawZones", "drawTracks", "drawLatest", "drawAlerts", "drawHeat",
         "addControls", "addTimeSlider", "fit"].forEach(function (step) {
         var t = performance.now();
         r[step]();
