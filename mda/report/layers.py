@@ -334,7 +334,11 @@ def zone_layers(zones) -> list[dict[str, Any]]:
         if z.empty:
             continue
         props = pd.DataFrame(
-            {c: z[c].fillna("").astype(str).to_numpy() for c in ("name", "kind", "source") if c in z}
+            {
+                c: z[c].fillna("").astype(str).to_numpy()
+                for c in ("name", "kind", "source")
+                if c in z
+            }
         )
         geoms = [_display_geometry(z.geometry.to_numpy())]
         if "feature_geometry" in z:
