@@ -3,7 +3,9 @@
 Reproducible: `npm pack <pkg>@<version>` for every package in mda.report.offline (ASSETS, LAND),
 then extract the files the report uses plus each package's licence into mda/report/assets/
 <pkg>@<version>/. Images referenced by a stylesheet are embedded as data: URIs so an offline
-page makes no request at all. Run it after changing a version:
+page makes no request at all. Last, the sha384 of every file the report uses is written to
+mda/report/assets/integrity.json: an online report pins its CDN scripts to these hashes
+(Subresource Integrity), and tests check them against the files. Run it after changing a version:
 
     .venv/bin/python scripts/vendor_assets.py
 """
@@ -11,6 +13,7 @@ page makes no request at all. Run it after changing a version:
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 import posixpath
 import re
@@ -19,7 +22,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from mda.report.offline import ASSETS, LAND, asset_path
+from mda.report.offline import ASSET_DIR, ASSETS, INTEGRITY_FILE, LAND, asset_path, sri
 
 LICENCE_NAMES = re.compile(r"^package/(LICEN[CS]E|MIT-LICEN[CS]E)[^/]*$", re.IGNORECASE)
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
@@ -66,6 +69,16 @@ def vendor(pkg: str, version: str, files: list[str], work: Path) -> None:
         print(f"{pkg}@{version}/{name}  {len(data):,} bytes")
 
 
+def write_integrity() -> None:
+    """Record the SRI hash of every vendored file the report uses (the bytes on disk)."""
+    table = {
+        asset_path(*a).relative_to(ASSET_DIR).as_posix(): sri(asset_path(*a).read_bytes())
+        for a in sorted({*ASSETS.values(), LAND})
+    }
+    (ASSET_DIR / INTEGRITY_FILE).write_text(json.dumps(table, indent=1) + "\n")
+    print(f"{INTEGRITY_FILE}: {len(table)} hashes")
+
+
 def main() -> None:
     wanted: dict[tuple[str, str], list[str]] = {}
     for pkg, version, file in [*ASSETS.values(), LAND]:
@@ -73,6 +86,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for (pkg, version), files in wanted.items():
             vendor(pkg, version, files, Path(tmp))
+    write_integrity()
 
 
 if __name__ == "__main__":

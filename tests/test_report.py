@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib
 import json
 import re
@@ -270,9 +272,53 @@ def test_online_report_links_cdn_and_check_would_catch_it(scen, tmp_path):
     out = render_map(tmp_path / "on.html", **scen, offline=False)
     html = out.read_text()
     assert ASSET_REF.search(html)
-    assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in html
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in html
     assert 'id="mda-land"' not in html
     assert page_data(html)["tiles"]["url"].startswith("https://tile.openstreetmap.org/")
+
+
+CDN = "https://cdn.jsdelivr.net/npm/"
+EXTERNAL_TAG = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"https?://[^>]*>", re.I)
+
+
+def test_every_cdn_asset_is_pinned_to_the_vendored_file(scen, tmp_path):
+    """Subresource Integrity: each external <script>/<link> carries the sha384 of the vendored
+    copy of the same file, so a changed CDN file is refused by the browser."""
+    html = render_map(tmp_path / "on.html", **scen, offline=False).read_text()
+    tags = EXTERNAL_TAG.findall(html)
+    js = [a for n, a in offline.ASSETS.items() if n.endswith(".js")]
+    assert len(tags) == len(js) == len(ASSET_REF.findall(html))
+    for tag in tags:
+        url = re.search(r'(?:src|href)="([^"]+)"', tag).group(1)
+        assert url.startswith(CDN), tag
+        vendored = offline.ASSET_DIR / url.removeprefix(CDN)
+        digest = base64.b64encode(hashlib.sha384(vendored.read_bytes()).digest()).decode()
+        assert f'integrity="sha384-{digest}"' in tag, tag
+        assert 'crossorigin="anonymous"' in tag, tag
+    # stylesheets are inlined even online (their vendored copies embed their images)
+    assert "<link" not in html and html.count("<style>") >= 5
+
+
+def test_integrity_manifest_matches_every_vendored_file():
+    """scripts/vendor_assets.py records the hashes; they cannot drift from the files."""
+    table = json.loads((offline.ASSET_DIR / offline.INTEGRITY_FILE).read_text())
+    used = {offline.asset_path(*a) for a in [*offline.ASSETS.values(), offline.LAND]}
+    assert {offline.ASSET_DIR / k for k in table} == used
+    for rel, value in table.items():
+        assert offline.sri((offline.ASSET_DIR / rel).read_bytes()) == value, rel
+    # the published SRI of leaflet 1.9.3 (leafletjs.com/download): the copy is the CDN's bytes
+    leaflet = offline.asset_path(*offline.ASSETS["leaflet.js"]).read_bytes()
+    assert base64.b64encode(hashlib.sha256(leaflet).digest()).decode() == (
+        "WBkoXOwTeyKclOHuWtc+i2uENFpDZ9YPdf5Hf+D7ewM="
+    )
+
+
+def test_asset_missing_from_the_manifest_is_one_line_error(monkeypatch):
+    from mda.errors import MdaError
+
+    monkeypatch.setitem(offline.ASSETS, "extra.js", ("leaflet", "1.9.3", "dist/other.js"))
+    with pytest.raises(MdaError, match=r"integrity\.json.*vendor_assets\.py"):
+        offline.head_html(offline=False)
 
 
 def test_tiles_url_used_when_given(scen, tmp_path):
@@ -348,8 +394,8 @@ def test_build_report_from_alerts_geojson_and_store_window(scen, tmp_path, monke
     positions = scen["tracks"].points[list(schema.POSITIONS)]
 
     class FakeStore:  # the store's contract: positions(since, until) and alerts(since, until)
-        def __init__(self, root, create=True):
-            assert create is False
+        def __init__(self, root, **how):  # opened for reading only, never created
+            assert how in ({"create": False}, {"readonly": True}), how
 
         def positions(self, since=None, until=None, mmsi=None):
             return positions

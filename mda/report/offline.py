@@ -1,12 +1,18 @@
 """Where the report's scripts and stylesheets come from: vendored npm files inlined, or a CDN.
 
 `ASSETS` is the single table of what a report page loads. `scripts/vendor_assets.py` fetches the
-same table from the npm registry into ``mda/report/assets`` (with the licences); an offline report
-inlines those files, an online one links the identical files on jsDelivr.
+same table from the npm registry into ``mda/report/assets`` (with the licences) and records the
+sha384 of every file in ``assets/integrity.json``. An offline report inlines those files. An
+online one links the scripts on jsDelivr with Subresource Integrity (``integrity=`` the recorded
+hash, ``crossorigin="anonymous"``), so the browser refuses a script that differs by one byte
+from the vendored copy; stylesheets are always inlined (the vendored ones carry their images as
+data: URIs, so they differ from the CDN files, and images loaded by CSS cannot be pinned).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from functools import cache
@@ -41,6 +47,9 @@ LAND = ("world-atlas", "2.0.2", "land-50m.json")
 #: Our own script and stylesheet (not from npm; always inlined).
 OWN = ("mda-report.js", "mda-report.css")
 
+#: sha384 of every vendored file (path under ASSET_DIR -> SRI value), by scripts/vendor_assets.py.
+INTEGRITY_FILE = "integrity.json"
+
 
 def cdn_url(pkg: str, version: str, file: str) -> str:
     """jsDelivr URL of one npm file (what an online report links)."""
@@ -52,17 +61,33 @@ def asset_path(pkg: str, version: str, file: str) -> Path:
     return ASSET_DIR / f"{pkg}@{version}" / file
 
 
+def _missing(path: Path, what: str) -> Exception:
+    from mda.errors import MdaError
+
+    return MdaError(f"{path}: report asset {what}; run scripts/vendor_assets.py to fetch it")
+
+
 @cache
 def read_asset(path: Path) -> str:
     """Text of a vendored file (cached: a report run reads each at most once)."""
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
-        from mda.errors import MdaError
+        raise _missing(path, "missing") from None
 
-        raise MdaError(
-            f"{path}: report asset missing; run scripts/vendor_assets.py to fetch it"
-        ) from None
+
+def sri(data: bytes) -> str:
+    """The Subresource Integrity value of some bytes: 'sha384-' + base64 digest."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def integrity(path: Path) -> str:
+    """The recorded SRI hash of a vendored file (what an online page pins its CDN copy to)."""
+    table = json.loads(read_asset(ASSET_DIR / INTEGRITY_FILE))
+    try:
+        return table[path.relative_to(ASSET_DIR).as_posix()]
+    except KeyError:
+        raise _missing(path, f"not in {INTEGRITY_FILE}") from None
 
 
 def _script_text(text: str) -> str:
@@ -71,7 +96,7 @@ def _script_text(text: str) -> str:
 
 
 def head_html(*, offline: bool, minimap: bool = True) -> str:
-    """The <script>/<style> (offline) or <script src>/<link> (online) tags of every asset.
+    """The <style> and <script> (offline) or <script src integrity> (online) tags of every asset.
 
     The minimap needs tiles: without them (offline, no tile server) its files are left out.
     """
@@ -79,16 +104,16 @@ def head_html(*, offline: bool, minimap: bool = True) -> str:
     for name, (pkg, ver, file) in ASSETS.items():
         if name.startswith("minimap") and not minimap:
             continue
-        if offline:
-            text = read_asset(asset_path(pkg, ver, file))
-            if name.endswith(".css"):
-                parts.append(f"<style>{text}</style>")
-            else:
-                parts.append(f"<script>{_script_text(text)}</script>")
-        elif name.endswith(".css"):
-            parts.append(f'<link rel="stylesheet" href="{cdn_url(pkg, ver, file)}"/>')
+        path = asset_path(pkg, ver, file)
+        if name.endswith(".css"):
+            parts.append(f"<style>{read_asset(path)}</style>")
+        elif offline:
+            parts.append(f"<script>{_script_text(read_asset(path))}</script>")
         else:
-            parts.append(f'<script src="{cdn_url(pkg, ver, file)}"></script>')
+            parts.append(
+                f'<script src="{cdn_url(pkg, ver, file)}" integrity="{integrity(path)}"'
+                ' crossorigin="anonymous"></script>'
+            )
     for file in OWN:
         text = read_asset(ASSET_DIR / file)
         parts.append(

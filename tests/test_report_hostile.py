@@ -1,0 +1,334 @@
+"""Hostile text in every report input never reaches a template engine (issue 9, finding 1).
+
+Zone files, watch lists, alert files, file names, titles and tile URLs are attacker-controlled.
+folium/branca compile rendered scripts as Jinja templates, so a zone named ``{{ ... }}`` used to
+run code on the analyst's machine. Each test feeds the red team's payloads through the Python API
+or the CLI, then checks: no file appeared (a sentinel over the working directory), no template
+ever saw the text, and the page data carries it back verbatim as text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import jinja2
+import pandas as pd
+import pytest
+import shapely
+from pyais import encode_dict
+
+from mda import schema
+from mda.alerts import write_alerts
+from mda.report import build_report, render_map
+from mda.tracks import build_tracks
+
+ROOT = Path(__file__).resolve().parents[1]
+MKDIR = "{{ cycler.__init__.__globals__.os.mkdir(dict(PWNED_BY_ZONE=1)|first) }}"
+MATH = "{{7*7}}"
+XSS = "<img src=x onerror=alert(1)>"
+#: The red team's payloads; each must come out of the report exactly as it went in.
+PAYLOADS = (MKDIR, MATH, "{% raw %}", "{% endraw %}", "{#", XSS)
+#: Substrings that only a payload contains: no template source may ever hold one.
+MARKERS = ("PWNED", "7*7", "raw %}", "onerror")
+MMSI = 440100001
+T0 = 1_772_409_600  # 2026-03-02 00:00 UTC
+BOX = (129.4, 34.4, 129.6, 34.6)
+
+
+def files_under(root: Path) -> set[Path]:
+    return {p.relative_to(root) for p in root.rglob("*")}
+
+
+@pytest.fixture
+def sentinel(tmp_path, monkeypatch):
+    """Run in tmp_path; afterwards nothing but the expected outputs may exist there."""
+    monkeypatch.chdir(tmp_path)
+    before = files_under(tmp_path)
+
+    def check(*outputs: str) -> None:
+        made = files_under(tmp_path) - before
+        assert not (tmp_path / "PWNED_BY_ZONE").exists()
+        assert made == {Path(o) for o in outputs}, made
+
+    return check
+
+
+@pytest.fixture
+def template_sources(monkeypatch) -> list[str]:
+    """Every source text compiled as a Jinja template while the test runs."""
+    seen: list[str] = []
+    compile_ = jinja2.Environment.from_string
+
+    def spy(self, source, *args, **kwargs):
+        seen.append(str(source))
+        return compile_(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "from_string", spy)
+    return seen
+
+
+def assert_no_payload_compiled(sources: list[str]) -> None:
+    assert sources, "the spy saw no template: it no longer watches what branca compiles"
+    for src in sources:
+        hit = [m for m in MARKERS if m in src]
+        assert not hit, f"payload {hit} reached a template engine: {src[:200]!r}"
+
+
+def page_data(html: str) -> dict:
+    m = re.search(r'<script type="application/json" id="mda-data">(.*?)</script>', html, re.S)
+    assert m
+    return json.loads(m.group(1))
+
+
+def page_texts(data) -> set[str]:
+    """Every string anywhere in the page data."""
+    if isinstance(data, str):
+        return {data}
+    if isinstance(data, dict):
+        return set().union(set(map(str, data)), *(page_texts(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(page_texts(v) for v in data))
+    return set()
+
+
+def zone_features(payloads=PAYLOADS) -> list[dict]:
+    """One restricted box per payload, the payload in its id, name and source."""
+    w, s, e, n = BOX
+    return [
+        {
+            "type": "Feature",
+            "properties": {"id": f"z{i}{p}", "name": p, "kind": "restricted", "source": p},
+            "geometry": shapely.geometry.mapping(shapely.box(w, s, e, n)),
+        }
+        for i, p in enumerate(payloads)
+    ]
+
+
+def write_zone_file(path: Path, features: list[dict]) -> Path:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def write_track(path: Path) -> Path:
+    """One vessel crossing BOX for two hours, a fix a minute (tag-block times)."""
+    lines = []
+    for k in range(120):
+        msg = {
+            "type": 1,
+            "mmsi": MMSI,
+            "lat": 34.3 + 0.4 * k / 119,
+            "lon": 129.3 + 0.4 * k / 119,
+            "speed": 8.0,
+            "course": 45.0,
+        }
+        lines.append(f"{T0 + 60 * k} {encode_dict(msg)[0]}")
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    return path
+
+
+def hostile_alerts() -> pd.DataFrame:
+    n = len(PAYLOADS)
+    return schema.conform(
+        pd.DataFrame(
+            {
+                "id": [f"a{i}{p}" for i, p in enumerate(PAYLOADS)],
+                "type": ["zone_entry"] * n,
+                "severity": ["high"] * n,
+                "mmsi": [MMSI] * n,
+                "vessel_name": list(PAYLOADS),
+                "start": pd.to_datetime([T0 + 3600] * n, unit="s", utc=True),
+                "end": pd.to_datetime([T0 + 4000] * n, unit="s", utc=True),
+                "lat": [34.5] * n,
+                "lon": [129.5] * n,
+                "zone_id": list(PAYLOADS),
+                "zone_kind": ["restricted"] * n,
+                "zone_name": list(PAYLOADS),
+                "evidence": [{"note": p, p: 1} for p in PAYLOADS],
+                "thresholds": [{"min_minutes": 0.0, "note": p} for p in PAYLOADS],
+            }
+        ),
+        schema.ALERTS,
+    )
+
+
+def zone_names(data: dict) -> set[str]:
+    return {f["properties"]["name"] for z in data["zones"] for f in z["geojson"]["features"]}
+
+
+def assert_payloads_are_text(html: str, *, zones: bool = True) -> dict:
+    data = page_data(html)
+    texts = page_texts(data)
+    assert set(PAYLOADS) <= texts
+    assert XSS not in html  # escaped inside the JSON block, not markup
+    if zones:
+        assert set(PAYLOADS) <= zone_names(data)
+    assert "PWNED_BY_ZONE" in html  # the payload is in the page, as data
+    return data
+
+
+def test_render_map_with_hostile_zones_titles_tiles_sources_and_alerts(
+    sentinel, template_sources, tmp_path
+):
+    zones = gpd.GeoDataFrame.from_features(zone_features(), crs="EPSG:4326")
+    track = write_track(tmp_path / "track.nmea")
+    from mda.sources import read_ais
+
+    data_in = read_ais([track])
+    vessels = pd.DataFrame({"mmsi": [MMSI], "name": [MKDIR], "callsign": [MATH]})
+    for offline, tiles in (
+        (True, None),
+        (False, None),
+        (True, f"http://t/{{z}}/{{x}}/{{y}}{MKDIR}"),
+    ):
+        out = render_map(
+            tmp_path / f"r{offline}{bool(tiles)}.html",
+            tracks=build_tracks(data_in.positions),
+            zones=zones,
+            alerts=hostile_alerts(),
+            vessels=vessels,
+            title=" ".join(PAYLOADS),
+            sources=list(PAYLOADS),
+            thresholds={"zones": {p: p for p in PAYLOADS}},
+            offline=offline,
+            tiles=tiles,
+        )
+        html = out.read_text(encoding="utf-8")
+        data = assert_payloads_are_text(html)
+        assert data["header"]["title"] == " ".join(PAYLOADS)
+        assert data["header"]["sources"] == list(PAYLOADS)
+        assert MATH in data["vessels"]["callsign"] and "49" not in data["vessels"]["callsign"]
+        if tiles:
+            assert data["tiles"]["url"] == tiles
+            assert data["tiles"]["attribution"] == "Tiles: internal tile server"
+    assert_no_payload_compiled(template_sources)
+    sentinel("track.nmea", "rTrueFalse.html", "rFalseFalse.html", "rTrueTrue.html")
+
+
+def test_build_report_with_hostile_files(sentinel, template_sources, tmp_path):
+    """File names (shown as sources), zone file, alerts file and title, as `mda report` passes
+    them."""
+    track = write_track(tmp_path / f"{MKDIR}.nmea")
+    zfile = write_zone_file(tmp_path / f"{MATH}.geojson", zone_features())
+    afile = write_alerts(hostile_alerts(), tmp_path / "{% raw %}.geojson")
+    out = build_report(
+        inputs=[track],
+        zones=[zfile],
+        alerts=afile,
+        title=MKDIR,
+        tiles=f"http://t/{{z}}/{{x}}/{{y}}.png?{MKDIR}",
+        out=tmp_path / "r.html",
+    )
+    data = assert_payloads_are_text(out.read_text(encoding="utf-8"))
+    assert data["header"]["sources"] == [track.name, afile.name]
+    assert data["header"]["title"] == MKDIR
+    assert_no_payload_compiled(template_sources)
+    sentinel(track.name, zfile.name, afile.name, "r.html")
+
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "mda", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_cli_report_with_hostile_zone_file(sentinel, tmp_path):
+    track = write_track(tmp_path / "t.nmea")
+    write_zone_file(tmp_path / "evil.geojson", zone_features())
+    write_alerts(hostile_alerts(), tmp_path / "alerts.geojson")
+    r = run_cli(
+        tmp_path,
+        "report",
+        track.name,
+        "--zones",
+        "evil.geojson",
+        "--alerts",
+        "alerts.geojson",
+        "--title",
+        MKDIR + "{% raw %}",
+        "--tiles",
+        "http://t/{z}/{x}/{y}.png#{{7*7}}{#",
+        "-o",
+        "r.html",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    data = assert_payloads_are_text((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert data["header"]["title"] == MKDIR + "{% raw %}"
+    assert data["tiles"]["url"] == "http://t/{z}/{x}/{y}.png#{{7*7}}{#"
+    sentinel("t.nmea", "evil.geojson", "alerts.geojson", "r.html")
+
+
+def test_cli_scan_report_with_hostile_zones_and_watchlist(sentinel, tmp_path):
+    """`mda scan --report`: zone alerts carry the zone text, watch-list alerts the list text."""
+    write_track(tmp_path / "t.nmea")
+    write_zone_file(tmp_path / "evil.geojson", zone_features())
+    with (tmp_path / "wl.csv").open("w", newline="") as f:
+        f.write("mmsi,name,reason,list\n")
+        for p in PAYLOADS:
+            f.write(f'{MMSI},"{p}","{p}","{p}"\n')
+    r = run_cli(
+        tmp_path,
+        "scan",
+        "t.nmea",
+        "--zones",
+        "evil.geojson",
+        "--watchlist",
+        "wl.csv",
+        "--report",
+        "r.html",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    data = page_data((tmp_path / "r.html").read_text(encoding="utf-8"))
+    a = data["alerts"]
+    assert "watchlist" in a["type"] and "zone_entry" in a["type"]
+    assert set(PAYLOADS) <= set(a["zone"])  # one zone entry per hostile zone
+    wl = a["evidence"][a["type"].index("watchlist")]
+    assert set(PAYLOADS) <= set(wl["reasons"]) and set(PAYLOADS) <= set(wl["lists"])
+    assert zone_names(data) == set(PAYLOADS)
+    sentinel("t.nmea", "evil.geojson", "wl.csv", "r.html")
+
+
+@pytest.mark.parametrize("payload", [MKDIR, MATH, "{% raw %}"])
+def test_cli_zone_kind_payload_is_a_one_line_error(sentinel, tmp_path, payload):
+    """`kind` must be a known zone kind: a payload there is refused before anything renders."""
+    feats = zone_features([payload])
+    feats[0]["properties"]["kind"] = payload
+    write_zone_file(tmp_path / "evil.geojson", feats)
+    write_track(tmp_path / "t.nmea")
+    r = run_cli(tmp_path, "report", "t.nmea", "--zones", "evil.geojson", "-o", "r.html")
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr and "evil.geojson" in r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 2, r.stderr
+    sentinel("t.nmea", "evil.geojson")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_each_payload_alone_in_a_zone_name(sentinel, template_sources, tmp_path, payload):
+    """One payload at a time (together they are a Jinja syntax error that hides the mkdir)."""
+    zones = gpd.GeoDataFrame.from_features(zone_features([payload]), crs="EPSG:4326")
+    html = render_map(tmp_path / "r.html", zones=zones, title=payload).read_text()
+    (zone,) = page_data(html)["zones"]
+    assert zone["geojson"]["features"][0]["properties"]["name"] == payload
+    assert_no_payload_compiled(template_sources)
+    sentinel("r.html")
+
+
+def test_cli_mkdir_payload_alone_creates_nothing(sentinel, tmp_path):
+    write_zone_file(tmp_path / "evil.geojson", zone_features([MKDIR]))
+    write_track(tmp_path / "t.nmea")
+    r = run_cli(tmp_path, "report", "t.nmea", "--zones", "evil.geojson", "-o", "r.html")
+    assert r.returncode == 0, r.stderr
+    sentinel("t.nmea", "evil.geojson", "r.html")
