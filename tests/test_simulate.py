@@ -309,7 +309,9 @@ def test_watchlist_file_and_event(korea, tmp_path):
     (ev,) = _events(korea, "watchlist")
     assert wl["mmsi"].tolist() == [ev["mmsi"]]
     doc = json.loads(truth.read_text())
-    assert set(doc) == {"scenario", "seed", "start", "end", "events"}
+    assert set(doc) == {
+        "scenario", "seed", "start", "end", "events", "must_not_alert", "outages"
+    }  # fmt: skip
     for e in doc["events"]:
         assert set(e) == {"type", "mmsi", "other_mmsi", "start", "end", "zone_id", "note"}
         assert e["type"] in schema.ALERT_TYPES

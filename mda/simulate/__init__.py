@@ -33,12 +33,13 @@ import pandas as pd
 from mda import schema
 from mda.simulate import writers
 from mda.simulate.cases import plant_cases
+from mda.simulate.habits import add_habits
 from mda.simulate.reception import receive
 from mda.simulate.reporting import transmissions
 from mda.simulate.result import Simulation
 from mda.simulate.scenario import SCENARIO_DIR, load_scenario
 from mda.simulate.traffic import add_background
-from mda.simulate.truth import truth_events
+from mda.simulate.truth import must_not_alert, outages, truth_events
 from mda.simulate.world import World
 
 __all__ = ["SCENARIO_DIR", "Simulation", "load_scenario", "simulate"]
@@ -60,6 +61,7 @@ def simulate(
     world = World(data, path, seed=seed, vessels=vessels, hours=hours)
     add_background(world)
     plant_cases(world)
+    add_habits(world)
     if not world.idents:
         raise world.where.error("traffic", "the scenario has no vessels")
     positions, statics_tx = transmissions(world)
@@ -91,6 +93,8 @@ def simulate(
         positions=positions,
         statics=statics,
         truth=truth,
+        must_not_alert=must_not_alert(world),
+        outages=outages(world),
         watchlist=watchlist,
         messages=messages,
         stations=stations,

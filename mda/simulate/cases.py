@@ -42,7 +42,26 @@ def plant_cases(world: World) -> None:
             if k in c:
                 positive(c[k], f"{key}.{k}", world.where, zero=True)
         rng = np.random.default_rng([world.seed, 3, i])
+        n_ident, n_event = len(world.idents), len(world.events)
         _CASES[ctype](world, c, key, rng)
+        _declared(world, c, key, n_ident, n_event)
+
+
+def _declared(world: World, c, key: str, n_ident: int, n_event: int) -> None:
+    """A case's `nav_status` (broadcast throughout) and `alert = false` (what it plants must
+    raise no alert: its events leave the truth for must_not_alert)."""
+    status = c.get("nav_status")
+    if status is not None and not 0 <= status <= 15:
+        raise world.where.error(f"{key}.nav_status", f"must be 0..15, got {status}")
+    note = c.get("name", c["type"])
+    for i, iv in enumerate(world.idents[n_ident:], n_ident):
+        if status is not None:
+            iv["status"] = status
+            world.hush("stale_status", i, iv["t_start"], iv["t_end"], f"{note}: status {status}")
+        if c.get("alert", True) is False:
+            world.hush("no_alert_case", i, iv["t_start"], iv["t_end"], note)
+    for ev in world.events[n_event:]:
+        ev["alert"] = c.get("alert", True)
 
 
 def _within(world: World, t: float, key: str) -> None:

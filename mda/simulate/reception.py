@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 
 from mda.geo import NM, haversine_m
+from mda.simulate.habits import feed
 from mda.simulate.scenario import positive
 from mda.simulate.world import World
 
 
-def _receivers(world: World) -> tuple[list[str], np.ndarray, np.ndarray]:
+def receivers(world: World) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Names and positions of the receivers: one at every port, plus the scenario's own."""
     rc = world.data["reception"]
     ports = world.zones[world.zones["kind"] == "port"]
@@ -44,8 +45,10 @@ def receive(
             "reception.satellite_minutes", f"expected [min, max] > 0, got {sat!r}"
         )
     rng = np.random.default_rng([world.seed, 4])
-    names, rlon, rlat = _receivers(world)
+    names, rlon, rlat = receivers(world)
     planted = np.array([iv["planted"] for iv in world.idents], dtype=bool)
+    if world.noisy and not world.habits["planted_heard_in_full"]:
+        planted[:] = False  # heard through the same lossy reception as everyone else
     frames = []
     for kind, df in ((0, positions), (1, statics)):
         n = len(df)
@@ -88,7 +91,7 @@ def receive(
             }
         )[dup & (second != near)]
         frames += [msg, d]
-    m = pd.concat(frames, ignore_index=True)
+    m = feed(world, pd.concat(frames, ignore_index=True))
     iv = pd.DataFrame(world.idents)
     is_b = (iv["ais_class"] == "B").to_numpy()[m["ident"].to_numpy()]
     m["kind"] = np.where(m["kind"] == 0, 0, np.where(is_b, 3, 2))  # 2: type 5, 3: type 24

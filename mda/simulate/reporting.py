@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from mda import schema
-from mda.simulate import motion
+from mda.simulate import habits, motion
 from mda.simulate.world import World
 
 _CIRCLE_S = 1800.0  # a spoofed circle takes this long per turn
@@ -48,6 +48,8 @@ def transmissions(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
     keep = ~still | (k % step == 0)
     ident, t = ident[keep], t[keep]
     pos = {f: v[keep] for f, v in pos.items()}
+    plan_lat, plan_lon = pos["lat"].copy(), pos["lon"].copy()
+    habits.dress(world, ident, pos)
     for i, s0, s1, de, dn, radius in world.spoofs:
         sel = (ident == i) & (t >= s0) & (t < s1)
         turn = 2 * np.pi * (t[sel] - s0) / _CIRCLE_S  # the circle: one turn per _CIRCLE_S
@@ -82,6 +84,7 @@ def transmissions(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
         }
     )
     order = np.lexsort((positions["_t"].to_numpy(), ident))
+    world.plan_lat, world.plan_lon = plan_lat[order], plan_lon[order]
     return positions.iloc[order].reset_index(drop=True), statics
 
 

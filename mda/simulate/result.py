@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from mda.errors import MdaError
+from mda.fileio import replacing
 from mda.schema import iso_z
 from mda.simulate import writers
 
@@ -27,6 +28,8 @@ class Simulation:
     positions: pd.DataFrame  # transmitted positions: schema.POSITIONS + _ident, _t (unix s)
     statics: pd.DataFrame  # one row per transponder identity (schema.VESSELS + kind)
     truth: list[dict[str, Any]]
+    must_not_alert: list[dict[str, Any]]  # ordinary habits that must raise no alert
+    outages: list[dict[str, Any]]  # receiver and whole-feed silences
     watchlist: pd.DataFrame | None
     messages: pd.DataFrame = field(repr=False)  # what receivers heard, see reception.receive
     stations: list[str] = field(repr=False, default_factory=list)
@@ -37,9 +40,8 @@ class Simulation:
         path = Path(path)
         if csv not in (None, "dma", "noaa"):
             raise MdaError(f"{path}: unknown CSV layout {csv!r} (dma or noaa)")
-        path.parent.mkdir(parents=True, exist_ok=True)
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "wb") as fh:
+        with replacing(path, what="traffic") as (tmp,), opener(tmp, "wb") as fh:
             if csv is None:
                 for chunk in writers.nmea_chunks(self):
                     fh.write(chunk)
@@ -50,17 +52,20 @@ class Simulation:
     def write_truth(self, path: str | Path) -> Path:
         """Write the truth JSON; the watch list (if any) goes to `watchlist.csv` beside it."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         doc = {
             "scenario": self.scenario,
             "seed": self.seed,
             "start": iso_z(self.start),
             "end": iso_z(self.end),
             "events": self.truth,
+            "must_not_alert": self.must_not_alert,
+            "outages": self.outages,
         }
-        path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-        if self.watchlist is not None:
-            self.watchlist.to_csv(path.with_name("watchlist.csv"), index=False)
+        files = [path] if self.watchlist is None else [path, path.with_name("watchlist.csv")]
+        with replacing(*files, what="truth") as temps:
+            temps[0].write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+            if self.watchlist is not None:
+                self.watchlist.to_csv(temps[1], index=False)
         return path
 
     def summary(self) -> str:
@@ -68,6 +73,7 @@ class Simulation:
         heard = self.messages
         n_sent = int(heard["lines"].sum())
         by_type = Counter(e["type"] for e in self.truth)
+        habits = Counter(e["habit"] for e in self.must_not_alert)
         lines = [
             f"scenario {self.scenario} (seed {self.seed}): "
             f"{iso_z(self.start)} .. {iso_z(self.end)}",
@@ -76,5 +82,8 @@ class Simulation:
             f"{int((heard['kind'] == 0).sum()):,} received (with duplicates)",
             f"sentences: {n_sent:,} ({int(heard['corrupt'].sum()):,} corrupted)",
             "events: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())),
+            "must not alert: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(habits.items()))
+            + (f"; {len(self.outages)} outages" if self.outages else ""),
         ]
         return "\n".join(lines)

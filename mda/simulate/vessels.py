@@ -116,6 +116,7 @@ def new_ident(
         "phase": int(rng.integers(0, 60)),
         "planted": False,
         "watchlist": bool(spec.get("watchlist", False)),
+        "status": -1,  # a navigational status broadcast whatever the ship does (-1: none)
         "speed": float(rng.uniform(*k["kn"])),
     }
     world.idents.append(ident)

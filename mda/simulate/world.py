@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mda.config import DATA_DIR, load_config
+from mda.config import DATA_DIR
 from mda.errors import MdaError
 from mda.simulate import motion
 from mda.simulate.scenario import Where, positive
@@ -41,7 +41,8 @@ class World:
         rep = data["reporting"]
         for k, v in rep.items():
             positive(v, f"reporting.{k}", self.where)
-        self.cfg = load_config()
+        self.habits = data["background"]
+        self.noisy = self.habits["habits"] == "noisy"
         self.zones = self._zones(sc["zones"])
         self.zone_index = {z: i for i, z in enumerate(self.zones["id"])}
         self.zone_points: dict[str, tuple[float, float]] = {}
@@ -51,6 +52,12 @@ class World:
         # ident, t0, t1, dE, dN, circle radius (m, 0 = a plain jump)
         self.spoofs: list[tuple[int, float, float, float, float, float]] = []
         self.events: list[dict[str, Any]] = []  # planted events (times filled from positions)
+        # what must raise no alert: ordinary habits and declared no-alert cases (truth entries)
+        self.quiet: list[dict[str, Any]] = []
+        self.outages: list[dict[str, Any]] = []  # receiver / whole-feed silences (station, t0, t1)
+        self.batches: list[tuple[int, float, float]] = []  # (station, t0, t1): one time stamp
+        # true planned positions at every transmitted report (no GPS noise, no spoofing)
+        self.plan_lat = self.plan_lon = np.empty(0)
         self.used_mmsi: set[int] = set()
         self.used_names: set[str] = set()
 
@@ -119,6 +126,12 @@ class World:
             lon, lat = motion.sea_lane(pb, pa)
             return lon[::-1], lat[::-1]
         return motion.sea_lane(pa, pb)
+
+    def hush(self, habit: str, ident, t0: float, t1: float, note: str = "", other=None, **kw):
+        """Record an ordinary habit that must raise no alert (`ident` None: the whole feed)."""
+        self.quiet.append(
+            {"habit": habit, "ident": ident, "other": other, "t0": t0, "t1": t1, "note": note, **kw}
+        )
 
     def add_ship(self, knots: motion.Knots) -> int:
         """Add a ship's motion; returns its index in `ships`."""

@@ -100,7 +100,7 @@ def csv_text(sim: Simulation, layout: str) -> str:
     m = sim.messages
     m = m[(m["kind"] == 0) & ~m["corrupt"] & ~m["duplicate"]]
     p = sim.positions.iloc[m["row"].to_numpy()].reset_index(drop=True)
-    s = sim.statics.set_index("mmsi").loc[p["mmsi"].to_numpy()].reset_index()
+    s = sim.statics.iloc[m["ident"].to_numpy()].reset_index(drop=True)  # one MMSI, two craft
     ts = pd.to_datetime(m["unix"].to_numpy(), unit="s", utc=True)
     head = p["heading"].astype("Float64").round(0).astype("Int64")
     dims = s[["to_bow", "to_stern", "to_port", "to_starboard"]].astype("Int64")
