@@ -3,31 +3,29 @@
 Every format carries the DESIGN.md alert fields (id, type, severity, mmsi, other_mmsi,
 vessel_name, start, end as ISO 8601 UTC with 'Z', zone_id, zone_kind, zone_name, evidence,
 thresholds) at the alert's point. GeoJSON keeps evidence and thresholds as objects; CSV and
-GeoPackage hold them as JSON text. Vessel names are attacker-controlled: CSV cells that a
-spreadsheet would run as a formula get a leading apostrophe, and the terminal table drops
-control characters.
+GeoPackage hold them as JSON text. Vessel and zone names are attacker-controlled: CSV text
+cells go through mda.csvsafe (no formula, no line break, exact round trip), and the terminal
+table drops control characters (mda.terminal).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mda import schema
+from mda import csvsafe, schema
 from mda.errors import MdaError
 from mda.schema import iso_z
+from mda.terminal import safe_text
 
 #: The alert properties written to files, in order (lat/lon become the geometry).
 FIELDS = [c for c in schema.ALERTS if c not in ("lat", "lon")]
 SUFFIXES = (".geojson", ".json", ".csv", ".gpkg")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def jsonable(value: Any) -> Any:
@@ -63,19 +61,6 @@ def records(alerts: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def neutralise(value: Any) -> Any:
-    """A text cell safe to open in a spreadsheet: formula-looking text gets a leading ' ."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
-def _unneutralise(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
-        return value[1:]
-    return value
-
-
 def _flat(alerts: pd.DataFrame) -> pd.DataFrame:
     """Alerts as flat text/number columns: evidence and thresholds as JSON text."""
     recs = records(alerts)
@@ -98,11 +83,7 @@ def write_alerts(alerts: pd.DataFrame, path: str | Path) -> Path:
         if suffix in (".geojson", ".json"):
             _write_geojson(alerts, path)
         elif suffix == ".csv":
-            flat = _flat(alerts)
-            for c in flat.columns:
-                if not pd.api.types.is_numeric_dtype(flat[c]):
-                    flat[c] = flat[c].map(neutralise)
-            flat.to_csv(path, index=False)
+            csvsafe.write_csv(_flat(alerts), path)
         else:
             _write_gpkg(alerts, path)
     except OSError as e:
@@ -144,8 +125,7 @@ def read_alerts(path: str | Path) -> pd.DataFrame:
         if suffix in (".geojson", ".json"):
             df = _read_geojson(path)
         elif suffix == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False).map(_unneutralise)
-            df = df.replace("", None)
+            df = csvsafe.read_csv(path)
         else:
             import pyogrio
 
@@ -193,7 +173,7 @@ def _to_alerts(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 def _clean(value: Any, width: int) -> str:
     text = "" if value is None or value is pd.NA or value != value else str(value)
-    text = _CONTROL.sub("?", text)
+    text = safe_text(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -7,12 +7,16 @@ Exit status: 0 ran, 1 input/config/runtime error (one line on stderr), 2 usage e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from mda.errors import MdaError
+from mda.terminal import SafeStream, safe_text
 
 log = logging.getLogger("mda")
 
@@ -330,19 +334,58 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _OneLine(logging.Formatter):
+    """Log records as one line each, control characters of hostile text made harmless."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe_text(super().format(record))
+
+
+@contextlib.contextmanager
+def _safe_terminal() -> Iterator[None]:
+    """stdout and stderr through safe_text, `mda` log and Python warnings as one line each.
+
+    Everything the command prints (tables, summaries, argparse and error messages, library
+    warnings) names hostile text, so it is cleaned once here rather than at every print.
+    """
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(streams[0]), SafeStream(streams[1])
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine("mda: %(message)s"))
+    level, show = log.level, warnings.showwarning
+    seen: set[str] = set()
+
+    def one_line(message, category, filename, lineno, file=None, line=None) -> None:
+        text = f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})"
+        if text not in seen:  # libraries reset the warnings registry: say each thing once
+            seen.add(text)
+            log.warning("%s", text)
+
+    log.addHandler(handler)
+    warnings.showwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.showwarning = show
+        log.removeHandler(handler)
+        log.setLevel(level)
+        sys.stdout, sys.stderr = streams
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mda` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="mda: %(message)s",
-        stream=sys.stderr,
-    )
+    with _safe_terminal():
+        args = build_parser().parse_args(argv)
+        log.setLevel(logging.INFO if args.verbose else logging.WARNING)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen subcommand; errors become one line on stderr and an exit status."""
     try:
         return args.func(args)
     except MdaError as e:
-        print(f"mda: error: {e}", file=sys.stderr)
+        print(f"mda: error: {safe_text(str(e))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("mda: interrupted", file=sys.stderr)

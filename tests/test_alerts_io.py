@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mda import schema
-from mda.alerts import format_alert_table, neutralise, read_alerts, write_alerts
+from mda.alerts import format_alert_table, read_alerts, write_alerts
+from mda.csvsafe import guard, unguard
 from mda.errors import MdaError
 
 PROPS = {
@@ -102,14 +107,100 @@ def test_csv_neutralises_formulas_in_every_text_cell(tmp_path):
     assert back["lon"][1] == -3.5
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
-def test_neutralise_prefixes_formula_starts(cell):
-    assert neutralise(cell) == "'" + cell
+@pytest.mark.parametrize(
+    "cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", " =1", "\uff1d1", "'x", ""]
+)
+def test_guard_prefixes_formula_starts_apostrophes_and_empty_text(cell):
+    assert guard(cell) == "'" + cell
+    assert unguard(guard(cell)) == cell
 
 
-def test_neutralise_leaves_plain_text_and_numbers():
-    assert neutralise("EVER GIVEN") == "EVER GIVEN"
-    assert neutralise(-3.5) == -3.5
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("\rx", "'\\rx"),
+        ("SAFE\r=1+1", "'SAFE\\r=1+1"),
+        ("A\nB\\C", "'A\\nB\\\\C"),
+        ("A\u2028B", "'A\\u2028B"),
+        ("A\x00B", "'A\\u0000B"),
+    ],
+)
+def test_guard_escapes_line_breaks_inside_a_value(cell, written):
+    assert guard(cell) == written
+    assert unguard(written) == cell
+
+
+def test_guard_leaves_plain_text_and_numbers():
+    assert guard("EVER GIVEN") == "EVER GIVEN"
+    assert guard("C:\\x\\n") == "C:\\x\\n"  # backslashes of a plain cell stay as they are
+    assert guard(-3.5) == -3.5
+    assert unguard("") is None
+
+
+#: Text a hostile AIS or zone file can carry: formula starts, CSV and line-break characters.
+HOSTILE = st.text(
+    st.one_of(
+        st.characters(codec="utf-8"),  # table strings are Arrow (UTF-8): no lone surrogates
+        st.sampled_from(list("=+-@'\"\\,;\t\r\n\x00\x0b\x0c\x1c\x85\u2028\u2029\uff1d \x1b")),
+    ),
+    max_size=12,
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec=None, categories=None), max_size=12))
+def test_guard_round_trips_any_text_including_lone_surrogates(text):
+    cell = guard(text)
+    assert unguard(cell) == text
+    assert not cell.startswith(FORMULA_START)
+    assert not any(c in cell for c in "\r\n\x00\u2028\u2029")
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=25, deadline=None)  # a file write and read each (0.2-0.5 s)
+@given(st.lists(st.tuples(HOSTILE, HOSTILE, HOSTILE, HOSTILE), min_size=1, max_size=8))
+def test_csv_round_trip_is_exact_and_no_cell_starts_a_formula(values):
+    a = _alerts().iloc[[0] * len(values)].reset_index(drop=True)
+    for i, col in enumerate(("id", "vessel_name", "zone_id", "zone_name")):
+        a[col] = pd.array([v[i] for v in values], dtype="string")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_alerts(a, Path(tmp) / "a.csv")
+        back = read_alerts(path)
+        raw = path.read_bytes().decode("utf-8")
+    for col in ("id", "vessel_name", "zone_id", "zone_name"):
+        assert back[col].tolist() == a[col].tolist(), col
+    # one physical line per record, however a reader splits lines, and no formula in any cell
+    lines = raw.splitlines()
+    assert len(lines) == len(a) + 1
+    for row in csv.reader(lines):
+        assert len(row) == len(lines[0].split(","))
+        for cell in row:
+            assert not cell.startswith(FORMULA_START) or _number(cell), cell
+
+
+def test_csv_with_carriage_returns_in_names_and_zone_ids_reads_back(tmp_path):
+    """Finding 2: `SAFE\r=1+1` was written unquoted, so readers started a record at `=1+1`."""
+    a = _alerts()
+    a.loc[0, "vessel_name"] = "SAFE\r=1+1"
+    a.loc[0, "zone_id"] = "Z\r1"
+    a.loc[1, "vessel_name"] = "'=already quoted"
+    path = write_alerts(a, tmp_path / "a.csv")
+    assert b"\r" not in path.read_bytes()
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 2
+    assert rows[0]["vessel_name"] == "'SAFE\\r=1+1"
+    back = read_alerts(path)
+    assert back["vessel_name"].tolist() == ["SAFE\r=1+1", "'=already quoted"]
+    assert back["zone_id"][0] == "Z\r1"
 
 
 def test_gpkg_round_trip(tmp_path):

@@ -650,9 +650,9 @@ def _static_tables(d: dict) -> dict[str, np.ndarray]:
     def text(v: str) -> str | None:
         return None if v.lower() in missing else v
 
-    def positive(v: str) -> float:  # AIS sends 0 for "not available"
+    def positive(v: str) -> float:  # AIS sends 0 for "not available"; above float32 is junk
         x = _float(v)
-        return x if x is not None and x > 0 else np.nan
+        return x if x is not None and 0 < x <= float(np.finfo(np.float32).max) else np.nan
 
     def imo(v: str) -> float:
         x = _float(v.upper().removeprefix("IMO"))
