@@ -567,3 +567,180 @@ def test_spoof_shape_is_checked(tmp_path):
     )
     with pytest.raises(MdaError, match=r"case\[0\]\.shape"):
         simulate(path)
+
+
+# -- the noisy background: real habits, truth from the plan -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noisy() -> Simulation:
+    return simulate("baltic-cables-noisy", seed=3)
+
+
+@pytest.fixture(scope="module")
+def noisy_decoded(noisy, tmp_path_factory):
+    from mda.sources import read_ais
+
+    return read_ais([noisy.write(tmp_path_factory.mktemp("noisy") / "traffic.nmea")])
+
+
+def _habit(sim: Simulation, habit: str) -> list[dict]:
+    return [e for e in sim.must_not_alert if e["habit"] == habit]
+
+
+def test_clean_scenarios_keep_their_truth_and_a_noisy_variant_keeps_the_planted_cases(
+    baltic, noisy
+):
+    assert baltic.must_not_alert == [] and baltic.outages == []
+    planted = {"anchor_drag", "ais_gap", "zone_entry"}
+    clean = sorted((e["type"], e["mmsi"]) for e in baltic.truth if e["type"] in planted)
+    mine = sorted((e["type"], e["mmsi"]) for e in noisy.truth if e["type"] in planted)
+    assert clean == mine  # same planted vessels and MMSIs; the habits come on top
+
+
+def test_stale_statuses_under_way(noisy):
+    p = noisy.positions
+    stale = {e["mmsi"] for e in _habit(noisy, "stale_status")}
+    assert len(stale) >= 2
+    moving = p[p["sog"] > 5]
+    said = moving[moving["mmsi"].isin(stale)]["nav_status"]
+    assert said.isin([1, 5, 15]).mean() > 0.99
+    share = moving["nav_status"].isin([1, 5]).mean()
+    assert 0.03 < share < 0.6  # a real share, not every ship
+
+
+def test_moored_neighbours_30_to_80_m_apart_for_hours(noisy):
+    pairs = _habit(noisy, "moored_neighbours")
+    assert len(pairs) >= 3
+    p = noisy.positions
+    for e in pairs[:4]:
+        a = p[p["mmsi"] == e["mmsi"]].set_index("ts")
+        b = p[p["mmsi"] == e["other_mmsi"]].set_index("ts")
+        assert (a.index.max() - a.index.min()) > pd.Timedelta(hours=12)
+        d = haversine_m(a["lat"].median(), a["lon"].median(), b["lat"].median(), b["lon"].median())
+        assert 20 < d < 100
+        assert (a["nav_status"] == 5).all() and a["sog"].max() < 1.5
+
+
+def test_gps_jitter_at_berth_is_tens_of_metres(noisy):
+    p = noisy.positions
+    mmsi = _habit(noisy, "moored_neighbours")[0]["mmsi"]
+    a = p[p["mmsi"] == mmsi]
+    d = haversine_m(a["lat"], a["lon"], a["lat"].median(), a["lon"].median())
+    assert 3 < np.percentile(d, 90) < 60
+
+
+def test_noisy_speed_and_course_under_way(noisy, baltic):
+    def spread(sim):
+        p = sim.positions[sim.positions["sog"] > 8].sort_values(["mmsi", "ts"])
+        turn = np.abs((p.groupby("mmsi")["cog"].diff() + 180) % 360 - 180)
+        return p.groupby("mmsi")["sog"].std().median(), turn.median()
+
+    sog_std, turn = spread(noisy)
+    clean_sog, clean_turn = spread(baltic)
+    assert 0.3 <= sog_std <= 1.2 and clean_sog < 0.2
+    assert turn > 4 and clean_turn < 1
+
+
+def test_feed_outage_silences_every_vessel_and_is_recorded(noisy, noisy_decoded):
+    whole = [o for o in noisy.outages if o["station"] is None]
+    assert whole and _habit(noisy, "feed_outage")
+    ts = noisy_decoded.positions["ts"]
+    for o in whole:
+        inside = (ts >= pd.Timestamp(o["start"])) & (ts < pd.Timestamp(o["end"]))
+        assert not inside.any()
+        before = (ts >= pd.Timestamp(o["start"]) - pd.Timedelta(hours=1)) & (
+            ts < pd.Timestamp(o["start"])
+        )
+        assert before.sum() > 100
+    rx = [o for o in noisy.outages if o["station"] is not None]
+    st = noisy_decoded.positions
+    for o in rx:
+        inside = st["ts"].between(pd.Timestamp(o["start"]), pd.Timestamp(o["end"]), "left")
+        assert not (inside & (st["station"] == o["station"])).any()
+
+
+def test_batched_timestamps_give_one_second_to_several_positions_of_a_ship(noisy_decoded):
+    p = noisy_decoded.positions
+    same = p.groupby(["mmsi", "ts"]).agg(n=("lat", "nunique"))
+    assert (same["n"] >= 2).sum() >= 5
+
+
+def test_transponders_off_in_harbour_not_at_sea(noisy):
+    p = noisy.positions
+    offs = _habit(noisy, "class_b_on_off") + _habit(noisy, "off_in_port")
+    assert len(offs) >= 4
+    for e in offs:
+        v = p[p["mmsi"] == e["mmsi"]]
+        inside = v["ts"].between(pd.Timestamp(e["start"]), pd.Timestamp(e["end"]), "neither")
+        assert not inside.any()
+        near = v[(v["ts"] - pd.Timestamp(e["start"])).abs() < pd.Timedelta(hours=3)]
+        assert near.empty or near["sog"].max() < 2  # silent at the berth, not at sea
+
+
+def test_shared_and_invalid_mmsis_are_identity_truth(noisy):
+    ident = {e["mmsi"] for e in _events(noisy, "identity_conflict")}
+    (shared,) = {e["mmsi"] for e in _habit(noisy, "shared_mmsi")}
+    assert shared in ident
+    rows = noisy.statics[noisy.statics["mmsi"] == shared]
+    assert len(rows) == 2 and rows["name"].nunique() == 2
+    p = noisy.positions[noisy.positions["mmsi"] == shared]
+    lat, lon = p.groupby("_ident")[["lat", "lon"]].median().to_numpy().T
+    assert haversine_m(lat[0], lon[0], lat[1], lon[1]) > 100_000
+    assert 123456789 in ident and any(m < 10_000_000 for m in ident)  # leading zeros lost
+
+
+def test_planted_vessels_are_heard_lossily_too(noisy, baltic):
+    def heard_share(sim):
+        (gap,) = _events(sim, "ais_gap")
+        m = sim.messages
+        sent = int((sim.positions["mmsi"] == gap["mmsi"]).sum())
+        rows = sim.positions.index[sim.positions["mmsi"] == gap["mmsi"]]
+        heard = m[(m["kind"] == 0) & ~m["duplicate"] & m["row"].isin(rows)]
+        return len(heard) / sent
+
+    assert heard_share(baltic) == 1.0
+    assert heard_share(noisy) < 0.9
+
+
+def test_noisy_is_deterministic_per_seed(noisy, tmp_path):
+    again = simulate("baltic-cables-noisy", seed=3)
+    assert again.truth == noisy.truth and again.must_not_alert == noisy.must_not_alert
+    a = noisy.write(tmp_path / "a.nmea").read_bytes()
+    assert a == again.write(tmp_path / "b.nmea").read_bytes()
+
+
+def test_declared_no_alert_cases_leave_the_truth(variants):
+    names = {e["note"] for e in _habit(variants, "no_alert_case")}
+    assert any("too short" in n for n in names) and any("quay" in n for n in names)
+
+
+def test_simulator_truth_uses_no_detector_code_or_thresholds():
+    """Truth is written from the plan: mda/simulate imports nothing from mda.detect, no
+    mda.zones.classify and from mda.config only DATA_DIR (where bundled files live)."""
+    import ast
+
+    root = Path(__file__).parents[1] / "mda" / "simulate"
+    for path in root.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {a.name for a in node.names}
+                assert not node.module.startswith("mda.detect"), path
+                assert not (node.module == "mda.zones" and "classify" in names), path
+                if node.module == "mda.config":
+                    assert names == {"DATA_DIR"}, path
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith(("mda.detect", "mda.config")) for a in node.names)
+            elif isinstance(node, ast.Attribute):
+                assert node.attr not in ("classify", "load_config"), path
+
+
+def test_background_settings_are_checked(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(_BASE + "\n[background]\nsog_noise_kn = [1.0]\n")
+    with pytest.raises(MdaError, match=r"background\.sog_noise_kn"):
+        simulate(path)
+    path.write_text(_BASE + "\n[background]\nhabits = 'messy'\n")
+    with pytest.raises(MdaError, match=r"background\.habits"):
+        simulate(path)

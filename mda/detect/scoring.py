@@ -117,3 +117,39 @@ def false_alerts(
     alerts = schema.conform(alerts, schema.ALERTS, extra=False)
     m = match(alerts, truth_frame(truth), tolerance)
     return alerts.drop(index=m["alert"].unique()).reset_index(drop=True)
+
+
+def false_by_habit(
+    alerts: pd.DataFrame,
+    truth: Iterable[Mapping] | pd.DataFrame,
+    must_not: Iterable[Mapping],
+    tolerance=DEFAULT_TOLERANCE,
+) -> pd.DataFrame:
+    """The false alerts, each with the `habit` of the simulator's must-not-alert entry it falls
+    on ("unexplained" if none): an entry names a vessel (either MMSI of a pair alert), a pair,
+    or no vessel (a feed or receiver artefact, matched by time alone)."""
+    false = false_alerts(alerts, truth, tolerance).reset_index(drop=True)
+    q = pd.DataFrame(list(must_not))
+    false["habit"] = "unexplained"
+    if false.empty or q.empty:
+        return false
+    tol = pd.Timedelta(tolerance)
+    q_start = pd.to_datetime(q["start"], utc=True) - tol
+    q_end = pd.to_datetime(q["end"], utc=True) + tol
+    qa = q["mmsi"].fillna(-1).astype(np.int64).to_numpy()
+    qb = q["other_mmsi"].fillna(-1).astype(np.int64).to_numpy()
+    a_m = false["mmsi"].astype(np.int64).to_numpy()
+    a_o = false["other_mmsi"].fillna(-2).astype(np.int64).to_numpy()
+    start, end = pd.to_datetime(false["start"], utc=True), pd.to_datetime(false["end"], utc=True)
+    hit = (start.to_numpy()[:, None] <= q_end.to_numpy()[None, :]) & (
+        end.to_numpy()[:, None] >= q_start.to_numpy()[None, :]
+    )
+    own = np.zeros(hit.shape, bool)
+    for col in (qa, qb):
+        own |= (col[None, :] == a_m[:, None]) | (col[None, :] == a_o[:, None])
+    # an entry on the alert's own vessel first, a feed-wide one (no vessel) otherwise
+    rank = hit * (2 * own + (qa[None, :] == -1))
+    first = np.where(rank.max(axis=1) > 0, rank.argmax(axis=1), -1)
+    habits = q["habit"].astype(str).to_numpy()
+    false.loc[first >= 0, "habit"] = habits[first[first >= 0]]
+    return false

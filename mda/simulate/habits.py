@@ -324,9 +324,10 @@ def _window(world: World, length: float, rng) -> tuple[float, float] | None:
     """A random [t0, t1) of `length` seconds clear of planted events (None if none found)."""
     busy = _busy(world)
     for _ in range(50):
-        t0 = rng.uniform(0, max(1.0, world.horizon - length))
-        if all(t0 + length <= a or t0 >= b for a, b in busy):
-            return t0, t0 + length
+        t0 = float(int(rng.uniform(0, max(1.0, world.horizon - length))))  # whole seconds
+        t1 = t0 + round(length)
+        if all(t1 <= a or t0 >= b for a, b in busy):
+            return t0, t1
     return None
 
 
