@@ -223,3 +223,66 @@ def test_empty_report_opens_cleanly(browser, tmp_path):
     assert seen == {"requests": [], "errors": []}
     assert "No alerts in this report." in page.inner_text("#mda-side")
     page.close()
+
+
+def test_hostile_zone_name_is_text_in_the_tooltip(browser, tmp_path):
+    """A zone named like an <img onerror> (and one like a Jinja expression) shows as text."""
+    import geopandas as gpd
+    import shapely
+
+    xss, math = "<img src=x onerror=alert(1)>", "{{7*7}}"
+    zones = gpd.GeoDataFrame(
+        {"id": ["z1"], "name": [xss], "kind": ["restricted"], "source": [math]},
+        geometry=[shapely.box(129.4, 34.4, 129.6, 34.6)],
+        crs="EPSG:4326",
+    )
+    page, seen = open_report(browser, render_map(tmp_path / "z.html", zones=zones, offline=True))
+    assert page.evaluate("mdaReport.map.getBounds().contains([34.5, 129.5])")  # fitted to it
+    xy = page.evaluate(
+        "(() => { const p = mdaReport.map.latLngToContainerPoint([34.5, 129.5]);"
+        " const r = mdaReport.map.getContainer().getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; })()"
+    )
+    page.mouse.move(*xy)
+    page.wait_for_selector(".leaflet-tooltip", timeout=3000)
+    text = page.inner_text(".leaflet-tooltip")
+    assert xss in text and math in text and "49" not in text
+    assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+    assert page.evaluate("window.__alerts") == []
+    assert seen == {"requests": [], "errors": []}
+    names = page.eval_on_selector_all(
+        ".leaflet-control-layers-overlays label span", "els => els.map(e => e.textContent.trim())"
+    )
+    assert names[0] == "Restricted areas"
+    page.close()
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_online_report_scripts_are_pinned_by_integrity(browser, tmp_path, tamper):
+    """The CDN is served from the vendored files: they load; one changed byte is refused."""
+    from mda.report import offline
+
+    cdn = "https://cdn.jsdelivr.net/npm/"
+    out = render_map(tmp_path / "online.html", offline=False)
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def serve(route):
+        body = (offline.ASSET_DIR / route.request.url.removeprefix(cdn)).read_bytes()
+        if tamper and route.request.url.endswith("leaflet-heat.js"):
+            body += b"\n//"
+        route.fulfill(
+            body=body,
+            content_type="application/javascript",
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
+
+    page.route(cdn + "**", serve)
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    page.goto(out.as_uri(), wait_until="load")
+    loaded = page.evaluate("typeof window.L === 'object' && typeof L.heatLayer === 'function'")
+    assert loaded is not tamper
+    refused = [e for e in errors if "integrity" in e]
+    assert bool(refused) is tamper, errors
+    page.close()
