@@ -122,6 +122,7 @@ def detect_window(
     only: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, Any]:
     """Tracks and all detectors over one window of positions: (alerts, tracks)."""
+    from mda.context import world_context
     from mda.detect import detect_all
     from mda.detect.base import Context
     from mda.tracks import build_tracks
@@ -140,6 +141,8 @@ def detect_window(
         vessels=vessels if vessels is not None else schema.empty(schema.VESSELS),
         vessel_history=history if history is not None else schema.empty(schema.VESSELS),
         watchlist=watchlist,
+        config=cfg,
+        world=world_context(cfg.context) if cfg.context.enabled else None,
     )
     alerts = detect_all(ctx, cfg, only=only)
     log.info("detectors: %d alerts (%.2f s)", len(alerts), time.perf_counter() - t0)
@@ -167,11 +170,13 @@ def run_scan(
     out: str | Path | None = None,
     report: str | Path | None = None,
     only: Iterable[str] | None = None,
+    wait: float = 0,
 ) -> ScanResult:
     """Scan INPUT files, or a store incrementally, and write the alerts (see module docstring).
 
     `zones` is None (the bundled layers), a list of files or an already loaded GeoDataFrame;
-    `config` a TOML path or a Config; `watchlist` a CSV path or a loaded watchlist table.
+    `config` a TOML path or a Config; `watchlist` a CSV path or a loaded watchlist table;
+    `wait` the seconds to wait for a store another process holds (math.inf: as long as it takes).
     """
     from mda.detect.watchlist import load_watchlist
     from mda.zones import load_zones
@@ -190,7 +195,7 @@ def run_scan(
     if store is None:
         result = _scan_inputs(inputs, since, until, start_time, **kw)
     else:
-        result = _scan_store(store, inputs, since, until, start_time, **kw)
+        result = _scan_store(store, inputs, since, until, start_time, wait, **kw)
     result.zones = layer
     result.seconds = time.perf_counter() - t0
     for warning in result.ingest.warnings if result.ingest is not None else ():
@@ -236,11 +241,11 @@ def _scan_inputs(inputs, since, until, start_time, *, cfg, zones, watchlist, onl
     return result
 
 
-def _scan_store(store, inputs, since, until, start_time, *, cfg, zones, watchlist, only):
+def _scan_store(store, inputs, since, until, start_time, wait, *, cfg, zones, watchlist, only):
     """Ingest INPUT files if given, then scan what the store holds that no scan has seen."""
     from mda.store import Store
 
-    with contextlib.closing(Store(store, create=bool(inputs))) as st, st.lock():
+    with contextlib.closing(Store(store, create=bool(inputs))) as st, st.lock(timeout=wait):
         report = st.ingest(inputs, start_time=start_time) if inputs else None
         pending = st.pending()
         result = ScanResult(ingest=report)

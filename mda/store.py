@@ -10,7 +10,13 @@ Layout of a store directory::
 Crash safety: each part is written to a temporary name and renamed into place, and only then
 registered in the catalog together with its batch, in one SQLite transaction. Readers list parts
 from the catalog, never from the directory, so a run killed half-way leaves a readable, consistent
-store; the next ingest removes the orphaned files and the re-run completes.
+store; the next ingest removes the orphaned files and the re-run completes. A write that fails
+(disk full) removes its files and raises MdaError; what was committed before stays.
+
+Read-only use (``Store(path, readonly=True)``) writes nothing, not even SQLite's -wal/-shm files,
+so an archive on read-only media or owned by another user can be read. While a writer is active
+its -wal file exists and is read through SQLite's read-only WAL mode; otherwise the database is
+opened immutable (it is not expected to change while it is read).
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ import functools
 import hashlib
 import itertools
 import json
+import logging
 import operator
 import os
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -34,13 +42,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs
 import pyarrow.parquet as pq
 
 from mda import schema
 from mda.config import TracksConfig
 from mda.errors import MdaError
+from mda.fileio import reason, replacing
 from mda.schema import utc
 from mda.sources.base import AisData, IngestReport, latest_vessels, vessel_changes
+
+log = logging.getLogger("mda")
 
 #: Version of the on-disk layout and SQLite tables; bumped on incompatible changes.
 SCHEMA_VERSION = 1
@@ -50,6 +62,9 @@ DEDUPE_KEY = ("mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading")
 
 #: Alerts of the same type, vessels and zone this close in time are one event.
 MERGE_GAP = pd.Timedelta(hours=1)
+
+#: Parquet I/O on explicit local paths: a relative path with a colon is not taken for a URI.
+_LOCAL = pyarrow.fs.LocalFileSystem()
 
 _ROW_GROUP = 128 * 1024
 #: Columns with few distinct values per part: dictionary-encoded (floats are not, it only costs).
@@ -165,17 +180,25 @@ class Store:
     """A directory of AIS positions (Parquet by UTC day) with catalog, alerts and scans (SQLite).
 
     `create=False` refuses a missing store with MdaError instead of creating an empty one.
+    `readonly=True` (implies create=False) opens it for reading only and writes nothing.
     `config` supplies `duplicate_window_s` for the two-station dedupe.
     """
 
     def __init__(
-        self, path: str | os.PathLike, *, create: bool = True, config: TracksConfig | None = None
+        self,
+        path: str | os.PathLike,
+        *,
+        create: bool = True,
+        readonly: bool = False,
+        config: TracksConfig | None = None,
     ):
         self.path = Path(path)
+        self.readonly = readonly
+        self._root = self.path.absolute()  # files are opened by absolute path, never as URIs
         self.window = pd.Timedelta(seconds=(config or TracksConfig()).duplicate_window_s)
-        db = self.path / "mda.sqlite"
+        db = self._root / "mda.sqlite"
         if not db.exists():
-            if not create:
+            if not create or readonly:
                 raise MdaError(f"{self.path}: not an mda store")
             if self.path.exists() and not self.path.is_dir():
                 raise MdaError(f"{self.path}: exists and is not a directory")
@@ -189,17 +212,28 @@ class Store:
     # -- SQLite -------------------------------------------------------------------------------
 
     def _connect(self, db: Path) -> sqlite3.Connection:
+        if not self.readonly and db.exists() and not _writable(db):
+            raise MdaError(
+                f"{self.path}: cannot write the store (read-only to this user or on read-only "
+                "media): ingest and scan need write access; info, alerts, tracks and report "
+                "only read it"
+            )
         try:
-            con = sqlite3.connect(db, timeout=60, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
+            if self.readonly:
+                con = self._open_readonly(db)
+            else:
+                con = _open(db, "mode=rwc")
+                con.execute("PRAGMA journal_mode=WAL")
             if not con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+                if self.readonly:
+                    raise MdaError(f"{db}: not an mda store database (empty)")
                 con.executescript(
                     f"BEGIN IMMEDIATE; {_TABLES} INSERT OR IGNORE INTO meta "
                     f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
                 )
             row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as e:
-            raise MdaError(f"{db}: not an mda store database ({e})") from None
+            raise MdaError(f"{db}: not an mda store database ({reason(e)})") from None
         if row is None:
             raise MdaError(f"{db}: not an mda store database (no schema version)")
         version = int(row[0])
@@ -215,6 +249,26 @@ class Store:
             )
         return con
 
+    @staticmethod
+    def _open_readonly(db: Path) -> sqlite3.Connection:
+        """A read-only connection that creates no file (see the module docstring)."""
+        wal = db.with_name(db.name + "-wal")
+        if wal.exists():
+            try:  # a writer is (or was) active: read its -wal through the existing -shm
+                con = _open(db, "mode=ro")
+                con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+                return con
+            except sqlite3.OperationalError as e:
+                if wal.stat().st_size:
+                    log.warning(
+                        "%s: changes in %s cannot be read without write access (%s); "
+                        "reading the database as it was before them",
+                        db,
+                        wal.name,
+                        e,
+                    )
+        return _open(db, "mode=ro&immutable=1")
+
     def close(self) -> None:
         """Close the database connection (also done when the object is garbage collected)."""
         self._db.close()
@@ -226,8 +280,11 @@ class Store:
         """Hold the store's exclusive lock (flock on <store>/lock) for the duration.
 
         Re-entrant for this Store object. Raises MdaError naming the holder's pid when another
-        process (or another Store object) holds it for longer than `timeout` seconds.
+        process (or another Store object) holds it for longer than `timeout` seconds
+        (math.inf waits as long as it takes).
         """
+        if self.readonly:
+            raise MdaError(f"{self.path}: opened read-only")
         if self._lock_depth:
             self._lock_depth += 1
             try:
@@ -236,7 +293,7 @@ class Store:
                 self._lock_depth -= 1
             return
         try:
-            fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self._root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             raise MdaError(f"{self.path}: cannot lock the store: {e.strerror}") from None
         deadline = time.monotonic() + timeout
@@ -249,7 +306,8 @@ class Store:
                     if time.monotonic() >= deadline:
                         pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
                         raise MdaError(
-                            f"{self.path}: locked by another mda process (pid {pid})"
+                            f"{self.path}: store is busy, locked by another mda process "
+                            f"(pid {pid}); --wait [SECONDS] waits for it"
                         ) from None
                     time.sleep(min(0.05, max(deadline - time.monotonic(), 0.001)))
             os.ftruncate(fd, 0)
@@ -272,20 +330,23 @@ class Store:
         *,
         start_time: Any = None,
         chunk_rows: int = 500_000,
+        wait: float = 0,
     ) -> IngestReport:
         """Decode `inputs` (paths, directories, "-" for stdin) chunk by chunk into the store.
 
         A file whose size and sha256 were ingested before is skipped with a note; rows already
         stored (the same report, possibly heard by another station) are not stored again.
         Memory is bounded by `chunk_rows`, not by the size of the inputs or of the store.
+        `wait` is how many seconds to wait for a busy store (see `lock`).
         """
         from mda.sources import expand_inputs
 
         report = IngestReport()
         report.stored = 0
-        with self.lock():
+        with self.lock(timeout=wait):
             self._cleanup()
-            cur = self._db.execute("INSERT INTO ingests (started) VALUES (?)", (_now(),))
+            with self._writing():
+                cur = self._db.execute("INSERT INTO ingests (started) VALUES (?)", (_now(),))
             failures, read = [], 0
             for src in expand_inputs(inputs):
                 try:
@@ -298,10 +359,11 @@ class Store:
             if not read:
                 raise MdaError(failures[0] if failures else "no input given")
             report.finish()
-            self._db.execute(
-                "UPDATE ingests SET finished=?, report=? WHERE id=?",
-                (_now(), report.to_json(), cur.lastrowid),
-            )
+            with self._writing():
+                self._db.execute(
+                    "UPDATE ingests SET finished=?, report=? WHERE id=?",
+                    (_now(), report.to_json(), cur.lastrowid),
+                )
         return report
 
     def _ingest_one(self, src: Any, report: IngestReport, **read_options: Any) -> None:
@@ -338,10 +400,11 @@ class Store:
                 self._save_statics(statics[0])
             fingerprint = hashing.result() if hashing else None
         if fingerprint and not self._unreadable(report, str(src)):
-            self._db.execute(
-                "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
-                (*fingerprint, str(src), _now()),
-            )
+            with self._writing():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
+                    (*fingerprint, str(src), _now()),
+                )
 
     def _seen(self, src: Path, hashing: Future, report: IngestReport) -> bool:
         """True, with a note in `report`, when `src` has the size and sha256 of a stored input.
@@ -370,7 +433,8 @@ class Store:
 
     @staticmethod
     def _unreadable(report: IngestReport, name: str) -> bool:
-        return any(w.startswith(f"{name}: skipped") for w in report.warnings)
+        """Whether input `name` was not read to its end (unreadable, or broken off part-way)."""
+        return name in report.failed
 
     def add(self, data: AisData, *, source: str) -> int:
         """Store already-decoded AIS (simulator, scan, demo) with the same dedupe; rows stored.
@@ -464,7 +528,7 @@ class Store:
         # the first span ending at or after a part's start must begin before the part ends
         at = np.searchsorted(spans[:, 1], first)
         meets = (at < len(spans)) & (spans[np.minimum(at, len(spans) - 1), 0] <= last)
-        files = [str(self.path / rows[i][0]) for i in np.flatnonzero(meets)]
+        files = [str(self._root / rows[i][0]) for i in np.flatnonzero(meets)]
         empty = {c: np.empty(0, dtype=schema.POSITIONS[c]) for c in DEDUPE_KEY}
         if not files:
             return empty, np.empty(0, np.int64), np.empty(0, np.uint64)
@@ -478,9 +542,7 @@ class Store:
         wanted = np.sort(key)
         found: dict[str, list[np.ndarray]] = {c: [] for c in cols}
         try:
-            scanner = ds.dataset(files, schema=POSITIONS_ARROW, format="parquet").scanner(
-                columns=cols, filter=filt
-            )
+            scanner = _dataset(files).scanner(columns=cols, filter=filt)
             for batch in scanner.to_batches():
                 vals = {c: batch.column(c).to_numpy(zero_copy_only=False) for c in cols}
                 k = _row_keys(vals)
@@ -499,8 +561,20 @@ class Store:
     def _write_batch(self, pos: pd.DataFrame, source: str) -> None:
         """Write a batch ordered by ts: a Parquet part per UTC day, registered in one transaction.
 
-        Parts are sorted by time, so Parquet row-group statistics narrow reads by time.
+        Parts are sorted by time, so Parquet row-group statistics narrow reads by time. When a
+        write fails the batch's files are removed at once (the catalog never listed them).
         """
+        written: list[Path] = []
+        try:
+            with self._writing():
+                self._write_parts(pos, source, written)
+        except BaseException:
+            for f in written:
+                f.unlink(missing_ok=True)
+            raise
+
+    def _write_parts(self, pos: pd.DataFrame, source: str, written: list[Path]) -> None:
+        """_write_batch's work; each part file is added to `written` once it is in place."""
         cur = self._db.execute(
             "INSERT INTO batches (created, source) VALUES (?, ?)", (_now(), source)
         )
@@ -513,22 +587,21 @@ class Store:
         parts = []
         for n, (lo, hi) in enumerate(itertools.pairwise(cuts)):
             label = str(days[lo])
-            folder = self.path / "positions" / f"day={label}"
-            folder.mkdir(parents=True, exist_ok=True)
-            final = folder / f"{batch}-{n}.parquet"
-            tmp = folder / f".{batch}-{n}.parquet.tmp"
-            pq.write_table(
-                table.slice(lo, hi - lo),
-                tmp,
-                compression="zstd",
-                row_group_size=_ROW_GROUP,
-                use_dictionary=_DICTIONARY_COLUMNS,
-            )
-            os.replace(tmp, final)
+            final = self._root / "positions" / f"day={label}" / f"{batch}-{n}.parquet"
+            with replacing(final, what="stored positions") as (tmp,):
+                pq.write_table(
+                    table.slice(lo, hi - lo),
+                    str(tmp),
+                    filesystem=_LOCAL,
+                    compression="zstd",
+                    row_group_size=_ROW_GROUP,
+                    use_dictionary=_DICTIONARY_COLUMNS,
+                )
+            written.append(final)
             types = np.bincount(msg_type[lo:hi], minlength=1)
             parts.append(
                 (
-                    str(final.relative_to(self.path)),
+                    str(final.relative_to(self._root)),
                     batch,
                     label,
                     int(hi - lo),  # a numpy integer would be stored as a BLOB
@@ -544,20 +617,28 @@ class Store:
                 (len(pos), int(ts[0]), int(ts[-1]), batch),
             )
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a failed store write (disk full, I/O error) into one line naming the store."""
+        try:
+            yield
+        except (OSError, sqlite3.OperationalError) as e:  # not constraint errors: those are bugs
+            raise MdaError(f"{self.path}: cannot write the store: {reason(e)}") from None
+
     def _cleanup(self) -> None:
         """Remove what a killed run left: uncommitted batches and files not in the catalog."""
-        known = {r[0] for r in self._db.execute("SELECT file FROM parts")}
-        for f in (self.path / "positions").glob("day=*/*"):
-            if str(f.relative_to(self.path)) not in known:
-                f.unlink(missing_ok=True)
-        self._db.execute("DELETE FROM batches WHERE committed=0")
+        with self._writing():
+            known = {r[0] for r in self._db.execute("SELECT file FROM parts")}
+            for f in (self._root / "positions").glob("day=*/*"):
+                if str(f.relative_to(self._root)) not in known:
+                    f.unlink(missing_ok=True)
+            self._db.execute("DELETE FROM batches WHERE committed=0")
 
     def _save_statics(self, statics: pd.DataFrame) -> None:
         """Fold new static reports into the change history (vessels.parquet, atomically)."""
         history = vessel_changes(pd.concat([self.vessel_history(), statics], ignore_index=True))
-        tmp = self.path / ".vessels.parquet.tmp"
-        history.to_parquet(tmp, compression="zstd", index=False)
-        os.replace(tmp, self.path / "vessels.parquet")
+        with replacing(self._root / "vessels.parquet", what="the vessel history") as (tmp,):
+            history.to_parquet(str(tmp), filesystem=_LOCAL, compression="zstd", index=False)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -570,7 +651,7 @@ class Store:
         if until is not None:
             sql += " AND min_ts < ?"
             args.append(_ns(until))
-        return [str(self.path / r[0]) for r in self._db.execute(sql + " ORDER BY file", args)]
+        return [str(self._root / r[0]) for r in self._db.execute(sql + " ORDER BY file", args)]
 
     def _read(self, since, until, mmsi, columns) -> pd.DataFrame:
         files = self._parts(since, until)
@@ -588,9 +669,7 @@ class Store:
             f = ds.field("mmsi").isin(pa.array(np.asarray(mmsi, dtype=np.uint32)))
             filt = f if filt is None else filt & f
         try:
-            table = ds.dataset(files, schema=POSITIONS_ARROW, format="parquet").to_table(
-                columns=cols, filter=filt
-            )
+            table = _dataset(files).to_table(columns=cols, filter=filt)
         except (OSError, pa.ArrowException) as e:
             raise MdaError(f"{self.path}: cannot read stored positions: {e}") from None
         df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
@@ -621,11 +700,12 @@ class Store:
 
     def vessel_history(self) -> pd.DataFrame:
         """Every observed change of static data (schema.VESSELS rows, ts = first seen)."""
-        f = self.path / "vessels.parquet"
+        f = self._root / "vessels.parquet"
         if not f.exists():
             return schema.empty(schema.VESSELS)
         try:
-            return schema.conform(pd.read_parquet(f), schema.VESSELS, extra=False)
+            table = pq.read_table(str(f), filesystem=_LOCAL)
+            return schema.conform(table.to_pandas(), schema.VESSELS, extra=False)
         except (OSError, pa.ArrowException) as e:
             raise MdaError(f"{f}: cannot read the vessel history: {e}") from None
 
@@ -684,7 +764,7 @@ class Store:
         extended (start/end widened, evidence refreshed, severity never lowered) and keeps its id.
         """
         incoming = schema.conform(alerts, schema.ALERTS, extra=False).sort_values("start")
-        with _transaction(self._db):
+        with self._writing(), _transaction(self._db):
             cur = self._db.execute(
                 "INSERT INTO scans (time, since, until, upto_batch, alerts, new_alerts) "
                 "VALUES (?, ?, ?, ?, ?, 0)",
@@ -788,6 +868,23 @@ class Store:
         for c in ("evidence", "thresholds"):
             df[c] = [json.loads(v) if v else {} for v in df[c]]
         return schema.conform(df, schema.ALERTS, extra=False)
+
+
+def _dataset(files: list[str]) -> ds.Dataset:
+    """The Parquet parts `files` (absolute paths) as one dataset of POSITIONS_ARROW."""
+    return ds.dataset(files, schema=POSITIONS_ARROW, format="parquet", filesystem=_LOCAL)
+
+
+def _open(db: Path, mode: str) -> sqlite3.Connection:
+    """Connect through a `file:` URI of the absolute path, percent-escaped (a store named
+    "file:x?mode=ro" is a folder of that name, not SQLite options)."""
+    uri = f"file:{urllib.parse.quote(str(db.absolute()))}?{mode}"
+    return sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None, check_same_thread=False)
+
+
+def _writable(db: Path) -> bool:
+    """Whether this user may write the database and create its -wal/-shm files beside it."""
+    return os.access(db, os.W_OK) and os.access(db.parent, os.W_OK)
 
 
 def _marks(values: list) -> str:
