@@ -96,10 +96,11 @@ def test_dma_day_first(tmp_path):
     ]
 
 
-def test_times_outside_ais_years_are_malformed_not_fatal(tmp_path):
+def test_times_outside_ais_years_are_rejected_by_reason_not_fatal(tmp_path):
     rows = [dma_row(ts="01/01/0001 00:00:00"), dma_row(), dma_row(ts="01/01/2300 00:00:00")]
     data = read(dma_file(tmp_path, rows), "dma")
-    assert len(data.positions) == 1 and data.report.rejected["malformed"] == 2
+    assert len(data.positions) == 1 and data.report.rejected["time_out_of_range"] == 2
+    assert data.report.rejected["malformed"] == 0
 
 
 def test_dma_extra_columns_and_floats(shared_data):
@@ -216,10 +217,13 @@ def test_malformed_rows_counted_with_line_numbers(shared_data, tmp_path):
     bad.write_text("\n".join(lines) + "\n")
     data = read(bad, "dma", chunk_rows=7)
     rep = data.report
-    assert rep.rejected["malformed"] == 3
+    assert rep.rejected["malformed"] == 2 and rep.rejected["invalid_date"] == 1
     assert len(data.positions) == 735 - 3
-    assert rep.messages == {"csv:dma": 732}
-    assert rep.warnings == ["test.csv: 3 malformed rows (lines 5, 10, 20)"]
+    assert rep.messages == {"csv:dma": 733}
+    assert rep.warnings == [
+        "test.csv: 2 malformed rows (lines 5, 10)",
+        "test.csv: 1 row with a bad date or time (lines 20)",
+    ]
 
 
 def test_statics_only_on_change(tmp_path):

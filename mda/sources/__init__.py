@@ -5,7 +5,15 @@ at once. The format of each input is sniffed from its content, not its name: NME
 ``!xxVDM``/``!xxVDO`` sentence (or any NMEA-looking line) appears near the start, otherwise a
 DMA or MarineCadastre CSV recognised by its header (mda.sources.csv). gzip and bzip2 are found
 by their magic bytes. An input that cannot be read is skipped with a warning and counted as
-``unreadable_file``; only when no input at all can be read is it an error.
+``unreadable_file``; only when no input at all can be read is it an error. Directories are
+walked (symbolic links to directories followed once); a subdirectory that cannot be listed or a
+broken symbolic link below one is such an unreadable input, named with its reason.
+
+Resource bounds (see mda.sources.lines and mda.sources.nmea): lines longer than
+``MAX_LINE_BYTES`` are skipped and counted (``line_too_long``) in files, compressed files, stdin
+and line iterables alike, so memory stays bounded and time linear whatever the input; an input
+that breaks off part-way (truncated gzip) keeps what was read before and is listed in the
+report's ``failed``.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ import pandas as pd
 
 from mda.errors import MdaError
 from mda.schema import utc
-from mda.sources.base import AisData, IngestReport, concat
+from mda.sources.base import MAX_LINE_BYTES, AisData, IngestReport, concat
+from mda.sources.lines import CUT_MARKER, LineReader
 from mda.sources.nmea import BATCH_LINES, iter_nmea
 
 __all__ = ["AisData", "IngestReport", "expand_inputs", "iter_ais", "read_ais", "sniff"]
@@ -48,17 +57,42 @@ class _Lines:
 
     def __init__(self, lines: Iterable) -> None:
         self.lines = lines
+        self.cut = 0  # lines longer than MAX_LINE_BYTES, skipped
 
     def batches(self) -> Iterator[list[str]]:
         batch: list[str] = []
         for item in self.lines:
             text = item.decode("latin-1") if isinstance(item, bytes | bytearray) else str(item)
-            batch.extend(text.rstrip("\n").split("\n"))
+            lines = text.rstrip("\n").split("\n")
+            if max(map(len, lines)) > MAX_LINE_BYTES:
+                self.cut += sum(len(x) > MAX_LINE_BYTES for x in lines)
+                lines = [x for x in lines if len(x) <= MAX_LINE_BYTES]
+            batch.extend(lines)
             if len(batch) >= BATCH_LINES:
                 yield batch
                 batch = []
         if batch:
             yield batch
+
+    def finish(self, report: IngestReport) -> None:
+        if self.cut:
+            report.rejected["line_too_long"] += self.cut
+            report.warnings.append(
+                f"<lines>: {self.cut:,} line(s) longer than {MAX_LINE_BYTES:,} bytes skipped"
+            )
+
+
+class Unreadable:
+    """An input found while expanding directories that cannot be read (see :func:`iter_ais`)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def __repr__(self) -> str:
+        return f"Unreadable({str(self.path)!r}, {self.reason!r})"
 
 
 def _looks_like_lines(items: list) -> bool:
@@ -76,9 +110,40 @@ def _looks_like_lines(items: list) -> bool:
     return False
 
 
-def _expand(inputs: Inputs) -> Iterator[str | Path | _Lines]:
-    """Inputs as a flat sequence: paths (directories walked, sorted), "-" and line iterables."""
-    if isinstance(inputs, str | os.PathLike):
+def _reason(e: OSError) -> str:
+    return (e.strerror or str(e) or type(e).__name__).lower()
+
+
+def _walk(top: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Unreadable]:
+    """Files below directory `top`, sorted; what cannot be listed or is a broken link as
+    Unreadable. A directory reached twice (a symbolic link loop) is walked once."""
+    try:
+        st = top.stat()
+        if (st.st_dev, st.st_ino) in seen:
+            return
+        seen.add((st.st_dev, st.st_ino))
+        with os.scandir(top) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        yield Unreadable(top, _reason(e))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            if entry.is_dir():
+                yield from _walk(path, seen)
+            elif entry.is_file():
+                yield path
+            elif entry.is_symlink() and not path.exists():
+                yield Unreadable(path, f"broken symbolic link to {os.readlink(path)}")
+        except OSError as e:
+            yield Unreadable(path, _reason(e))
+
+
+def _expand(inputs: Inputs) -> Iterator[str | Path | _Lines | Unreadable]:
+    """Inputs as a flat sequence: paths (directories walked, sorted), "-", line iterables and
+    the inputs found unreadable on the way."""
+    if isinstance(inputs, str | os.PathLike | Unreadable):
         items: list = [inputs]
     elif isinstance(inputs, list | tuple) and not _looks_like_lines(list(inputs)):
         items = list(inputs)
@@ -89,17 +154,23 @@ def _expand(inputs: Inputs) -> Iterator[str | Path | _Lines]:
         if isinstance(item, str) and item == "-":
             yield "-"
             continue
+        if isinstance(item, Unreadable):
+            yield item
+            continue
         p = Path(item)
         if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file())
+            yield from _walk(p, set())
+        elif p.is_symlink() and not p.exists():
+            yield Unreadable(p, f"broken symbolic link to {os.readlink(p)}")
         else:
             yield p
 
 
-def expand_inputs(inputs: Inputs) -> Iterator[str | Path | Iterable]:
+def expand_inputs(inputs: Inputs) -> Iterator[str | Path | Iterable | Unreadable]:
     """The inputs of :func:`iter_ais` one by one, each readable on its own by iter_ais.
 
-    A file path (directories walked, sorted), "-" for stdin, or the iterable of NMEA lines.
+    A file path (directories walked, sorted), "-" for stdin, the iterable of NMEA lines, or an
+    :class:`Unreadable` (a directory that cannot be listed, a broken link) that iter_ais reports.
     """
     for src in _expand(inputs):
         yield src.lines if isinstance(src, _Lines) else src
@@ -126,7 +197,8 @@ class _Prefixed(io.RawIOBase):
             buf[:n] = self.head[:n]
             self.head = self.head[n:]
             return n
-        data = self.rest.read(len(buf))
+        read = getattr(self.rest, "read1", None) or self.rest.read  # read1: a fault loses nothing
+        data = read(len(buf))
         buf[: len(data)] = data
         return len(data)
 
@@ -161,25 +233,14 @@ def sniff(head: bytes) -> str | None:
     return csv.sniff(header)
 
 
-def _block_lines(head: bytes, stream: IO[bytes], size: int) -> Iterator[list[str]]:
-    """Lines of a binary stream in batches, split at newlines (CR kept, latin-1: never fails)."""
-    rest = b""
-    block = head
-    while True:
-        if not block:
-            block = stream.read(size)
-            if not block:
-                break
-        data = rest + block if rest else block
-        block = b""
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        yield data[:cut].decode("latin-1").split("\n")
-        rest = data[cut + 1 :]
-    if rest:
-        yield [rest.decode("latin-1")]
+def _block_lines(reader: LineReader) -> Iterator[list[str]]:
+    """Lines of a LineReader in batches (CR kept, latin-1: never fails; cut lines dropped)."""
+    marker = CUT_MARKER.decode("latin-1")
+    for block in reader.blocks():
+        lines = block.decode("latin-1").split("\n")
+        if not lines[-1]:
+            lines.pop()
+        yield [x for x in lines if x != marker] if reader.cut else lines
 
 
 def _read_one(
@@ -194,8 +255,14 @@ def _read_one(
         if fmt == "nmea":
             # about 64 bytes per decoded row, so chunks stay near chunk_rows
             size = min(max(chunk_rows * 64, SNIFF_BYTES), BLOCK_BYTES)
-            batches = _block_lines(head, stream, size)
-            yield from iter_nmea(batches, name, start_time=start_time, chunk_rows=chunk_rows)
+            reader = LineReader(io.BufferedReader(_Prefixed(head, stream)), block_bytes=size)
+            yield from iter_nmea(
+                _block_lines(reader),
+                name,
+                start_time=start_time,
+                chunk_rows=chunk_rows,
+                finish=lambda report: reader.finish(report, name, kept="the messages before it"),
+            )
             return
         from mda.sources import csv
 
@@ -209,9 +276,8 @@ def _read_one(
 
 
 def _unreadable(name: str, reason: str) -> AisData:
-    report = IngestReport(files=[name])
-    report.rejected["unreadable_file"] += 1
-    report.warnings.append(f"{name}: skipped, {reason}")
+    report = IngestReport()
+    report.fail(name, reason)
     log.warning("%s: skipped, %s", name, reason)
     return AisData(report=report)
 
@@ -232,10 +298,18 @@ def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> I
         if isinstance(src, _Lines):
             read += 1
             yield from iter_nmea(
-                src.batches(), "<lines>", start_time=start_time, chunk_rows=chunk_rows
+                src.batches(),
+                "<lines>",
+                start_time=start_time,
+                chunk_rows=chunk_rows,
+                finish=src.finish,
             )
             continue
         name = "stdin" if src == "-" else str(src)
+        if isinstance(src, Unreadable):
+            failures.append(f"{name}: {src.reason}")
+            yield _unreadable(name, src.reason)
+            continue
         try:
             chunks = _read_one(src, start_time, chunk_rows)
             first = next(chunks)
@@ -253,10 +327,7 @@ def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> I
             continue
         read += 1
         yield first
-        try:
-            yield from chunks
-        except (OSError, EOFError) as e:  # e.g. a truncated .gz: keep what was decoded
-            yield _unreadable(name, f"read error part-way: {e}")
+        yield from chunks  # a fault part-way ends the input cleanly and is in its report
     if not read:
         if not failures:
             raise MdaError("no input given")

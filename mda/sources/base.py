@@ -12,13 +12,33 @@ import numpy as np
 import pandas as pd
 
 from mda import schema
+from mda.terminal import safe_text
+
+#: Longest line (bytes, without its newline) a reader accepts; longer lines are skipped and
+#: counted as ``line_too_long``. An NMEA sentence is at most 82 characters, a tag block and a
+#: few sentences on one line some hundreds; a DMA CSV row about 200 bytes. This bounds the
+#: memory a newline-free input can take (see mda.sources.lines).
+MAX_LINE_BYTES = 1 << 16
+
+#: The receiver times a reader accepts, as Unix seconds [TIME_MIN_S, TIME_END_S): from
+#: 2000-01-01 (AIS was introduced from 2002; earlier times are a broken clock or an epoch
+#: default such as 0 = 1970) to 2100-01-01 exclusive. A fixed range, not "now + a margin", so
+#: a file reads the same whatever the day and the machine's clock (replays and simulated
+#: future scenarios included). Times outside it are rejected as ``time_out_of_range``.
+TIME_MIN_S = 946_684_800
+TIME_END_S = 4_102_444_800
 
 #: Reasons a line, sentence, message or row is rejected. Reports count by these names.
 REJECT_REASONS = {
+    "line_too_long": f"line longer than {MAX_LINE_BYTES:,} bytes",
     "bad_checksum": "NMEA checksum does not match",
     "malformed": "not a parsable AIS sentence or CSV row",
     "incomplete_multipart": "multi-sentence message with missing or orphan fragments",
+    "fragment_overflow": "fragment dropped: too many multi-sentence messages waiting for parts",
     "no_timestamp": "no receiver time and no --start-time",
+    "bad_tag_time": "tag-block or $PGHP time that is not a time (no fallback to an earlier one)",
+    "invalid_date": "impossible calendar date (30 February, 31 April)",
+    "time_out_of_range": "time before 2000-01-01 or from 2100-01-01 on",
     "invalid_position": "position out of range or not available",
     "invalid_mmsi": "MMSI zero or out of range",
     "decode_error": "payload does not decode as its message type",
@@ -55,6 +75,9 @@ class IngestReport:
     seconds: float = 0.0
     stored: int | None = None  # positions newly written to a store (None when not ingesting)
     warnings: list[str] = field(default_factory=list)
+    #: Inputs not read to their end, name -> why: unreadable, or broken off part-way (what was
+    #: read before the fault is kept). A store does not mark them as ingested.
+    failed: dict[str, str] = field(default_factory=dict)
     _t0: float = field(default_factory=time.perf_counter, repr=False)
 
     def see_times(self, ts: pd.Series) -> None:
@@ -65,6 +88,21 @@ class IngestReport:
         lo, hi = ts.min(), ts.max()
         self.first_ts = lo if self.first_ts is None else min(self.first_ts, lo)
         self.last_ts = hi if self.last_ts is None else max(self.last_ts, hi)
+
+    def fail(self, name: str, reason: str, *, kept: str = "") -> None:
+        """Note that input `name` was not read to its end: counted, warned, listed in `failed`.
+
+        `kept` says what was kept of it (e.g. "the 1,024 rows before it"); empty when nothing
+        was read, and the warning then says the input was skipped.
+        """
+        self.rejected["unreadable_file"] += 1
+        self.failed[name] = reason
+        if name not in self.files:
+            self.files.append(name)
+        if kept:
+            self.warnings.append(f"{name}: {reason}; kept {kept}, the rest was not read")
+        else:
+            self.warnings.append(f"{name}: skipped, {reason}")
 
     def merge(self, other: IngestReport) -> IngestReport:
         """Add the counts of `other` into this report (used across files and chunks)."""
@@ -84,6 +122,7 @@ class IngestReport:
         if other.stored is not None:
             self.stored = (self.stored or 0) + other.stored
         self.warnings.extend(w for w in other.warnings if w not in self.warnings)
+        self.failed.update(other.failed)
         return self
 
     def finish(self) -> IngestReport:
@@ -110,6 +149,7 @@ class IngestReport:
             "messages_per_s": round(msgs / self.seconds) if self.seconds > 0 else None,
             "stored": self.stored,
             "warnings": self.warnings,
+            "failed": self.failed,
         }
 
     def to_json(self) -> str:
@@ -119,7 +159,7 @@ class IngestReport:
         """A readable multi-line report for the terminal."""
         d = self.to_dict()
         rows = [
-            ("files", ", ".join(d["files"]) or "-"),
+            ("files", ", ".join(map(safe_text, d["files"])) or "-"),
             ("lines read", f"{d['lines']:,}"),
             ("sentences", f"{d['sentences']:,}"),
             ("messages decoded", f"{d['messages']:,}"),
@@ -139,7 +179,7 @@ class IngestReport:
         rows.append(("elapsed", f"{d['seconds']:.2f} s" + (f" ({rate:,} msg/s)" if rate else "")))
         width = max(len(k) for k, _ in rows)
         out = [f"{k:<{width}}  {v}" for k, v in rows]
-        out += [f"warning: {w}" for w in self.warnings]
+        out += [f"warning: {safe_text(w)}" for w in self.warnings]
         return "\n".join(out)
 
 

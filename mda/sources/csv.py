@@ -7,6 +7,14 @@ low-cardinality and static text columns arrive dictionary-encoded, so only their
 are interpreted in Python. Unparsable rows are counted as `malformed` (line numbers in a
 warning), never fatal. A CSV repeats a vessel's static data on every row, so statics are reduced
 to the rows where they change.
+
+Every input reaches Arrow through mda.sources.lines.LineReader: a row longer than
+``MAX_LINE_BYTES`` is one ``line_too_long`` row (line number in a warning) and the rest of the
+file is read; Arrow's parse blocks are larger than that, so no row can straddle two of them. A
+read that fails part-way (truncated gzip) keeps the rows before it and lists the file in the
+report's ``failed``. Times: an impossible calendar date (30 February; Arrow's strptime would
+roll it over into March) is ``invalid_date``, a time outside [2000, 2100) (see
+mda.sources.base.TIME_MIN_S) is ``time_out_of_range``.
 """
 
 from __future__ import annotations
@@ -17,9 +25,10 @@ import contextlib
 import gzip
 import io
 import os
+import re
 import threading
-import zlib
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import IO, Any
 
 import numpy as np
@@ -30,7 +39,15 @@ import pyarrow.csv as pacsv
 
 from mda import schema
 from mda.errors import MdaError
-from mda.sources.base import AisData, IngestReport, valid_position
+from mda.sources.base import (
+    MAX_LINE_BYTES,
+    TIME_END_S,
+    TIME_MIN_S,
+    AisData,
+    IngestReport,
+    valid_position,
+)
+from mda.sources.lines import CUT_MARKER, LineReader, LineStream
 
 #: Official headers of the two layouts; extra columns (geometry, index_right, ...) are tolerated.
 DMA_COLUMNS = (
@@ -156,10 +173,16 @@ _CODED = ("mobile", "nav_status", *_STATIC)
 _MAX_LINES_SHOWN = 5
 #: Bytes per parsed block: small blocks stay in cache and parse fastest.
 _BLOCK_BYTES = 1 << 20
+#: Fewest bytes per parsed block: more than the longest row, which must fit in one block.
+_MIN_BLOCK_BYTES = 2 * MAX_LINE_BYTES
 #: Fewest bytes of a CSV row (DMA rows have about 160): sizes the blocks of small chunks.
 _ROW_BYTES = 64
-#: Seconds since the epoch of 1900-01-01 and 2200-01-01, the years a CSV time may have.
-_MIN_S, _END_S = -2_208_988_800, 7_258_118_400
+#: The date at the start of a time field, per layout (day-first DMA, ISO 8601 NOAA).
+_DATE = {
+    "dma": re.compile(r"\s*(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"),
+    "noaa": re.compile(r"\s*(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
+}
+_CUT_TEXT = CUT_MARKER.decode()
 
 
 def _norm(name: str) -> str:
@@ -194,18 +217,19 @@ def iter_csv(
 
     A file object must start at the header line. Each chunk's report counts only that chunk
     (merge them for the file); the last one carries a warning with the first line numbers of
-    malformed rows, and a read error part-way (truncated .gz) ends the file with a warning.
+    malformed rows, and a read error part-way (truncated .gz) ends the file with a warning and
+    the file in the report's `failed`.
     """
     if layout not in _FIELDS:
         raise ValueError(f"unknown CSV layout {layout!r}")
-    header, stream, tail = _open(source, source_name)
+    header, stream, reader = _open(source, source_name)
     with contextlib.closing(stream):
         names, fields = _header_fields(header, layout, source_name)
         decoder = _Decoder(layout, source_name, fields)
         for table, last in _tables(stream, names, fields, chunk_rows, decoder):
             data = decoder.chunk(table)
             if last:
-                decoder.finish(data.report, tail)
+                decoder.finish(data.report, reader)
             yield data
 
 
@@ -222,7 +246,7 @@ def _tables(
     columns = pa.schema([(c, types[c]) for c in fields.values()])
     pending: list[pa.RecordBatch] = []
     npending = 0
-    block = int(min(max(chunk_rows * _ROW_BYTES, 1 << 12), _BLOCK_BYTES))
+    block = int(min(max(chunk_rows * _ROW_BYTES, _MIN_BLOCK_BYTES), _BLOCK_BYTES))
     try:
         reader = pacsv.open_csv(
             stream,
@@ -256,73 +280,36 @@ def _tables(
     yield pa.Table.from_batches(pending, schema=columns), True
 
 
-class _Tail(io.RawIOBase):
-    """A file object that ends cleanly where its source breaks off, remembering why.
+def _open(
+    source: str | os.PathLike | IO[bytes], source_name: str
+) -> tuple[str, IO[bytes], LineReader]:
+    """Header line, a stream of the rows after it for Arrow, and the LineReader under it.
 
-    Arrow drops the blocks in flight when a read fails; reading one decompressed piece at a
-    time and ending at the fault hands over every byte before a truncated .gz or .bz2.
-    """
-
-    def __init__(self, inner: IO[bytes], owned: bool):
-        self.inner, self.owned = inner, owned
-        self.error: str | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:  # type: ignore[override]
-        if self.error is not None:
-            return 0
-        try:
-            data = (
-                self.inner.read1(len(buf))
-                if hasattr(self.inner, "read1")
-                else self.inner.read(len(buf))
-            )
-        except (EOFError, OSError, zlib.error) as e:
-            self.error = str(e) or type(e).__name__
-            return 0
-        buf[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if self.owned:
-            self.inner.close()
-        super().close()
-
-
-def _open(source: str | os.PathLike | IO[bytes], source_name: str) -> tuple[str, Any, _Tail | None]:
-    """Header line, an Arrow-readable stream after it, and the tail to ask for a read error.
-
-    A plain file path is read by Arrow directly (fastest); gzip/bzip2 (found by magic bytes) and
-    file objects go through Python and _Tail. The stream is ours to close either way: a caller's
-    file object itself is left open.
+    gzip/bzip2 are found by magic bytes. The stream is ours to close: a caller's file object
+    itself is left open.
     """
     owned = isinstance(source, str | os.PathLike)
-    if owned:
-        try:
+    try:
+        if owned:
             with open(source, "rb") as f:
                 compression = _compression(f.read(3))
-                f.seek(0)
-                header = f.readline()
-                skip = len(header)
-            if compression is None:
-                stream = pa.input_stream(os.fspath(source))
-                stream.seek(skip)
-                return _decode_header(header), stream, None
-            buf = _OPENERS[compression](source, "rb")
-        except (OSError, EOFError) as e:
-            raise MdaError(
-                f"{source_name}: cannot read: {getattr(e, 'strerror', 0) or e}"
-            ) from None
-    else:
-        buf = source if hasattr(source, "peek") else io.BufferedReader(source)  # type: ignore[arg-type]
-        compression = _compression(buf.peek(3)[:3])
-        if compression is not None:
-            buf = _OPENERS[compression](buf)
-    header = buf.readline()
-    tail = _Tail(buf, owned)
-    return _decode_header(header), io.BufferedReader(tail, buffer_size=1 << 20), tail
+            opener = open if compression is None else _OPENERS[compression]
+            buf = opener(source, "rb")
+        else:
+            buf = source if hasattr(source, "peek") else io.BufferedReader(source)  # type: ignore[arg-type]
+            compression = _compression(buf.peek(3)[:3])
+            if compression is not None:
+                buf = _OPENERS[compression](buf)
+        header = buf.readline(MAX_LINE_BYTES + 1)
+    except (OSError, EOFError) as e:
+        raise MdaError(f"{source_name}: cannot read: {getattr(e, 'strerror', 0) or e}") from None
+    if len(header) > MAX_LINE_BYTES:
+        if owned:
+            buf.close()
+        raise MdaError(f"{source_name}: line 1: longer than {MAX_LINE_BYTES:,} bytes, no header")
+    reader = LineReader(buf, block_bytes=_BLOCK_BYTES, first_line=2)
+    stream = io.BufferedReader(LineStream(reader, owned), buffer_size=_BLOCK_BYTES)
+    return _decode_header(header), stream, reader
 
 
 _OPENERS = {"gzip": gzip.open, "bz2": bz2.open}
@@ -414,13 +401,18 @@ class _Decoder:
         self.rows = 0
         self.malformed = 0
         self.bad_lines: list[int] = []  # the first few of each chunk, for the warning
+        self.bad_times = 0  # rows with an impossible date or a time out of range
+        self.time_lines: list[int] = []  # the first few of each chunk, for the warning
         self.skipped: list[int] = []  # line numbers of rows with a wrong number of fields
+        self.cut: list[int] = []  # line numbers of rows cut for length (LineReader counts them)
         self.error: str | None = None
         self.header = True
 
     def on_invalid(self, row: pacsv.InvalidRow) -> str:
         """Arrow's handler of rows with a wrong field count: note the line, skip the row."""
-        if row.text.strip():
+        if row.text == _CUT_TEXT:
+            self.cut.append(row.number + 1)
+        elif row.text.strip():
             self.skipped.append(row.number + 1)  # the stream starts after the header line
         return "skip"
 
@@ -431,31 +423,41 @@ class _Decoder:
         table = table.unify_dictionaries()
         cols = {f: table.column(c) for f, c in self.fields.items()}
         d = _decode(cols, self.layout, report)
+        unparsed = self.skipped + self.cut
         malformed = np.flatnonzero(d["malformed"])
         self.malformed += len(malformed)
-        rows = self.rows + malformed[:_MAX_LINES_SHOWN]
-        self.bad_lines += _line_numbers(rows, list(self.skipped))
+        self.bad_lines += _line_numbers(self.rows + malformed[:_MAX_LINES_SHOWN], unparsed)
+        bad_time = np.flatnonzero(d["bad_time"])
+        self.bad_times += len(bad_time)
+        self.time_lines += _line_numbers(self.rows + bad_time[:_MAX_LINES_SHOWN], unparsed)
         self.rows += table.num_rows
         report.messages, report.rejected = +report.messages, +report.rejected  # no zero counts
         return _build(d, report, self.source_name)
 
-    def finish(self, report: IngestReport, tail: _Tail | None) -> None:
+    def _warn(self, report: IngestReport, what: str, n: int, lines: list[int]) -> None:
+        """A warning with the count and the first line numbers of rows rejected for `what`."""
+        if not n:
+            return
+        bad = sorted(lines)[:_MAX_LINES_SHOWN]
+        shown = ", ".join(map(str, bad)) + (", ..." if n > len(bad) else "")
+        rows = "row" if n == 1 else "rows"
+        head = f"{n:,} malformed {rows}" if what == "malformed" else f"{n:,} {rows} {what}"
+        report.warnings.append(f"{self.source_name}: {head} (lines {shown})")
+
+    def finish(self, report: IngestReport, reader: LineReader) -> None:
         """Add the file-level counts and warnings to the last chunk's report."""
         skipped = self.skipped
         if skipped:
             report.rejected["malformed"] += len(skipped)
-            report.lines += len(skipped)
-        nbad = len(skipped) + self.malformed
-        if nbad:
-            bad = sorted(skipped + self.bad_lines)[:_MAX_LINES_SHOWN]
-            shown = ", ".join(map(str, bad)) + (", ..." if nbad > len(bad) else "")
-            rows = "row" if nbad == 1 else "rows"
-            report.warnings.append(f"{self.source_name}: {nbad:,} malformed {rows} (lines {shown})")
-        error = self.error or (tail.error if tail is not None else None)
-        if error is not None:
-            report.rejected["unreadable_file"] += 1
-            line = self.rows + len(skipped) + 1
-            report.warnings.append(f"{self.source_name}: read error after line {line}: {error}")
+        report.lines += len(skipped) + len(self.cut)
+        self._warn(report, "malformed", len(skipped) + self.malformed, skipped + self.bad_lines)
+        self._warn(report, "with a bad date or time", self.bad_times, self.time_lines)
+        kept = f"the {self.rows:,} rows before it"
+        reader.finish(report, self.source_name, kept=kept)
+        if self.error is not None and self.source_name not in report.failed:
+            line = self.rows + len(skipped) + len(self.cut) + 1
+            reason = f"read error after line {line:,}: {self.error}"
+            report.fail(self.source_name, reason, kept=kept)
 
 
 def _line_numbers(rows: np.ndarray, skipped: list[int]) -> list[int]:
@@ -489,19 +491,48 @@ def _float(v: str | bytes) -> float | None:
         return None
 
 
-def _timestamps(arr: pa.ChunkedArray, layout: str) -> np.ndarray:
-    """Text -> datetime64[ns] (NaT when unparsable). DMA is day-first, NOAA is ISO 8601."""
+def _timestamps(arr: pa.ChunkedArray, layout: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Text -> datetime64[ns] (NaT when unusable), and the masks of impossible dates and of
+    times outside [TIME_MIN_S, TIME_END_S). DMA is day-first, NOAA is ISO 8601."""
     ts = None
+    impossible = np.zeros(len(arr), dtype=bool)
     if layout == "noaa":
         with contextlib.suppress(pa.ArrowInvalid):
-            ts = pc.cast(arr, pa.timestamp("s"))
+            ts = pc.cast(arr, pa.timestamp("s"))  # checks calendar dates itself
     if ts is None:
         fmt = "%d/%m/%Y %H:%M:%S" if layout == "dma" else "%Y-%m-%dT%H:%M:%S"
         ts = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
-    # outside these years a time is not AIS, and would overflow datetime64[ns]
+        impossible = _impossible_dates(arr, layout)
     seconds = pc.cast(ts, pa.int64())
-    inside = pc.and_(pc.greater_equal(seconds, _MIN_S), pc.less(seconds, _END_S))
-    return _np(pc.if_else(inside, ts, None).cast(pa.timestamp("ns")))
+    inside = pc.and_(pc.greater_equal(seconds, TIME_MIN_S), pc.less(seconds, TIME_END_S))
+    inside = _np(inside.fill_null(False)) & ~impossible
+    out = _np(ts.is_valid()) & ~inside & ~impossible
+    ts = _np(pc.if_else(inside, ts, None).cast(pa.timestamp("ns")))
+    return ts, impossible, out
+
+
+def _impossible_dates(arr: pa.ChunkedArray, layout: str) -> np.ndarray:
+    """Rows whose date is not in the calendar (30 February, 31 April, month 13).
+
+    Checked once per distinct date text: a file holds few dates.
+    """
+    head = pc.binary_slice(arr.cast(pa.binary()), 0, 10)
+    pattern = _DATE[layout]
+
+    def impossible(text: bytes) -> bool:
+        m = pattern.match(text.decode("latin-1"))
+        if m is None:
+            return False  # not a date at all: unparsable, counted as malformed
+        try:
+            date(int(m["y"]), int(m["m"]), int(m["d"]))
+        except ValueError:
+            return True
+        return False
+
+    bad = [v for v in pc.unique(head).to_pylist() if v is not None and impossible(v)]
+    if not bad:
+        return np.zeros(len(arr), dtype=bool)
+    return _np(pc.is_in(head, value_set=pa.array(bad, pa.binary())))
 
 
 class _Coded:
@@ -526,12 +557,14 @@ class _Coded:
 def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport) -> dict:
     """Vectorised conversion of one chunk's columns, with the reject reason of each row."""
     blank = cols["mmsi"].is_null().to_numpy(zero_copy_only=False) & _np(cols["ts"].is_null())
-    ts = _timestamps(cols["ts"], layout)
-    malformed = np.isnat(ts) & ~blank
+    ts, bad_date, out_of_range = _timestamps(cols["ts"], layout)
+    malformed = np.isnat(ts) & ~blank & ~bad_date & ~out_of_range
     num = {}
     for f in _NUMERIC:
         num[f], bad = _number(cols[f])
         malformed |= bad
+    bad_date &= ~malformed
+    out_of_range &= ~malformed
     coded = {f: _Coded(cols[f]) for f in _CODED if f in cols}
     if layout == "dma":
         mobile = coded["mobile"].interpret(
@@ -545,11 +578,13 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
         nav = coded["nav_status"].interpret(_noaa_status, np.int64, 15)
     report.messages[f"csv:{layout}"] += int((~malformed & ~blank).sum())
     report.rejected["malformed"] += int(malformed.sum())
+    report.rejected["invalid_date"] += int(bad_date.sum())
+    report.rejected["time_out_of_range"] += int(out_of_range.sum())
 
     mmsi, lat, lon = num["mmsi"], num["lat"], num["lon"]
     good_mmsi = (mmsi >= 1) & (mmsi <= 999_999_999) & (mmsi == np.round(mmsi))
     good_pos = valid_position(lat, lon)
-    ok = ~malformed & ~blank
+    ok = ~malformed & ~blank & ~bad_date & ~out_of_range
     report.rejected["invalid_mmsi"] += int((ok & ~good_mmsi).sum())
     report.rejected["invalid_position"] += int((ok & good_mmsi & ~good_pos).sum())
     sog, cog, heading = num["sog"], num["cog"], num["heading"]
@@ -559,6 +594,7 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
     vessel = np.isin(mobile, _VESSEL_TYPES)
     return {
         "malformed": malformed,
+        "bad_time": bad_date | out_of_range,
         "identified": ok & good_mmsi,
         "located": ok & good_mmsi & good_pos,
         "vessel": vessel,

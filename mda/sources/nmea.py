@@ -10,7 +10,12 @@ How a stream is read:
   prefix, trailing Unix time) sets the stream clock, and a sentence gets the clock as it stands
   after its line was read. A sentence without its own time therefore gets the latest receiver
   time seen before it in the same input (exact for tag-block groups and ``$PGHP`` streams, where
-  the time is only on the first fragment or the line before). ``$GPRMC``/``$GNRMC`` lines (the
+  the time is only on the first fragment or the line before). A time that is present but bad
+  never falls back to an earlier one: a tag-block ``c:`` or ``$PGHP`` time that does not parse
+  rejects its message as ``bad_tag_time``, and any receiver time outside [2000, 2100) (see
+  ``mda.sources.base.TIME_MIN_S``) as ``time_out_of_range``. A Unix time is taken as seconds
+  when that lands in the range, else as milliseconds when that does: the two ranges (9-10 and
+  12-13 digits) cannot overlap. ``$GPRMC``/``$GNRMC`` lines (the
   receiver's own GNSS clock) set the clock too. Before any time is seen, messages are rejected
   as ``no_timestamp`` unless ``start_time`` is given: then the clock starts at ``start_time`` and
   is advanced (never moved back) by type 4 base-station UTC reports. Such times are only as
@@ -20,6 +25,9 @@ How a stream is read:
   (tag-block station or talker, channel, sequence id, fragment count). Parts may arrive in any
   order and interleaved; a fragment still waiting after ``MAX_FRAGMENT_LAG`` further sentences,
   a repeated part, or one left at the end of the input is counted as ``incomplete_multipart``.
+  At most ``MAX_PENDING_MESSAGES`` messages wait for parts at a time: beyond that the oldest is
+  dropped and counted as ``fragment_overflow``, so a stream of unmatched first halves cannot
+  grow memory (lines are bounded by ``MAX_LINE_BYTES``, see mda.sources.lines).
 * Position reports of types 1, 2, 3 and 18 (168 bits) and static reports of type 5 (424 bits)
   are decoded with numpy, all at once: 6-bit de-armoring and bit-field extraction on arrays,
   with pyais's own rounding, so results equal pyais's (tests check every sample message). The
@@ -32,7 +40,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 import numpy as np
@@ -41,11 +49,21 @@ from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
 
 from mda import schema
-from mda.sources.base import STATIC_FIELDS, AisData, IngestReport, concat, valid_position
+from mda.sources.base import (
+    STATIC_FIELDS,
+    TIME_END_S,
+    TIME_MIN_S,
+    AisData,
+    IngestReport,
+    concat,
+    valid_position,
+)
 
 #: A multi-sentence fragment whose siblings have not arrived after this many further AIS
 #: sentences of the same input is dropped (checked once per batch of lines).
 MAX_FRAGMENT_LAG = 1000
+#: Most multi-sentence messages waiting for their other parts at once (the oldest is dropped).
+MAX_PENDING_MESSAGES = 10_000
 
 #: Lines decoded per batch: bounds memory and the latency of the stale-fragment check.
 BATCH_LINES = 100_000
@@ -68,23 +86,37 @@ _CLASS_B = (18, 19)
 _KEPT_TYPES = sorted({*POSITION_TYPES, *AUX_TYPES, *STATIC_TYPES})
 
 _MAX_MMSI = 999_999_999
-_MAX_UNIX = 4.1e9  # 2099-12-03
+#: Bits a message needs to hold the position fields mda reads (pyais layout, up to the heading,
+#: course or latitude): a shorter payload would decode to partial, wrong values, or to None.
+_POSITION_BITS = {1: 137, 2: 137, 3: 137, 4: 134, 9: 128, 18: 133, 19: 133, 21: 219, 27: 94}
+#: Times of sentences whose own time is present but unusable (never a real time, which is
+#: positive): BAD_TIME does not parse, OUT_OF_RANGE is outside [TIME_MIN_S, TIME_END_S).
+BAD_TIME = -1.0
+OUT_OF_RANGE = -2.0
+
+
+def _in_range(t: float) -> bool:
+    return TIME_MIN_S <= t < TIME_END_S
 
 
 def _plausible(t: float) -> float | None:
-    """A receiver time between 1970 and 2100, else None (keeps nanosecond times in range)."""
-    return t if 0 < t < _MAX_UNIX else None
+    """A receiver time in the accepted range, else None (for clocks that are only hints)."""
+    return t if _in_range(t) else None
 
 
 def _unix(text: str) -> float | None:
-    """Seconds since the epoch from a Unix time in seconds or milliseconds (by magnitude)."""
+    """Seconds since the epoch of a Unix time in seconds or milliseconds, whichever lands in
+    the accepted range; OUT_OF_RANGE when neither does, None when `text` is not a number."""
     try:
         v = float(text)
     except (ValueError, OverflowError):
         return None
-    if v > 1e11:  # 1e11 s is in the year 5138: this is milliseconds
-        v /= 1000.0
-    return _plausible(v)
+    if v != v:
+        return None
+    for t in (v, v / 1000.0):
+        if _in_range(t):
+            return t
+    return OUT_OF_RANGE
 
 
 def _prefix_time(text: str) -> float | None:
@@ -96,27 +128,32 @@ def _prefix_time(text: str) -> float | None:
         return _unix(text)
     try:
         t = datetime.fromisoformat(text)
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=UTC)
+        seconds = t.timestamp()
     except (ValueError, OverflowError):
         return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    return _plausible(t.timestamp())
+    return seconds if _in_range(seconds) else OUT_OF_RANGE
 
 
 def _pghp(line: str) -> tuple[float | None, str]:
-    """Time and base-station MMSI of a Gatehouse ``$PGHP,1,y,m,d,h,mi,s,ms,...`` line."""
+    """Time and base-station MMSI of a Gatehouse ``$PGHP,1,y,m,d,h,mi,s,ms,...`` line.
+
+    None for other $PGHP lines; BAD_TIME or OUT_OF_RANGE for a time line with a bad time.
+    """
     f = line.split(",", 12)
-    if len(f) < 9 or f[1] != "1":
+    if len(f) < 2 or f[1] != "1":
         return None, ""
     try:
         day = _day_start(f[2], f[3], f[4])
         h, mi, s, ms = int(f[5]), int(f[6]), int(f[7]), int(f[8])
-    except (ValueError, OverflowError):
-        return None, ""
+    except (ValueError, OverflowError, IndexError):
+        return BAD_TIME, ""
     if day is None or not (0 <= h < 24 and 0 <= mi < 60 and 0 <= s < 61 and 0 <= ms < 1000):
-        return None, ""
+        return BAD_TIME, ""
     station = f[11] if len(f) > 11 and f[11].isdigit() else ""
-    return _plausible(day + h * 3600 + mi * 60 + s + ms / 1000), station
+    t = day + h * 3600 + mi * 60 + s + ms / 1000
+    return (t if _in_range(t) else OUT_OF_RANGE), station
 
 
 @functools.lru_cache(maxsize=4096)
@@ -176,6 +213,8 @@ def _parse_tag(tag: str) -> tuple[float | None, str, tuple | None]:
         key, _, value = item.partition(":")
         if key == "c":
             t = _unix(value)
+            if t is None:
+                t = BAD_TIME
         elif key == "s":
             station = value
         elif key == "g":
@@ -315,14 +354,16 @@ class NmeaDecoder:
         for m, trail_t, trail_station, tag in pieces:
             g = m.groups()
             t, station, group = (None, "", None) if tag is None else _parse_tag(tag)
-            t = t or trail_t or line_t
-            if t is not None:
-                self.clock = t
-            elif self.start_given and g[7][:1] == "4":
+            own = [x for x in (t, trail_t, line_t) if x is not None]
+            good = [x for x in own if x > 0]
+            bad = own[0] if own and not good else None  # present but unusable: no fallback
+            if good:
+                self.clock = good[0]
+            elif not own and self.start_given and g[7][:1] == "4":
                 self.clock = self._type4_clock(g, np.nan if self.clock is None else self.clock)
                 self.clock = None if self.clock != self.clock else self.clock
             s.fields.append(g)
-            s.t.append(np.nan if self.clock is None else self.clock)
+            s.t.append(bad if bad is not None else np.nan if self.clock is None else self.clock)
             s.station.append(station or trail_station or self.pghp_station)
             s.tag.append((station, group) if tag is not None else None)
             self.pghp_station = ""
@@ -384,6 +425,9 @@ class NmeaDecoder:
                 self._drop_pending(key, report)  # a part seen twice: the old message is stale
                 entry = None
             if entry is None:
+                if len(self.pending) >= MAX_PENDING_MESSAGES:
+                    oldest = next(iter(self.pending))
+                    report.rejected["fragment_overflow"] += len(self.pending.pop(oldest)["parts"])
                 entry = self.pending[key] = {"first": base + i, "parts": {}}
             entry["parts"][part] = (payload[i], int(fill[i]), s.t[i], s.station[i])
             if len(entry["parts"]) == n:
@@ -473,12 +517,18 @@ class NmeaDecoder:
         t = np.asarray(times, np.float64)
         useful = decoded & kept
         bad_mmsi = useful & ((mmsi <= 0) | (mmsi > _MAX_MMSI))
-        no_ts = useful & ~bad_mmsi & np.isnan(t)
+        timed = useful & ~bad_mmsi
+        no_ts = timed & np.isnan(t)
+        bad_t = timed & (t == BAD_TIME)
+        in_range = (t >= TIME_MIN_S) & (t < TIME_END_S)  # False for NaN and the sentinels
+        out_t = timed & ~no_ts & ~bad_t & ~in_range  # includes --start-time clocks out of range
         report.rejected["invalid_mmsi"] += int(bad_mmsi.sum())
         report.rejected["no_timestamp"] += int(no_ts.sum())
+        report.rejected["bad_tag_time"] += int(bad_t.sum())
+        report.rejected["time_out_of_range"] += int(out_t.sum())
         self.unstamped += int(no_ts.sum())
-        keep = useful & ~bad_mmsi & ~no_ts
-        ts_ns = np.where(np.isnan(t), 0, np.round(t * 1000.0)).astype(np.int64) * 1_000_000
+        keep = timed & in_range
+        ts_ns = np.where(in_range, np.round(t * 1000.0), 0).astype(np.int64) * 1_000_000
         station = np.asarray(stations, dtype=object)
 
         if pos_rows:
@@ -693,6 +743,8 @@ def _slow_decode(payload: str, fill: int, mt: int) -> tuple | None:
     """Decode one message with pyais: (mmsi, position, aux, static) or None on failure."""
     try:
         bits = bit_vector(payload.encode("latin-1"), fill)
+        if len(bits) < _POSITION_BITS.get(mt, 0):
+            return None
         msg = MSG_CLASS[mt].from_vector(bits)
         mmsi = int(msg.mmsi)
     except Exception:  # pyais raises many types on bad payloads; all mean "does not decode"
@@ -731,8 +783,13 @@ def iter_nmea(
     *,
     start_time: pd.Timestamp | None = None,
     chunk_rows: int = 500_000,
+    finish: Callable[[IngestReport], None] | None = None,
 ) -> Iterator[AisData]:
-    """Decode batches of lines of one input; yield chunks of about `chunk_rows` positions."""
+    """Decode batches of lines of one input; yield chunks of about `chunk_rows` positions.
+
+    `finish`, when given, adds the framing's counts (cut lines, a read error) to the report of
+    the last chunk, once every batch is read.
+    """
     decoder = NmeaDecoder(source, start_time)
     parts: list[AisData] = []
     rows = 0
@@ -743,5 +800,8 @@ def iter_nmea(
         if rows >= chunk_rows:
             yield concat(parts)
             parts, rows = [], 0
-    parts.append(decoder.close())
+    last = decoder.close()
+    if finish is not None:
+        finish(last.report)
+    parts.append(last)
     yield concat(parts)
