@@ -116,19 +116,35 @@ def _unshare_ok() -> str | None:
     return None
 
 
-def in_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run a shell script in a private mount namespace (its mounts vanish when it ends)."""
+#: Runs mda commands in one Python process and prints their results as JSON (see in_namespace).
+_RUNNER = """
+import contextlib, io, json, os, shutil, sys
+from mda.cli import main
+
+def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main([str(a) for a in args])
+    return {"rc": rc, "out": out.getvalue(), "err": err.getvalue()}
+"""
+
+
+def in_namespace(mounts: str, code: str, cwd: Path) -> dict:
+    """Mount (a shell script) in a private mount namespace, whose mounts vanish when it ends,
+    then run `code` there: Python with `run(*mda_args)` that sets `result`, returned here."""
     why = _unshare_ok()
     if why:
         pytest.skip(why)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PY": sys.executable}
-    return subprocess.run(
-        ["unshare", "-m", "sh", "-c", "set -e\n" + textwrap.dedent(script)],
+    code = _RUNNER + textwrap.dedent(code) + "\nprint(json.dumps(result))\n"
+    proc = subprocess.run(
+        ["unshare", "-m", "sh", "-c", f'set -e\n{textwrap.dedent(mounts)}\nexec "$PY" -c "$CODE"'],
         cwd=cwd,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PY": sys.executable, "CODE": code},
         capture_output=True,
         timeout=300,
     )
+    assert proc.returncode == 0, proc.stderr.decode()
+    return json.loads(proc.stdout.decode().splitlines()[-1])
 
 
 def test_commands_on_a_read_only_mount(tmp_path):
@@ -149,29 +165,38 @@ def test_commands_on_a_read_only_mount(tmp_path):
     subprocess.run([sys.executable, "-c", killed], cwd=ROOT, check=True)
     assert (path / "mda.sqlite-wal").stat().st_size > 0
     csv = dma_csv(tmp_path / "new.csv", 3)
-    proc = in_namespace(
+    r = in_namespace(
+        "mount --bind -o ro s s",
         f"""
-        mount --bind -o ro s s
-        if touch s/probe 2>/dev/null; then echo "not read-only"; exit 1; fi
-        $PY -m mda info --store s --json > info.json
-        $PY -m mda alerts --store s > alerts.txt
-        $PY -m mda tracks --store s --out out/tracks.parquet
-        $PY -m mda report --store s -o out/report.html > /dev/null
-        for cmd in "ingest {csv} --store s" "scan --store s" "scan {csv} --store s"; do
-            if $PY -m mda $cmd 2>> refused.txt; then echo "wrote: $cmd"; exit 1; fi
-        done
+        try:
+            open("s/probe", "w")
+            sys.exit("not read-only")
+        except OSError:
+            pass
+        result = {{
+            "read": [
+                run("info", "--store", "s", "--json"),
+                run("alerts", "--store", "s"),
+                run("tracks", "--store", "s", "--out", "out/tracks.parquet"),
+                run("report", "--store", "s", "-o", "out/report.html"),
+            ],
+            "write": [
+                run("ingest", {str(csv)!r}, "--store", "s"),
+                run("scan", "--store", "s"),
+                run("scan", {str(csv)!r}, "--store", "s"),
+            ],
+        }}
         """,
         tmp_path,
     )
-    assert proc.returncode == 0, proc.stderr.decode() + proc.stdout.decode()
-    assert json.loads((tmp_path / "info.json").read_text())["positions"] == 27
-    assert "219000002" in (tmp_path / "alerts.txt").read_text()
+    assert [c["rc"] for c in r["read"]] == [0, 0, 0, 0], r["read"]
+    assert json.loads(r["read"][0]["out"])["positions"] == 27
+    assert "219000002" in r["read"][1]["out"]
     assert (tmp_path / "out" / "tracks.parquet").exists()
     assert (tmp_path / "out" / "report.html").stat().st_size > 0
-    refused = (tmp_path / "refused.txt").read_text().splitlines()
-    assert len(refused) == 3
-    for line in refused:
-        assert line.startswith("mda: error: s: cannot write the store (read-only")
+    for c in r["write"]:
+        assert c["rc"] == 1 and c["err"].count("\n") == 1, c
+        assert c["err"].startswith("mda: error: s: cannot write the store (read-only"), c
 
 
 # -- finding 10: disk full -------------------------------------------------------------------------
@@ -301,29 +326,32 @@ def test_real_full_tmpfs(tmp_path):
     report that no longer fits leaves the old report whole and no temporary file."""
     sim = tmp_path / "traffic.nmea"
     assert main(["simulate", "baltic-cables", "--out", str(sim)]) == 0
-    proc = in_namespace(
+    small = dma_csv(tmp_path / "small.csv", 5)
+    r = in_namespace(
+        "mkdir -p disk && mount -t tmpfs -o size=1m tmpfs disk",
         f"""
-        mkdir -p disk
-        mount -t tmpfs -o size=1m tmpfs disk
-        $PY -m mda ingest {dma_csv(tmp_path / "small.csv", 5)} --store disk/s > /dev/null
-        $PY -m mda report --store disk/s -o disk/report.html > /dev/null
-        cp disk/report.html good.html
-        free=$(df --output=avail -B1 disk | tail -1)
-        head -c $((free - 40000)) /dev/urandom > disk/filler
-        if $PY -m mda ingest {sim} --store disk/s 2> ingest.err; then exit 1; fi
-        $PY -m mda info --store disk/s --json > info.json
-        if $PY -m mda report {sim} -o disk/report.html 2> report.err; then exit 1; fi
-        cmp disk/report.html good.html
-        ls -a disk disk/s disk/s/positions/* > listing.txt
+        result = {{"setup": [
+            run("ingest", {str(small)!r}, "--store", "disk/s"),
+            run("report", "--store", "disk/s", "-o", "disk/report.html"),
+        ]}}
+        shutil.copy("disk/report.html", "good.html")
+        with open("disk/filler", "wb") as f:  # leave 40 kB free
+            f.write(os.urandom(shutil.disk_usage("disk").free - 40_000))
+        result["ingest"] = run("ingest", {str(sim)!r}, "--store", "disk/s")
+        result["info"] = run("info", "--store", "disk/s", "--json")
+        result["report"] = run("report", {str(sim)!r}, "-o", "disk/report.html")
+        result["same"] = open("disk/report.html", "rb").read() == open("good.html", "rb").read()
+        result["files"] = [str(p) for p in __import__("pathlib").Path("disk").rglob("*")]
         """,
         tmp_path,
     )
-    assert proc.returncode == 0, proc.stderr.decode() + proc.stdout.decode()
-    for name in ("ingest.err", "report.err"):
-        err = (tmp_path / name).read_text()
-        assert err.count("\n") == 1 and "No space left on device" in err, err
-    assert json.loads((tmp_path / "info.json").read_text())["positions"] == 5
-    assert ".mda-" not in (tmp_path / "listing.txt").read_text()
+    assert [c["rc"] for c in r["setup"]] == [0, 0], r["setup"]
+    for name in ("ingest", "report"):
+        c = r[name]
+        assert c["rc"] == 1 and c["err"].count("\n") == 1, c
+        assert "No space left on device" in c["err"], c
+    assert r["info"]["rc"] == 0 and json.loads(r["info"]["out"])["positions"] == 5
+    assert r["same"] and not [f for f in r["files"] if ".mda-" in f]
 
 
 # -- finding 11: colons and URIs in paths ----------------------------------------------------------
