@@ -38,6 +38,7 @@ from mda import schema
 from mda.config import DATA_DIR
 from mda.errors import MdaError
 from mda.geo import EARTH_RADIUS_M, haversine_m
+from mda.terminal import safe_text
 
 log = logging.getLogger(__name__)
 
@@ -733,6 +734,8 @@ def format_zone_table(zones: gpd.GeoDataFrame) -> str:
     """Zones grouped by kind: counts per kind, then id, name, buffer and area (km²) per zone."""
     if len(zones) == 0:
         return "no zones"
+    text = {c: zones[c].astype(str).map(safe_text) for c in ("id", "name", "kind")}
+    zones = zones.assign(**text)  # one table line per zone, whatever its text holds
     area = zone_area_km2(zones)
     counts = zones["kind"].value_counts()
     kinds = [k for k in schema.ZONE_KINDS if k in counts] + sorted(

@@ -1,0 +1,198 @@
+"""The `mda` command as an analyst runs it, fed hostile text (issue 9, finding 12).
+
+Zone names, vessel names and file names are attacker-controlled. Whatever the command prints
+(tables, one-line errors, usage errors, log lines, library warnings) must reach the terminal
+without escape sequences, bell, backspace, carriage returns, C1 controls or bidi overrides;
+--json output stays exact JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import mda.cli
+from mda import schema
+from mda.cli import main
+from mda.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+#: An OSC 8 hyperlink, a screen clear, cursor tricks, a C1 CSI and a right-to-left override.
+HOSTILE = "\x1b]8;;http://evil\x07click\x1b]8;;\x07\x1b[2J\b\b\rOVER\x9b31m\x7f\u202eRTL\u2066"
+#: What no line the command prints may hold (LF separates lines and is checked apart).
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+T0 = pd.Timestamp("2026-03-01T00:00:00Z")
+
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", "mda", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def assert_clean(text: str) -> None:
+    assert not UNSAFE.search(text), repr(UNSAFE.search(text)[0])
+
+
+def zone_file(path: Path, name: str) -> Path:
+    ring = [[10.0, 55.0], [10.1, 55.0], [10.1, 55.1], [10.0, 55.1], [10.0, 55.0]]
+    feature = {
+        "type": "Feature",
+        "properties": {"id": "z1", "name": name, "kind": "restricted"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
+
+
+def test_zones_list_prints_no_escape_sequences(tmp_path):
+    """The red team's OSC 8 hyperlink and screen clear, on the real stdout of the real command."""
+    zones = zone_file(tmp_path / "evil.geojson", HOSTILE)
+    res = run_cli(tmp_path, "zones", "list", str(zones))
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.decode("utf-8")
+    assert_clean(out)
+    assert "http://evil?click" in out  # the text is still there to read, made inert
+    assert res.stderr == b""
+
+
+def test_alerts_table_of_a_store_prints_no_escape_sequences(tmp_path, capsys):
+    alert = {
+        "type": "loitering",
+        "severity": "high",
+        "mmsi": 219000001,
+        "vessel_name": HOSTILE,
+        "zone_id": "z1",
+        "zone_name": "\x1b[8mHIDDEN",
+        "start": T0,
+        "end": T0 + pd.Timedelta(hours=3),
+        "lat": 55.0,
+        "lon": 10.0,
+        "evidence": {"hours": 3.0},
+        "thresholds": {"min_hours": 2.0},
+    }
+    alert["id"] = schema.alert_id("loitering", 219000001, None, "z1", T0)
+    store = Store(tmp_path / "store")
+    store.save_scan(
+        schema.conform(pd.DataFrame([alert]), schema.ALERTS), upto_batch=None, window=(None, None)
+    )
+    store.close()
+    out_csv = tmp_path / "alerts.csv"
+    assert main(["alerts", "--store", str(tmp_path / "store"), "--out", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert_clean(out)
+    assert "?]8;;http://evil" in out and "?[8mHIDDEN" in out
+    assert out.splitlines()[-1] == "1 alert(s)"
+    # the file keeps the exact text (the terminal is where it is made inert)
+    from mda.alerts import read_alerts
+
+    assert read_alerts(out_csv)["vessel_name"][0] == HOSTILE
+
+
+def test_error_naming_a_hostile_file_is_one_clean_line(tmp_path, capsys):
+    name = str(tmp_path / "a\x1b[2J\nmda: ok\r.geojson")
+    assert main(["zones", "validate", name]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mda: error: ")
+    assert_clean(captured.err)
+    assert "a?[2J mda: ok?.geojson" in lines[0]
+
+
+def test_file_name_that_is_not_utf8_is_printed_not_a_traceback(tmp_path, capsys):
+    """A file name's undecodable bytes arrive as lone surrogates, which stdout cannot encode."""
+    name = os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xff.geojson")
+    assert main(["zones", "validate", name]) == 1
+    err = capsys.readouterr().err
+    assert "bad?.geojson" in err
+    err.encode("utf-8")  # strict: nothing unencodable left
+
+
+def test_usage_error_with_a_hostile_argument_is_clean(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["info", "--store", str(tmp_path), "\x1b[2J\x1b]0;title\x07"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" in err
+    assert_clean(err)
+
+
+def test_ingest_report_and_json_name_a_hostile_file_safely(tmp_path, capsys):
+    src = tmp_path / "ev\x1b[2J\u202eil.nmea"
+    src.write_text("!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24\n")
+    store = str(tmp_path / "store")
+    assert main(["ingest", str(src), "--store", store]) == 0
+    out = capsys.readouterr().out
+    assert_clean(out)
+    assert "ev?[2J?il.nmea" in out
+    # JSON escapes control characters itself: exact, and still nothing raw on the terminal
+    assert main(["ingest", str(src), "--store", store, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert_clean(out)
+    assert json.loads(out)["files"] == [str(src)]
+
+
+def test_warnings_and_log_lines_are_one_clean_line_each(tmp_path, capsys, monkeypatch):
+    def noisy(args) -> int:
+        for _ in range(3):  # the same warning again and again is said once
+            warnings.warn("overflow\nencountered \x1b[2J in cast", RuntimeWarning, stacklevel=1)
+        logging.getLogger("mda.zones").warning("zone %s\nskipped", "\x1b]0;x\x07")
+        return 0
+
+    monkeypatch.setattr(mda.cli, "_cmd_info", noisy)
+    assert main(["info", "--store", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert_clean(err)
+    lines = err.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("mda: warning: RuntimeWarning: overflow encountered ?[2J in cast (")
+    assert lines[1] == "mda: zone ?]0;x? skipped"
+
+
+def test_streams_and_logging_are_restored_after_main(tmp_path, capsys):
+    before = sys.stdout, sys.stderr, warnings.showwarning, len(mda.cli.log.handlers)
+    assert main(["zones", "validate", str(tmp_path / "none.geojson")]) == 1
+    assert (sys.stdout, sys.stderr, warnings.showwarning, len(mda.cli.log.handlers)) == before
+
+
+HUGE = [
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
+    "Length,Width,Draft,Cargo,TransceiverClass",
+    "367752440,2023-01-11T00:00:00,43.07917,-70.75733,1e400,360.0,95.0,SAN JOSE,,WDI9818,31,0.0,"
+    "1e300,1e300,1e300,52.0,A",
+    "367752440,2023-01-11T00:01:00,1e308,-70.75733,0.0,1e400,1e400,SAN JOSE,,WDI9818,1e400,1e400,"
+    "1e400,1e400,1e400,1e400,A",
+    "99999999999999999999,2023-01-11T00:02:00,43.07917,-70.75733,0.0,360.0,95.0,SAN JOSE,,WDI9818,"
+    "31,0.0,,,,52.0,A",
+    "367752440,2023-01-11T00:04:00,43.07917,-70.75733,1e308,-1e308,1e308,SAN JOSE,"
+    "IMO99999999999999999999,WDI9818,-1e300,-1e308,3.5e38,-1e300,-1e300,-1e300,A",
+]
+
+
+def test_huge_numbers_in_a_csv_print_no_warning_block(tmp_path):
+    """Ship dimensions of 1e300 overflowed the float32 cast and printed RuntimeWarning blocks;
+    run with -W error::RuntimeWarning, any numeric warning left would be a traceback here."""
+    src = tmp_path / "huge.csv"
+    src.write_text("\n".join(HUGE) + "\n")
+    res = run_cli(tmp_path, "ingest", str(src), "--store", str(tmp_path / "store"))
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stderr == b""
+    assert b"positions             2" in res.stdout
+    res = run_cli(tmp_path, "tracks", str(src), "--out", str(tmp_path / "t.parquet"))
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stderr == b""
