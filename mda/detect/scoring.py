@@ -139,7 +139,7 @@ def false_by_habit(
     qa = q["mmsi"].fillna(-1).astype(np.int64).to_numpy()
     qb = q["other_mmsi"].fillna(-1).astype(np.int64).to_numpy()
     a_m = false["mmsi"].astype(np.int64).to_numpy()
-    a_o = false["other_mmsi"].fillna(-2).astype(np.int64).to_numpy()
+    a_o = false["other_mmsi"].astype("Int64").fillna(-2).to_numpy(np.int64)
     start, end = pd.to_datetime(false["start"], utc=True), pd.to_datetime(false["end"], utc=True)
     hit = (start.to_numpy()[:, None] <= q_end.to_numpy()[None, :]) & (
         end.to_numpy()[:, None] >= q_start.to_numpy()[None, :]
