@@ -20,6 +20,7 @@ import pandas as pd
 
 from mda import csvsafe, schema
 from mda.errors import MdaError
+from mda.fileio import replacing
 from mda.schema import iso_z
 from mda.terminal import safe_text
 
@@ -78,16 +79,13 @@ def write_alerts(alerts: pd.DataFrame, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise MdaError(f"{path}: unknown alert file type (use {', '.join(SUFFIXES)})")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path, what="alerts") as (tmp,):  # whole or not at all
         if suffix in (".geojson", ".json"):
-            _write_geojson(alerts, path)
+            _write_geojson(alerts, tmp)
         elif suffix == ".csv":
-            csvsafe.write_csv(_flat(alerts), path)
+            csvsafe.write_csv(_flat(alerts), tmp)
         else:
-            _write_gpkg(alerts, path)
-    except OSError as e:
-        raise MdaError(f"{path}: cannot write alerts: {e.strerror or e}") from None
+            _write_gpkg(alerts, tmp)
     return path
 
 
@@ -108,8 +106,6 @@ def _write_gpkg(alerts: pd.DataFrame, path: Path) -> None:
     flat = _flat(alerts)
     geom = gpd.points_from_xy(flat.pop("lon"), flat.pop("lat"), crs="EPSG:4326")
     gdf = gpd.GeoDataFrame(flat.astype({"mmsi": "int64", "other_mmsi": "Int64"}), geometry=geom)
-    if path.exists():
-        path.unlink()  # a fresh file, not a layer appended to an old one
     gdf.to_file(path, layer="alerts", driver="GPKG", engine="pyogrio")
 
 

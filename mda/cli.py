@@ -50,6 +50,32 @@ def _add_window(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", type=_ts, help="end of the time window (ISO 8601, UTC)")
 
 
+def _seconds(value: str) -> float:
+    """argparse type of --wait: seconds, 0 or more ("inf" is forever)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(
+            f"not a number of seconds: {value!r} (write --wait=SECONDS before INPUT files)"
+        )
+    return seconds
+
+
+def _add_wait(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        nargs="?",
+        const=float("inf"),
+        default=0.0,
+        metavar="SECONDS",
+        help="when another mda process holds the store, wait for it (up to SECONDS; "
+        "forever without a value) instead of exiting at once",
+    )
+
+
 def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--start-time",
@@ -61,7 +87,7 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
 def _cmd_ingest(a: argparse.Namespace) -> int:
     from mda.store import Store
 
-    report = Store(a.store).ingest(a.inputs, start_time=a.start_time)
+    report = Store(a.store).ingest(a.inputs, start_time=a.start_time, wait=a.wait)
     print(report.to_json() if a.json else report.format_table())
     return 0
 
@@ -69,7 +95,7 @@ def _cmd_ingest(a: argparse.Namespace) -> int:
 def _cmd_info(a: argparse.Namespace) -> int:
     from mda.store import Store
 
-    info = Store(a.store, create=False).info()
+    info = Store(a.store, readonly=True).info()
     if a.json:
         print(json.dumps(info, default=str))
     else:
@@ -128,6 +154,7 @@ def _cmd_scan(a: argparse.Namespace) -> int:
         start_time=a.start_time,
         out=a.out,
         report=a.report,
+        wait=a.wait,
     )
     print(json.dumps(result.summary(), default=str) if a.json else result.format_summary())
     if a.fail_on and result.reached(a.fail_on):
@@ -139,7 +166,7 @@ def _cmd_alerts(a: argparse.Namespace) -> int:
     from mda.alerts import format_alert_table, write_alerts
     from mda.store import Store
 
-    alerts = Store(a.store, create=False).alerts(
+    alerts = Store(a.store, readonly=True).alerts(
         since=a.since, until=a.until, types=a.type, min_severity=a.min_severity
     )
     if a.out:
@@ -203,7 +230,7 @@ def _load_positions(a: argparse.Namespace):
     if getattr(a, "store", None) and not getattr(a, "inputs", None):
         from mda.store import Store
 
-        return Store(a.store, create=False).positions(since=a.since, until=a.until)
+        return Store(a.store, readonly=True).positions(since=a.since, until=a.until)
     if not getattr(a, "inputs", None):
         raise MdaError("give INPUT files or --store DIR")
     from mda.sources import read_ais
@@ -240,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories, or - for stdin")
     s.add_argument("--store", required=True, help="store directory (created if missing)")
     s.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    _add_wait(s)
     _add_read_options(s)
     s.set_defaults(func=_cmd_ingest)
 
@@ -293,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--fail-on", choices=SEVERITIES, help="exit 3 if new alerts reach this level")
     s.add_argument("--json", action="store_true", help="one JSON summary line on stdout")
+    _add_wait(s)
     _add_window(s)
     _add_read_options(s)
     s.set_defaults(func=_cmd_scan)

@@ -49,6 +49,7 @@ import shapely
 from mda import schema
 from mda.config import TracksConfig
 from mda.errors import MdaError
+from mda.fileio import replacing
 from mda.geo import NM, bearing_deg, haversine_m
 
 if TYPE_CHECKING:
@@ -417,25 +418,21 @@ def write_tracks(tracks: Tracks, path: str | Path) -> None:
     * ``.geojson`` / ``.gpkg``: the segments as LineStrings with their attributes (layer
       ``segments`` in a GeoPackage), written through pyogrio.
     """
-    import pyogrio.errors
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in _SUFFIXES:
         known = ", ".join(_SUFFIXES)
         raise MdaError(f"{path}: unknown tracks format {suffix or '(none)'!r} (use {known})")
-    try:
-        if suffix == ".parquet":
-            tracks.points.to_parquet(path, index=False)
-            tracks.segments.to_parquet(side_file(path, "segments"), index=False)
-            tracks.gaps.to_parquet(side_file(path, "gaps"), index=False)
-        else:
-            layer = {"layer": "segments"} if suffix == ".gpkg" else {}
-            tracks.segments.to_file(path, engine="pyogrio", **layer)
-    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
-        raise MdaError(
-            f"{path}: cannot write tracks: {getattr(e, 'strerror', None) or e}"
-        ) from None
+    if suffix == ".parquet":  # the three files replace the old ones together, or none does
+        files = path, side_file(path, "segments"), side_file(path, "gaps")
+        with replacing(*files, what="tracks") as (points, segments, gaps):
+            tracks.points.to_parquet(points, index=False)
+            tracks.segments.to_parquet(segments, index=False)
+            tracks.gaps.to_parquet(gaps, index=False)
+    else:
+        layer = {"layer": "segments"} if suffix == ".gpkg" else {}
+        with replacing(path, what="tracks") as (tmp,):
+            tracks.segments.to_file(tmp, engine="pyogrio", **layer)
 
 
 def side_file(path: Path, part: str) -> Path:

@@ -20,6 +20,7 @@ from jinja2 import Template
 
 from mda import schema
 from mda.errors import MdaError
+from mda.fileio import replacing
 from mda.report import layers, panel
 from mda.report import offline as assets
 
@@ -175,11 +176,9 @@ def render_map(
     )
     m.add_child(init)
     out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(root.render(), encoding="utf-8")
-    except OSError as e:
-        raise MdaError(f"{out}: cannot write report: {e.strerror}") from None
+    html = root.render()
+    with replacing(out, what="report") as (tmp,):  # a good old report is never truncated
+        tmp.write_text(html, encoding="utf-8")
     return out
 
 
@@ -235,7 +234,7 @@ def build_report(
     elif store is not None:
         from mda.store import Store
 
-        st = Store(store, create=False)
+        st = Store(store, readonly=True)
         positions = st.positions(since=since, until=until, mmsi=mmsi)
         vessels = st.vessels()
         sources = [f"store: {store}"]
