@@ -372,7 +372,7 @@ class _OneLine(logging.Formatter):
 
 @contextlib.contextmanager
 def _safe_terminal() -> Iterator[None]:
-    """stdout and stderr through safe_text, `mda` log and Python warnings as one line each.
+    """stdout and stderr through safe_text, log records and Python warnings as one line each.
 
     Everything the command prints (tables, summaries, argparse and error messages, library
     warnings) names hostile text, so it is cleaned once here rather than at every print.
@@ -381,7 +381,8 @@ def _safe_terminal() -> Iterator[None]:
     sys.stdout, sys.stderr = SafeStream(streams[0]), SafeStream(streams[1])
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine("mda: %(message)s"))
-    level, show = log.level, warnings.showwarning
+    root = logging.getLogger()
+    level, show = root.level, warnings.showwarning
     seen: set[str] = set()
 
     def one_line(message, category, filename, lineno, file=None, line=None) -> None:
@@ -390,14 +391,14 @@ def _safe_terminal() -> Iterator[None]:
             seen.add(text)
             log.warning("%s", text)
 
-    log.addHandler(handler)
+    root.addHandler(handler)
     warnings.showwarning = one_line
     try:
         yield
     finally:
         warnings.showwarning = show
-        log.removeHandler(handler)
-        log.setLevel(level)
+        root.removeHandler(handler)
+        root.setLevel(level)
         sys.stdout, sys.stderr = streams
 
 
@@ -405,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mda` console script."""
     with _safe_terminal():
         args = build_parser().parse_args(argv)
-        log.setLevel(logging.INFO if args.verbose else logging.WARNING)
+        logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
         return _run(args)
 
 
