@@ -34,7 +34,7 @@ import pandas as pd
 from mda.errors import MdaError
 from mda.schema import utc
 from mda.sources.base import MAX_LINE_BYTES, AisData, IngestReport, concat
-from mda.sources.lines import CUT_MARKER, LineReader
+from mda.sources.lines import LineReader
 from mda.sources.nmea import BATCH_LINES, iter_nmea
 
 __all__ = ["AisData", "IngestReport", "expand_inputs", "iter_ais", "read_ais", "sniff"]
@@ -233,16 +233,6 @@ def sniff(head: bytes) -> str | None:
     return csv.sniff(header)
 
 
-def _block_lines(reader: LineReader) -> Iterator[list[str]]:
-    """Lines of a LineReader in batches (CR kept, latin-1: never fails; cut lines dropped)."""
-    marker = CUT_MARKER.decode("latin-1")
-    for block in reader.blocks():
-        lines = block.decode("latin-1").split("\n")
-        if not lines[-1]:
-            lines.pop()
-        yield [x for x in lines if x != marker] if reader.cut else lines
-
-
 def _read_one(
     src: str | Path, start_time: pd.Timestamp | None, chunk_rows: int
 ) -> Iterator[AisData]:
@@ -257,11 +247,13 @@ def _read_one(
             size = min(max(chunk_rows * 64, SNIFF_BYTES), BLOCK_BYTES)
             reader = LineReader(io.BufferedReader(_Prefixed(head, stream)), block_bytes=size)
             yield from iter_nmea(
-                _block_lines(reader),
+                reader.text_lines(),
                 name,
                 start_time=start_time,
                 chunk_rows=chunk_rows,
-                finish=lambda report: reader.finish(report, name, kept="the messages before it"),
+                finish=lambda report: reader.finish(
+                    report, name, last_line=reader.lines, kept="the messages before it"
+                ),
             )
             return
         from mda.sources import csv

@@ -173,8 +173,9 @@ _CODED = ("mobile", "nav_status", *_STATIC)
 _MAX_LINES_SHOWN = 5
 #: Bytes per parsed block: small blocks stay in cache and parse fastest.
 _BLOCK_BYTES = 1 << 20
-#: Fewest bytes per parsed block: more than the longest row, which must fit in one block.
-_MIN_BLOCK_BYTES = 2 * MAX_LINE_BYTES
+#: Fewest bytes per parsed block: more than the longest row, which must fit in one block (a
+#: row of invalid UTF-8 bytes reaches Arrow three times as long, see lines.LineStream).
+_MIN_BLOCK_BYTES = 4 * MAX_LINE_BYTES
 #: Fewest bytes of a CSV row (DMA rows have about 160): sizes the blocks of small chunks.
 _ROW_BYTES = 64
 #: The date at the start of a time field, per layout (day-first DMA, ISO 8601 NOAA).
@@ -307,7 +308,7 @@ def _open(
         if owned:
             buf.close()
         raise MdaError(f"{source_name}: line 1: longer than {MAX_LINE_BYTES:,} bytes, no header")
-    reader = LineReader(buf, block_bytes=_BLOCK_BYTES, first_line=2)
+    reader = LineReader(buf, block_bytes=_BLOCK_BYTES)
     stream = io.BufferedReader(LineStream(reader, owned), buffer_size=_BLOCK_BYTES)
     return _decode_header(header), stream, reader
 
@@ -453,9 +454,10 @@ class _Decoder:
         self._warn(report, "malformed", len(skipped) + self.malformed, skipped + self.bad_lines)
         self._warn(report, "with a bad date or time", self.bad_times, self.time_lines)
         kept = f"the {self.rows:,} rows before it"
-        reader.finish(report, self.source_name, kept=kept)
+        line = self.rows + len(skipped) + len(self.cut) + 1  # the last line read
+        reader.cut_lines = self.cut
+        reader.finish(report, self.source_name, last_line=line, kept=kept)
         if self.error is not None and self.source_name not in report.failed:
-            line = self.rows + len(skipped) + len(self.cut) + 1
             reason = f"read error after line {line:,}: {self.error}"
             report.fail(self.source_name, reason, kept=kept)
 

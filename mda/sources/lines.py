@@ -28,14 +28,15 @@ _SHOWN = 5
 class LineReader:
     """Whole-line blocks of a binary stream with over-long lines cut (see the module docstring).
 
-    `first_line` is the file line number of the stream's first line (2 after a CSV header).
+    Blocks are handed on without copying where possible (memoryviews into what was read).
+    `lines` and `cut_lines` (file line numbers of the first cut lines) are kept by
+    :meth:`text_lines`; a reader that numbers lines itself (Arrow) fills `cut_lines`.
     """
 
-    def __init__(self, stream: IO[bytes], *, block_bytes: int, first_line: int = 1) -> None:
+    def __init__(self, stream: IO[bytes], *, block_bytes: int) -> None:
         self.stream = stream
         self.block_bytes = block_bytes
-        self.first_line = first_line
-        self.lines = 0  # newlines handed on
+        self.lines = 0
         self.cut = 0
         self.cut_bytes = 0
         self.cut_lines: list[int] = []
@@ -62,78 +63,97 @@ class LineReader:
             size += len(piece)
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
-    def _note_cut(self, nbytes: int) -> None:
+    def _cut_one(self, nbytes: int) -> bytes:
         self.cut += 1
         self.cut_bytes += nbytes
-        if len(self.cut_lines) < _SHOWN:
-            self.cut_lines.append(self.first_line + self.lines)
+        return CUT_MARKER + b"\n"
 
-    def blocks(self) -> Iterator[bytes]:
+    def blocks(self) -> Iterator[bytes | memoryview]:
         """Blocks of whole lines (each ending in a newline, except perhaps the very last)."""
-        rest = b""  # an unfinished line, never longer than MAX_LINE_BYTES
+        rest = b""  # the start of an unfinished line, never longer than MAX_LINE_BYTES
         skipping = 0  # bytes of an over-long line dropped so far (0: not inside one)
         while block := self._read():
-            if skipping:
+            start = 0
+            if skipping or rest:  # finish the line begun in an earlier block
                 nl = block.find(b"\n")
                 if nl < 0:
-                    skipping += len(block)
+                    if skipping or len(rest) + len(block) > MAX_LINE_BYTES:
+                        skipping, rest = skipping + len(rest) + len(block), b""
+                    else:
+                        rest += block
                     continue
-                self._note_cut(skipping + nl)
-                self.lines += 1
-                skipping = 0
-                yield CUT_MARKER + b"\n"
-                block = block[nl + 1 :]
-            data = rest + block if rest else block
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            if len(rest) > MAX_LINE_BYTES:
-                skipping, rest = len(rest), b""
-            if cut:
-                whole = data[:cut] if cut < len(data) else data
-                self.lines += whole.count(b"\n")
-                yield self._cut_long(whole) if self._may_hold_long(whole) else whole
+                if skipping or len(rest) + nl > MAX_LINE_BYTES:
+                    yield self._cut_one(skipping + len(rest) + nl)
+                else:
+                    yield rest + block[: nl + 1]
+                skipping, rest, start = 0, b"", nl + 1
+            end = block.rfind(b"\n", start) + 1 or start
+            if end > start:
+                body = memoryview(block)[start:end]
+                yield self._cut_long(body) if self._may_hold_long(block, start, end) else body
+            if len(block) - end > MAX_LINE_BYTES:
+                skipping = len(block) - end
+            else:
+                rest = block[end:]
         if skipping:
-            self._note_cut(skipping)
-            yield CUT_MARKER
+            yield self._cut_one(skipping)[:-1]
         elif rest:
             yield rest
 
     @staticmethod
-    def _may_hold_long(data: bytes) -> bool:
+    def _may_hold_long(data: bytes, start: int, end: int) -> bool:
         """Cheap test: a line longer than MAX_LINE_BYTES covers a whole aligned window of half
         that size, so only blocks with a newline-free window need a closer look."""
         w = MAX_LINE_BYTES // 2
-        return any(data.find(b"\n", p, p + w) < 0 for p in range(0, len(data) - w + 1, w))
+        return any(data.find(b"\n", p, p + w) < 0 for p in range(start, end - w + 1, w))
 
-    def _cut_long(self, data: bytes) -> bytes:
+    def _cut_long(self, data: memoryview) -> bytes:
         """`data` (whole lines), each line longer than MAX_LINE_BYTES replaced by the marker."""
-        lines = data.split(b"\n")
-        before = self.lines - data.count(b"\n")
+        lines = bytes(data).split(b"\n")
         for i, line in enumerate(lines):
             if len(line) > MAX_LINE_BYTES:
-                self.cut += 1
-                self.cut_bytes += len(line)
-                if len(self.cut_lines) < _SHOWN:
-                    self.cut_lines.append(self.first_line + before + i)
-                lines[i] = CUT_MARKER
+                lines[i] = self._cut_one(len(line))[:-1]
         return b"\n".join(lines)
 
-    def finish(self, report: IngestReport, name: str, *, kept: str = "") -> None:
-        """Count cut lines and a read error into `report` (the input's last report)."""
+    def text_lines(self) -> Iterator[list[str]]:
+        """The lines of each block as text (latin-1: never fails, CR kept), cut lines left out
+        and numbered."""
+        marker = CUT_MARKER.decode("latin-1")
+        for block in self.blocks():
+            lines = str(block, "latin-1").split("\n")
+            if not lines[-1]:
+                lines.pop()
+            if self.cut and marker in lines:
+                at = [i for i, x in enumerate(lines) if x == marker]
+                self.cut_lines += [self.lines + i + 1 for i in at][: _SHOWN - len(self.cut_lines)]
+                self.lines += len(lines)
+                lines = [x for x in lines if x != marker]
+            else:
+                self.lines += len(lines)
+            yield lines
+
+    def finish(self, report: IngestReport, name: str, *, last_line: int, kept: str) -> None:
+        """Count cut lines and a read error (after file line `last_line`) into `report`."""
         if self.cut:
             report.rejected["line_too_long"] += self.cut
-            shown = ", ".join(map(str, self.cut_lines)) + (", ..." if self.cut > _SHOWN else "")
+            shown = ", ".join(map(str, self.cut_lines[:_SHOWN]))
+            more = ", ..." if self.cut > min(len(self.cut_lines), _SHOWN) else ""
             report.warnings.append(
                 f"{name}: {self.cut:,} line(s) longer than {MAX_LINE_BYTES:,} bytes skipped "
-                f"({self.cut_bytes:,} bytes; lines {shown})"
+                f"({self.cut_bytes:,} bytes; lines {shown}{more})"
             )
         if self.error is not None:
-            line = self.first_line + self.lines - 1
-            report.fail(name, f"read error after line {line:,}: {self.error}", kept=kept)
+            report.fail(name, f"read error after line {last_line:,}: {self.error}", kept=kept)
 
 
 class LineStream(io.RawIOBase):
-    """A LineReader as a binary file object (what Arrow's CSV reader reads)."""
+    """A LineReader as a binary file object (what Arrow's CSV reader reads).
+
+    Invalid UTF-8 reads as U+FFFD (3 bytes each, so a line grows at most threefold): Arrow
+    decodes the text of a malformed row strictly for the invalid-row handler, and a failure
+    there ended the file with a traceback. Values are decoded with errors="replace" anyway, and
+    blocks hold whole lines, so no character is split and nothing else changes.
+    """
 
     def __init__(self, reader: LineReader, owned: bool) -> None:
         self.reader = reader
@@ -146,7 +166,9 @@ class LineStream(io.RawIOBase):
 
     def readinto(self, buf) -> int:  # type: ignore[override]
         if not self._buf.nbytes:
-            self._buf = memoryview(next(self._blocks, b""))
+            block = next(self._blocks, b"")
+            whole = block.obj if isinstance(block, memoryview) else block  # ASCII if it is
+            self._buf = memoryview(block if whole.isascii() else _valid_utf8(block))
         n = min(len(buf), self._buf.nbytes)
         buf[:n] = self._buf[:n]
         self._buf = self._buf[n:]
@@ -156,3 +178,7 @@ class LineStream(io.RawIOBase):
         if self.owned and not self.closed:
             self.reader.stream.close()
         super().close()
+
+
+def _valid_utf8(block: bytes | memoryview) -> bytes:
+    return str(block, "utf-8", errors="replace").encode()
