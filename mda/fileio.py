@@ -19,6 +19,9 @@ from mda.errors import MdaError
 
 #: Longest reason quoted from a writer's error message (GDAL can put whole SQL statements there).
 _MAX_REASON = 200
+#: A writer's own error (not an OSError) on a file system with less free space than this is
+#: reported as a full disk: GDAL's GeoPackage driver says only that a later statement failed.
+_NEARLY_FULL = 1 << 20
 
 
 def reason(e: BaseException) -> str:
@@ -72,7 +75,10 @@ def replacing(*paths: str | os.PathLike, what: str = "") -> Iterator[tuple[Path,
             os.replace(t, p)
     except _write_errors() as e:  # evaluated only when an exception is being matched
         _remove(temps)
-        raise MdaError(f"{targets[0]}: {label}: {reason(e)}") from None
+        why = reason(e)
+        if not isinstance(e, OSError) and _free_bytes(targets[0].parent) < _NEARLY_FULL:
+            why = os.strerror(errno.ENOSPC)
+        raise MdaError(f"{targets[0]}: {label}: {why}") from None
     except BaseException:
         _remove(temps)
         raise
@@ -85,6 +91,14 @@ def _flush(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return _NEARLY_FULL
+    return st.f_bavail * st.f_frsize
 
 
 def _remove(paths: list[Path]) -> None:

@@ -323,7 +323,8 @@ def test_tracks_parquet_files_replace_together(tmp_path, monkeypatch):
 
 def test_real_full_tmpfs(tmp_path):
     """A real 1 MiB tmpfs filled up: ingest says one line and keeps the store readable; a
-    report that no longer fits leaves the old report whole and no temporary file."""
+    report that no longer fits leaves the old report whole, and no output leaves a temporary
+    file."""
     sim = tmp_path / "traffic.nmea"
     assert main(["simulate", "baltic-cables", "--out", str(sim)]) == 0
     small = dma_csv(tmp_path / "small.csv", 5)
@@ -340,13 +341,14 @@ def test_real_full_tmpfs(tmp_path):
         result["ingest"] = run("ingest", {str(sim)!r}, "--store", "disk/s")
         result["info"] = run("info", "--store", "disk/s", "--json")
         result["report"] = run("report", {str(sim)!r}, "-o", "disk/report.html")
+        result["gpkg"] = run("tracks", "--store", "disk/s", "--out", "disk/tracks.gpkg")
         result["same"] = open("disk/report.html", "rb").read() == open("good.html", "rb").read()
         result["files"] = [str(p) for p in __import__("pathlib").Path("disk").rglob("*")]
         """,
         tmp_path,
     )
     assert [c["rc"] for c in r["setup"]] == [0, 0], r["setup"]
-    for name in ("ingest", "report"):
+    for name in ("ingest", "report", "gpkg"):  # GDAL's error is not repeated (it quotes SQL)
         c = r[name]
         assert c["rc"] == 1 and c["err"].count("\n") == 1, c
         assert "No space left on device" in c["err"], c
