@@ -40,6 +40,9 @@ class SafeStream(io.TextIOBase):
     def flush(self) -> None:
         self.stream.flush()
 
+    def writable(self) -> bool:
+        return True
+
     def isatty(self) -> bool:
         return self.stream.isatty()
 

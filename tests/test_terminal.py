@@ -67,4 +67,4 @@ def test_safe_stream_writes_clean_text_through():
     print("bell\x07", file=stream)
     stream.flush()
     assert raw.getvalue() == "?[2Jhello\nbell?\n"
-    assert stream.isatty() is False
+    assert stream.isatty() is False and stream.writable()
