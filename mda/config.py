@@ -3,30 +3,62 @@
 A TOML file holds sections named like the dataclasses below (``[tracks]``, ``[ais_gap]``, ...).
 Unknown sections or keys and out-of-range values raise MdaError naming the file and key, so a
 typo never silently leaves a default in force. ``mda config show`` prints :func:`describe`.
+
+Config files are passed between organisations, so every value is checked: its type (true/false,
+integer, number, list of names), a finite number within its field's range (lo and hi below; a
+field that gives no hi gets the ceiling of the unit its meaning ends with, _CEILING), names from
+the field's choices (zone kinds from schema.ZONE_KINDS, ...). A file over MAX_CONFIG_BYTES or
+nested too deeply for the TOML reader is refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mda import schema
 from mda.errors import MdaError
 
 #: Root of the bundled data (zone layers, scenarios) in a source checkout.
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
-def _f(default: Any, doc: str, lo: float | None = 0.0, hi: float | None = None) -> Any:
+#: Largest config file read (bytes); real ones are a few hundred bytes.
+MAX_CONFIG_BYTES = 2**20
+#: Upper bound of a threshold whose field gives none, by the unit its meaning ends with: beyond
+#: any sensible setting, yet finite, so no value overflows a time span or a distance. Thresholds
+#: without a unit (counts, factors) get _CEILING[""].
+_CEILING = {
+    "s": 86_400.0,  # a day
+    "min": 43_200.0,  # 30 days
+    "h": 720.0,  # 30 days
+    "m": 1_000_000.0,  # 1,000 km
+    "km": 20_000.0,  # half the Earth's circumference
+    "kn": 1_000.0,  # AIS reports aircraft too
+    "deg": 180.0,
+    "": 1_000_000.0,
+}
+#: Vessel fields whose change identity_conflict can report; AIS ship type codes.
+STATIC_FIELDS = tuple(k for k in schema.VESSELS if k not in ("mmsi", "ts"))
+SHIP_TYPES = tuple(str(code) for code in range(100))
+
+
+def _f(default: Any, doc: str, lo: float = 0.0, hi: float | None = None) -> Any:
     """A config field with its meaning and valid range (inclusive) kept as metadata."""
+    unit = re.search(r"\((\w+)\)$", doc)
+    if hi is None:
+        hi = _CEILING.get(unit.group(1) if unit else "", _CEILING[""])
     return field(default=default, metadata={"doc": doc, "lo": lo, "hi": hi})
 
 
-def _names(default: tuple[str, ...], doc: str) -> Any:
-    """A config field holding a list of names (zone kinds, static fields)."""
-    return field(default_factory=lambda: list(default), metadata={"doc": doc})
+def _names(default: tuple[str, ...], doc: str, choices: tuple[str, ...]) -> Any:
+    """A config field holding a list of names, each one of `choices` (zone kinds, fields)."""
+    return field(default_factory=lambda: list(default), metadata={"doc": doc, "choices": choices})
 
 
 @dataclass
@@ -45,6 +77,15 @@ class TracksConfig:
     jump_min_fixes: int = _f(
         3, "consistent fixes at a new place that make a jump a relocation, not a glitch", 1
     )
+    burst_factor: float = _f(
+        4.0,
+        "a second in which the feed carries this many times its hourly median rate is a burst: "
+        "a receiver releasing buffered reports under one time stamp",
+        1.0,
+    )
+    burst_min_messages: int = _f(
+        20, "... and at least this many messages (a quiet feed cannot show a burst)", 2
+    )
 
 
 @dataclass
@@ -53,13 +94,19 @@ class AisGapConfig:
     zone_min_hours: float = _f(
         1.0, "shorter gaps reported when they start or end in a cable or restricted zone (h)", 0.1
     )
-    zone_kinds: list = _names(("cable", "restricted"), "zone kinds where shorter gaps matter")
+    zone_kinds: list = _names(
+        ("cable", "restricted"), "zone kinds where shorter gaps matter", schema.ZONE_KINDS
+    )
     high_hours: float = _f(12.0, "gap length that raises severity to high (h)", 0.1)
     min_distance_m: float = _f(
         1000.0, "reappearing closer than this to where it went silent = moored, not a gap (m)"
     )
+
+
+@dataclass
+class FeedConfig:
     coverage_bin_minutes: float = _f(
-        60.0, "time bins in which the feed's reception is judged (min)", 1.0
+        60.0, "time bins in which the feed's reception is judged (min)", 1.0, 1440.0
     )
     outage_fraction: float = _f(
         0.1,
@@ -69,7 +116,10 @@ class AisGapConfig:
         1.0,
     )
     outage_min_vessels: int = _f(
-        10, "median vessels per bin below which a feed cannot show an outage (all bins count)", 1
+        10,
+        "median vessels per bin below which a feed cannot show a partial outage (a bin in which "
+        "no vessel at all is heard is always one)",
+        1,
     )
 
 
@@ -84,7 +134,9 @@ class LoiteringConfig:
     merge_minutes: float = _f(
         60.0, "faster or silent breaks shorter than this do not split one loitering event (min)"
     )
-    zone_kinds: list = _names(("cable", "restricted"), "zone kinds that raise severity to medium")
+    zone_kinds: list = _names(
+        ("cable", "restricted"), "zone kinds that raise severity to medium", schema.ZONE_KINDS
+    )
 
 
 @dataclass
@@ -97,7 +149,14 @@ class AnchoringConfig:
     merge_minutes: float = _f(
         10.0, "breaks shorter than this (a fix above stationary speed) do not split a stay (min)"
     )
-    zone_kinds: list = _names(("cable",), "zone kinds where anchoring is high severity")
+    zone_kinds: list = _names(
+        ("cable",), "zone kinds where anchoring is high severity", schema.ZONE_KINDS
+    )
+    status_max_kn: float = _f(
+        1.0,
+        "a 'moored' or 'aground' status is believed at or below this SOG; above it the status "
+        "is stale and the vessel under way (kn)",
+    )
     max_silence_hours: float = _f(
         6.0, "a silence longer than this ends a stay: the vessel may have left and come back (h)"
     )
@@ -133,6 +192,7 @@ class AnchorDragConfig:
     ignore_ship_types: list = _names(
         ("31", "32", "33", "34", "50", "51", "52", "53"),
         "AIS ship types not judged: towing, dredging, diving, pilot, SAR, tug, port tender",
+        SHIP_TYPES,
     )
 
 
@@ -179,19 +239,36 @@ class IdentityConfig:
         30.0, "... the first then stays silent and the second was unheard this long (min)", 1.0
     )
     swap_course_deg: float = _f(
-        45.0, "... and, both under way, the second's COG within this of the first's (deg)", 1, 180
+        45.0, "... and the second's COG within this of the first's (deg)", 1, 180
+    )
+    swap_min_kn: float = _f(
+        3.0,
+        "... both under way at least this fast: moored craft switching transponders, or a "
+        "harbour's small boats coming and going, are not swaps (kn)",
+    )
+    swap_speed_kn: float = _f(
+        3.0, "... and the second's SOG within this of the first's: one ship's speed (kn)"
+    )
+    shared_stationary_kn: float = _f(
+        0.5,
+        "a relocation between two places where the vessel sits still at both (median SOG at or "
+        "below this) is two transmitters sharing one MMSI, not a spoofed jump (kn)",
     )
     check_mid: bool = field(
         default=True, metadata={"doc": "report MMSIs whose MID is not a ship station"}
     )
     static_fields: list = _names(
-        ("name", "callsign", "imo", "ship_type"), "static fields whose change is reported"
+        ("name", "callsign", "imo", "ship_type"),
+        "static fields whose change is reported",
+        STATIC_FIELDS,
     )
 
 
 @dataclass
 class ZoneEntryConfig:
-    kinds: list = _names(("restricted",), "zone kinds whose entry raises an alert")
+    kinds: list = _names(
+        ("restricted",), "zone kinds whose entry raises an alert", schema.ZONE_KINDS
+    )
     merge_minutes: float = _f(
         10.0, "leaving a zone for less than this and coming back is one visit (boundary jitter)"
     )
@@ -213,8 +290,24 @@ class ScanConfig:
 
 
 @dataclass
+class ContextConfig:
+    """World context (mda.context): WPI ports and the Natural Earth coastline, everywhere."""
+
+    enabled: bool = field(
+        default=True, metadata={"doc": "use the world ports and coastline as context"}
+    )
+    port_radius_scale: float = _f(
+        1.0, "multiplies each WPI port's harbour radius (2-12 km by size and type)", 0.1, 10.0
+    )
+    at_sea_shore_m: float = _f(
+        5000.0, "at sea: at least this far from the 1:50m coastline and out of harbours (m)"
+    )
+
+
+@dataclass
 class Config:
     tracks: TracksConfig = field(default_factory=TracksConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
     ais_gap: AisGapConfig = field(default_factory=AisGapConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
     anchoring: AnchoringConfig = field(default_factory=AnchoringConfig)
@@ -225,6 +318,7 @@ class Config:
     zone_entry: ZoneEntryConfig = field(default_factory=ZoneEntryConfig)
     port_visit: PortVisitConfig = field(default_factory=PortVisitConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
+    context: ContextConfig = field(default_factory=ContextConfig)
 
     def thresholds(self, section: str) -> dict[str, Any]:
         """The thresholds of one section as a plain dict (attached to every alert)."""
@@ -238,16 +332,23 @@ def load_config(path: str | Path | None = None) -> Config:
         return cfg
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)  # a device or huge file is not read whole
     except OSError as e:
         raise MdaError(f"{path}: cannot read config: {e.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise MdaError(f"{path}: config file larger than {MAX_CONFIG_BYTES:,} bytes")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise MdaError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise MdaError(f"{path}: not valid TOML: nested too deeply") from None
     sections = {f.name for f in dataclasses.fields(Config)}
     for name, values in data.items():
         if name not in sections:
             known = ", ".join(sorted(sections))
-            raise MdaError(f"{path}: unknown section [{name}] (known: {known})")
+            raise MdaError(f"{path}: unknown section [{_name(name)}] (known: {known})")
         if not isinstance(values, dict):
             raise MdaError(f"{path}: [{name}] must be a table")
         _apply(getattr(cfg, name), values, f"{path}: [{name}]")
@@ -259,27 +360,43 @@ def _apply(section: Any, values: dict[str, Any], where: str) -> None:
     for key, value in values.items():
         f = fields.get(key)
         if f is None:
-            raise MdaError(f"{where} unknown key {key!r} (known: {', '.join(sorted(fields))})")
-        default = getattr(section, key)
-        if isinstance(default, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(default, int | float):
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if ok and isinstance(default, int):
-                ok = float(value).is_integer()
-                value = int(value) if ok else value
-            elif ok:
-                value = float(value)
-        else:
-            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        if not ok:
-            raise MdaError(f"{where} {key} = {value!r}: expected {type(default).__name__}")
-        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if numeric and ((lo is not None and value < lo) or (hi is not None and value > hi)):
-            rng = f"[{lo}, {hi if hi is not None else '∞'}]"
-            raise MdaError(f"{where} {key} = {value!r} out of range {rng}")
-        setattr(section, key, value)
+            known = ", ".join(sorted(fields))
+            raise MdaError(f"{where} unknown key {key[:60]!r} (known: {known})")
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        setattr(section, key, _checked(f, getattr(section, key), value, f"{where} {key} = {shown}"))
+
+
+def _checked(f: dataclasses.Field, default: Any, value: Any, what: str) -> Any:
+    """`value` as the type of the field's default, within its range or choices; else MdaError."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise MdaError(f"{what}: expected bool (true or false)")
+        return value
+    if isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise MdaError(f"{what}: expected a list of strings")
+        choices = f.metadata["choices"]
+        unknown = [v for v in value if v not in choices]
+        if unknown:
+            raise MdaError(f"{what}: unknown {unknown[0][:60]!r} (one of {', '.join(choices)})")
+        return list(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MdaError(f"{what}: expected {type(default).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise MdaError(f"{what}: not a finite number")
+    if isinstance(default, int):
+        if isinstance(value, float) and not value.is_integer():
+            raise MdaError(f"{what}: expected int")
+        value = int(value)
+    lo, hi = f.metadata["lo"], f.metadata["hi"]
+    if not lo <= value <= hi:
+        raise MdaError(f"{what}: out of range [{lo:g}, {hi:g}]")
+    return float(value) if isinstance(default, float) else value
+
+
+def _name(text: str) -> str:
+    """A key or value from the file, made safe for a one-line message."""
+    return text[:60] if text.isprintable() else repr(text[:60])
 
 
 def describe(cfg: Config | None = None) -> list[tuple[str, str, Any, Any, str]]:

@@ -80,6 +80,15 @@ GAPS: dict[str, str] = {
     "implied_kn": "float64",
 }
 
+#: Fixes left out of tracks because their time stamp is a receiver artefact (feed facts).
+ARTEFACTS: dict[str, str] = {
+    "mmsi": "uint32",
+    "ts": TS,
+    "lat": "float64",
+    "lon": "float64",
+    "reason": "string",
+}
+
 #: Zone layers after loading: one polygon per feature (points/lines buffered by buffer_m).
 ZONE_KINDS = ("port", "anchorage", "route", "cable", "restricted")
 ZONES: dict[str, str] = {

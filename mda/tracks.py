@@ -11,6 +11,9 @@ What downstream code can rely on:
   when it came within ``duplicate_window_s`` (several receivers), or within ``repeat_window_s``
   when the vessel reports SOG >= 1 kn (a moving ship is never at exactly the same fix again: a
   stale relay).
+* Receiver artefacts: a fix whose time stamp cannot be trusted (a feed burst, or several
+  positions of one vessel under one second) and that contradicts the vessel's track is left out
+  and listed in ``artefacts`` (see :func:`_stale_times`), before outliers and jumps are judged.
 * ``points`` (schema.POSITIONS + schema.TRACK_POINTS_EXTRA, sorted by mmsi then ts, RangeIndex).
   Kinematics (``dt_s``, ``dist_m``, ``speed_kn``, ``course``) are measured from the vessel's
   previous *good* fix, also across segment breaks, and are NaN only at a vessel's first good fix.
@@ -36,7 +39,7 @@ What downstream code can rely on:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,6 +92,9 @@ class Tracks:
 
     points: pd.DataFrame
     gaps: pd.DataFrame
+    #: Fixes left out because their time stamp cannot be trusted (schema.ARTEFACTS): a fact about
+    #: the feed, never vessel behaviour.
+    artefacts: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.ARTEFACTS))
 
     @cached_property
     def segments(self) -> gpd.GeoDataFrame:
@@ -126,6 +132,10 @@ def build_tracks(positions: pd.DataFrame, cfg: TracksConfig | None = None) -> Tr
     keep = ~_duplicates(a, cfg)
     order = order[keep]
     a = {c: v[keep] for c, v in a.items()}
+    stale = _stale_times(a, cfg)
+    artefacts = _artefacts(a, stale)
+    order = order[~stale]
+    a = {c: v[~stale] for c, v in a.items()}
     mm, ts, lat, lon = a["mmsi"], a["ts"], a["lat"], a["lon"]
 
     t_s = (ts - ts[0]) / 1e9 if len(ts) else ts.astype(float)
@@ -139,7 +149,8 @@ def build_tracks(positions: pd.DataFrame, cfg: TracksConfig | None = None) -> Tr
     )
     for col in schema.TRACK_POINTS_EXTRA:
         points[col] = kin[col]
-    return Tracks(points=points, gaps=_gaps(kin, mm, ts, lat, lon, ~outlier, cfg))
+    gaps = _gaps(kin, mm, ts, lat, lon, ~outlier, cfg)
+    return Tracks(points=points, gaps=gaps, artefacts=artefacts)
 
 
 def _sort_order(mmsi: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -195,6 +206,85 @@ def _duplicates(a: dict[str, np.ndarray], cfg: TracksConfig) -> np.ndarray:
             same &= (x == y) | (np.isnan(x) & np.isnan(y)) if col.dtype.kind == "f" else x == y
         dup[k:] |= same
     return dup
+
+
+def _bursts(ts: np.ndarray, cfg: TracksConfig) -> np.ndarray:
+    """True per fix whose second is a burst: the feed carries burst_factor times its median
+    rate of that hour (over seconds with traffic) and at least burst_min_messages in it.
+
+    A receiver or an archive that releases buffered reports stamps them with the time it
+    released them (MarineCadastre's day files open with hundreds of old fixes at 00:00:00).
+    """
+    sec = ts // 1_000_000_000
+    uniq, inv, count = np.unique(sec, return_inverse=True, return_counts=True)
+    hour = uniq // 3600
+    h_uniq, h_inv = np.unique(hour, return_inverse=True)
+    # median of each hour's per-second counts: sort by (hour, count), take the middle
+    order = np.lexsort((count, h_inv))
+    n = np.bincount(h_inv, minlength=len(h_uniq))
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    sc = count[order]
+    median = (sc[start + (n - 1) // 2] + sc[start + n // 2]) / 2.0
+    burst = (count >= cfg.burst_factor * median[h_inv]) & (count >= cfg.burst_min_messages)
+    return burst[inv]
+
+
+def _stale_times(a: dict[str, np.ndarray], cfg: TracksConfig) -> np.ndarray:
+    """Fixes whose time stamp is a receiver artefact and contradicts the vessel's track.
+
+    A fix's time is unreliable when it falls in a feed burst (see _bursts) or when the same
+    vessel has another fix in the same second at a place it cannot reach in that second (several
+    different positions under one stamp). Such a fix is stale, and left out before outliers, jumps
+    and twins are judged, when it is implausible from the vessel's next reliable fix (its last one
+    when none follows) or from its first fix in a later second; a vessel with no reliable fix
+    keeps its fixes unless they contradict each other.
+    """
+    mm, ts, n = a["mmsi"], a["ts"], len(a["ts"])
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    lat, lon = a["lat"], a["lon"]
+    sec = ts // 1_000_000_000
+    link = (mm[1:] == mm[:-1]) & (sec[1:] == sec[:-1])
+    link &= haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]) > cfg.noise_m
+    clash = np.r_[link, False] | np.r_[False, link]
+    unreliable = clash | _bursts(ts, cfg)
+    if not unreliable.any():
+        return unreliable
+    idx = np.arange(n)
+    reliable_idx = np.where(unreliable, -1, idx)
+    prev = np.maximum.accumulate(reliable_idx)
+    nxt = np.minimum.accumulate(np.where(unreliable, n, idx)[::-1])[::-1]
+    ok_next = (nxt < n) & (mm[np.minimum(nxt, n - 1)] == mm)
+    ok_prev = (prev >= 0) & (mm[np.maximum(prev, 0)] == mm)
+    ref = np.where(ok_next, nxt, np.where(ok_prev, prev, -1))
+    # the vessel's first fix in a later second (a stale neighbour may look plausible from a
+    # reliable fix a minute away, never from one a second away)
+    new = np.r_[True, (mm[1:] != mm[:-1]) | (sec[1:] != sec[:-1])]
+    starts = np.flatnonzero(new)
+    later = np.r_[starts[1:], n][np.cumsum(new) - 1]
+    has_later = later < n
+    has_later[has_later] = mm[later[has_later]] == mm[has_later]
+    stale = np.zeros(n, dtype=bool)
+    for ref_ok, refs in ((ref >= 0, ref), (has_later, later)):
+        u = np.flatnonzero(unreliable & ref_ok)
+        r = refs[u]
+        dist = haversine_m(lat[u], lon[u], lat[r], lon[r])
+        stale[u] |= _implausible(dist, np.abs(ts[r] - ts[u]) / 1e9, cfg)
+    return stale
+
+
+def _artefacts(a: dict[str, np.ndarray], stale: np.ndarray) -> pd.DataFrame:
+    """The stale fixes as a table (schema.ARTEFACTS)."""
+    table = pd.DataFrame(
+        {
+            "mmsi": a["mmsi"][stale],
+            "ts": pd.to_datetime(a["ts"][stale], utc=True),
+            "lat": a["lat"][stale],
+            "lon": a["lon"][stale],
+            "reason": "stale time stamp",
+        }
+    )
+    return schema.conform(table, schema.ARTEFACTS, extra=False)
 
 
 def _implausible(dist_m: np.ndarray, dt_s: np.ndarray, cfg: TracksConfig) -> np.ndarray:

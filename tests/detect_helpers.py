@@ -124,7 +124,7 @@ def context(points: pd.DataFrame, layer: gpd.GeoDataFrame | None = None, cfg: Co
     """A detector Context over these positions and zones, tracks built as in a real scan."""
     cfg = cfg or Config()
     layer = zones() if layer is None else layer
-    return Context(tracks=build_tracks(points, cfg.tracks), zones=layer)
+    return Context(tracks=build_tracks(points, cfg.tracks), zones=layer, config=cfg)
 
 
 def scenario_alerts(name: str, seed: int, tmp_path, types: tuple[str, ...]):

@@ -10,8 +10,14 @@ from mda.config import Config
 from mda.detect import gaps
 
 
+def _witness(hours: float) -> pd.DataFrame:
+    """A vessel far away heard throughout: the feed itself was up."""
+    return sail(9999, [Leg(hours * 60, 10)], lat=60.0)
+
+
 def _dark(hours: float, **kw) -> pd.DataFrame:
-    return sail(111, [Leg(60, 12), Leg(hours * 60, 12, silent=True), Leg(60, 12)], **kw)
+    dark = sail(111, [Leg(60, 12), Leg(hours * 60, 12, silent=True), Leg(60, 12)], **kw)
+    return positions(dark, _witness(hours + 2))
 
 
 def test_silence_at_sea_is_a_gap_with_its_figures():
@@ -46,26 +52,42 @@ def test_short_silence_ending_in_cable_corridor_is_reported_high():
     assert alerts["lon"].iloc[0] == gap["lon0"]  # still placed where the vessel went dark
 
 
-def test_silence_starting_in_port_is_normal():
-    # goes silent at the quay, sails 10 h dark, reappears far away
+def test_silence_in_port_is_normal_unless_the_vessel_left_dark():
+    port = zones(("port-x", "port", box(55.0, 15.0, 3)))
+    # switched off at the quay, on again at the quay (or a kilometre down the harbour)
+    berth = sail(222, [Leg(60, 0, nav_status=5), Leg(600, 0.1, silent=True), Leg(60, 0)])
+    assert gaps.detect(context(positions(berth, _witness(13)), port), Config()).empty
+    # silent at the quay, sails 10 h dark, reappears far out at sea: it left port dark
     leaver = sail(222, [Leg(60, 0, nav_status=5), Leg(600, 12, silent=True), Leg(60, 12)])
-    layer = zones(("port-x", "port", box(55.0, 15.0, 3)))
-    assert gaps.detect(context(leaver, layer), Config()).empty
-    assert len(gaps.detect(context(leaver), Config())) == 1  # the same silence with no port
+    alerts = gaps.detect(context(positions(leaver, _witness(13)), port), Config())
+    assert alerts["mmsi"].tolist() == [222]
+    assert alerts["evidence"].iloc[0]["from_harbour"] is True
 
 
-def test_silent_where_it_stays_is_moored_except_in_a_cable_corridor():
+def test_dark_in_open_water_counts_whatever_the_displacement():
+    # 9 h silent at sea, reappearing where it went dark: a dark transfer, not a mooring
+    still = sail(333, [Leg(60, 0), Leg(9 * 60, 0, silent=True), Leg(60, 0)], lat=56.0)
+    alerts = gaps.detect(context(positions(still, _witness(12))), Config())
+    assert alerts["mmsi"].tolist() == [333]
+    ev = alerts["evidence"].iloc[0]
+    assert ev["same_spot"] is True and ev["distance_km"] < 0.1
+    # the same stay inside an anchorage is a ship switching off at anchor
+    anchorage = zones(("anch", "anchorage", box(56.0, 15.0, 3)))
+    assert gaps.detect(context(positions(still, _witness(12)), anchorage), Config()).empty
+
+
+def test_short_silent_stay_counts_only_in_a_cable_corridor():
     still = sail(222, [Leg(60, 0), Leg(3 * 60, 0, silent=True), Leg(60, 0)])
-    longer = sail(333, [Leg(60, 0), Leg(9 * 60, 0, silent=True), Leg(60, 0)], lat=56.0)
-    assert gaps.detect(context(positions(still, longer)), Config()).empty
+    feed = positions(still, _witness(6))
+    assert gaps.detect(context(feed), Config()).empty
     layer = zones(("cable-x", "cable", box(55.0, 15.0, 1)))
-    alerts = gaps.detect(context(positions(still, longer), layer), Config())
+    alerts = gaps.detect(context(feed, layer), Config())
     assert alerts[["mmsi", "zone_id", "severity"]].values.tolist() == [[222, "cable-x", "high"]]
     assert alerts["evidence"].iloc[0]["distance_km"] < 0.1
 
 
 def test_same_gap_in_overlapping_windows_keeps_its_id():
-    pos = positions(_dark(8), sail(222, [Leg(600, 10)], lat=56))
+    pos = _dark(8)
     t = pos["ts"]
     early = pos[t <= t.min() + pd.Timedelta(hours=9.5)]
     late = pos[t >= t.min() + pd.Timedelta(minutes=30)]
@@ -101,15 +123,17 @@ def test_silence_of_the_whole_feed_is_an_outage_not_a_gap():
     assert alerts["mmsi"].tolist() == [1003]
     ev = alerts["evidence"].iloc[0]
     assert abs(ev["hours_heard"] - ev["hours"]) < 0.01
-    # a feed of fewer vessels than outage_min_vessels cannot show an outage: its silence counts
-    assert len(gaps.detect(context(_fleet(3, (2, 10))), Config())) == 3
+    # a feed of fewer vessels than outage_min_vessels cannot show a partial outage, but when
+    # nobody at all is heard the feed was down: three vessels silent together are no gap
+    assert gaps.detect(context(_fleet(3, (2, 10))), Config()).empty
+    assert gaps.detect(context(_fleet(3, None, dark=1)), Config())["mmsi"].tolist() == [1001]
 
 
 def test_partial_outage_leaves_only_the_heard_hours():
-    # 9 h dark at sea; the feed was down for 5 of them (the other vessels silent too)
-    fleet = _fleet(12, (3, 8))
+    # 9 h dark at sea; the feed was down for 5 of them (all but one far vessel silent too)
+    feed = positions(_fleet(12, (3, 8)), _witness(14))
     dark = sail(999, [Leg(2 * 60, 12), Leg(9 * 60, 12, silent=True), Leg(3 * 60, 12)], lat=53.5)
-    assert gaps.detect(context(positions(fleet, dark)), Config()).empty  # 9 - 5 = 4 h heard
+    assert gaps.detect(context(positions(feed, dark)), Config()).empty  # 9 - 5 = 4 h heard
     cfg = Config()
-    cfg.ais_gap.outage_fraction = 0.0  # every bin counts
-    assert gaps.detect(context(positions(fleet, dark)), cfg)["mmsi"].tolist() == [999]
+    cfg.feed.outage_fraction = 0.0  # a bin with anyone heard counts
+    assert gaps.detect(context(positions(feed, dark), cfg=cfg), cfg)["mmsi"].tolist() == [999]

@@ -14,7 +14,8 @@ from mda.errors import MdaError
 @pytest.fixture(scope="module")
 def ctx():
     dark = sail(111, [Leg(60, 12), Leg(8 * 60, 12, silent=True), Leg(60, 12)])
-    caller = sail(222, [Leg(60, 10), Leg(180, 0.0, nav_status=5), Leg(60, 10)], lat=56.0)
+    # in port while the other is dark, so the feed is heard throughout (no outage)
+    caller = sail(222, [Leg(60, 10), Leg(540, 0.0, nav_status=5), Leg(60, 10)], lat=56.0)
     stop = caller.iloc[120]
     return context(positions(dark, caller), zones(("port-x", "port", box(stop.lat, stop.lon, 3))))
 
@@ -60,8 +61,10 @@ def _real_context(rel: str):
     from mda.detect.base import Context
     from mda.tracks import build_tracks
 
+    from mda.context import world_context
+
     tracks = build_tracks(read_ais(shared_file(rel)).positions, Config().tracks)
-    return Context(tracks=tracks, zones=zones())
+    return Context(tracks=tracks, zones=zones(), world=world_context())  # as a scan does
 
 
 def test_real_ferry_crossing_raises_nothing():

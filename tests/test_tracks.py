@@ -160,13 +160,27 @@ def test_far_first_fix_is_an_outlier_not_a_jump():
     assert p.loc[1, "segment"] == 0 and np.isnan(p.loc[1, "dt_s"])
 
 
-def test_same_time_two_places_flags_one():
+def test_same_time_two_places_leaves_out_the_stale_one():
+    # two positions of one vessel under one time stamp: a receiver artefact, not a jump
     rows = straight(1, 6)
     rows.append({**rows[3], "lat": rows[3]["lat"] + 0.3, "sog": 3.0})
-    p = build_tracks(positions(rows)).points
-    assert p["outlier"].sum() == 1
-    assert p.loc[p["outlier"], "dt_s"].iloc[0] == 0
-    assert np.isnan(p.loc[p["outlier"], "speed_kn"].iloc[0])
+    t = build_tracks(positions(rows))
+    assert len(t.points) == 6 and not t.points["outlier"].any()
+    assert t.artefacts["lat"].tolist() == [rows[3]["lat"] + 0.3]
+    assert t.artefacts["reason"].tolist() == ["stale time stamp"]
+
+
+def test_feed_burst_with_old_positions_is_left_out_before_jumps():
+    # an archive opens its day with buffered old fixes stamped 00:00:00: vessel 1's old position
+    # 30 km back along its track would be a 1,000-knot jump into its real track
+    rows = []
+    for v in range(2, 40):  # the burst: 38 vessels at once, then the feed's usual pace
+        rows += straight(v, 40, lat0=50.0 + v / 10, s0=v % 3 if v > 30 else 0.0)
+    stale = straight(1, 1, lat0=54.7)[0]
+    rows += [stale, *straight(1, 30, s0=20.0)]
+    t = build_tracks(positions(rows))
+    assert t.artefacts["mmsi"].tolist() == [1]
+    assert not t.points["outlier"].any() and not t.points["jump"].any()
 
 
 def test_gps_noise_at_short_intervals_is_not_an_outlier():

@@ -15,11 +15,21 @@ import numpy as np
 import pandas as pd
 
 from mda import schema
+from mda.config import Config
+from mda.detect.runs import seconds
+from mda.feed import Coverage, coverage
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from mda.context import WorldContext
     from mda.tracks import Tracks
+
+
+#: Zone kinds that are harbour: stopping, mooring and switching AIS off there is ordinary.
+HARBOUR_KINDS = ("port", "anchorage")
+#: Navigational statuses of a vessel made fast or stuck: moored (5) and aground (6).
+STILL_STATUSES = (5, 6)
 
 
 @dataclass
@@ -31,6 +41,9 @@ class Context:
     vessels: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
     vessel_history: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
     watchlist: pd.DataFrame | None = None
+    config: Config = field(default_factory=Config)
+    #: World ports and coastline (mda.context.WorldContext); None leaves only the zone layers.
+    world: WorldContext | None = None
 
     @cached_property
     def membership(self) -> pd.DataFrame:
@@ -49,6 +62,36 @@ class Context:
         hit = np.zeros(len(self.tracks.points), dtype=bool)
         hit[self.membership["pos"].to_numpy()[self.member_in(kinds)]] = True
         return hit
+
+    @cached_property
+    def coverage(self) -> Coverage:
+        """When the feed as a whole was heard (mda.feed): outages are not vessel behaviour."""
+        pts = self.tracks.points
+        return coverage(seconds(pts["ts"]), pts["mmsi"].to_numpy(), self.config.feed)
+
+    @cached_property
+    def harbour(self) -> np.ndarray:
+        """Boolean per track point: in a port or anchorage of the zone layers, within a world
+        port's harbour radius, or moored (status 5) / aground (6) while barely moving. Harbour
+        life (berths, waiting at anchor, transponders switched off) is not at-sea behaviour,
+        whatever the user's layers cover."""
+        pts = self.tracks.points
+        status = pts["nav_status"].to_numpy(dtype="float64", na_value=np.nan)
+        sog = pts["sog"].to_numpy(dtype="float64", na_value=np.nan)
+        hit = np.isin(status, STILL_STATUSES) & ~(sog > self.config.anchoring.status_max_kn)
+        if len(self.zones):
+            hit |= self.in_kinds(HARBOUR_KINDS)
+        if self.world is not None and len(pts):
+            hit |= self.world.near_port(pts["lat"].to_numpy(), pts["lon"].to_numpy())
+        return hit
+
+    def offshore(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Per place: off the coastline and out of the world's harbours (open water, not a bay
+        or a river mouth), by the world context; every place when there is none. Asked for the
+        few places a detector judges (a stay's centre, a silence's ends), not for every fix."""
+        if self.world is None:
+            return np.ones(len(lat), dtype=bool)
+        return self.world.at_sea(lat, lon)
 
     @cached_property
     def names(self) -> pd.Series:

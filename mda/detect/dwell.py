@@ -1,5 +1,10 @@
 """loitering and anchoring: a vessel staying put at sea, outside ports and anchorages.
 
+"At sea" means out of harbour (``ctx.harbour``: port and anchorage zones, the world ports'
+harbour radii, a believed "moored" status) and, for a stay to be reported, mostly offshore
+(``ctx.offshore``: off the coastline) or inside a zone of the detector's kinds (a cable corridor
+reaches the shore; anchoring on it there matters most).
+
 Loitering (GFW carrier-loitering style) is a long stretch whose time-weighted mean speed over a
 sliding window stays under a few knots; anchoring is being at anchor (navigational status 1, or
 stationary within a small radius) outside a designated anchorage. A ship anchored at sea for hours
@@ -29,7 +34,6 @@ from mda.detect.runs import (
 from mda.geo import EARTH_RADIUS_M, NM, haversine_m
 
 TYPES = ("loitering", "anchoring")
-HARBOUR_KINDS = ("port", "anchorage")
 AT_ANCHOR = 1  # AIS navigational status "at anchor"
 
 
@@ -49,11 +53,8 @@ class _Stays:
         self.speed = speed(self.pts)
         self.lat = self.pts["lat"].to_numpy()
         self.lon = self.pts["lon"].to_numpy()
-        self.harbour = (
-            ctx.in_kinds(HARBOUR_KINDS)[self.pos]
-            if len(ctx.zones)
-            else np.zeros(len(self.pos), dtype=bool)
-        )
+        self.harbour = ctx.harbour[self.pos]
+        self.offshore = ctx.offshore
         self.anchored = self.pts["nav_status"].to_numpy() == AT_ANCHOR
 
     def mean_speed(self, window_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,6 +87,17 @@ class _Stays:
         first, last, _ = bridge(first, last, self.t, stay, merge_s)
         keep = self.t[last] - self.t[first] >= min_s
         return first[keep], last[keep]
+
+    def share(self, mask: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Per run [first, last]: the fraction of its fixes where `mask` holds."""
+        c = np.r_[0, np.cumsum(mask)]
+        return (c[last + 1] - c[first]) / (last - first + 1)
+
+    def at_sea(self, zone: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Runs worth reporting: in a zone of the detector's kinds, or centred offshore (out of
+        harbours and off the coast: a stop in a bay or a river mouth is not at-sea behaviour)."""
+        lat, lon, _ = self.spread(first, last)
+        return (zone >= 0) | self.offshore(lat, lon)
 
     def spread(self, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per run: mean lat, lon and the largest distance of a fix from that centre (m)."""
@@ -149,11 +161,15 @@ def _anchoring(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
     if not len(first):
         return schema.empty(schema.ALERTS)
     zone = run_zone(ctx, st.pos, first, last, cfg.anchoring.zone_kinds)
+    sea = st.at_sea(zone, first, last)
+    first, last, zone = first[sea], last[sea], zone[sea]
+    lat, lon, radius, drift = lat[sea], lon[sea], radius[sea], drift[sea]
+    if not len(first):
+        return schema.empty(schema.ALERTS)
     rows = st.rows("anchoring", first, last)
     rows["severity"] = np.where(zone >= 0, "high", "low")
     rows["lat"], rows["lon"], rows["zone_id"] = lat, lon, zone_ids(ctx, zone)
-    owner, idx = expand(first, last + 1)
-    status_share = np.bincount(owner, st.anchored[idx], len(first)) / (last - first + 1)
+    status_share = st.share(st.anchored, first, last)
     rows["evidence"] = [
         {
             "minutes": round(float(st.t[b] - st.t[a]) / 60, 1),
@@ -183,10 +199,12 @@ def _loitering(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
     run_kn = np.where(held > 0, (cs[last] - cs[first]) / np.where(held > 0, held, 1.0), np.inf)
     ok = run_kn < th.max_speed_kn
     first, last, run_kn = first[ok], last[ok], run_kn[ok]
+    zone = run_zone(ctx, st.pos, first, last, th.zone_kinds)
+    sea = st.at_sea(zone, first, last)
+    first, last, run_kn, zone = first[sea], last[sea], run_kn[sea], zone[sea]
     if not len(first):
         return schema.empty(schema.ALERTS)
     lat, lon, radius = st.spread(first, last)
-    zone = run_zone(ctx, st.pos, first, last, th.zone_kinds)
     rows = st.rows("loitering", first, last)
     rows["severity"] = np.where(zone >= 0, "medium", "low")
     rows["lat"], rows["lon"], rows["zone_id"] = lat, lon, zone_ids(ctx, zone)

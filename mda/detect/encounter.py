@@ -2,8 +2,10 @@
 
 Global Fishing Watch's definition: two vessels within ``max_distance_m`` of each other for at
 least ``min_hours``, both with a median speed under ``max_median_kn``, at least
-``min_port_distance_km`` from ports and anchorages. Candidate pairs come from a space-time index,
-never from all pairs: each slow vessel's track is resampled onto a grid of ``time_bucket_min``
+``min_port_distance_km`` from ports and anchorages (the zone layers' and, with the world
+context, every World Port Index port, and out of its harbour radius). Candidate pairs come from a
+space-time index, never from all pairs: each slow vessel's track is resampled onto a grid of
+``time_bucket_min``
 (interpolated within a segment, never across a gap), binned into grid cells about one
 ``max_distance_m`` wide, and joined with itself on (bucket, cell) and the neighbouring cells.
 """
@@ -116,22 +118,31 @@ def candidate_pairs(buckets: pd.DataFrame, max_distance_m: float) -> pd.DataFram
     )
 
 
-def _near_distance_m(lat: np.ndarray, lon: np.ndarray, zones) -> np.ndarray:
-    """Metres to the nearest port or anchorage zone (inf when the layer has none).
+def _near_distance_m(lat: np.ndarray, lon: np.ndarray, ctx: Context) -> np.ndarray:
+    """Metres to the nearest port or anchorage zone or world port, 0 inside a world port's
+    harbour radius (inf when there is neither a layer nor the world context).
 
     Computed once per 0.001° cell (about 100 m, far finer than the km-scale rule): vessels
     waiting together repeat the same few positions bucket after bucket.
     """
-    if zones is None or not len(zones) or not zones["kind"].isin(NEAR_KINDS).any():
+    zones, world = ctx.zones, ctx.world
+    near_zones = zones is not None and len(zones) and zones["kind"].isin(NEAR_KINDS).any()
+    if not near_zones and world is None:
         return np.full(len(lat), np.inf)
-    from mda.zones import zone_distance_m
-
     cell = np.round(lat * 1000).astype(np.int64) * 400_000 + np.round(lon * 1000).astype(np.int64)
     code, uniq = pd.factorize(cell)
     first = np.zeros(len(uniq), dtype=np.int64)
     first[code[::-1]] = np.arange(len(code))[::-1]
-    dist = zone_distance_m(lat[first], lon[first], zones, NEAR_KINDS)
-    return np.asarray(dist, dtype=float)[code]
+    la, lo = lat[first], lon[first]
+    dist = np.full(len(first), np.inf)
+    if near_zones:
+        from mda.zones import zone_distance_m
+
+        dist = np.asarray(zone_distance_m(la, lo, zones, NEAR_KINDS), dtype=float)
+    if world is not None:
+        port = np.where(world.near_port(la, lo), 0.0, world.port_distance_m(la, lo))
+        dist = np.fmin(dist, port)
+    return dist[code]
 
 
 def _zone_at(lat: np.ndarray, lon: np.ndarray, zones) -> tuple[pd.Series, pd.Series]:
@@ -163,7 +174,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     if len(b) < 2:
         return schema.empty(schema.ALERTS)
     pairs = candidate_pairs(b, c.max_distance_m)
-    far = _near_distance_m(pairs["lat"].to_numpy(), pairs["lon"].to_numpy(), ctx.zones)
+    far = _near_distance_m(pairs["lat"].to_numpy(), pairs["lon"].to_numpy(), ctx)
     pairs = pairs[far >= c.min_port_distance_km * 1000.0]
     if pairs.empty:
         return schema.empty(schema.ALERTS)
@@ -194,7 +205,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     if runs.empty:
         return schema.empty(schema.ALERTS)
     lat, lon = runs["lat"].to_numpy(), runs["lon"].to_numpy()
-    port_km = _near_distance_m(lat, lon, ctx.zones) / 1000.0
+    port_km = _near_distance_m(lat, lon, ctx) / 1000.0
     zone_id, zone_kind = _zone_at(lat, lon, ctx.zones)
     start = pd.to_datetime(runs["b0"] * bucket_s, unit="s", utc=True)
     end = pd.to_datetime(runs["b1"] * bucket_s, unit="s", utc=True)

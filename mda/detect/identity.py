@@ -2,18 +2,22 @@
 
 Four sub-cases, named in ``evidence["kind"]``:
 
-* ``two_transmitters`` (high): one MMSI whose fixes jump back and forth between two places
-  further apart than ``simultaneous_km`` at an impossible implied speed, at least
-  ``min_conflicts`` times (a single spoofed excursion jumps away and back only once).
-* ``invalid_mmsi`` (medium): not a ship station number (ITU-R M.585): not 9 digits, a first digit
-  outside 2-7, a Maritime Identification Digit (MID) no administration holds, or a test number
-  (111111111, 123456789). Craft of a parent ship (98MIDxxxx) and AIS-SART/MOB/EPIRB devices
-  (970/972/974xxxxxx) are valid stations and not reported.
+* ``two_transmitters`` (high; medium when the MMSI sits still throughout): one MMSI whose fixes
+  jump back and forth between two places further apart than ``simultaneous_km`` at an impossible
+  implied speed, at least ``min_conflicts`` times (a single spoofed excursion jumps away and back
+  only once).
+* ``invalid_mmsi`` (low, a data-quality finding): not a station number (ITU-R M.585): a
+  Maritime Identification Digit (MID) no administration holds, a form no station has, or a test
+  number (111111111, 123456789). Ships, craft of a parent ship, aids to navigation, SAR aircraft,
+  AIS-SART/MOB/EPIRB devices and coast stations (their leading zeros lost by CSV exports) are
+  valid stations and not reported (see :func:`valid_mmsi`).
+* ``shared_mmsi`` (medium): one MMSI sitting still in two places too far apart to sail between
+  (two craft with one copied configuration): found by the position-jump rules, reported here.
 * ``static_change`` (medium): name, call sign, IMO or ship type changing within the window.
-* ``mmsi_swap`` (high): one MMSI falls silent and another, unheard before, starts within
-  ``swap_seconds`` where the first would be by dead reckoning (and, when both are under way, on
-  the same course); the first
-  stays silent, so two vessels moored side by side (both transmitting) are not a swap.
+* ``mmsi_swap`` (high): one MMSI falls silent and another, unheard before, starts after it
+  (never overlapping) within ``swap_seconds``, where the first would be by dead reckoning, both
+  under way (``swap_min_kn``) outside harbours with one course and speed; the first stays
+  silent, so vessels moored side by side (both transmitting) are not a swap. One alert per pair.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import pandas as pd
 from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
-from mda.detect.runs import expand, seconds
+from mda.detect.jumps import relocations
+from mda.detect.runs import expand, seconds, times_at
 from mda.geo import EARTH_RADIUS_M, NM, haversine_m
 from mda.mid import ALLOCATED_MIDS
 
@@ -37,14 +42,21 @@ _TEST_NUMBERS = (123456789, 987654321)
 
 
 def valid_mmsi(mmsi: np.ndarray | pd.Series) -> np.ndarray:
-    """True where an MMSI may legitimately send position reports (vectorised)."""
+    """True where an MMSI is a station number that may appear in a feed (vectorised).
+
+    Ships (MIDxxxxxx), craft of a parent ship (98MIDxxxx), aids to navigation (99MIDxxxx), SAR
+    aircraft (111MIDxxx), AIS-SART/MOB/EPIRB devices, and coast stations (00MIDxxxx, which CSV
+    exports write as the 7-digit number MIDxxxx once the leading zeros are lost).
+    """
     m = np.asarray(mmsi, dtype=np.int64)
     ship = (m >= 200_000_000) & (m <= 799_999_999) & np.isin(m // 1_000_000, ALLOCATED_MIDS)
-    craft = (m // 10_000_000 == 98) & np.isin((m // 10_000) % 1000, ALLOCATED_MIDS)
+    craft = np.isin(m // 10_000_000, (98, 99)) & np.isin((m // 10_000) % 1000, ALLOCATED_MIDS)
+    aircraft = (m // 1_000_000 == 111) & np.isin((m // 1000) % 1000, ALLOCATED_MIDS)
+    coast = (m >= 2_000_000) & (m <= 7_999_999) & np.isin(m // 10_000, ALLOCATED_MIDS)
     device = np.isin(m // 1_000_000, _DEVICE_PREFIXES)
     same_digit = (m % 111_111_111 == 0) & (m > 0)
     test = same_digit | np.isin(m, _TEST_NUMBERS)
-    return (ship | craft | device) & ~test
+    return (ship | craft | aircraft | coast | device) & ~test
 
 
 def _iso(t) -> str:
@@ -112,6 +124,8 @@ def two_transmitters(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         max_implied_kn=("kn", "max"),
     ).reset_index()
     agg = agg[agg["conflicts"] >= c.min_conflicts]
+    sog = p["sog"].astype("Float64").groupby(p["mmsi"]).median()
+    still = (sog.reindex(agg["mmsi"]) <= c.shared_stationary_kn).fillna(False).to_numpy(bool)
     evidence = [
         {
             "conflicts": int(r.conflicts),
@@ -126,7 +140,42 @@ def two_transmitters(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         }
         for r in agg.itertuples()
     ]
-    return _rows("two_transmitters", "high", agg, evidence)
+    rows = _rows("two_transmitters", "high", agg, evidence)
+    rows.loc[still, "severity"] = "medium"
+    return rows
+
+
+def shared(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Relocations between two places where the vessel sits still at both (jumps.shared_mmsi)."""
+    rel = relocations(pts, cfg)
+    rel = rel[rel["shared"]]
+    if rel.empty:
+        return pd.DataFrame()
+    f, b, last = rel["first"].to_numpy(), rel["before"].to_numpy(), rel["last"].to_numpy()
+    lat, lon = pts["lat"].to_numpy(), pts["lon"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "mmsi": pts["mmsi"].to_numpy()[f],
+            "start": times_at(pts["ts"], b),
+            "end": times_at(pts["ts"], last),
+            "lat": lat[b],
+            "lon": lon[b],
+        }
+    )
+    dist = haversine_m(lat[b], lon[b], lat[f], lon[f])
+    evidence = [
+        {
+            "distance_km": round(float(d) / 1000, 1),
+            "last_there": _iso(t0),
+            "first_here": _iso(t1),
+            "other_lat": round(float(lat[i]), 6),
+            "other_lon": round(float(lon[i]), 6),
+        }
+        for d, t0, t1, i in zip(
+            dist, times_at(pts["ts"], b), times_at(pts["ts"], f), f, strict=True
+        )
+    ]
+    return _rows("shared_mmsi", "medium", frame, evidence)
 
 
 def invalid_mmsis(p: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +202,7 @@ def invalid_mmsis(p: pd.DataFrame) -> pd.DataFrame:
             agg["mmsi"], mids, agg["fixes"], agg["start"], agg["end"], strict=True
         )
     ]
-    return _rows("invalid_mmsi", "medium", agg, evidence)
+    return _rows("invalid_mmsi", "low", agg, evidence)
 
 
 def _norm(values: pd.Series) -> pd.Series:
@@ -220,17 +269,21 @@ def static_changes(
     return _rows("static_change", "medium", loc, evidence)
 
 
-def swaps(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """MMSI pairs where one falls silent and the other starts at the same spot right after."""
+def swaps(p: pd.DataFrame, harbour: np.ndarray, cfg: Config) -> pd.DataFrame:
+    """MMSI pairs where one falls silent and the other starts at the same spot right after.
+
+    `harbour` flags the points in a port or anchorage, where no swap is judged.
+    """
     c = cfg.identity_conflict
-    stationary_kn = cfg.anchoring.stationary_kn
     if p.empty:
         return pd.DataFrame()
     # points are sorted by (mmsi, ts): a vessel's first and last fixes border the mmsi changes
     mm = p["mmsi"].to_numpy()
     change = np.flatnonzero(mm[1:] != mm[:-1])
-    first = p.iloc[np.r_[0, change + 1]]
-    last = p.iloc[np.r_[change, len(p) - 1]]
+    i_first, i_last = np.r_[0, change + 1], np.r_[change, len(p) - 1]
+    under_way = ~harbour & (p["sog"].to_numpy(dtype="float64", na_value=np.nan) >= c.swap_min_kn)
+    first = p.iloc[i_first[under_way[i_first]]]
+    last = p.iloc[i_last[under_way[i_last]]]
     w0, w1 = p["ts"].min(), p["ts"].max()
     quiet = pd.Timedelta(minutes=c.swap_silent_minutes)
     ends = last[w1 - last["ts"] >= quiet]
@@ -238,7 +291,8 @@ def swaps(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     if ends.empty or starts.empty:
         return pd.DataFrame()
     st, et = seconds(starts["ts"]), seconds(ends["ts"])
-    lo = np.searchsorted(st, et - c.swap_seconds, side="left")
+    # the second starts after the first's last fix: two transmitters heard at once are two ships
+    lo = np.searchsorted(st, et, side="right")
     hi = np.searchsorted(st, et + c.swap_seconds, side="right")
     ie, js = expand(lo, hi)
     e, s = ends.iloc[ie].reset_index(drop=True), starts.iloc[js].reset_index(drop=True)
@@ -253,11 +307,15 @@ def swaps(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     )
     d = haversine_m(lat_dr, lon_dr, s["lat"].to_numpy(), s["lon"].to_numpy())
     ok = (e["mmsi"].to_numpy() != s["mmsi"].to_numpy()) & (d <= c.swap_distance_m)
-    # one ship keeps its course through the switch; two ships passing at a coverage edge do not
+    # one ship keeps its course and speed through the switch; two ships passing do not
     turn = np.abs((s["cog"].to_numpy(float) - e["cog"].to_numpy(float) + 180.0) % 360.0 - 180.0)
-    moving = (e["sog"].to_numpy(float) > stationary_kn) & (s["sog"].to_numpy(float) > stationary_kn)
-    ok &= ~(moving & (turn > c.swap_course_deg))
+    ok &= turn <= c.swap_course_deg
+    ok &= np.abs(s["sog"].to_numpy(float) - e["sog"].to_numpy(float)) <= c.swap_speed_kn
     e, s, d = e[ok].reset_index(drop=True), s[ok].reset_index(drop=True), np.asarray(d)[ok]
+    # a pair is one event, whichever way round and however often it recurs in the window
+    pair = np.sort(np.c_[e["mmsi"].to_numpy(np.int64), s["mmsi"].to_numpy(np.int64)], axis=1)
+    once = ~pd.DataFrame(pair).duplicated().to_numpy()
+    e, s, d = e[once].reset_index(drop=True), s[once].reset_index(drop=True), d[once]
     if e.empty:
         return pd.DataFrame()
     frame = pd.DataFrame(
@@ -293,8 +351,9 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     p = ctx.tracks.points
     if p.empty:
         return schema.empty(schema.ALERTS)
+    parts = [shared(p, cfg)]
     p = p[["mmsi", "ts", "lat", "lon", "sog", "cog"]]
-    parts = [two_transmitters(p, cfg), swaps(p, cfg)]
+    parts += [two_transmitters(p, cfg), swaps(p, ctx.harbour, cfg)]
     if c.check_mid:
         parts.append(invalid_mmsis(p))
     parts.append(

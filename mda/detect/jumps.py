@@ -26,7 +26,7 @@ import pandas as pd
 from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
-from mda.detect.runs import runs, times_at
+from mda.detect.runs import expand, runs, times_at
 from mda.geo import haversine_m
 
 
@@ -64,6 +64,41 @@ def _relocations(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         out.append((i, p, end, -1 if back is None else back))
         k += 2 if back is not None else 1
     return pd.DataFrame(out, columns=["first", "before", "last", "back"], dtype=np.int64)
+
+
+def shared_mmsi(pts: pd.DataFrame, rel: pd.DataFrame, cfg: Config) -> np.ndarray:
+    """Per relocation: the vessel sits still both before the jump and at the new place.
+
+    Two craft moored far apart that share one MMSI (a copied Class B configuration) look like
+    one vessel jumping between them; a spoofed position is drawn as a moving track. The median
+    reported SOG of the segment before the jump and of the fixes at the new place must both be
+    at or below identity_conflict.shared_stationary_kn.
+    """
+    if rel.empty:
+        return np.zeros(0, dtype=bool)
+    good = ~pts["outlier"].to_numpy(dtype=bool)
+    gi = np.flatnonzero(good)
+    sog = pts["sog"].to_numpy(dtype="float64", na_value=np.nan)[gi]
+    seg = pts["segment"].to_numpy()[gi]  # non-decreasing along the good fixes
+    limit = cfg.identity_conflict.shared_stationary_kn
+
+    def still(segment_of: np.ndarray, upto: np.ndarray) -> np.ndarray:
+        """Median SOG of the good fixes of that segment up to (and including) index upto."""
+        lo = np.searchsorted(seg, pts["segment"].to_numpy()[segment_of], "left")
+        hi = np.searchsorted(gi, upto, "right")
+        owner, idx = expand(lo, hi)
+        med = pd.Series(sog[idx]).groupby(owner).median().reindex(range(len(lo)))
+        return (med <= limit).to_numpy(dtype=bool)
+
+    before = still(rel["before"].to_numpy(), rel["before"].to_numpy())
+    after = still(rel["first"].to_numpy(), rel["last"].to_numpy())
+    return before & after
+
+
+def relocations(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Relocation episodes with a ``shared`` flag (see :func:`shared_mmsi`)."""
+    rel = _relocations(pts, cfg)
+    return rel.assign(shared=shared_mmsi(pts, rel, cfg))
 
 
 def _excursions(pts: pd.DataFrame, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +159,8 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         return schema.empty(schema.ALERTS)
     lat, lon = pts["lat"].to_numpy(), pts["lon"].to_numpy()
     dist, speed = pts["dist_m"].to_numpy(), pts["speed_kn"].to_numpy()
-    rel = _relocations(pts, cfg)
+    rel = relocations(pts, cfg)
+    rel = rel[~rel["shared"]]  # reported by identity_conflict as two transmitters
     ex_first, ex_last = _excursions(pts, cfg)
     rows = []
     for r in rel.itertuples(index=False):

@@ -1,0 +1,83 @@
+"""Feed health: when the feed as a whole was heard, and when it was not.
+
+A silence of every vessel at once is the receiver, the network or the archive (a station down, a
+file that ends, an extract holding a few hours of a day, two data sets years apart), never vessel
+behaviour. The timeline is cut into bins of ``feed.coverage_bin_minutes``; a bin is **down** when
+the feed hears no vessel in it, or fewer than ``outage_fraction`` of the vessels of its median
+bin (when that median reaches ``outage_min_vessels``: a small feed cannot show a partial outage).
+Detectors measure silences, stays and port calls over the bins that were up only, and the down
+bins are reported as outages: facts about the feed, not about any vessel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mda.config import FeedConfig
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which bins of the timeline the feed was heard in (see the module docstring)."""
+
+    base: float  # epoch seconds where bin 0 starts
+    bin_s: float
+    heard: np.ndarray  # distinct vessels heard per bin
+    up: np.ndarray  # bool per bin
+    typical: float  # median vessels per bin with traffic
+
+    def heard_seconds(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """Seconds between each t0 and t1 (epoch seconds) during which the feed was heard."""
+        if not len(self.up):
+            return np.asarray(t1, dtype="float64") - np.asarray(t0, dtype="float64")
+        done = np.r_[0.0, np.cumsum(self.up * self.bin_s)]
+        n = len(self.up)
+
+        def upto(x: np.ndarray) -> np.ndarray:
+            k = np.clip(((x - self.base) // self.bin_s).astype(np.int64), 0, n - 1)
+            return done[k] + self.up[k] * np.clip(x - self.base - k * self.bin_s, 0.0, self.bin_s)
+
+        return upto(np.asarray(t1, dtype="float64")) - upto(np.asarray(t0, dtype="float64"))
+
+    def spans_outage(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """True where [t0, t1] holds down time: the feed, not the vessel, was silent."""
+        whole = np.asarray(t1, dtype="float64") - np.asarray(t0, dtype="float64")
+        return self.heard_seconds(t0, t1) < whole - 1e-6
+
+    def outages(self) -> pd.DataFrame:
+        """One row per run of down bins: start, end (UTC), hours, vessels heard (mean per bin)
+        and the feed's typical vessels per bin."""
+        down = ~self.up
+        edges = np.diff(np.r_[0, down.astype(np.int8), 0])
+        k0, k1 = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        start = self.base + k0 * self.bin_s
+        end = self.base + k1 * self.bin_s
+        csum = np.r_[0, np.cumsum(self.heard)]
+        return pd.DataFrame(
+            {
+                "start": pd.to_datetime(start, unit="s", utc=True),
+                "end": pd.to_datetime(end, unit="s", utc=True),
+                "hours": (end - start) / 3600.0,
+                "vessels_heard": (csum[k1] - csum[k0]) / np.maximum(k1 - k0, 1),
+                "typical_vessels": self.typical,
+            }
+        )
+
+
+def coverage(t: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) -> Coverage:
+    """The feed's coverage from every fix's time (epoch seconds) and vessel."""
+    bin_s = cfg.coverage_bin_minutes * 60.0
+    if not len(t):
+        return Coverage(0.0, bin_s, np.zeros(0, np.int64), np.zeros(0, bool), 0.0)
+    base = float(np.min(t))
+    b = ((t - base) // bin_s).astype(np.int64)
+    pairs = np.unique(b * (1 << 32) + np.asarray(mmsi, dtype=np.int64))  # (bin, vessel)
+    heard = np.bincount(pairs >> 32, minlength=int(b.max()) + 1)
+    typical = float(np.median(heard[heard > 0]))
+    up = heard > 0
+    if typical >= cfg.outage_min_vessels:
+        up &= heard >= cfg.outage_fraction * typical
+    return Coverage(base, bin_s, heard, up, typical)
