@@ -14,14 +14,32 @@ import pyarrow as pa
 import pytest
 from conftest import shared_file
 
+from mda.cli import main
 from mda.errors import MdaError
+from mda.sources import read_ais
 from mda.sources.base import IngestReport, concat
-from mda.sources.csv import DMA_COLUMNS, NOAA_COLUMNS, _prefetch, iter_csv, sniff
+from mda.sources.csv import (
+    DMA_COLUMNS,
+    NOAA_COLUMNS,
+    NOAA_CORE_COLUMNS,
+    UNKNOWN_CLASS,
+    _prefetch,
+    iter_csv,
+    sniff,
+)
 
 FERRY = "positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv"
 CLEAN_DF = "positions/dma_dipaal_clean_df_2021-09-07_modified.csv"
 NOAA_1000 = "positions/marinecadastre_aisdb_2023-01-11_1000rows.csv"
 NOAA_GZ = "positions/marinecadastre_AIS_2022_01_03_first99999rows.csv.gz"
+LA_DAY = "positions/marinecadastre_2020-01-01_la_longbeach_fullday.csv.gz"
+#: Rows of the 11-column MarineCadastre layout, as the LA/Long Beach day writes them.
+NOAA11_ROWS = (
+    "366562000,2020-01-01T00:00:00,33.76799,-118.22104,1.4,69.6,246.0,MANOA,IMO7907984,KDBG,70.0",
+    "366562000,2020-01-01T00:10:00,33.77100,-118.21900,1.2,60.0,240.0,MANOA,IMO7907984,KDBG,70.0",
+    "367507960,2020-01-01T00:00:00,33.77183,-118.21167,0.0,261.1,511.0,185 3,,WDF9705,90.0",
+    "367507960,2020-01-01T00:05:00,33.77183,-118.21167,102.3,360.0,511.0,185 3,,WDF9705,90.0",
+)
 
 ROW = (
     "15/10/2022 11:16:01,Class A,219000734,57.296787,10.922245,Under way using engine,0.0,0.0,"
@@ -55,6 +73,8 @@ def test_sniff_layouts():
     assert sniff("\ufeff" + DMA_COLUMNS + ",geometry,index_right\r\n") == "dma"
     assert sniff(NOAA_COLUMNS) == "noaa"
     assert sniff(NOAA_COLUMNS.lower()) == "noaa"
+    assert sniff(NOAA_CORE_COLUMNS + "\r\n") == "noaa"  # the 11-column layout
+    assert sniff(NOAA_CORE_COLUMNS.removesuffix(",VesselType")) is None
     assert sniff("MMSI,BaseDateTime,LAT") is None
     assert sniff("!AIVDM,1,1,,A,13aEOK?P00PD2wVMdLDRhgvL289?,0*26") is None
 
@@ -306,3 +326,77 @@ def test_prefetch_bounded_by_rows_stops_early_and_passes_errors_on():
     assert sum(b.num_rows for b in _prefetch(reader(fail=False), rows=30)) == 1000
     with pytest.raises(OSError, match="disk gone"):
         list(_prefetch(reader(fail=True), rows=30))
+
+
+def noaa11_file(tmp_path: Path, rows=NOAA11_ROWS, name: str = "noaa11.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(NOAA_CORE_COLUMNS + "\n" + "\n".join(rows) + "\n")
+    return p
+
+
+def test_noaa_eleven_columns_class_and_status_not_available(tmp_path):
+    data = read(noaa11_file(tmp_path), "noaa")
+    pos, rep = data.positions, data.report
+    assert len(pos) == 4 and rep.messages == {"csv:noaa": 4} and not rep.rejected
+    assert set(pos["nav_status"]) == {15}  # no Status column: "not defined"
+    assert set(pos["msg_type"]) == {UNKNOWN_CLASS}  # no TransceiverClass: neither A nor B
+    last = pos.iloc[-1]
+    assert np.isnan(last["sog"]) and np.isnan(last["cog"]) and np.isnan(last["heading"])
+    st = data.statics.set_index("mmsi")
+    assert len(st) == 2 and st["ais_class"].isna().all()
+    assert st.loc[366562000, "imo"] == 7907984  # "IMO7907984"
+    assert st.loc[366562000, "ship_type"] == 70  # "70.0"
+    assert pd.isna(st.loc[367507960, "imo"]) and st.loc[367507960, "ship_type"] == 90
+    assert st[["length", "width", "draught", "destination"]].isna().all().all()
+
+
+def test_noaa_status_without_class_and_class_without_status(tmp_path):
+    """Columns beyond the eleven are read when present, each on its own."""
+    header = NOAA_CORE_COLUMNS + ",Status"
+    row = NOAA11_ROWS[0] + ",5"
+    p = tmp_path / "status.csv"
+    p.write_text(f"{header}\n{row}\n")
+    pos = read(p, "noaa").positions
+    assert (pos["nav_status"].iloc[0], pos["msg_type"].iloc[0]) == (5, UNKNOWN_CLASS)
+    p.write_text(f"{NOAA_CORE_COLUMNS},TransceiverClass\n{NOAA11_ROWS[0]},B\n")
+    data = read(p, "noaa")
+    assert (data.positions["nav_status"].iloc[0], data.positions["msg_type"].iloc[0]) == (15, 18)
+    assert data.statics["ais_class"].tolist() == ["B"]
+
+
+def test_noaa_eleven_columns_missing_a_core_column_is_one_line(tmp_path):
+    p = tmp_path / "short.csv"
+    p.write_text(NOAA_CORE_COLUMNS.replace(",VesselType", "") + "\n1,2,3\n")
+    with pytest.raises(MdaError, match=r"line 1: not a NOAA CSV header \(missing VesselType\)"):
+        read(p, "noaa")
+
+
+def test_noaa_eleven_columns_ingest_and_scan_from_the_command_line(tmp_path, capsys):
+    """`mda ingest` and `mda scan FILE` sniff the layout: no padding to 17 columns needed."""
+    path = noaa11_file(tmp_path)
+    assert read_ais([path]).report.messages == {"csv:noaa": 4}
+    assert main(["ingest", str(path), "--store", str(tmp_path / "store"), "--json"]) == 0
+    assert '"positions": 4' in capsys.readouterr().out
+    out = tmp_path / "alerts.csv"
+    assert main(["scan", str(path), "--out", str(out), "--json"]) == 0
+    assert '"positions": 4' in capsys.readouterr().out and out.exists()
+
+
+def test_noaa_eleven_columns_real_la_day(shared_data):
+    data = read(shared_file(LA_DAY), "noaa")
+    pos, rep = data.positions, data.report
+    assert len(pos) == 167_440 and pos["mmsi"].nunique() == 413  # SOURCES.md
+    assert rep.messages == {"csv:noaa": 167_440} and sum(rep.rejected.values()) == 0
+    assert pos["ts"].min() == pd.Timestamp("2020-01-01 00:00:00", tz="UTC")
+    assert pos["ts"].max() == pd.Timestamp("2020-01-01 23:59:59", tz="UTC")
+    assert set(pos["nav_status"]) == {15} and set(pos["msg_type"]) == {UNKNOWN_CLASS}
+    assert pos["lat"].between(33, 34.5).all() and pos["lon"].between(-119, -117.5).all()
+    st = data.statics.drop_duplicates("mmsi", keep="last").set_index("mmsi")
+    assert st.loc[366562000, "imo"] == 7907984 and st.loc[366562000, "name"] == "MANOA"
+    assert st.loc[366562000, "ship_type"] == 70
+
+
+def test_noaa_imo_prefix_in_the_17_column_layout(shared_data):
+    st = read(shared_file(NOAA_GZ), "noaa").statics.set_index("mmsi")
+    assert st.loc[367379190, "imo"].max() == 8207721  # "IMO8207721"
+    assert st["ais_class"].notna().all()

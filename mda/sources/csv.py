@@ -49,16 +49,18 @@ from mda.sources.base import (
 )
 from mda.sources.lines import CUT_MARKER, LineReader, LineStream
 
-#: Official headers of the two layouts; extra columns (geometry, index_right, ...) are tolerated.
+#: Official headers of the layouts; extra columns (geometry, index_right, ...) are tolerated.
 DMA_COLUMNS = (
     "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,"
     "IMO,Callsign,Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,"
     "Destination,ETA,Data source type,A,B,C,D"
 )
-NOAA_COLUMNS = (
-    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,"
-    "Width,Draft,Cargo,TransceiverClass"
-)
+#: The 11 MarineCadastre columns that older years and many re-publications keep: without
+#: Status and TransceiverClass, status is 15 (not defined) and the class unknown (UNKNOWN_CLASS).
+NOAA_CORE_COLUMNS = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType"
+NOAA_COLUMNS = NOAA_CORE_COLUMNS + ",Status,Length,Width,Draft,Cargo,TransceiverClass"
+#: The columns a header must have, per layout.
+_REQUIRED = {"dma": DMA_COLUMNS, "noaa": NOAA_CORE_COLUMNS}
 
 #: Our field -> the layout's column.
 _FIELDS = {
@@ -160,7 +162,9 @@ DMA_MOBILE = {
     "sar airborne": 9,
     "aton": 21,
 }
-_VESSEL_TYPES = (1, 18)
+#: msg_type of a vessel position whose class the file does not give (11-column MarineCadastre).
+UNKNOWN_CLASS = 0
+_VESSEL_TYPES = (UNKNOWN_CLASS, 1, 18)
 #: Other DMA mobiles (SART, MOB, EPIRB): not vessels, stored as aux rows of message type 1.
 _OTHER_MOBILE = 255
 #: DMA placeholders of a missing text value.
@@ -201,7 +205,7 @@ def sniff(header_line: str) -> str | None:
     (geometry, index_right, ...) are allowed.
     """
     cols = set(_split_header(header_line))
-    for layout, header in (("dma", DMA_COLUMNS), ("noaa", NOAA_COLUMNS)):
+    for layout, header in _REQUIRED.items():
         if set(_split_header(header)) <= cols:
             return layout
     return None
@@ -334,14 +338,14 @@ def _header_fields(header: str, layout: str, source_name: str) -> tuple[list[str
         raise MdaError(f"{source_name}: empty file, expected a {layout.upper()} CSV header")
     names = header.rstrip("\r\n").split(",")
     by_norm = {_norm(c): c for c in names}
-    wanted = {f: c for f, c in _FIELDS[layout].items() if c is not None}
-    missing = [c for c in wanted.values() if _norm(c) not in by_norm]
+    missing = [c for c in _REQUIRED[layout].split(",") if _norm(c) not in by_norm]
     if missing:
         raise MdaError(
             f"{source_name}: line 1: not a {layout.upper()} CSV header "
             f"(missing {', '.join(missing)})"
         )
-    return names, {f: by_norm[_norm(c)] for f, c in wanted.items()}
+    wanted = {f: c for f, c in _FIELDS[layout].items() if c is not None}
+    return names, {f: by_norm[_norm(c)] for f, c in wanted.items() if _norm(c) in by_norm}
 
 
 def _prefetch(reader: pacsv.CSVStreamingReader, rows: int) -> Iterator[pa.RecordBatch]:
@@ -575,9 +579,12 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
         nav = coded["nav_status"].interpret(
             lambda v: DMA_NAV_STATUS.get(v.lower(), 15), np.int64, 15
         )
-    else:
-        mobile = coded["mobile"].interpret(lambda v: 18 if v.upper() == "B" else 1, np.int64, 1)
-        nav = coded["nav_status"].interpret(_noaa_status, np.int64, 15)
+    else:  # the 11-column layout has neither TransceiverClass nor Status
+        mobile, nav = np.full(len(blank), UNKNOWN_CLASS), np.full(len(blank), 15)
+        if "mobile" in coded:
+            mobile = coded["mobile"].interpret(lambda v: 18 if v.upper() == "B" else 1, np.int64, 1)
+        if "nav_status" in coded:
+            nav = coded["nav_status"].interpret(_noaa_status, np.int64, 15)
     report.messages[f"csv:{layout}"] += int((~malformed & ~blank).sum())
     report.rejected["malformed"] += int(malformed.sum())
     report.rejected["invalid_date"] += int(bad_date.sum())
@@ -762,7 +769,9 @@ def _statics(d: dict, rows: np.ndarray) -> pd.DataFrame:
     out = pd.DataFrame({f: t[coded[f].codes[idx]] for f, t in tables.items()})
     out["mmsi"] = mmsi[idx]
     out["ts"] = pd.to_datetime(ts[idx], utc=True)
-    out["ais_class"] = np.where(d["msg_type"][idx] == 18, "B", "A")
+    kind = d["msg_type"][idx]
+    out["ais_class"] = pd.array(np.where(kind == 18, "B", "A"), dtype="string")
+    out.loc[kind == UNKNOWN_CLASS, "ais_class"] = pd.NA
     out["imo"] = pd.array(out["imo"], dtype="Float64").astype("UInt32")
     out["ship_type"] = pd.array(out["ship_type"], dtype="Float64").astype("UInt8")
     return schema.conform(out, schema.VESSELS, extra=False)
