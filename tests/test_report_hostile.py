@@ -18,6 +18,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import jinja2
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -25,7 +26,7 @@ from pyais import encode_dict
 
 from mda import schema
 from mda.alerts import write_alerts
-from mda.report import build_report, render_map
+from mda.report import build_report, layers, limits, offline, render_map
 from mda.tracks import build_tracks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,13 +182,13 @@ def test_render_map_with_hostile_zones_titles_tiles_sources_and_alerts(
 
     data_in = read_ais([track])
     vessels = pd.DataFrame({"mmsi": [MMSI], "name": [MKDIR], "callsign": [MATH]})
-    for offline, tiles in (
+    for inline, tiles in (
         (True, None),
         (False, None),
         (True, f"http://t/{{z}}/{{x}}/{{y}}{MKDIR}"),
     ):
         out = render_map(
-            tmp_path / f"r{offline}{bool(tiles)}.html",
+            tmp_path / f"r{inline}{bool(tiles)}.html",
             tracks=build_tracks(data_in.positions),
             zones=zones,
             alerts=hostile_alerts(),
@@ -195,7 +196,7 @@ def test_render_map_with_hostile_zones_titles_tiles_sources_and_alerts(
             title=" ".join(PAYLOADS),
             sources=list(PAYLOADS),
             thresholds={"zones": {p: p for p in PAYLOADS}},
-            offline=offline,
+            offline=inline,
             tiles=tiles,
         )
         html = out.read_text(encoding="utf-8")
@@ -332,3 +333,89 @@ def test_cli_mkdir_payload_alone_creates_nothing(sentinel, tmp_path):
     r = run_cli(tmp_path, "report", "t.nmea", "--zones", "evil.geojson", "-o", "r.html")
     assert r.returncode == 0, r.stderr
     sentinel("t.nmea", "evil.geojson", "r.html")
+
+
+# ---- resource bounds (mda.report.limits): a huge input cannot make a huge page ----
+
+
+def weaving_points(vessels: int, fixes: int) -> pd.DataFrame:
+    """Tracks weaving ±1 km every 10 min (under 8 kn): nothing a 50-200 m tolerance can drop."""
+    k = np.tile(np.arange(fixes), vessels)
+    return pd.DataFrame(
+        {
+            "mmsi": np.repeat(np.arange(vessels) + 200_000_000, fixes),
+            "ts": pd.Timestamp("2026-03-02", tz="UTC") + pd.to_timedelta(k * 600, "s"),
+            "lat": 34.0 + 0.01 * np.sin(k * 1.3) + np.repeat(np.arange(vessels), fixes) * 0.05,
+            "lon": 129.0 + 0.002 * k,
+            "sog": 6.0,
+            "msg_type": 1,
+        }
+    )
+
+
+def test_track_vertices_fit_the_budget_by_coarser_simplification():
+    good = layers.good_points(build_tracks(weaving_points(3, 4000)).points)
+    full = layers.track_layer(good)
+    assert len(full["coords"]) // 2 > 5000  # the noise survives normal simplification
+    tr = layers.track_layer(good, max_vertices=600)
+    assert len(tr["coords"]) // 2 <= 600 and tr["not_drawn"] == 0
+    assert set(tr["mmsi"]) == set(full["mmsi"])  # every vessel still drawn, just coarser
+    assert tr["offsets"][-1] * 2 == len(tr["coords"]) and len(tr["dt"]) == tr["offsets"][-1]
+
+
+def test_track_pieces_beyond_the_budget_are_left_out_and_counted():
+    """Many short segments: even the coarsest lines are two points each; the rest is cut."""
+    good = layers.good_points(build_tracks(weaving_points(400, 3)).points)
+    tr = layers.track_layer(good, max_vertices=100)
+    n = len(tr["mmsi"])
+    assert n > 0 and tr["offsets"][-1] <= 100 and len(tr["coords"]) == 2 * tr["offsets"][-1]
+    assert len(tr["t0"]) == len(tr["t1"]) == len(tr["sog"]) == len(tr["offsets"]) - 1 == n
+    assert tr["not_drawn"] > 0 and n + tr["not_drawn"] == len(layers.track_layer(good)["mmsi"])
+
+
+def test_page_size_follows_the_budgets_not_the_input(monkeypatch, tmp_path):
+    """120,000 fixes, 500 alerts, 100 kB texts: the page is bounded by the limits."""
+    monkeypatch.setattr(limits, "MAX_TRACK_VERTICES", 2000)
+    monkeypatch.setattr(limits, "MAX_ALERTS", 50)
+    monkeypatch.setattr(limits, "MAX_VESSELS", 20)
+    pos = weaving_points(30, 4000)
+    huge = "X" * 100_000
+    alerts = hostile_alerts().iloc[[0]].copy()
+    alerts = pd.concat([alerts] * 500, ignore_index=True)
+    alerts["mmsi"] = np.arange(500) % 30 + 200_000_000
+    alerts["severity"] = np.where(np.arange(500) < 7, "critical", "low")
+    alerts["vessel_name"] = huge
+    alerts["evidence"] = [{"note": huge}] * 500
+    vessels = pd.DataFrame({"mmsi": [200_000_000], "name": [huge], "destination": [huge]})
+    out = render_map(
+        tmp_path / "big.html",
+        positions=pos,
+        alerts=schema.conform(alerts, schema.ALERTS),
+        vessels=vessels,
+        title=huge,
+        sources=[huge] * 10_000,
+        offline=True,
+    )
+    size = out.stat().st_size
+    land = len(offline.land_topojson()) + len(offline.head_html(offline=True))
+    assert size - land < 1_500_000, size  # vs 1 GB of text and 120,000 fixes given
+    data = page_data(out.read_text(encoding="utf-8"))
+    h = data["header"]
+    assert (h["vessels"], h["alerts"]) == (30, 500)  # the header counts all the data
+    assert h["not_drawn"] == {"vessels": 10, "alerts": 450}
+    assert len(data["alerts"]["id"]) == 50 and data["alerts"]["severity"].count("critical") == 7
+    assert len(data["latest"]["mmsi"]) == len(data["vessels"]["mmsi"]) == 20
+    assert len(data["tracks"]["coords"]) // 2 <= 2000
+    assert len(h["title"]) == limits.MAX_TEXT_CHARS and h["title"].endswith("…")
+    assert len(h["sources"]) == limits.MAX_LIST + 1 and h["sources"][-1].endswith("more sources")
+    assert {len(n) for n in data["vessels"]["name"]} <= {0, limits.MAX_TEXT_CHARS}
+    ev = data["alerts"]["evidence"][0]
+    assert list(ev) == ["truncated"] and len(ev["truncated"]) == limits.MAX_EVIDENCE_CHARS
+
+
+def test_limits_hold_vessels_with_alerts_first(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_VESSELS", 2)
+    pos = weaving_points(5, 10)
+    alerts = pd.DataFrame({"mmsi": [200_000_004]})
+    kept, cut = limits.top_vessels(pos, alerts)
+    assert cut == 3 and 200_000_004 in set(kept["mmsi"]) and kept["mmsi"].nunique() == 2

@@ -4,6 +4,13 @@
 window, zones, alerts, filters) — the `mda report` command. With ``offline=True`` every script,
 stylesheet and the Natural Earth land basemap are inlined from mda/report/assets, so the page
 makes no network request; ``tiles=URL`` uses an (internal) tile server instead of the land layer.
+
+Hostile input: no text from any input (vessel data, zones, watch lists, alert files, file names,
+titles, tile URLs) ever reaches a template engine. folium builds only the empty map and its
+layer control (branca compiles every rendered folium script as a Jinja template, so a zone named
+``{{ ... }}`` would run code); all data goes into one JSON block that the page script parses and
+puts in the page with textContent. Online pages pin their CDN scripts with Subresource
+Integrity. The page is size-bounded whatever the input: see mda.report.limits.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from jinja2 import Template
 from mda import schema
 from mda.errors import MdaError
 from mda.fileio import replacing
-from mda.report import layers, panel
+from mda.report import layers, limits, panel
 from mda.report import offline as assets
 
 if TYPE_CHECKING:
@@ -77,24 +84,31 @@ def _bounds(points: pd.DataFrame, alerts: pd.DataFrame | None, zones, bbox) -> l
 def _page_data(
     points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox
 ) -> dict[str, Any]:
-    good = layers.good_points(points)
+    """Everything the page script draws; within the size bounds of mda.report.limits."""
+    header = panel.header(
+        title=title,
+        sources=sources,
+        points=points,
+        n_positions=n_positions,
+        alerts=alerts,
+        thresholds=thresholds,
+    )
+    drawn_alerts, cut_alerts = limits.top_alerts(alerts)
+    drawn_points, cut_vessels = limits.top_vessels(points, drawn_alerts)
+    good = layers.good_points(drawn_points)
+    tracks = layers.track_layer(good, drawn_alerts)
+    cut = {"vessels": cut_vessels, "alerts": cut_alerts, "track pieces": tracks["not_drawn"]}
+    header["not_drawn"] = {k: v for k, v in cut.items() if v}
     return {
-        "header": panel.header(
-            title=title,
-            sources=sources,
-            points=points,
-            n_positions=n_positions,
-            alerts=alerts,
-            thresholds=thresholds,
-        ),
+        "header": header,
         "legend": panel.legend(),
-        "vessels": layers.vessel_table(points, vessels),
-        "tracks": layers.track_layer(good, alerts),
+        "vessels": layers.vessel_table(drawn_points, vessels),
+        "tracks": tracks,
         "latest": layers.latest_layer(good),
-        "alerts": layers.alert_layer(alerts),
+        "alerts": layers.alert_layer(drawn_alerts),
         "heat": layers.heat_layer(good),
         "zones": layers.zone_layers(zones),
-        "bounds": _bounds(points, alerts, zones, bbox),
+        "bounds": _bounds(drawn_points, drawn_alerts, zones, bbox),
         "tiles": None,
     }
 

@@ -16,7 +16,7 @@ import shapely
 from mda.alerts import jsonable
 from mda.geo import EARTH_RADIUS_M, haversine_m
 from mda.mid import flag_of
-from mda.report import styles
+from mda.report import limits, styles
 from mda.report.shiptypes import ship_type_text
 
 #: Tracks are cut into at most this many time slices, each coloured by its mean speed.
@@ -112,8 +112,24 @@ def _inverse_mercator(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
     return lat, np.degrees(x / EARTH_RADIUS_M)
 
 
+def simplify_within(
+    geoms: np.ndarray, tolerance, budget: int, *, preserve_topology: bool
+) -> np.ndarray:
+    """Geometries simplified at `tolerance`, raised fourfold (up to 6 times) until they have at
+    most `budget` vertices in all: the report's size bound (see limits)."""
+    for _ in range(7):
+        out = shapely.simplify(geoms, tolerance, preserve_topology=preserve_topology)
+        if shapely.get_num_coordinates(out).sum() <= budget:
+            break
+        tolerance = tolerance * 4
+    return out
+
+
 def track_layer(
-    points: pd.DataFrame, alerts: pd.DataFrame | None = None, tolerance_m: float | None = None
+    points: pd.DataFrame,
+    alerts: pd.DataFrame | None = None,
+    tolerance_m: float | None = None,
+    max_vertices: int | None = None,
 ) -> dict[str, Any]:
     """Vessel tracks as simplified line pieces, each with one vessel, time slice and speed.
 
@@ -124,13 +140,17 @@ def track_layer(
     alerts were raised: Douglas-Peucker keeps every piece's end points). Simplification runs in
     Web Mercator with the tolerance scaled by 1/cos(latitude), i.e. in metres on the ground; time
     rides along as the Z coordinate, so every kept vertex keeps its time (`dt`: seconds since
-    the piece's `t0`) for the replay slider.
+    the piece's `t0`) for the replay slider. At most `max_vertices` (default
+    limits.MAX_TRACK_VERTICES) are drawn: the tolerance is raised until they fit, then the last
+    pieces are left out (`not_drawn` counts them).
     """
     p = points
     empty = {"mmsi": [], "t0": [], "t1": [], "sog": [], "offsets": [0], "coords": [], "dt": []}
+    empty["not_drawn"] = 0
     if len(p) < 2:
         return empty
     tol = display_tolerance_m(p) if tolerance_m is None else tolerance_m
+    max_vertices = limits.MAX_TRACK_VERTICES if max_vertices is None else max_vertices
     n = len(p)
     t = _epoch_s(p["ts"])
     lat, lon = p["lat"].to_numpy(float), p["lon"].to_numpy(float)
@@ -163,10 +183,12 @@ def track_layer(
     lines = shapely.linestrings(x, y, t[idx] - t.min(), indices=pc)
     mean_lat = np.bincount(pc, weights=lat[idx]) / np.bincount(pc)
     tol_xy = tol / np.cos(np.radians(np.clip(mean_lat, -85, 85)))
-    simple = shapely.simplify(lines, tol_xy, preserve_topology=False)
+    simple = simplify_within(lines, tol_xy, max_vertices, preserve_topology=False)
+    fits = np.cumsum(shapely.get_num_coordinates(simple)) <= max_vertices
+    simple = simple[fits]
     xy, owner = shapely.get_coordinates(simple, include_z=True, return_index=True)
     out_lat, out_lon = _inverse_mercator(xy[:, 0], xy[:, 1])
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_pieces))])
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(simple)))])
 
     first = np.flatnonzero(np.r_[True, pc[1:] != pc[:-1]])
     last = np.r_[first[1:] - 1, len(pc) - 1]
@@ -178,6 +200,7 @@ def track_layer(
         np.bincount(pc, weights=fin.astype(float)), 1
     )
     mean_sog[np.bincount(pc, weights=fin.astype(float)) == 0] = np.nan
+    first, last, mean_sog = first[fits], last[fits], mean_sog[fits]
     coords = np.column_stack([out_lat, out_lon]).round(COORD_DECIMALS).ravel()
     dt = xy[:, 2] + t.min() - t[idx[first]][owner]
     return {
@@ -188,6 +211,7 @@ def track_layer(
         "offsets": offsets.tolist(),
         "coords": coords.tolist(),
         "dt": dt.astype("int64").tolist(),
+        "not_drawn": int(n_pieces - fits.sum()),
     }
 
 
@@ -225,7 +249,7 @@ def vessel_table(points: pd.DataFrame, vessels: pd.DataFrame | None) -> dict[str
         cols = [c for c in ("name", "callsign", "ship_type", "destination") if c in vv]
         v = v.merge(vv[["mmsi", *cols]], on="mmsi", how="left")
     for c in ("name", "callsign", "destination"):
-        v[c] = v[c].astype("string").fillna("").str.strip() if c in v else ""
+        v[c] = limits.texts(v[c].astype("string").str.strip()) if c in v else ""
     kind = ship_type_text(v["ship_type"]) if "ship_type" in v else pd.Series("", index=v.index)
     return {
         "mmsi": v["mmsi"].tolist(),
@@ -266,7 +290,7 @@ def alert_layer(alerts: pd.DataFrame | None) -> dict[str, list]:
     a = a.reset_index(drop=True)
 
     def txt(col: str) -> list[str]:
-        return a[col].astype("string").fillna("").tolist() if col in a else [""] * len(a)
+        return limits.texts(a[col]) if col in a else [""] * len(a)
 
     evidence = a["evidence"] if "evidence" in a else pd.Series([{}] * len(a))
     return {
@@ -286,7 +310,9 @@ def alert_layer(alerts: pd.DataFrame | None) -> dict[str, list]:
         "lon": a["lon"].astype(float).round(COORD_DECIMALS).tolist(),
         "zone": txt("zone_name"),
         "zone_kind": txt("zone_kind"),
-        "evidence": [jsonable(e) if isinstance(e, dict) else {} for e in evidence],
+        "evidence": [
+            limits.json_value(jsonable(e)) if isinstance(e, dict) else {} for e in evidence
+        ],
         "line": _alert_line(a["type"], evidence, a["lat"], a["lon"]),
     }
 
@@ -309,9 +335,9 @@ def heat_layer(points: pd.DataFrame, cells: int = 400) -> list[list[float]]:
     ).tolist()
 
 
-def _display_geometry(geoms: np.ndarray) -> np.ndarray:
-    """Zone shapes simplified (~50 m) and rounded (~1 m) for drawing."""
-    simple = shapely.simplify(geoms, ZONE_TOLERANCE_DEG, preserve_topology=True)
+def _display_geometry(geoms: np.ndarray, budget: int) -> np.ndarray:
+    """Zone shapes simplified (~50 m, coarser beyond `budget` vertices), rounded (~1 m)."""
+    simple = simplify_within(geoms, ZONE_TOLERANCE_DEG, budget, preserve_topology=True)
     return shapely.set_precision(simple, 10**-COORD_DECIMALS)
 
 
@@ -333,20 +359,14 @@ def zone_layers(zones) -> list[dict[str, Any]]:
         z = zones[zones["kind"].isin(kinds)]
         if z.empty:
             continue
-        props = pd.DataFrame(
-            {
-                c: z[c].fillna("").astype(str).to_numpy()
-                for c in ("name", "kind", "source")
-                if c in z
-            }
-        )
-        geoms = [_display_geometry(z.geometry.to_numpy())]
+        props = pd.DataFrame({c: limits.texts(z[c]) for c in ("name", "kind", "source") if c in z})
+        geoms = [_display_geometry(z.geometry.to_numpy(), limits.MAX_ZONE_VERTICES)]
         if "feature_geometry" in z:
             drawn = gpd.GeoSeries(z["feature_geometry"].to_numpy(), crs=z.crs).to_numpy()
             lines = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
             is_line = np.isin(shapely.get_type_id(drawn), [t.value for t in lines])
             if is_line.any():
-                geoms.append(_display_geometry(drawn[is_line]))
+                geoms.append(_display_geometry(drawn[is_line], limits.MAX_ZONE_VERTICES // 4))
                 props = pd.concat([props, props[is_line]], ignore_index=True)
         gdf = gpd.GeoDataFrame(props, geometry=np.concatenate(geoms), crs="EPSG:4326")
         out.append({"name": layer, "style": style, "geojson": gdf.to_geo_dict(drop_id=True)})

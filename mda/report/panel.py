@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from mda.alerts import jsonable
-from mda.report import styles
+from mda.report import limits, styles
 from mda.schema import ALERT_TYPES, SEVERITIES
 
 
@@ -32,9 +32,9 @@ def thresholds_in_force(alerts: pd.DataFrame | None, given: dict | None) -> dict
         return jsonable(given)
     if alerts is None or alerts.empty or "thresholds" not in alerts:
         return {}
-    first = alerts.drop_duplicates("type")
+    first = alerts.drop_duplicates("type").head(limits.MAX_LIST)
     return {
-        str(t): jsonable(th)
+        limits.text(t): limits.json_value(jsonable(th))
         for t, th in zip(first["type"], first["thresholds"], strict=True)
         if isinstance(th, dict) and th
     }
@@ -45,7 +45,8 @@ def _counts(col: pd.Series | None, order: Sequence[str]) -> dict[str, int]:
         return {}
     vc = col.astype("string").value_counts()
     known = {k: int(vc[k]) for k in order if k in vc}
-    return known | {str(k): int(v) for k, v in vc.items() if k not in known}
+    other = vc[~vc.index.isin(list(known))].head(limits.MAX_LIST)  # e.g. from a foreign file
+    return known | dict(zip(limits.texts(other.index), other.astype(int).tolist(), strict=True))
 
 
 def header(
@@ -60,9 +61,9 @@ def header(
     """The header panel: title, period, sources, counts and thresholds in force."""
     has = alerts is not None and len(alerts) > 0
     return {
-        "title": str(title),
+        "title": limits.text(title),
         "period": _period(points, alerts),
-        "sources": [str(s) for s in sources],
+        "sources": limits.head(limits.texts(pd.Series(list(sources), dtype="object")), "sources"),
         "vessels": int(points["mmsi"].nunique()) if len(points) else 0,
         "positions": int(n_positions),
         "alerts": len(alerts) if has else 0,

@@ -419,6 +419,10 @@
       el("h1", {}, [h.title]),
       el("div", { class: "mda-period" }, [fmtTime(h.period[0]) + " → " + fmtTime(h.period[1])]),
       h.sources.length ? el("div", { class: "mda-sources" }, ["Sources: " + h.sources.join(", ")]) : null,
+      Object.keys(h.not_drawn).length ? el("div", { class: "mda-sources mda-not-drawn" }, [
+        "Not drawn (report limits): " + Object.keys(h.not_drawn).map(function (k) {
+          return fmtNum(h.not_drawn[k]) + " " + k;
+        }).join(", ")]) : null,
       counts, chips
     ]));
     side.appendChild(this.buildLegend());
