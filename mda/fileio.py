@@ -19,18 +19,22 @@ from mda.errors import MdaError
 
 #: Longest reason quoted from a writer's error message (GDAL can put whole SQL statements there).
 _MAX_REASON = 200
-#: A writer's own error (not an OSError) on a file system with less free space than this is
-#: reported as a full disk: GDAL's GeoPackage driver says only that a later statement failed.
+#: A library's own error (not an OSError) on a file system with less free space than this is
+#: reported as a full disk: GDAL's GeoPackage driver says only that a later statement failed,
+#: SQLite that it met a "disk I/O error" creating its -shm file.
 _NEARLY_FULL = 1 << 20
 
 
-def reason(e: BaseException) -> str:
+def reason(e: BaseException, where: Path | None = None) -> str:
     """One line saying why an operation failed: the OS error text, else the message's first line.
 
-    "Disk full" is recognised in any wording (pyarrow, SQLite and GDAL each say it differently).
+    "Disk full" is recognised in any wording (pyarrow, SQLite and GDAL each say it differently),
+    and assumed for a library error when the file system holding `where` is nearly full.
     """
     text = str(e)
     full = "No space left" in text or "disk is full" in text
+    if not isinstance(e, OSError) and where is not None:
+        full = full or _free_bytes(where) < _NEARLY_FULL
     if getattr(e, "errno", None) == errno.ENOSPC or full:
         return os.strerror(errno.ENOSPC)
     if isinstance(e, OSError) and e.strerror:
@@ -75,10 +79,7 @@ def replacing(*paths: str | os.PathLike, what: str = "") -> Iterator[tuple[Path,
             os.replace(t, p)
     except _write_errors() as e:  # evaluated only when an exception is being matched
         _remove(temps)
-        why = reason(e)
-        if not isinstance(e, OSError) and _free_bytes(targets[0].parent) < _NEARLY_FULL:
-            why = os.strerror(errno.ENOSPC)
-        raise MdaError(f"{targets[0]}: {label}: {why}") from None
+        raise MdaError(f"{targets[0]}: {label}: {reason(e, targets[0].parent)}") from None
     except BaseException:
         _remove(temps)
         raise
@@ -94,6 +95,7 @@ def _flush(path: Path) -> None:
 
 
 def _free_bytes(folder: Path) -> int:
+    """Bytes this user may still write on the file system holding `folder`."""
     try:
         st = os.statvfs(folder)
     except OSError:

@@ -232,6 +232,8 @@ class Store:
                     f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
                 )
             row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.OperationalError as e:  # I/O, a full disk, locks: not the file's fault
+            raise MdaError(f"{self.path}: cannot open the store: {reason(e, db.parent)}") from None
         except sqlite3.DatabaseError as e:
             raise MdaError(f"{db}: not an mda store database ({reason(e)})") from None
         if row is None:
@@ -623,7 +625,9 @@ class Store:
         try:
             yield
         except (OSError, sqlite3.OperationalError) as e:  # not constraint errors: those are bugs
-            raise MdaError(f"{self.path}: cannot write the store: {reason(e)}") from None
+            raise MdaError(
+                f"{self.path}: cannot write the store: {reason(e, self._root)}"
+            ) from None
 
     def _cleanup(self) -> None:
         """Remove what a killed run left: uncommitted batches and files not in the catalog."""
