@@ -286,3 +286,17 @@ def test_online_report_scripts_are_pinned_by_integrity(browser, tmp_path, tamper
     refused = [e for e in errors if "integrity" in e]
     assert bool(refused) is tamper, errors
     page.close()
+
+
+def test_report_limits_are_named_in_the_panel(browser, tmp_path, monkeypatch):
+    from test_report import scenario
+
+    from mda.report import limits
+
+    monkeypatch.setattr(limits, "MAX_ALERTS", 2)
+    page, seen = open_report(browser, render_map(tmp_path / "l.html", **scenario(), offline=True))
+    assert page.inner_text(".mda-not-drawn") == "Not drawn (report limits): 3 alerts"
+    assert page.evaluate("mdaReport.alertMarkers.length") == 2
+    assert "5 alerts" in page.inner_text(".mda-counts").replace("\n", " ")
+    assert seen == {"requests": [], "errors": []}
+    page.close()
