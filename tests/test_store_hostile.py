@@ -322,7 +322,7 @@ def test_tracks_parquet_files_replace_together(tmp_path, monkeypatch):
 
 
 def test_real_full_tmpfs(tmp_path):
-    """A real 1 MiB tmpfs filled up: ingest says one line and keeps the store readable; a
+    """A real 1 MiB tmpfs filled up: ingest and scan say one line and keep the store readable; a
     report that no longer fits leaves the old report whole, and no output leaves a temporary
     file."""
     sim = tmp_path / "traffic.nmea"
@@ -339,6 +339,7 @@ def test_real_full_tmpfs(tmp_path):
         with open("disk/filler", "wb") as f:  # leave 40 kB free
             f.write(os.urandom(shutil.disk_usage("disk").free - 40_000))
         result["ingest"] = run("ingest", {str(sim)!r}, "--store", "disk/s")
+        result["scan"] = run("scan", "--store", "disk/s")
         result["info"] = run("info", "--store", "disk/s", "--json")
         result["report"] = run("report", {str(sim)!r}, "-o", "disk/report.html")
         result["gpkg"] = run("tracks", "--store", "disk/s", "--out", "disk/tracks.gpkg")
@@ -348,7 +349,12 @@ def test_real_full_tmpfs(tmp_path):
         tmp_path,
     )
     assert [c["rc"] for c in r["setup"]] == [0, 0], r["setup"]
-    for name in ("ingest", "report", "gpkg"):  # GDAL's error is not repeated (it quotes SQL)
+    for name in (
+        "ingest",
+        "scan",
+        "report",
+        "gpkg",
+    ):  # GDAL's error is not repeated (it quotes SQL)
         c = r[name]
         assert c["rc"] == 1 and c["err"].count("\n") == 1, c
         assert "No space left on device" in c["err"], c
