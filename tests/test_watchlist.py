@@ -119,3 +119,38 @@ def test_a_namesake_with_another_imo_is_another_ship(tmp_path):
     assert watchlist.detect(_ctx(wl), Config()).empty
     wl = watchlist.load_watchlist(_csv(tmp_path, "imo,name\n,Evergreen\n"))
     assert watchlist.detect(_ctx(wl), Config())["mmsi"].tolist() == [D]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("mmsi,name\n211000001,A\n".encode("utf-16"), r"not a readable CSV watchlist: 'utf-8'"),
+        (b"mmsi,name\n211000001," + b"A" * 200_000 + b"\n", r"field larger than field limit"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), r"not a readable CSV watchlist"),
+    ],
+)
+def test_hostile_watchlists_fail_in_one_line(tmp_path, data, message):
+    p = tmp_path / "watch.csv"
+    p.write_bytes(data)
+    with pytest.raises(MdaError, match=message) as e:
+        watchlist.load_watchlist(p)
+    assert "\n" not in str(e.value) and str(p) in str(e.value)
+
+
+def test_devices_directories_and_huge_files_are_not_read(tmp_path, monkeypatch):
+    with pytest.raises(MdaError, match=r"/dev/zero: cannot read watchlist: not a regular file"):
+        watchlist.load_watchlist("/dev/zero")
+    with pytest.raises(MdaError, match="not a regular file"):
+        watchlist.load_watchlist(tmp_path)
+    monkeypatch.setattr(watchlist, "MAX_BYTES", 10)
+    with pytest.raises(MdaError, match=r"watch\.csv: watchlist larger than"):
+        watchlist.load_watchlist(_csv(tmp_path, "mmsi,name\n211000001,A\n"))
+
+
+def test_formulas_and_control_characters_stay_data(tmp_path):
+    text = 'mmsi,name,reason\n211000001,"=HYPERLINK(""x"")","a\x1b[2J\rb"\n' + "".join(
+        f"{200000000 + i},SHIP {i},\n" for i in range(100_000)
+    )
+    wl = watchlist.load_watchlist(_csv(tmp_path, text))
+    assert len(wl) == 100_001
+    assert wl["name"][0] == '=HYPERLINK("x")' and wl["reason"][0] == "a\x1b[2J\rb"

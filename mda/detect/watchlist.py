@@ -4,6 +4,10 @@ The watchlist is a CSV with any of the columns ``mmsi``, ``imo``, ``name`` (case
 headers) and optional ``reason`` and ``list``. Names match case- and space-insensitively, unless
 both sides carry an IMO number and they differ (a namesake, not the listed ship). One
 `watchlist` alert per vessel and window, placed at its last position, severity high.
+
+Watch lists come from other organisations: a file that is not a regular file, is larger than
+MAX_BYTES, is not UTF-8 CSV, or holds a malformed entry is refused with one line naming the file
+(and line); text is kept as data (never evaluated), and outputs neutralise it where they write it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from mda.detect.base import Context, make_alerts
 from mda.errors import MdaError
 
 KEYS = ("mmsi", "imo", "name")
+#: Largest watch list read (bytes): about a million entries; checked before reading.
+MAX_BYTES = 64 * 2**20
 COLUMNS = {
     "mmsi": "UInt32",
     "imo": "UInt32",
@@ -53,7 +59,11 @@ def load_watchlist(path: str | Path) -> pd.DataFrame:
     columns, or holds an MMSI/IMO that is not a number.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise MdaError(f"{path}: cannot read watchlist: not a regular file")
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise MdaError(f"{path}: watchlist larger than {MAX_BYTES // 2**20} MiB")
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
