@@ -186,7 +186,12 @@ class AnchorDragConfig:
         20.0, "median |COG - heading| that counts as divergence (deg)", 1.0, 180.0
     )
     at_anchor_moving_kn: float = _f(
-        1.0, "reporting 'at anchor' while moving faster than this is dragging (kn)"
+        1.0, "reporting 'at anchor' while moving faster than this may be dragging (kn)"
+    )
+    at_anchor_max_kn: float = _f(
+        4.0,
+        "... but not faster than this: a ship making way at cruising speed with 'at anchor' "
+        "still set is under way with a stale status (an anchor drags at a few knots) (kn)",
     )
     min_points: int = _f(4, "fixes inside the corridor needed to judge", 2)
     ignore_ship_types: list = _names(
@@ -210,6 +215,17 @@ class PositionJumpConfig:
     max_speed_kn: float = _f(50.0, "implied speed above which a jump is reported (kn)", 1.0)
     min_distance_m: float = _f(
         2000.0, "ignore jumps shorter than this (GPS noise at short intervals) (m)"
+    )
+    not_a_ship_kn: float = _f(
+        60.0,
+        "a transponder reporting SOG above this flies: its jumps are a data-quality finding "
+        "(low), not spoofing at sea (kn)",
+        1.0,
+    )
+    inland_km: float = _f(
+        5.0,
+        "a transponder with fixes this far inland (1:50m coastline) travels on land, on a "
+        "trailer or a car: its jumps are a data-quality finding (low) (km)",
     )
 
 
@@ -272,6 +288,14 @@ class ZoneEntryConfig:
     merge_minutes: float = _f(
         10.0, "leaving a zone for less than this and coming back is one visit (boundary jitter)"
     )
+    min_fixes: int = _f(
+        2,
+        "fixes inside needed for an entry (one fix may be a GPS glitch or a clipped corner)...",
+        1,
+    )
+    min_minutes: float = _f(
+        10.0, "... unless the vessel stays inside this long (sparse satellite fixes) (min)"
+    )
 
 
 @dataclass
@@ -301,6 +325,15 @@ class ContextConfig:
     )
     at_sea_shore_m: float = _f(
         5000.0, "at sea: at least this far from the 1:50m coastline and out of harbours (m)"
+    )
+    anchorage_min_vessels: int = _f(
+        5,
+        "a place where at least this many different vessels sit still in one scan is an "
+        "anchorage (learned from the data, as public pipelines derive anchorages from AIS)",
+        2,
+    )
+    anchorage_cell_m: float = _f(
+        2000.0, "grid cell of learned anchorages; neighbouring cells count together (m)", 100.0
     )
 
 
