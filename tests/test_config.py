@@ -53,6 +53,26 @@ def test_override_is_applied_and_shown(tmp_path):
         ("[anchor_drag]\nmin_points = 2.5\n", "expected int"),
         ("[identity_conflict]\ncheck_mid = 1\n", "expected bool"),
         ("[ais_gap\n", "not valid TOML"),
+        # issue 9: non-finite and absurd numbers, wrong types, unknown names
+        ("[ais_gap]\nmin_hours = nan\n", "min_hours = nan: not a finite number"),
+        ("[scan]\noverlap_hours = inf\n", "overlap_hours = inf: not a finite number"),
+        ("[scan]\noverlap_hours = -inf\n", "not a finite number"),
+        ("[scan]\noverlap_hours = 1e300\n", "overlap_hours = 1e+300: out of range [0, 720]"),
+        ("[encounter]\nmax_distance_m = 1e9\n", "out of range [10, 1e+06]"),
+        ("[anchor_drag]\nmin_points = 99999999999999999999\n", "min_points = 9999"),
+        ("[tracks]\nmax_speed_kn = true\n", "expected float"),
+        ("[tracks]\nmax_speed_kn = '50'\n", "expected float"),
+        ("[zone_entry]\nkinds = ['cable', 'harbour']\n", "unknown 'harbour' (one of port,"),
+        ("[ais_gap]\nzone_kinds = 'cable'\n", "expected a list of strings"),
+        ("[identity_conflict]\nstatic_fields = ['name', 1]\n", "expected a list of strings"),
+        ("[identity_conflict]\nstatic_fields = ['colour']\n", "unknown 'colour'"),
+        ("[anchor_drag]\nignore_ship_types = ['tug']\n", "unknown 'tug'"),
+        ("[ais_gap.sub]\nx = 1\n", "unknown key 'sub'"),
+        ("[[ais_gap]]\nmin_hours = 1\n", "[ais_gap] must be a table"),
+        ("x = 1\n", "unknown section [x]"),
+        ('["a\\nb"]\n', "unknown section ['a\\nb']"),
+        ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+        ("[ais_gap]\nmin_hours = 3\n" + "#" * 2**20, "larger than 1,048,576 bytes"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, text, needle):
@@ -94,3 +114,33 @@ def test_cli_error_is_one_line_exit_1(tmp_path):
 def test_cli_usage_error_exit_2():
     r = run_cli("scan", "--fail-on", "catastrophic")
     assert r.returncode == 2
+
+
+def test_every_numeric_threshold_has_a_finite_range():
+    import dataclasses
+    import math
+
+    for sec in dataclasses.fields(Config):
+        for f in dataclasses.fields(getattr(Config(), sec.name)):
+            if "lo" in f.metadata:
+                lo, hi = f.metadata["lo"], f.metadata["hi"]
+                assert math.isfinite(lo) and math.isfinite(hi) and lo <= f.default <= hi, f.name
+
+
+@pytest.mark.parametrize(
+    "text", ["[ais_gap]\nmin_hours = nan\n", "[scan]\noverlap_hours = 1e300\n"]
+)
+@pytest.mark.parametrize("command", [("config", "show"), ("scan", "nothing.csv")])
+def test_cli_refuses_non_finite_config_in_one_line(tmp_path, text, command):
+    path = write(tmp_path, text)
+    r = run_cli(*command, "--config", str(path))
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1 and str(path) in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_devices_and_directories_are_not_read(tmp_path):
+    with pytest.raises(MdaError, match="larger than"):
+        load_config("/dev/zero")
+    with pytest.raises(MdaError, match="cannot read config"):
+        load_config(tmp_path)
