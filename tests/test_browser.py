@@ -69,6 +69,19 @@ def open_report(browser, path: Path):
     return page, seen
 
 
+def tooltip_at(page, lat: float, lon: float) -> str:
+    """Move the mouse over a map position and return the text of the tooltip that opens."""
+    xy = page.evaluate(
+        "([lat, lon]) => { const p = mdaReport.map.latLngToContainerPoint([lat, lon]);"
+        " const r = mdaReport.map.getContainer().getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [lat, lon],
+    )
+    page.mouse.move(*xy)
+    page.wait_for_selector(".leaflet-tooltip", timeout=3000)
+    return page.inner_text(".leaflet-tooltip")
+
+
 @pytest.fixture(scope="module")
 def report(browser, tmp_path_factory):
     from test_report import scenario
@@ -165,14 +178,7 @@ def test_zone_tooltip_shows_escaped_name_as_text(report):
         "() => { mdaReport.map.closePopup(); mdaReport.map.setView([34.55, 129.45], 12); }"
     )
     page.wait_for_timeout(400)
-    xy = page.evaluate(
-        "(() => { const p = mdaReport.map.latLngToContainerPoint([34.58, 129.42]);"
-        " const r = mdaReport.map.getContainer().getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; })()"
-    )
-    page.mouse.move(*xy)
-    page.wait_for_selector(".leaflet-tooltip", timeout=3000)
-    text = page.inner_text(".leaflet-tooltip")
+    text = tooltip_at(page, 34.58, 129.42)
     assert "Firing <range>" in text and "<i>src</i>" in text
     assert page.evaluate("window.__alerts") == []
 
@@ -238,14 +244,7 @@ def test_hostile_zone_name_is_text_in_the_tooltip(browser, tmp_path):
     )
     page, seen = open_report(browser, render_map(tmp_path / "z.html", zones=zones, offline=True))
     assert page.evaluate("mdaReport.map.getBounds().contains([34.5, 129.5])")  # fitted to it
-    xy = page.evaluate(
-        "(() => { const p = mdaReport.map.latLngToContainerPoint([34.5, 129.5]);"
-        " const r = mdaReport.map.getContainer().getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; })()"
-    )
-    page.mouse.move(*xy)
-    page.wait_for_selector(".leaflet-tooltip", timeout=3000)
-    text = page.inner_text(".leaflet-tooltip")
+    text = tooltip_at(page, 34.5, 129.5)
     assert xss in text and math in text and "49" not in text
     assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
     assert page.evaluate("window.__alerts") == []
