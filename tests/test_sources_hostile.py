@@ -311,6 +311,22 @@ def test_bad_tag_block_time_never_takes_the_previous_time(c, reason):
 
 
 @pytest.mark.parametrize(
+    "odd",
+    [f"\\s:r1,c:\\*00\\{T1}", f"2*00\\{T1}", f"\\c:\\\\*00\\{T1}"],
+    ids=["backslash-in-value", "cut-short", "empty-block-after"],
+)
+def test_broken_tag_block_is_a_bad_time_not_the_previous_one(odd):
+    data = read_ais([tagged(str(GOOD_T)), odd])
+    assert len(data.positions) == 1 and data.report.rejected["bad_tag_time"] == 1
+
+
+def test_two_tag_blocks_before_a_sentence_are_both_read():
+    data = read_ais([f"\\g:1-2-3*00\\\\s:r9,c:{GOOD_T}*00\\{T1}"])
+    assert data.positions["ts"].tolist() == [pd.Timestamp(GOOD_T, unit="s", tz="UTC")]
+    assert data.positions["station"].tolist() == ["r9"]
+
+
+@pytest.mark.parametrize(
     ("c", "expected"),
     [("946684800", "2000-01-01T00:00:00Z"), ("1717027200123", "2024-05-30T00:00:00.123Z")],
 )

@@ -74,6 +74,8 @@ _SENTENCE = re.compile(
 _SENTENCE_LINE = re.compile(_SENTENCE.pattern + "\r?")
 _AIS_LIKE = re.compile(r"!..VD[MO]")
 _OLD_GROUP = re.compile(r"(\d+)G(\d+)")
+#: What a tag block cut short (a closing backslash alone) reads as: one with a bad time.
+_CUT_TAG = "c:?"
 _UNIX = re.compile(r"\d{9,13}(?:\.\d*)?")
 _SEPARATORS = " \t,;"
 
@@ -209,7 +211,8 @@ def _type4_time(payload: str) -> float | None:
 def _parse_tag(tag: str) -> tuple[float | None, str, tuple | None]:
     """Receiver time, station and group (part, total, id) of a tag block's text."""
     t, station, group = None, "", None
-    for item in tag.split("*", 1)[0].split(","):
+    items = [i for block in tag.split("\\") for i in block.split("*", 1)[0].split(",")]
+    for item in items:
         key, _, value = item.partition(":")
         if key == "c":
             t = _unix(value)
@@ -219,7 +222,7 @@ def _parse_tag(tag: str) -> tuple[float | None, str, tuple | None]:
             station = value
         elif key == "g":
             parts = value.split("-")
-            if len(parts) == 3 and all(p.isdigit() for p in parts):
+            if len(parts) == 3 and all(p.isdecimal() for p in parts):  # isdigit() takes "¹"
                 group = (int(parts[0]), int(parts[1]), parts[2])
         else:
             m = _OLD_GROUP.fullmatch(key)
@@ -338,11 +341,9 @@ class NmeaDecoder:
         for i, m in enumerate(matches):
             pre = line[prev_end : m.start()]
             tag = None
-            if pre.endswith("\\"):
-                j = pre.rfind("\\", 0, len(pre) - 1)
-                if j >= 0:
-                    tag = pre[j + 1 : -1]
-                    pre = pre[:j]
+            if pre.endswith("\\"):  # tag blocks, from the first backslash
+                j = pre.find("\\")
+                tag, pre = (pre[j + 1 : -1], pre[:j]) if j < len(pre) - 1 else (_CUT_TAG, "")
             if i == 0:
                 line_t = _prefix_time(pre) if pre else None
             elif pre:
