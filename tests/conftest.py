@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load_script(name: str, module: str) -> ModuleType:
+    """scripts/`name`.py imported as `module` (scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(module, SCRIPTS / f"{name}.py")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[module] = loaded  # dataclasses look their module up by name
+    spec.loader.exec_module(loaded)
+    return loaded
 
 
 @pytest.fixture(scope="session")
