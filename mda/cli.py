@@ -129,6 +129,19 @@ def _cmd_zones(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_zones_import(a: argparse.Namespace) -> int:
+    from mda.zone_import import import_zones, write_zones
+    from mda.zones import load_zones
+
+    opts = {"id_field": a.id_field, "name_field": a.name_field, "buffer_m": a.buffer_m}
+    result = import_zones(a.src, kind=a.kind, **opts)
+    write_zones(result.zones, a.out)
+    load_zones(a.out)  # what was written must validate
+    for line in [*result.summary().splitlines(), f"-> {a.out}"]:
+        print(safe_text(line))
+    return 0
+
+
 def _cmd_simulate(a: argparse.Namespace) -> int:
     from mda.simulate import simulate
 
@@ -298,6 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
     z = zsub.add_parser("list", help="table of zones by kind (the bundled layers by default)")
     z.add_argument("files", nargs="*", metavar="FILE")
     z.set_defaults(func=_cmd_zones)
+    z = zsub.add_parser(
+        "import",
+        help="turn a public layer (WPI, USACE ports, NOAA cables and limits, ENC cells, or any "
+        "file with the options) into a valid zone file",
+    )
+    z.add_argument("src", metavar="SRC")
+    z.add_argument("-o", "--out", required=True, help="zones.geojson (or .gpkg)")
+    z.add_argument("--kind", help="zone kind of every feature (required for unknown layers)")
+    z.add_argument("--id-field", help="column holding feature ids (default: id, else numbers)")
+    z.add_argument("--name-field", help="column holding names (default: name, else the id)")
+    z.add_argument("--buffer-m", type=float, help="radius / half-width of points and lines (m)")
+    z.set_defaults(func=_cmd_zones_import)
 
     s = sub.add_parser("simulate", help="generate AIS traffic with planted anomalies")
     s.add_argument("scenario", help="scenario name under data/scenarios/ or a TOML/JSON file")

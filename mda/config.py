@@ -321,7 +321,7 @@ class ContextConfig:
         default=True, metadata={"doc": "use the world ports and coastline as context"}
     )
     port_radius_scale: float = _f(
-        1.0, "multiplies each WPI port's harbour radius (2-12 km by size and type)", 0.1, 10.0
+        1.0, "multiplies each WPI port's harbour radius (3-18 km by size and type)", 0.1, 10.0
     )
     at_sea_shore_m: float = _f(
         5000.0, "at sea: at least this far from the 1:50m coastline and out of harbours (m)"

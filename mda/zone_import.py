@@ -31,12 +31,12 @@ from mda.errors import MdaError
 
 WPI_SOURCE = "NGA World Port Index (Pub. 150), US public domain"
 #: Harbour radius by WPI "Harbor Size" (m). WPI gives one reference point per port, rounded to 1′
-#: (up to ~0.9 km off), usually the harbour basin or the town: a very small harbour (a jetty or a
-#: basin) is within 2 km of it, a small one within 3 km, a medium port's quays and turning basin
-#: within 5 km, and a large port's terminals spread 8 km or more (Los Angeles / Long Beach, whose
-#: terminals and inner anchorages lie 2-8 km from their two WPI points). Unknown: as very small.
-HARBOUR_RADIUS_M = {"Very Small": 2000.0, "Small": 3000.0, "Medium": 5000.0, "Large": 8000.0}
-UNKNOWN_HARBOUR_RADIUS_M = 2000.0
+#: (up to ~0.9 km off), usually the basin or the town, while ships moor and wait at anchor around
+#: it: measured on a real day of Los Angeles / Long Beach (MarineCadastre 2020-01-01), boats moored
+#: in Newport Beach (very small) lie a median 2.5 km from its point and ships at the San Pedro Bay
+#: anchorages 9-10 km from Long Beach (medium) and Los Angeles (large). Unknown size: as very small.
+HARBOUR_RADIUS_M = {"Very Small": 3000.0, "Small": 4000.0, "Medium": 8000.0, "Large": 12000.0}
+UNKNOWN_HARBOUR_RADIUS_M = 3000.0
 #: An "Open Roadstead" port has no sheltered basin: ships lie at anchor off the coast, farther from
 #: the reference point than at a quay, so its radius is half as large again.
 ROADSTEAD_FACTOR = 1.5
@@ -109,12 +109,16 @@ class LayerRule:
     source: str
     id_prefix: str
     columns: frozenset[str] = frozenset()  # all present (case-insensitive): this layer
+    exclude: tuple[str, frozenset[str], str] | None = None  # (column, values, why) not imported
 
 
 #: Layers recognised by their columns. Buffers: a USACE principal port is a whole port district
 #: (as a WPI medium port, 5 km); a cable corridor is 1 nm each side, as in the bundled layers; a
 #: maritime limit (12 nm, 24 nm, 200 nm line) becomes a 1 km corridor, so entering it means
-#: crossing the line.
+#: crossing the line. NOAA charts each cable at several scales; the small-scale copies (overview,
+#: general and sailing charts, 1:600,000 and smaller) repeat the coastal and approach ones,
+#: generalised, and reach the deep ocean where no anchor can touch a cable, so they are left
+#: out (they would also double the layer past the validator's size limit).
 KNOWN_LAYERS = (
     LayerRule(
         "USACE principal ports",
@@ -136,6 +140,11 @@ KNOWN_LAYERS = (
         "not for navigation",
         "noaa-cable-",
         frozenset({"scaleband", "description"}),
+        (
+            "scaleBand",
+            frozenset({"overview", "general", "sailing"}),
+            "cable charted again at small scale (scaleBand overview, general or sailing)",
+        ),
     ),
     LayerRule(
         "NOAA maritime limits and boundaries",
@@ -346,6 +355,11 @@ def _convert(
     finite = np.isfinite(shapely.bounds(geom)).all(axis=1)
     usable &= finite
     result.dropped["feature without a point, line or polygon geometry"] += int((~usable).sum())
+    if rule and rule.exclude and (col := _field(df, rule.exclude[0])) is not None:
+        band = col.str.lower().str.replace(r"^rnc \((.*)\)$", r"\1", regex=True)
+        out = band.isin(rule.exclude[1]).to_numpy(bool) & usable
+        result.dropped[rule.exclude[2]] += int(out.sum())
+        usable &= ~out
     if not usable.any():
         return pd.DataFrame()
 
