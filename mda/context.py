@@ -17,13 +17,15 @@ good to about 1-2 km, not at harbour scale; a harbour is judged by the ports, no
 Every query takes arrays (or scalars) of WGS84 degrees and returns numpy arrays of the same
 length; NaN or out-of-range coordinates give NaN distances, -1 indices and False. Distances are
 exact great-circle metres (spherical Earth, mda.geo.EARTH_RADIUS_M) to the nearest port or
-coastline segment: queries are bucketed on a grid of 1/16° cells, each cell finds the few items
+coastline segment: queries are bucketed on a grid of 1° cells (split to 1/8° and 1/64° where
+crowded), each cell finds the few items
 that can be nearest to any point in it (STRtree look-ups once per cell), and each point is then
 measured against those few, so a million points cost about as much as their distinct cells.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,10 +46,10 @@ PORTS_FILE = DATA_DIR / "context" / "world_ports.csv"
 #: folium, too slow to load for a scan, so the path is repeated here and a test checks both agree).
 LAND_FILE = Path(__file__).resolve().parent / "report/assets/world-atlas@2.0.2/land-50m.json"
 
-_CELL_DEG = 1.0 / 16  # fine query cells (about 7 km) where 1° cells have many candidates
+_LEVELS = (1.0, 1.0 / 8, 1.0 / 64)  # query cell sizes (deg): 1° cells, split where crowded
 #: Shore distances are exact up to this and inf beyond (the search around a point is bounded).
 SHORE_SEARCH_M = 200_000.0
-_CROWDED = 8  # a 1° cell with more candidates than this is split into 1/16° cells
+_CROWDED = 8  # a cell with more candidate items than this is split into 8 x 8 smaller ones
 _PAD_DEG = 0.02  # bounding boxes grown for arcs bulging off their lon/lat chord and rounding
 _CHUNK = 1 << 19  # points measured at once (bounds the memory of point x candidate pairs)
 
@@ -73,7 +75,7 @@ class _NearestIndex:
     f(c, x) <= f(c, x_c) + 2h where x_c is nearest to c (f is 1-Lipschitz in the point), so the
     items within that bound of the centre hold the nearest item of every point in the cell. Cells
     of 1° find their candidates in an STRtree; where a 1° cell has many (a coast with many
-    ports), its 1/16° cells pick theirs from those.
+    ports), its 1/8° cells pick theirs from those, and so on down to 1/64°.
     """
 
     def __init__(self, a_lat, a_lon, b_lat, b_lon, offset=None, max_m: float = np.inf) -> None:
@@ -152,33 +154,30 @@ class _NearestIndex:
         if self.n == 0 or len(ok) == 0:
             return best_item, best
         y, x = lat[ok], lon[ok]
-        coarse, cc = _cells(y, x, 1.0)
+        group, cc = _cells(y, x, _LEVELS[0])
         ptr, items = self._tree_candidates(*cc)
-        group = coarse
-        crowded = np.diff(ptr)[coarse] > _CROWDED
-        if crowded.any():  # 1/16° cells choosing among their 1° cell's candidates
-            fine, fc = _cells(y[crowded], x[crowded], _CELL_DEG, coarse[crowded])
-            parent = np.empty(len(fc[0]), dtype=np.int64)
-            parent[fine] = coarse[crowded]
-            counts = ptr[parent + 1] - ptr[parent]
-            cell = np.repeat(np.arange(len(parent)), counts)
-            rank = np.arange(len(cell)) - np.repeat(np.cumsum(counts) - counts, counts)
-            fptr, fitems = self._prune(
-                fc[2], fc[3], cell, items[ptr[parent][cell] + rank], len(parent)
-            )
-            group = coarse.copy()
-            group[crowded] = len(ptr) - 1 + fine
-            ptr = np.concatenate([ptr, fptr[1:] + ptr[-1]])
-            items = np.concatenate([items, fitems])
-        found = ptr[group + 1] > ptr[group]  # none: no item within max_m of the cell
+        for parent_size, size in itertools.pairwise(_LEVELS):
+            ratio2 = round(parent_size / size) ** 2  # split only cells with many candidates
+            points = np.bincount(group, minlength=len(ptr) - 1)  # and points to share them
+            crowded = ((np.diff(ptr) > _CROWDED) & (points > ratio2))[group]
+            if not crowded.any():
+                break  # smaller cells choose among the candidates of their parent cell
+            sub, sc = _cells(y[crowded], x[crowded], size, group[crowded], parent_size)
+            parent = np.empty(len(sc[0]), dtype=np.int64)
+            parent[sub] = group[crowded]
+            cell, item = _expand(ptr, items, parent)
+            sptr, sitems = self._prune(sc[2], sc[3], cell, item, len(parent))
+            group = group.copy()
+            group[crowded] = len(ptr) - 1 + sub
+            ptr = np.concatenate([ptr, sptr[1:] + ptr[-1]])
+            items = np.concatenate([items, sitems])
+        best[ok] = np.inf  # stays so where no item is within max_m
+        found = ptr[group + 1] > ptr[group]
         ok, group = ok[found], group[found]
-        best[ok] = np.inf
         for start in range(0, len(ok), _CHUNK):
             rows, g = ok[start : start + _CHUNK], group[start : start + _CHUNK]
+            pair_row, item = _expand(ptr, items, g)
             counts = ptr[g + 1] - ptr[g]
-            pair_row = np.repeat(np.arange(len(rows)), counts)
-            rank = np.arange(len(pair_row)) - np.repeat(np.cumsum(counts) - counts, counts)
-            item = items[ptr[g][pair_row] + rank]
             f = self._f(_unit(lat[rows], lon[rows])[pair_row], item)
             low = np.minimum.reduceat(f, np.cumsum(counts) - counts)  # every cell has a candidate
             hit = np.flatnonzero(f <= low[pair_row])
@@ -189,28 +188,32 @@ class _NearestIndex:
         return best_item, best
 
 
-def _cells(lat: np.ndarray, lon: np.ndarray, size: float, within: np.ndarray | None = None):
+def _expand(ptr: np.ndarray, items: np.ndarray, groups: np.ndarray):
+    """(row, item) pairs: row i of `groups` with every item listed under groups[i] in a CSR."""
+    counts = ptr[groups + 1] - ptr[groups]
+    row = np.repeat(np.arange(len(groups)), counts)
+    rank = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return row, items[ptr[groups][row] + rank]
+
+
+def _cells(lat, lon, size: float, within: np.ndarray | None = None, parent_size: float = 1.0):
     """Cell of each point (0..k-1) and, per cell, centre lat, lon, unit vector and the largest
-    distance from the centre to a point of the cell (m). Cells of 1° are numbered over the world;
-    smaller ones (`within`: each point's 1° cell number) within their 1° cell, so the key space
-    stays small and numbering is a bincount, not a sort or a hash."""
-    per = round(1.0 / size)
-    cy = np.minimum(((lat + 90.0) / size).astype(np.int64), 180 * per - 1)
-    cx = np.minimum(((lon + 180.0) / size).astype(np.int64), 360 * per - 1)
+    distance from the centre to a point of the cell (m). Cells are numbered over the world, or
+    (`within`: each point's parent cell number, of `parent_size`) within their parent, so the
+    key space stays small and numbering is a bincount, not a sort or a hash."""
+    res = round(1.0 / size)  # cells per degree
+    cy = np.minimum(((lat + 90.0) * res).astype(np.int64), 180 * res - 1)
+    cx = np.minimum(((lon + 180.0) * res).astype(np.int64), 360 * res - 1)
     if within is None:
-        key, space = cy * 360 + cx, 180 * 360
+        key = cy * 360 * res + cx
     else:
-        key = within * per * per + (cy % per) * per + cx % per
-        space = (int(within.max()) + 1) * per * per
-    present = np.bincount(key, minlength=space) > 0
-    keys = np.flatnonzero(present)
+        ratio = round(parent_size / size)
+        key = (within * ratio + cy % ratio) * ratio + cx % ratio
+    present = np.bincount(key) > 0
     which = (np.cumsum(present) - 1)[key]
-    if within is not None:  # back to world rows and columns from any member point
-        first = np.zeros(len(keys), dtype=np.int64)
-        first[which] = np.arange(len(key))
-        keys = cy[first] * 360 * per + cx[first]
-    ncol = 360 * per
-    lat0, lon0 = (keys // ncol) * size - 90.0, (keys % ncol) * size - 180.0
+    first = np.zeros(int(present.sum()), dtype=np.int64)
+    first[which] = np.arange(len(key))  # any member point gives the cell's row and column
+    lat0, lon0 = cy[first] * size - 90.0, cx[first] * size - 180.0
     clat, clon = lat0 + size / 2, lon0 + size / 2
     uc = _unit(clat, clon)
     corner = np.where(clat >= 0, lat0, lat0 + size)  # the corners nearer the equator are farther
@@ -308,7 +311,7 @@ class WorldContext:
         harbour radius: where loitering, encounters and silences mean something offshore."""
         limit = self.cfg.at_sea_shore_m if min_shore_m is None else min_shore_m
         shore = self.shore_distance_m(lat, lon)
-        return np.isfinite(shore) & (shore >= limit) & ~self.near_port(lat, lon)
+        return ~np.isnan(shore) & (shore >= limit) & ~self.near_port(lat, lon)  # inf: far out
 
 
 _lock = threading.Lock()

@@ -25,6 +25,7 @@ def run_demo(
     from mda.report import build_report
     from mda.scan import run_scan
     from mda.simulate import simulate
+    from mda.zones import demo_zone_files
 
     build = Path(build)
     traffic = build / f"{SCENARIO}.nmea.gz"
@@ -43,15 +44,18 @@ def run_demo(
     shutil.rmtree(store, ignore_errors=True)  # a demo always starts from the same state
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    zones = demo_zone_files()  # the illustrative restricted areas belong to the demo's story
     result = run_scan(
         inputs=[traffic],
         store=store,
+        zones=zones,
         watchlist=watchlist if watchlist.exists() else None,
         out=build / "alerts.geojson",
     )
     print(result.format_summary())
     return build_report(
         store=store,
+        zones=zones,
         out=out,
         offline=offline,
         title="Korea–EU maritime cooperation area — simulated demo traffic",

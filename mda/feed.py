@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mda import schema
 from mda.config import FeedConfig
+from mda.schema import TS, seconds
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,8 @@ class Coverage:
         return self.heard_seconds(t0, t1) < whole - 1e-6
 
     def outages(self) -> pd.DataFrame:
-        """One row per run of down bins: start, end (UTC), hours, vessels heard (mean per bin)
-        and the feed's typical vessels per bin."""
+        """One row per run of down bins (FEED_OUTAGES): start, end (UTC), hours, vessels heard
+        (mean per bin) and the feed's typical vessels per bin."""
         down = ~self.up
         edges = np.diff(np.r_[0, down.astype(np.int8), 0])
         k0, k1 = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
@@ -65,6 +67,22 @@ class Coverage:
                 "typical_vessels": self.typical,
             }
         )
+
+
+#: Columns of a feed outages table.
+FEED_OUTAGES: dict[str, str] = {
+    "start": TS,
+    "end": TS,
+    "hours": "float64",
+    "vessels_heard": "float64",
+    "typical_vessels": "float64",
+}
+
+
+def feed_outages(points: pd.DataFrame, cfg: FeedConfig) -> pd.DataFrame:
+    """The outages (FEED_OUTAGES) of the feed that gave these positions."""
+    cov = coverage(seconds(points["ts"]), points["mmsi"].to_numpy(), cfg)
+    return schema.conform(cov.outages(), FEED_OUTAGES, extra=False)
 
 
 def coverage(t: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) -> Coverage:

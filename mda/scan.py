@@ -24,6 +24,7 @@ import pandas as pd
 from mda import schema
 from mda.config import Config, load_config
 from mda.errors import MdaError
+from mda.feed import FEED_OUTAGES, feed_outages
 
 log = logging.getLogger("mda")
 
@@ -47,6 +48,8 @@ class ScanResult:
     ingest: Any = None
     positions: int = 0
     seconds: float = 0.0
+    #: Feed outages in the window (mda.feed): facts about the feed, never vessel behaviour.
+    outages: pd.DataFrame = field(default_factory=lambda: schema.empty(FEED_OUTAGES))
 
     @property
     def counts(self) -> dict[str, dict[str, int]]:
@@ -76,6 +79,11 @@ class ScanResult:
             "watermark": self.watermark,
             "positions": self.positions,
             "vessels": int(self.tracks.points["mmsi"].nunique()) if self.tracks is not None else 0,
+            "feed": {
+                "outages": len(self.outages),
+                "outage_hours": round(float(self.outages["hours"].sum()), 2),
+                "stale_time_stamps": len(self.tracks.artefacts) if self.tracks is not None else 0,
+            },
             "seconds": round(self.seconds, 3),
         }
 
@@ -97,6 +105,12 @@ class ScanResult:
             for t in types:
                 n_all, n_new = s["by_type"].get(t, 0), s["new_by_type"].get(t, 0)
                 lines.append(f"  {t:<{width}}  {n_all:>6,}  {n_new:>6,}")
+        feed = s["feed"]
+        if feed["outages"] or feed["stale_time_stamps"]:
+            lines.append(
+                f"feed       {feed['outages']:,} outage(s), {feed['outage_hours']:,} h not heard; "
+                f"{feed['stale_time_stamps']:,} fix(es) with a stale time stamp left out"
+            )
         sev = ", ".join(f"{k} {v}" for k, v in s["new_by_severity"].items())
         if sev:
             lines.append(f"new by severity: {sev}")
@@ -197,6 +211,8 @@ def run_scan(
     else:
         result = _scan_store(store, inputs, since, until, start_time, wait, **kw)
     result.zones = layer
+    if result.tracks is not None:
+        result.outages = feed_outages(result.tracks.points, cfg.feed)
     result.seconds = time.perf_counter() - t0
     for warning in result.ingest.warnings if result.ingest is not None else ():
         log.warning(warning)  # e.g. messages dropped for lack of receiver time: say so

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 
 TS = "datetime64[ns, UTC]"
@@ -214,3 +215,10 @@ def alert_id(
     if subtype:
         key += f"|{subtype}"
     return type_ + "-" + hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+def seconds(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """UTC timestamps (of any resolution) as float seconds since the epoch."""
+    if not len(ts):
+        return np.zeros(0)
+    return pd.DatetimeIndex(ts).as_unit("ns").asi8.astype("float64") / 1e9

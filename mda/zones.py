@@ -60,6 +60,14 @@ log = logging.getLogger(__name__)
 
 #: Where the bundled layers live; load_zones() without paths reads every GeoJSON file here.
 BUNDLED_DIR = DATA_DIR / "zones"
+#: Zones this project drew for the demo (restricted areas): loaded only on request.
+ILLUSTRATIVE_DIR = BUNDLED_DIR / "illustrative"
+
+
+def demo_zone_files() -> list[Path]:
+    """The bundled layers plus the illustrative ones: what the demo and its scenarios use."""
+    return _zone_files(None) + sorted(ILLUSTRATIVE_DIR.glob("*.geojson"))
+
 #: File types picked up when a directory is given.
 ZONE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".kml", ".fgb")
 

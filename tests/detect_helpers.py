@@ -140,6 +140,6 @@ def scenario_alerts(name: str, seed: int, tmp_path, types: tuple[str, ...]):
     sim = simulate(name, seed=seed)
     path = tmp_path / f"{name}.nmea"
     sim.write(path)
-    alerts = run_scan(inputs=[path], config=Config(), only=types).alerts
+    alerts = run_scan(inputs=[path], config=Config(), zones=sim.zones, only=types).alerts
     truth = pd.DataFrame([e for e in sim.truth if e["type"] in types])
     return alerts.reset_index(drop=True), truth

@@ -82,11 +82,20 @@ def test_two_half_strong_signs_of_an_erratic_course_add_up():
     assert drag.detect(ctx, Config())["mmsi"].tolist() == [333]
 
 
-def test_reporting_at_anchor_while_moving_fires():
-    track = sail(111, [Leg(120, 4, nav_status=1)], lon=15.2)
+def test_reporting_at_anchor_while_dragging_fires():
+    # "at anchor", moving at 3 kn with the bow pulled 35 degrees off the direction of travel
+    track = sail(111, [Leg(120, 3, nav_status=1, heading_off=35)], lon=15.2)
     alerts = drag.detect(context(track, zones(*CABLES)), Config())
     assert alerts["zone_id"].tolist() == ["cable-a"]
     assert alerts["evidence"].iloc[0]["at_anchor_fixes_moving"] >= 4
+
+
+def test_stale_at_anchor_status_on_a_straight_crossing_does_not_fire():
+    # status nobody updated: under way straight at 12 kn (or 3 kn) with the bow on the course
+    fast = sail(111, [Leg(120, 12, nav_status=1)], lon=14.9)
+    slow = sail(222, [Leg(120, 3, nav_status=1)], lon=15.2, lat=55.1)
+    for track in (fast, slow):
+        assert drag.detect(context(track, zones(*CABLES)), Config()).empty
 
 
 def test_steady_transit_and_a_constant_heading_offset_do_not_fire():

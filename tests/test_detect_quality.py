@@ -96,7 +96,7 @@ def test_scenario_recall_and_precision(simulate, tmp_path, scenario, seed):
     if getattr(sim, "watchlist", None) is not None:
         watch = tmp_path / "watch.csv"
         sim.watchlist.to_csv(watch, index=False)
-    result = run_scan(inputs=[path], watchlist=watch, config=Config())
+    result = run_scan(inputs=[path], watchlist=watch, config=Config(), zones=sim.zones)
     table = scoring.score(result.alerts, sim.truth)
     planted = table[table["planted"] > 0]
     missed = scoring.missed_events(result.alerts, sim.truth)

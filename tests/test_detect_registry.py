@@ -58,10 +58,9 @@ def _real_context(rel: str):
     from conftest import shared_file
 
     from mda import read_ais
+    from mda.context import world_context
     from mda.detect.base import Context
     from mda.tracks import build_tracks
-
-    from mda.context import world_context
 
     tracks = build_tracks(read_ais(shared_file(rel)).positions, Config().tracks)
     return Context(tracks=tracks, zones=zones(), world=world_context())  # as a scan does

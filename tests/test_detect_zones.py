@@ -51,6 +51,20 @@ def test_boundary_jitter_is_one_visit_and_other_kinds_do_not_count():
     assert alerts["zone_id"].tolist() == ["restricted-x"]
 
 
+def test_one_fix_clipping_a_restricted_corner_is_no_entry():
+    # a straight track whose single fix lands inside a small corner of the zone
+    track = sail(111, [Leg(120, 12)], every_s=600)
+    p = track.iloc[5]
+    corner = shapely.box(p["lon"] - 0.001, p["lat"] - 0.001, p["lon"] + 0.001, p["lat"] + 0.05)
+    layer = zones(("restricted-x", "restricted", corner))
+    ctx = context(track, layer)
+    assert ctx.in_kinds(["restricted"]).sum() == 1
+    assert zone_detect.detect(ctx, Config()).empty
+    cfg = Config()
+    cfg.zone_entry.min_fixes = 1  # as before: any fix inside is an entry
+    assert zone_detect.detect(ctx, cfg)["type"].tolist() == ["zone_entry"]
+
+
 def test_port_call_is_one_info_alert():
     track = _through()
     layer = zones(("port-x", "port", box(*_stop(track), 3)))

@@ -22,6 +22,7 @@ from mda.geo import EARTH_RADIUS_M, haversine_m
 from mda.zones import (
     BUNDLED_DIR,
     classify,
+    demo_zone_files,
     format_zone_table,
     load_zones,
     zone_area_km2,
@@ -86,7 +87,14 @@ def sjoin_pairs(pos: pd.DataFrame, zones: gpd.GeoDataFrame) -> set[tuple[int, in
 
 @pytest.fixture(scope="module")
 def bundled() -> gpd.GeoDataFrame:
-    return load_zones()
+    return load_zones(demo_zone_files())  # every layer we ship, the illustrative ones too
+
+
+def test_illustrative_zones_load_only_on_request():
+    default = load_zones()
+    assert not default["name"].str.startswith("ILLUSTRATIVE").any()
+    assert "restricted" not in set(default["kind"])
+    assert {"restricted-exercise-area"} <= set(load_zones(demo_zone_files())["id"])
 
 
 # ------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pandas as pd
 
 from mda import schema
 from mda.config import Config
-from mda.detect.runs import seconds
+from mda.detect.runs import seconds, speed
 from mda.feed import Coverage, coverage
 
 if TYPE_CHECKING:
@@ -70,9 +70,23 @@ class Context:
         return coverage(seconds(pts["ts"]), pts["mmsi"].to_numpy(), self.config.feed)
 
     @cached_property
+    def anchorages(self) -> pd.Series:
+        """Anchorages learned from this scan's data (mda.detect.anchorages.learn)."""
+        from mda.detect.anchorages import learn
+
+        return learn(self.tracks.points, speed(self.tracks.points), self.config)
+
+    def anchorage_vessels(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Per place: vessels of the learned anchorage it lies in, 0 outside every one."""
+        from mda.detect.anchorages import vessels_at
+
+        return vessels_at(self.anchorages, lat, lon, self.config)
+
+    @cached_property
     def harbour(self) -> np.ndarray:
         """Boolean per track point: in a port or anchorage of the zone layers, within a world
-        port's harbour radius, or moored (status 5) / aground (6) while barely moving. Harbour
+        port's harbour radius, in an anchorage learned from the data, or moored (status 5) /
+        aground (6) while barely moving. Harbour
         life (berths, waiting at anchor, transponders switched off) is not at-sea behaviour,
         whatever the user's layers cover."""
         pts = self.tracks.points
@@ -83,6 +97,8 @@ class Context:
             hit |= self.in_kinds(HARBOUR_KINDS)
         if self.world is not None and len(pts):
             hit |= self.world.near_port(pts["lat"].to_numpy(), pts["lon"].to_numpy())
+        if len(pts):
+            hit |= self.anchorage_vessels(pts["lat"].to_numpy(), pts["lon"].to_numpy()) > 0
         return hit
 
     def offshore(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

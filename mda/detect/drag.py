@@ -17,8 +17,11 @@ while moving. Each passage through a cable corridor is judged on its own fixes:
   one turn or a steady curve does not raise; and how much the median |COG - heading| inside
   exceeds the vessel's own before the corridor, over min_cog_heading_diff_deg (a transponder
   with a constant heading offset does not count);
-* fires when slowed and erratic, or when the vessel reports "at anchor" (status 1) inside with a
-  median SOG above at_anchor_moving_kn.
+* fires when slowed and erratic, or when the vessel reports "at anchor" (status 1) inside while
+  moving like a dragging anchor: a median SOG above at_anchor_moving_kn but not above
+  at_anchor_max_kn, erratic or with its heading off its course (the same two measures, the
+  divergence taken as it is). Navigational status is evidence, not truth: a ship crossing straight
+  at cruising speed with "at anchor" left set is under way.
 
 Service craft whose trade is to manoeuvre over cables (tugs, pilots, dredgers: AIS ship types in
 ignore_ship_types, from the vessels' static data) are not judged. Fixes inside port zones are
@@ -132,7 +135,15 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
 
     with np.errstate(invalid="ignore"):
         zigzag = np.nan_to_num(np.fmax(cog_spread, head_spread)) / th.min_cog_std_deg
-        dragging_at_anchor = (anchored_n >= th.min_points) & (anchored_kn > th.at_anchor_moving_kn)
+        # "at anchor" believed only when the motion agrees: slow, and erratic or with the bow
+        # pulled off the direction of travel (a straight crossing at speed is a stale status)
+        off_course = np.nan_to_num(diverge_in) / th.min_cog_heading_diff_deg
+        dragging_at_anchor = (
+            (anchored_n >= th.min_points)
+            & (anchored_kn > th.at_anchor_moving_kn)
+            & (anchored_kn <= th.at_anchor_max_kn)
+            & (zigzag + off_course >= 1)
+        )
     enough = fixes >= th.min_points
     if len(ctx.vessels):
         types = ctx.vessels.drop_duplicates("mmsi", keep="last").set_index("mmsi")["ship_type"]

@@ -8,6 +8,10 @@ space-time index, never from all pairs: each slow vessel's track is resampled on
 ``time_bucket_min``
 (interpolated within a segment, never across a gap), binned into grid cells about one
 ``max_distance_m`` wide, and joined with itself on (bucket, cell) and the neighbouring cells.
+
+Severity: high inside a restricted area, medium elsewhere at sea, and info inside an anchorage
+learned from the data (mda.detect.anchorages: a field of ships waiting at anchor, where lying
+within 500 m of a neighbour for hours is ordinary); the evidence gives the field's size.
 """
 
 from __future__ import annotations
@@ -207,6 +211,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     lat, lon = runs["lat"].to_numpy(), runs["lon"].to_numpy()
     port_km = _near_distance_m(lat, lon, ctx) / 1000.0
     zone_id, zone_kind = _zone_at(lat, lon, ctx.zones)
+    anchored_around = ctx.anchorage_vessels(lat, lon)
     start = pd.to_datetime(runs["b0"] * bucket_s, unit="s", utc=True)
     end = pd.to_datetime(runs["b1"] * bucket_s, unit="s", utc=True)
     other_pos = _other_positions(b, runs)
@@ -219,15 +224,22 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
             "other_median_kn": round(float(r.other_median_kn), 2),
             "port_distance_km": round(float(km), 1) if np.isfinite(km) else None,
             "samples": int(r.buckets),
+            "anchorage_vessels": int(k),
             "other_lat": round(float(olat), 6),
             "other_lon": round(float(olon), 6),
         }
-        for r, km, (olat, olon) in zip(runs.itertuples(), port_km, other_pos, strict=True)
+        for r, km, k, (olat, olon) in zip(
+            runs.itertuples(), port_km, anchored_around, other_pos, strict=True
+        )
     ]
     rows = pd.DataFrame(
         {
             "type": "encounter",
-            "severity": np.where((zone_kind == "restricted").fillna(False), "high", "medium"),
+            "severity": np.select(
+                [(zone_kind == "restricted").fillna(False).to_numpy(), anchored_around > 0],
+                ["high", "info"],
+                "medium",
+            ),
             "mmsi": runs["mmsi"].to_numpy(),
             "other_mmsi": runs["other_mmsi"].to_numpy(),
             "start": start,

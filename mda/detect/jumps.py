@@ -16,6 +16,11 @@ into relocations and excursions) are reported as one, ending where a jump undoes
 
 Steps shorter than ``position_jump.min_distance_m`` or slower than its ``max_speed_kn`` are
 ignored, so GPS scatter over short intervals never fires.
+
+Severity is high, except for a transponder that is not on a ship at sea: one reporting a speed no
+ship makes (``not_a_ship_kn``: an aircraft) or with fixes ``inland_km`` inland (a boat on a
+trailer, a unit in a car). Its jumps are a data-quality finding (low); the evidence says why
+(``not_at_sea``).
 """
 
 from __future__ import annotations
@@ -152,6 +157,29 @@ def _chains(rows: list[tuple], mmsi: np.ndarray, lat: np.ndarray, lon: np.ndarra
     return out
 
 
+def _not_a_ship(
+    ctx: Context, cfg: Config, mmsi: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> dict[int, str]:
+    """Of these MMSIs, those whose transponder is not on a ship at sea, with the reason: it
+    reports a speed no ship makes (an aircraft), or its track, away from the false places
+    [first, last] of its jumps, runs far inland (a trailer, a car). A spoofed position put
+    inland is a false place, so it never makes its vessel a car."""
+    th = cfg.position_jump
+    pts = ctx.tracks.points
+    genuine = np.ones(len(pts), dtype=bool)
+    _, idx = expand(first, last + 1)
+    genuine[idx] = False
+    mine = pts[pts["mmsi"].isin(mmsi).to_numpy() & genuine]
+    sog = mine["sog"].astype("Float64").groupby(mine["mmsi"]).max()
+    out = {int(m): f"reports {float(k):.0f} kn" for m, k in sog[sog > th.not_a_ship_kn].items()}
+    if ctx.world is not None and len(mine):
+        inland = ctx.world.inland_m(mine["lat"].to_numpy(), mine["lon"].to_numpy())
+        far = pd.Series(inland, index=mine["mmsi"].to_numpy()).groupby(level=0).max()
+        for m, d in far[far >= th.inland_km * 1000].items():
+            out.setdefault(int(m), f"fixes {d / 1000:.0f} km inland")
+    return out
+
+
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     """Position-jump alerts (schema.ALERTS)."""
     pts = ctx.tracks.points
@@ -200,11 +228,17 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     rows = _chains(rows, pts["mmsi"].to_numpy(), lat, lon)
     first = np.array([r[0] for r in rows], dtype=np.int64)
     last = np.array([r[1] for r in rows], dtype=np.int64)
+    mmsi = pts["mmsi"].to_numpy()[first]
+    not_a_ship = _not_a_ship(ctx, cfg, np.unique(mmsi), first, last)
+    why = pd.Series(not_a_ship).reindex(mmsi).to_numpy()
+    for r, reason in zip(rows, why, strict=True):
+        if isinstance(reason, str):
+            r[2]["not_at_sea"] = reason
     table = pd.DataFrame(
         {
             "type": "position_jump",
-            "severity": "high",
-            "mmsi": pts["mmsi"].to_numpy()[first],
+            "severity": np.where(pd.isna(why), "high", "low"),
+            "mmsi": mmsi,
             "start": times_at(pts["ts"], first),
             "end": times_at(pts["ts"], last),
             "lat": lat[first],

@@ -13,15 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from mda.schema import seconds
+
+__all__ = ["seconds"]  # re-exported: detectors take it from here with the other run helpers
+
 if TYPE_CHECKING:
     from mda.detect.base import Context
-
-
-def seconds(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
-    """UTC timestamps (of any resolution) as float seconds since the epoch."""
-    if not len(ts):
-        return np.zeros(0)
-    return pd.DatetimeIndex(ts).as_unit("ns").asi8.astype("float64") / 1e9
 
 
 def times_at(ts: pd.Series, idx: np.ndarray) -> pd.DatetimeIndex:

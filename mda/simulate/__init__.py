@@ -98,6 +98,7 @@ def simulate(
         watchlist=watchlist,
         messages=messages,
         stations=stations,
+        zones=world.zones,
     )
     sim._payloads = writers.static_payloads(iv)
     return sim

@@ -32,6 +32,8 @@ class Simulation:
     outages: list[dict[str, Any]]  # receiver and whole-feed silences
     watchlist: pd.DataFrame | None
     messages: pd.DataFrame = field(repr=False)  # what receivers heard, see reception.receive
+    #: The scenario's zone layers (mda.zones.load_zones): scan with these to score against truth.
+    zones: Any = field(repr=False, default=None)
     stations: list[str] = field(repr=False, default_factory=list)
     _payloads: dict = field(repr=False, default_factory=dict)
 

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mda.config import DATA_DIR
 from mda.errors import MdaError
 from mda.simulate import motion
 from mda.simulate.scenario import Where, positive
@@ -63,15 +62,16 @@ class World:
 
     def _zones(self, layers: list):
         """The scenario's zone layers (bundled names or paths beside the scenario), loaded."""
-        from mda.zones import load_zones
+        from mda.zones import BUNDLED_DIR, ILLUSTRATIVE_DIR, load_zones
 
         files = []
         for i, layer in enumerate(layers):
             if not isinstance(layer, str):
                 raise self.where.error(f"scenario.zones[{i}]", "must be a layer name or path")
             p = Path(layer)
-            if not p.suffix:
-                p = DATA_DIR / "zones" / f"{layer}.geojson"
+            if not p.suffix:  # a bundled layer, the illustrative ones included
+                named = [d / f"{layer}.geojson" for d in (BUNDLED_DIR, ILLUSTRATIVE_DIR)]
+                p = next((f for f in named if f.exists()), named[0])
             elif not p.is_absolute():
                 p = self.path.parent / p
             if not p.exists():
