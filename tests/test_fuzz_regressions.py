@@ -150,3 +150,19 @@ def test_long_csv_row_of_invalid_utf8_does_not_straddle_arrow_blocks(tmp_path):
     assert len(data.positions) == 3
     assert data.report.rejected["malformed"] == 2
     assert not data.report.failed
+
+
+def test_tag_group_with_a_superscript_digit_is_no_group():
+    """`g:¹9-1-1` passed str.isdigit() and raised ValueError in int(): not a group, no crash."""
+    data = read_ais(
+        ["\\g:\xb99-1-1\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"], start_time=START
+    )
+    assert len(data.positions) == 1
+
+
+def test_csv_with_a_utf8_bom_is_read():
+    """The sniffer decodes latin-1, so a UTF-8 BOM is "ï»¿", not U+FEFF: a CSV saved with a BOM
+    (spreadsheets do) was refused whole as "neither AIS NMEA nor a DMA/MarineCadastre CSV"."""
+    data = read_ais(Path(__file__).parent / "fuzz_cases" / "utf8-bom-header.csv")
+    assert len(data.positions) == 1
+    assert not data.report.rejected.total()

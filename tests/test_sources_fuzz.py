@@ -68,6 +68,11 @@ def _check(data, n_lines: int) -> None:
     sentence_level = ("bad_checksum", "malformed", "incomplete_multipart")
     assert r.sentences >= sum(r.rejected[k] for k in sentence_level)
     assert sum(r.messages.values()) <= r.sentences
+    _check_tables(data)
+
+
+def _check_tables(data) -> None:
+    """What reaches the tables, whatever the input format: no sentinel, no untimed row."""
     pos = data.positions
     assert pos["lat"].between(-90, 90).all() and pos["lon"].between(-180, 180).all()
     assert not ((pos["lat"] == 91) | (pos["lon"] == 181)).any()
@@ -116,3 +121,113 @@ def test_valid_positions_never_carry_sentinels_on_real_sentences():
     sog = data.positions["sog"].to_numpy(np.float64)
     assert not any(math.isclose(v, 102.3, abs_tol=1e-3) for v in sog if not math.isnan(v))
     _check(data, len(REAL) * 3)
+
+
+# -- CSV rows and tag-block times --------------------------------------------------------------
+
+NOAA_HEADER = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,"
+    "Width,Draft,Cargo,TransceiverClass"
+)
+NOAA_ROW = [
+    "367752440",
+    "2023-01-11T00:00:00",
+    "43.07917",
+    "-70.75733",
+    "0.0",
+    "360.0",
+    "95.0",
+    "SAN JOSE",
+    "",
+    "WDI9818",
+    "31",
+    "0.0",
+    "",
+    "",
+    "",
+    "52.0",
+    "A",
+]
+_ODD_VALUES = st.sampled_from(
+    [
+        "",
+        "nan",
+        "-0",
+        "1e400",
+        "-1e400",
+        "inf",
+        "1e19",
+        "4294967296",
+        "91",
+        "181",
+        "511",
+        "102.3",
+        "2023-02-30T00:00:00",
+        "1969-12-31T23:59:59",
+        "2100-01-01T00:00:00",
+        "9999-12-31T23:59:59",
+        '"a\nb"',
+        "\r",
+        "=1+1",
+        "\ufeff1",
+        "abc",
+        " 12 ",
+    ]
+)
+
+
+@st.composite
+def noaa_rows(draw) -> str:
+    """The real row with fields replaced by odd values, columns dropped or added."""
+    fields = list(NOAA_ROW)
+    for _ in range(draw(st.integers(0, 4))):
+        fields[draw(st.integers(0, len(fields) - 1))] = draw(_ODD_VALUES | st.text(max_size=8))
+    cut = draw(st.integers(0, 3))
+    fields = fields[: len(fields) - cut] if cut < 3 else [*fields, *draw(st.lists(_ODD_VALUES))]
+    return ",".join(fields)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(noaa_rows(), min_size=1, max_size=20), st.booleans())
+def test_mutated_csv_rows_never_raise_and_keep_only_valid_times(tmp_path_factory, rows, bom):
+    from mda.sources.base import TIME_END_S, TIME_MIN_S
+
+    path = tmp_path_factory.mktemp("csv") / "rows.csv"
+    text = ("\ufeff" if bom else "") + "\n".join([NOAA_HEADER, *rows]) + "\n"
+    path.write_bytes(text.encode("utf-8", errors="surrogatepass"))
+    data = read_ais(path)
+    _check_tables(data)
+    assert set(data.report.rejected) <= set(REJECT_REASONS)
+    assert len(data.positions) + sum(data.report.rejected.values()) >= 1
+    ts = data.positions["ts"]
+    lo, end = (pd.Timestamp(t, unit="s", tz="UTC") for t in (TIME_MIN_S, TIME_END_S))
+    assert ((ts >= lo) & (ts < end)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.one_of(
+        st.integers(-(10**20), 10**20).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.text(st.characters(blacklist_characters="\\*,\n"), max_size=12),
+    )
+)
+def test_any_tag_block_time_is_used_in_range_or_rejected_by_reason(value):
+    """c: of any value: the message is kept with a time in [2000, 2100) or counted as a bad or
+    out-of-range time; it never takes another message's time."""
+    from mda.sources.base import TIME_END_S, TIME_MIN_S
+
+    good = "\\c:1635731889*00\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"
+    odd = f"\\c:{value}*00\\!AIVDM,1,1,,B,402=481uaUcf;OQ55JS9ITi025Jp,0*2B"
+    data = read_ais([good, odd])
+    r = data.report
+    kept = len(data.positions) + len(data.aux)
+    timing = r.rejected["bad_tag_time"] + r.rejected["time_out_of_range"]
+    assert kept + timing + r.rejected["malformed"] + r.rejected["decode_error"] == 2
+    for frame in (data.positions, data.aux):
+        secs = frame["ts"].astype("int64") / 1e9
+        assert ((secs >= TIME_MIN_S) & (secs < TIME_END_S)).all()
+    if len(data.aux):  # the type 4 kept: with its own time, not the first line's
+        assert data.aux["ts"].iloc[0] != data.positions["ts"].iloc[0] or value.strip() in (
+            "1635731889",
+        )

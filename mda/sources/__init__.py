@@ -229,7 +229,7 @@ def sniff(head: bytes) -> str | None:
         from mda.sources import csv
     except ImportError:  # pragma: no cover - the CSV reader is optional for NMEA-only use
         return None
-    header = text.lstrip("\ufeff\r\n").split("\n", 1)[0]
+    header = text.removeprefix("\xef\xbb\xbf").lstrip("\r\n").split("\n", 1)[0]  # UTF-8 BOM
     return csv.sniff(header)
 
 
