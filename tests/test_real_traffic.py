@@ -22,6 +22,10 @@ SHARED_YACHTS = 367654040
 MAX_GAP_HOURS = 1000
 #: Median speed (knots) at or below which a vessel around an alert is taken as moored.
 MOORED_KN = 0.5
+#: Median speed (knots) at or above which a vessel is making way, whatever its status says.
+CRUISING_KN = 8.0
+#: AIS navigational status "moored".
+MOORED = 5
 
 
 real_scan = load_script("real_scan", "real_scan")
@@ -95,19 +99,40 @@ def test_all_samples_in_one_store_no_swap_between_moored_boats(one_store):
     """Moored craft in Marina del Rey, Vancouver, Seattle do not swap MMSIs with neighbours
     (was 1,094 high mmsi_swap alerts on two real days, 66 pairs reported both ways)."""
     swaps = _of(one_store, "identity_conflict", "mmsi_swap")
-    pts = one_store.result.tracks.points
     moored = []
     for s in swaps.itertuples():
-        near = pts[
-            pts["mmsi"].isin([s.mmsi, s.other_mmsi])
-            & pts["ts"].between(s.start - pd.Timedelta(hours=1), s.end + pd.Timedelta(hours=1))
-        ]
-        speed = near.groupby("mmsi")["sog"].median()
+        speed = _around(one_store, s, [s.mmsi, s.other_mmsi]).groupby("mmsi")["sog"].median()
         if len(speed) == 2 and (speed <= MOORED_KN).all():
             moored.append((s.mmsi, s.other_mmsi, str(s.start), s.evidence))
     assert not moored, f"{len(moored)} swaps between moored craft, e.g. {moored[:5]}"
     pairs = {frozenset(p) for p in zip(swaps["mmsi"], swaps["other_mmsi"], strict=True)}
     assert len(pairs) == len(swaps), "a pair of MMSIs reported more than once"
+
+
+@pytest.mark.slow
+def test_all_samples_in_one_store_no_anchor_drag_at_cruising_speed(one_store):
+    """A ship crossing straight at cruising speed under a stale "at anchor" status is under way,
+    not dragging its anchor (was critical, with 0 % speed drop and 0 degrees course spread)."""
+    fast = [
+        (a.mmsi, str(a.start), a.evidence)
+        for a in _of(one_store, "anchor_drag").itertuples()
+        if _around(one_store, a, [a.mmsi], pad_h=0)["sog"].median() >= CRUISING_KN
+    ]
+    assert not fast, fast[:10]
+
+
+@pytest.mark.slow
+def test_all_samples_in_one_store_moored_vessels_raise_no_dwell_alerts(one_store):
+    """A vessel broadcasting "moored" (status 5) at its berth is neither loitering, anchoring
+    nor in an encounter (was 2 loitering, 2 anchoring, 1 encounter for two ships moored side
+    by side in Gothenburg)."""
+    dwell = one_store.alerts[one_store.alerts["type"].isin(["loitering", "anchoring", "encounter"])]
+    moored = []
+    for a in dwell.itertuples():
+        status = _around(one_store, a, [a.mmsi], pad_h=0)["nav_status"]
+        if len(status) and (status == MOORED).all():
+            moored.append((a.type, a.mmsi, a.vessel_name, str(a.start)))
+    assert not moored, moored[:10]
 
 
 @pytest.mark.slow
@@ -152,6 +177,13 @@ def test_marinecadastre_file_hole_is_no_vessel_gap_or_dwell(mc_2022):
     inside = a["end"].clip(upper=end) - a["start"].clip(lower=start)
     across = a[inside > pd.Timedelta(hours=12)]
     assert across.empty, _first(across, ["type", "mmsi", "start", "end", "evidence"])
+
+
+def _around(fig, alert, mmsis: list, pad_h: float = 1) -> pd.DataFrame:
+    """The scanned fixes of `mmsis` from `pad_h` hours before an alert to as long after it."""
+    pts = fig.result.tracks.points
+    pad = pd.Timedelta(hours=pad_h)
+    return pts[pts["mmsi"].isin(mmsis) & pts["ts"].between(alert.start - pad, alert.end + pad)]
 
 
 def _first(alerts: pd.DataFrame, columns: list[str], n: int = 10) -> str:
