@@ -348,8 +348,9 @@ def test_write_vector_round_trip(tmp_path, sample_tracks, suffix):
 def test_write_unknown_suffix_or_bad_place_is_one_line_error(tmp_path, sample_tracks):
     with pytest.raises(MdaError, match=r"tracks\.csv.*unknown tracks format"):
         write_tracks(sample_tracks, tmp_path / "tracks.csv")
+    (tmp_path / "a-file").write_text("")  # a missing folder is created, one under a file cannot be
     with pytest.raises(MdaError, match="cannot write") as e:
-        write_tracks(sample_tracks, tmp_path / "missing" / "tracks.parquet")
+        write_tracks(sample_tracks, tmp_path / "a-file" / "tracks.parquet")
     assert "\n" not in str(e.value)
 
 
