@@ -62,8 +62,9 @@ def _unit(lat, lon) -> np.ndarray:
 
 def _angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Angle (radians) between unit vectors, from the chord: exact also for tiny angles."""
-    chord = np.sqrt(((u - v) ** 2).sum(axis=-1))
-    return 2.0 * np.arcsin(np.minimum(chord / 2.0, 1.0))
+    d = u - v
+    half_chord = np.sqrt(np.einsum("ij,ij->i", d, d)) / 2.0
+    return 2.0 * np.arcsin(np.minimum(half_chord, 1.0))
 
 
 class _NearestIndex:
