@@ -89,7 +89,10 @@ def _cmd_ingest(a: argparse.Namespace) -> int:
 
     report = Store(a.store).ingest(a.inputs, start_time=a.start_time, wait=a.wait)
     print(report.to_json() if a.json else report.format_table())
-    return 0
+    # what was read is stored; an input not read to its end is an input error all the same
+    for name, reason in report.failed.items():
+        print(f"mda: {name}: not read to its end: {reason}", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def _cmd_info(a: argparse.Namespace) -> int:

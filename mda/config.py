@@ -121,6 +121,15 @@ class FeedConfig:
         "no vessel at all is heard is always one)",
         1,
     )
+    shared_silence_vessels: int = _f(
+        3,
+        "this many vessels falling silent and coming back together is a receiver going down "
+        "and up, not vessels going dark (two ships meeting dark stay below it)",
+        2,
+    )
+    shared_silence_minutes: float = _f(
+        10.0, "... together: their last and first fixes within this of each other's (min)"
+    )
 
 
 @dataclass
@@ -264,6 +273,19 @@ class IdentityConfig:
     )
     swap_speed_kn: float = _f(
         3.0, "... and the second's SOG within this of the first's: one ship's speed (kn)"
+    )
+    swap_max_minutes: float = _f(
+        60.0,
+        "with sparse reception the switch window stretches to 1.5 times the first vessel's "
+        "usual interval between fixes, up to this (min)",
+        1.0,
+    )
+    swap_distance_fraction: float = _f(
+        0.3,
+        "dead reckoning drifts with course noise: the distance tolerance grows by this "
+        "fraction of the distance run since the first's last fix",
+        0.0,
+        1.0,
     )
     shared_stationary_kn: float = _f(
         0.5,

@@ -7,6 +7,10 @@ the feed hears no vessel in it, or fewer than ``outage_fraction`` of the vessels
 bin (when that median reaches ``outage_min_vessels``: a small feed cannot show a partial outage).
 Detectors measure silences, stays and port calls over the bins that were up only, and the down
 bins are reported as outages: facts about the feed, not about any vessel.
+
+One receiver going down while the others are heard is not a feed outage, but it silences at once
+every vessel only it hears: ``shared_silences`` finds silences that at least
+``shared_silence_vessels`` vessels begin and end together.
 """
 
 from __future__ import annotations
@@ -83,6 +87,28 @@ def feed_outages(points: pd.DataFrame, cfg: FeedConfig) -> pd.DataFrame:
     """The outages (FEED_OUTAGES) of the feed that gave these positions."""
     cov = coverage(seconds(points["ts"]), points["mmsi"].to_numpy(), cfg)
     return schema.conform(cov.outages(), FEED_OUTAGES, extra=False)
+
+
+def shared_silences(start: np.ndarray, end: np.ndarray, cfg: FeedConfig) -> np.ndarray:
+    """Per silence (epoch seconds of its last and first fix): True when at least
+    shared_silence_vessels silences, itself included, start and end within
+    shared_silence_minutes of it. A receiver that goes down and up silences every vessel only it
+    hears at once, while the rest of the feed is heard; vessels going dark do not coordinate."""
+    n = len(start)
+    if n < cfg.shared_silence_vessels:
+        return np.zeros(n, dtype=bool)
+    w = cfg.shared_silence_minutes * 60.0
+    order = np.argsort(start, kind="stable")
+    s, e = np.asarray(start, float)[order], np.asarray(end, float)[order]
+    lo, hi = np.searchsorted(s, s - w, "left"), np.searchsorted(s, s + w, "right")
+    from mda.detect.runs import expand  # here: mda.detect imports this module
+
+    owner, idx = expand(lo, hi)
+    together = np.abs(e[idx] - e[owner]) <= w
+    count = np.bincount(owner[together], minlength=n)
+    out = np.zeros(n, dtype=bool)
+    out[order] = count >= cfg.shared_silence_vessels
+    return out
 
 
 def coverage(t: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) -> Coverage:

@@ -196,3 +196,31 @@ def test_huge_numbers_in_a_csv_print_no_warning_block(tmp_path):
     res = run_cli(tmp_path, "tracks", str(src), "--out", str(tmp_path / "t.parquet"))
     assert res.returncode == 0, res.stderr.decode()
     assert res.stderr == b""
+
+
+def test_ingest_of_a_truncated_file_keeps_its_rows_and_exits_1(tmp_path, capsys):
+    """Issue 9, finding 3: a file that breaks off is an input error (exit 1, one line naming
+    it), the rows before the break are stored, and the repaired file is read whole later."""
+    import gzip
+
+    from test_csv import DMA_COLUMNS, dma_row
+
+    rows = [
+        dma_row(
+            ts=f"01/03/2026 {h:02d}:{m:02d}:00", MMSI=str(219000001 + h), Latitude=f"55.{m:02d}"
+        )
+        for h in range(24)
+        for m in range(60)
+    ]
+    whole = gzip.compress((DMA_COLUMNS + "\n" + "\n".join(rows) * 5 + "\n").encode())
+    cut = tmp_path / "day.csv.gz"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    store = tmp_path / "store"
+    assert main(["ingest", str(cut), "--store", str(store)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) >= 1 and all("day.csv.gz" in line for line in err)
+    assert any("not read to its end" in line for line in err)
+    kept = Store(store, readonly=True).info()
+    assert 0 < kept["positions"] < 24 * 60
+    cut.write_bytes(whole)  # repaired: not taken for the file already seen
+    assert main(["ingest", str(cut), "--store", str(store)]) == 0

@@ -2,7 +2,9 @@
 
 Built on the silences the tracks module already found (``tracks.gaps``), measured only over the
 time the feed itself was heard (``ctx.coverage``, mda.feed): a vessel is not dark for what nobody
-could hear, so receiver outages, files that end and data sets years apart never become gaps.
+could hear, so receiver outages, files that end and data sets years apart never become gaps; and
+a silence several vessels begin and end together (mda.feed.shared_silences: one receiver down)
+is not reported either.
 
 Where the silence happens decides what it means (GFW "intentional disabling" logic):
 
@@ -25,6 +27,7 @@ from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import locate, seconds, zone_ids
+from mda.feed import shared_silences
 
 
 def _zone_at(ctx: Context, pos: np.ndarray, kinds: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -44,7 +47,11 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     """Alerts for AIS silences at sea (schema.ALERTS)."""
     th = cfg.ais_gap
     gaps = ctx.tracks.gaps
-    gaps = gaps[gaps["hours"] >= min(th.min_hours, th.zone_min_hours)].reset_index(drop=True)
+    # silences several vessels share are a receiver going down and up: judged over all of the
+    # tracks' silences, not only the long ones, so one receiver's outage is seen whole
+    receiver = shared_silences(seconds(gaps["start"]), seconds(gaps["end"]), cfg.feed)
+    long = (gaps["hours"] >= min(th.min_hours, th.zone_min_hours)).to_numpy() & ~receiver
+    gaps = gaps[long].reset_index(drop=True)
     if gaps.empty:
         return schema.empty(schema.ALERTS)
     pts = ctx.tracks.points

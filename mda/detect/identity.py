@@ -15,7 +15,9 @@ Four sub-cases, named in ``evidence["kind"]``:
   (two craft with one copied configuration): found by the position-jump rules, reported here.
 * ``static_change`` (medium): name, call sign, IMO or ship type changing within the window.
 * ``mmsi_swap`` (high): one MMSI falls silent and another, unheard before, starts after it
-  (never overlapping) within ``swap_seconds``, where the first would be by dead reckoning, both
+  (never overlapping) within ``swap_seconds`` (or 1.5 of the first's usual interval between fixes,
+  up to ``swap_max_minutes``, when reception is sparse), where the first would be by dead
+  reckoning (within ``swap_distance_m`` plus ``swap_distance_fraction`` of the run), both
   under way (``swap_min_kn``) outside harbours with one course and speed; the first stays
   silent, so vessels moored side by side (both transmitting) are not a swap. One alert per pair.
 """
@@ -291,13 +293,18 @@ def swaps(p: pd.DataFrame, harbour: np.ndarray, cfg: Config) -> pd.DataFrame:
     if ends.empty or starts.empty:
         return pd.DataFrame()
     st, et = seconds(starts["ts"]), seconds(ends["ts"])
+    # with sparse reception the switch is heard only at the next fixes received: the window
+    # stretches to 1.5 times the first vessel's usual interval between fixes
+    interval = p["dt_s"].groupby(p["mmsi"]).median().reindex(ends["mmsi"]).to_numpy(float)
+    window = np.clip(np.nan_to_num(1.5 * interval), c.swap_seconds, c.swap_max_minutes * 60)
     # the second starts after the first's last fix: two transmitters heard at once are two ships
     lo = np.searchsorted(st, et, side="right")
-    hi = np.searchsorted(st, et + c.swap_seconds, side="right")
+    hi = np.searchsorted(st, et + window, side="right")
     ie, js = expand(lo, hi)
     e, s = ends.iloc[ie].reset_index(drop=True), starts.iloc[js].reset_index(drop=True)
     # where the first would be by dead reckoning when the second starts (a ship under way moves
-    # several hundred metres while one transponder is powered down and the other up)
+    # several hundred metres while one transponder is powered down and the other up); the
+    # reckoning drifts with the course noise, so the tolerance grows with the distance run
     run_m = np.nan_to_num(e["sog"].to_numpy(float)) * NM / 3600.0 * (seconds(s["ts"]) - et[ie])
     course = np.radians(np.nan_to_num(e["cog"].to_numpy(float)))
     lat0 = e["lat"].to_numpy()
@@ -306,7 +313,8 @@ def swaps(p: pd.DataFrame, harbour: np.ndarray, cfg: Config) -> pd.DataFrame:
         run_m * np.sin(course) / (EARTH_RADIUS_M * np.cos(np.radians(lat0)))
     )
     d = haversine_m(lat_dr, lon_dr, s["lat"].to_numpy(), s["lon"].to_numpy())
-    ok = (e["mmsi"].to_numpy() != s["mmsi"].to_numpy()) & (d <= c.swap_distance_m)
+    tolerance = c.swap_distance_m + c.swap_distance_fraction * run_m
+    ok = (e["mmsi"].to_numpy() != s["mmsi"].to_numpy()) & (d <= tolerance)
     # one ship keeps its course and speed through the switch; two ships passing do not
     turn = np.abs((s["cog"].to_numpy(float) - e["cog"].to_numpy(float) + 180.0) % 360.0 - 180.0)
     ok &= turn <= c.swap_course_deg
@@ -352,7 +360,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     if p.empty:
         return schema.empty(schema.ALERTS)
     parts = [shared(p, cfg)]
-    p = p[["mmsi", "ts", "lat", "lon", "sog", "cog"]]
+    p = p[["mmsi", "ts", "lat", "lon", "sog", "cog", "dt_s"]]
     parts += [two_transmitters(p, cfg), swaps(p, ctx.harbour, cfg)]
     if c.check_mid:
         parts.append(invalid_mmsis(p))

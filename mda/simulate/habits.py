@@ -11,7 +11,8 @@ recorded with ``World.hush`` so the truth lists it under ``must_not_alert``:
 * transponders: Class B craft switching on and off in harbour, Class A ships silent for hours at
   their berth (or starting / stopping mid-scenario there), never at sea;
 * identities: one MMSI on two craft far apart (an identity conflict) and invalid MMSIs (a test
-  number, a coast-station number that lost its leading zeros); both are truth events (data
+  number: a truth event; and a coast-station number that lost its leading zeros, which is a
+  valid station number and must raise nothing); the others are truth events (data
   quality), and position jumps on them are habits;
 * reception: a receiver or the whole feed silent for ``outage_minutes``, receivers stamping
   several messages (several positions of one ship) with one second, every report with noisy
@@ -234,9 +235,11 @@ def _invalid_mmsi(world: World, place, j: int, rng) -> None:
     if j % 2 == 0:
         iv["mmsi"] = _TEST_MMSIS[(j // 2) % len(_TEST_MMSIS)]
         note = f"test MMSI {iv['mmsi']} (a data-quality finding)"
-    else:
+    else:  # a station number, recognised as such: no finding
         iv["mmsi"] = iv["mmsi"] // 1_000_000 * 10_000 + int(rng.integers(1000, 10_000))
-        note = f"MMSI 00{iv['mmsi']} with its leading zeros lost (a data-quality finding)"
+        note = f"coast-station number 00{iv['mmsi']}, its leading zeros lost by the export"
+        world.hush("coast_station_number", i, 0.0, world.horizon, note)
+        return
     world.events.append(
         {"kind": "identity", "ident": i, "other": None, "t0": 0.0, "t1": world.horizon,
          "note": note}
