@@ -729,8 +729,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def progress(s: Stats) -> None:
         rate = s.lines / s.seconds if s.seconds else 0
-        print(f"  {s.mutated:,} mutated lines, {s.exceptions} exceptions, {rate:,.0f} lines/s",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {s.mutated:,} mutated lines, {s.exceptions} exceptions, {s.violations} "
+            f"violations, {rate:,.0f} lines/s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     with contextlib.redirect_stdout(sys.stderr):  # anything printed by a library stays off stdout
         stats = fuzz(a.lines, a.seed, a.out, seeds, progress)
