@@ -117,7 +117,13 @@ def coverage(t: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) -> Coverage:
     if not len(t):
         return Coverage(0.0, bin_s, np.zeros(0, np.int64), np.zeros(0, bool), 0.0)
     base = float(np.min(t))
-    b = ((t - base) // bin_s).astype(np.int64)
+    return bin_coverage(base, ((t - base) // bin_s).astype(np.int64), mmsi, cfg)
+
+
+def bin_coverage(base: float, b: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) -> Coverage:
+    """The feed's coverage from every fix's bin (0, 1, ... from `base`, epoch seconds) and
+    vessel: what `coverage` counts, for callers that binned the fixes themselves."""
+    bin_s = cfg.coverage_bin_minutes * 60.0
     pairs = np.unique(b * (1 << 32) + np.asarray(mmsi, dtype=np.int64))  # (bin, vessel)
     heard = np.bincount(pairs >> 32, minlength=int(b.max()) + 1)
     typical = float(np.median(heard[heard > 0]))
