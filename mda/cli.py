@@ -96,9 +96,10 @@ def _cmd_ingest(a: argparse.Namespace) -> int:
 
 
 def _cmd_info(a: argparse.Namespace) -> int:
+    from mda.config import load_config
     from mda.store import Store
 
-    info = Store(a.store, readonly=True).info()
+    info = Store(a.store, readonly=True).info(load_config(a.config).feed)
     if a.json:
         print(json.dumps(info, default=str))
     else:
@@ -266,9 +267,20 @@ def _table(d: dict, indent: str = "") -> str:
         if isinstance(v, dict):
             lines.append(f"{indent}{k}:")
             lines.append(_table(v, indent + "  "))
+        elif isinstance(v, list):  # records, e.g. the longest feed outages: one line each
+            lines.append(f"{indent}{k}:" + ("" if v else " -"))
+            for item in v:
+                row = item.items() if isinstance(item, dict) else [("", item)]
+                cells = (f"{name} {_value(x)}".strip() for name, x in row)
+                lines.append(indent + "  " + "  ".join(cells))
         else:
-            lines.append(f"{indent}{k:<20} {v:,}" if isinstance(v, int) else f"{indent}{k:<20} {v}")
+            lines.append(f"{indent}{k:<20} {_value(v)}")
     return "\n".join(lines)
+
+
+def _value(v) -> str:
+    """A table value: integers with thousands separators."""
+    return f"{v:,}" if isinstance(v, int) else str(v)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -287,8 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_read_options(s)
     s.set_defaults(func=_cmd_ingest)
 
-    s = sub.add_parser("info", help="what is in a store: span, vessels, messages by type")
+    s = sub.add_parser(
+        "info", help="what is in a store: span, vessels, messages by type, feed outages and holes"
+    )
     s.add_argument("--store", required=True)
+    s.add_argument("--config", help="TOML file overriding thresholds (feed outages)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_cmd_info)
 

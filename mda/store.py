@@ -46,8 +46,9 @@ import pyarrow.fs
 import pyarrow.parquet as pq
 
 from mda import schema
-from mda.config import TracksConfig
+from mda.config import FeedConfig, TracksConfig
 from mda.errors import MdaError
+from mda.feed_tally import LONGEST, FeedTally
 from mda.fileio import reason, replacing
 from mda.schema import utc
 from mda.sources.base import AisData, IngestReport, latest_vessels, vessel_changes
@@ -717,8 +718,9 @@ class Store:
         """The latest static data per MMSI (schema.VESSELS)."""
         return latest_vessels(self.vessel_history())
 
-    def info(self) -> dict[str, Any]:
-        """What the store holds: positions, vessels, time span, days, message types, runs."""
+    def info(self, feed: FeedConfig | None = None) -> dict[str, Any]:
+        """What the store holds: positions, vessels, time span, days, message types, runs, and
+        the feed's health (see `feed_health`; `feed` sets its thresholds)."""
         q = self._db.execute
         rows, first, last, days = q(
             "SELECT COALESCE(SUM(rows), 0), MIN(min_ts), MAX(max_ts), COUNT(DISTINCT day) "
@@ -740,7 +742,27 @@ class Store:
             "ingests": q("SELECT COUNT(*) FROM ingests WHERE finished IS NOT NULL").fetchone()[0],
             "alerts": q("SELECT COUNT(*) FROM alerts").fetchone()[0],
             "last_scan": scan[0] if scan else None,
+            "feed": self.feed_health(feed),
         }
+
+    def feed_health(self, cfg: FeedConfig | None = None) -> dict[str, Any]:
+        """The feed's outages over everything stored (mda.feed_tally) and the holes: days between
+        the first and the last with nothing stored (data sets years apart, a missing day).
+
+        Only the ts and mmsi columns are read, batch by batch: memory of vessels x time bins,
+        not of positions. Facts about the feed, never about a vessel.
+        """
+        first = self._db.execute("SELECT MIN(min_ts) FROM parts").fetchone()[0]
+        tally = FeedTally(cfg or FeedConfig(), base=None if first is None else first / 1e9)
+        files = self._parts(None, None)
+        try:
+            for batch in _dataset(files).scanner(columns=["ts", "mmsi"]).to_batches():
+                ts, mmsi = (batch.column(c).to_numpy(zero_copy_only=False) for c in ("ts", "mmsi"))
+                tally.add(ts, mmsi)
+        except (OSError, pa.ArrowException) as e:
+            raise MdaError(f"{self.path}: cannot read stored positions: {e}") from None
+        days = [r[0] for r in self._db.execute("SELECT DISTINCT day FROM parts ORDER BY day")]
+        return {**tally.summary(), **_day_holes(days)}
 
     # -- scans and alerts ---------------------------------------------------------------------
 
@@ -872,6 +894,22 @@ class Store:
         for c in ("evidence", "thresholds"):
             df[c] = [json.loads(v) if v else {} for v in df[c]]
         return schema.conform(df, schema.ALERTS, extra=False)
+
+
+def _day_holes(days: list[str], longest: int = LONGEST) -> dict[str, Any]:
+    """Runs of days with nothing stored between the stored `days` (sorted YYYY-MM-DD): how
+    many, how many days in all, and the `longest` (first and last missing day, days)."""
+    d = np.array(days, dtype="datetime64[D]")
+    step = np.diff(d).astype(np.int64)
+    at = np.flatnonzero(step > 1)
+    top = at[np.argsort(-step[at], kind="stable")][:longest]
+    return {
+        "holes": len(at),
+        "hole_days": int((step[at] - 1).sum()),
+        "longest_holes": [
+            {"from": str(d[i] + 1), "to": str(d[i + 1] - 1), "days": int(step[i] - 1)} for i in top
+        ],
+    }
 
 
 def _dataset(files: list[str]) -> ds.Dataset:

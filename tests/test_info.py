@@ -1,4 +1,5 @@
-"""`mda info` reports what a store really holds (counts come back as numbers, not blobs)."""
+"""`mda info` reports what a store really holds (counts come back as numbers, not blobs), and
+the feed's health: outages and holes, facts about the feed that never become vessel alerts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
+from detect_helpers import T0, Leg, positions, sail
+
+from mda.config import FeedConfig
+from mda.feed import feed_outages
+from mda.feed_tally import FeedTally
+from mda.scan import run_scan
 from mda.simulate import simulate
+from mda.sources.base import AisData
 from mda.store import Store
 
 
@@ -29,3 +39,107 @@ def test_info_counts_match_the_stored_positions(tmp_path):
     )
     assert r.returncode == 0
     assert json.loads(r.stdout)["positions"] == stored
+
+
+# -- feed health: outages and holes are facts about the feed, never vessel alerts ---------------
+
+AT_SEA = {"lat": 45.0, "lon": -20.0}  # the open Atlantic: no port, no coast for 500 km
+
+
+def _two_vessels(silent_a: bool, silent_b: bool, start=None) -> pd.DataFrame:
+    """Two ships 30 nm apart at sea, 3 h heard, 8 h silent (or heard), 3 h heard."""
+    start = T0 if start is None else pd.Timestamp(start)
+    tracks = [
+        sail(mmsi, [Leg(180, 12), Leg(480, 12, silent=silent), Leg(180, 12)], start=start, **at)
+        for mmsi, silent, at in (
+            (244000001, silent_a, AT_SEA),
+            (244000002, silent_b, {**AT_SEA, "lat": AT_SEA["lat"] + 0.5}),
+        )
+    ]
+    return positions(*tracks)
+
+
+def _store(tmp_path, *parts: pd.DataFrame) -> Store:
+    store = Store(tmp_path / "store")
+    for i, p in enumerate(parts):
+        store.add(AisData(positions=p), source=f"part{i}")
+    return store
+
+
+def test_whole_feed_silence_is_an_outage_in_info_and_no_gap_alert(tmp_path):
+    store = _store(tmp_path, _two_vessels(True, True))
+    feed = store.info()["feed"]
+    # bins of an hour from the first fix (T0 + 1 min); the last fix before the silence is at
+    # T0 + 3 h, the first after it at T0 + 11 h 01: bins 3 to 10 heard nobody
+    assert feed["outages"] == 1 and feed["outage_hours"] == 8.0
+    assert feed["longest_outages"] == [
+        {"start": "2026-03-01T03:01:00Z", "end": "2026-03-01T11:01:00Z", "hours": 8.0}
+    ]
+    assert feed["typical_vessels"] == 2.0 and feed["bin_minutes"] == 60.0
+    assert feed["holes"] == 0 and feed["longest_holes"] == []
+    store.close()
+    alerts = run_scan(store=tmp_path / "store").alerts
+    assert "ais_gap" not in set(alerts["type"])
+
+
+def test_one_vessel_silent_is_no_outage_and_its_gap_is_raised(tmp_path):
+    """The control: the same silence of one vessel while the other is heard is vessel behaviour."""
+    store = _store(tmp_path, _two_vessels(True, False))
+    assert store.info()["feed"]["outages"] == 0
+    store.close()
+    alerts = run_scan(store=tmp_path / "store").alerts
+    assert alerts.loc[alerts["type"] == "ais_gap", "mmsi"].tolist() == [244000001]
+
+
+def test_data_sets_years_apart_are_a_hole_and_an_outage(tmp_path):
+    later = T0 + pd.Timedelta(days=3 * 365)
+    store = _store(tmp_path, _two_vessels(False, False), _two_vessels(False, False, later))
+    feed = store.info()["feed"]
+    assert feed["holes"] == 1
+    first_missing = (T0 + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    last_missing = (later - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    assert feed["longest_holes"] == [
+        {"from": first_missing, "to": last_missing, "days": 3 * 365 - 1}
+    ]
+    assert feed["hole_days"] == 3 * 365 - 1
+    (gap,) = feed["longest_outages"]
+    assert gap["start"] == "2026-03-01T14:01:00Z"  # the hour after the last fix of the first set
+    assert pd.Timestamp(gap["end"]) <= later + pd.Timedelta(hours=1)
+    assert gap["hours"] > 3 * 365 * 24 - 24
+
+
+def test_info_command_prints_the_feed_and_takes_a_config(tmp_path, capsys):
+    from mda.cli import main
+
+    _store(tmp_path, _two_vessels(True, True)).close()
+    cfg = tmp_path / "feed.toml"
+    cfg.write_text("[feed]\ncoverage_bin_minutes = 30\n")
+    store = str(tmp_path / "store")
+    assert main(["info", "--store", store]) == 0
+    text = capsys.readouterr().out
+    assert "feed:" in text and "outages              1" in text
+    assert "start 2026-03-01T03:01:00Z  end 2026-03-01T11:01:00Z  hours 8.0" in text
+    assert main(["info", "--store", store, "--json", "--config", str(cfg)]) == 0
+    feed = json.loads(capsys.readouterr().out)["feed"]
+    assert feed["bin_minutes"] == 30.0 and feed["outage_hours"] == 8.0
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [
+        "lock",
+        "mda.sqlite",
+        "positions",
+    ]  # read-only: no -wal/-shm left behind by info
+
+
+def test_tally_in_pieces_finds_what_feed_outages_finds_at_once():
+    """The store reads ts and mmsi batch by batch; the outages are those of all fixes at once."""
+    p = _two_vessels(True, True)
+    cfg = FeedConfig(coverage_bin_minutes=25)
+    tally = FeedTally(cfg, base=p["ts"].min().value / 1e9)
+    for piece in np.array_split(np.random.default_rng(1).permutation(len(p)), 5):
+        tally.add(p["ts"].iloc[piece], p["mmsi"].to_numpy()[piece])
+    whole = feed_outages(p, cfg)
+    got = tally.summary()
+    assert got["outages"] == len(whole) == 1
+    assert got["longest_outages"][0]["start"] == whole["start"].iloc[0].strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    assert got["outage_hours"] == round(float(whole["hours"].sum()), 2)
