@@ -672,9 +672,10 @@ def fuzz(
     seeds: list[Seed] | None = None,
     progress: Callable[[Stats], None] | None = None,
     size: tuple[int, int] = BATCH_LINES,
+    shrink_s: float = 60.0,
 ) -> Stats:
-    """Feed batches of `size` lines until `lines` mutated lines were read; failures shrunk and
-    saved to `out`."""
+    """Feed batches of `size` lines until `lines` mutated lines were read; failures shrunk (for
+    up to `shrink_s` seconds each) and saved to `out`."""
     logging.getLogger("mda").setLevel(logging.CRITICAL)  # the report counts what was rejected
     seeds = seeds if seeds is not None else load_seeds()
     stats = Stats()
@@ -696,7 +697,8 @@ def fuzz(
                 sig = signature(e)
                 stats.failures[sig] += 1
                 if out is not None and stats.failures[sig] == 1:
-                    stats.saved.append(_save(batch, work, sig, e, out, seed, i))
+                    small = shrink(batch, work, sig, shrink_s)
+                    stats.saved.append(_save(small, sig, e, out, f"seed {seed} batch {i}"))
             if progress and i % 200 == 0:
                 stats.seconds = time.perf_counter() - t0
                 progress(stats)
@@ -704,16 +706,15 @@ def fuzz(
     return stats
 
 
-def _save(batch: Batch, work: Path, sig: str, exc: BaseException, out: Path, seed: int, i: int):
-    """Shrink a failing batch and write it (plus how it failed) under `out`."""
-    small = shrink(batch, work, sig)
+def _save(small: Batch, sig: str, exc: BaseException, out: Path, origin: str) -> Path:
+    """Write a (shrunk) failing batch and how it failed under `out`."""
     out.mkdir(parents=True, exist_ok=True)
     name = hashlib.sha256(sig.encode()).hexdigest()[:10]
     path = out / f"{name}{small.suffix()}"
     path.write_bytes(small.data())
     tb = "".join(traceback.format_exception(exc))
     path.with_suffix(path.suffix + ".txt").write_text(
-        f"{sig}\nseed {seed} batch {i} wrap {small.wrap} store {small.store}\n\n{tb}"
+        f"{sig}\n{origin} wrap {small.wrap} store {small.store}\n\n{tb}"
     )
     return path
 

@@ -80,7 +80,7 @@ def test_fuzz_counts_a_crash_and_saves_it_shrunk(tmp_path, monkeypatch):
     monkeypatch.setattr(fuzz, "mutate", lambda r, line, ops, ctx: line)
     rows = [_DMA_ROW, _DMA_ROW.replace(b"219000734", b"219000735")]
     seeds = [fuzz.Seed("dma", "csv", rows, _DMA_HEADER)]
-    stats = fuzz.fuzz(20, seed=1, out=tmp_path, seeds=seeds, size=(2, 2))
+    stats = fuzz.fuzz(20, seed=1, out=tmp_path, seeds=seeds, size=(2, 2), shrink_s=3)
     assert stats.exceptions >= 1 and stats.failures.most_common(1)[0][0].startswith("KeyError")
     saved = stats.saved[0].read_bytes()
     assert saved.count(b"\n") == 2 and b"219000734" in saved  # header and the one bad row
