@@ -121,6 +121,12 @@ class FeedConfig:
         "no vessel at all is heard is always one)",
         1,
     )
+    hole_hours: float = _f(
+        6.0,
+        "a feed outage this long is a data hole (a feed that stopped, data sets apart): no "
+        "silence, stay or port call is measured across it (h)",
+        0.1,
+    )
     shared_silence_vessels: int = _f(
         3,
         "this many vessels falling silent and coming back together is a receiver going down "
@@ -224,6 +230,12 @@ class PositionJumpConfig:
     max_speed_kn: float = _f(50.0, "implied speed above which a jump is reported (kn)", 1.0)
     min_distance_m: float = _f(
         2000.0, "ignore jumps shorter than this (GPS noise at short intervals) (m)"
+    )
+    clock_slip_minutes: float = _f(
+        60.0,
+        "a jump along the vessel's own course no farther than it sails in this time is a time "
+        "stamp that slipped (satellite AIS stamped at the downlink, up to an hour late), not a "
+        "jump (min)",
     )
     not_a_ship_kn: float = _f(
         60.0,

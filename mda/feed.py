@@ -5,8 +5,10 @@ file that ends, an extract holding a few hours of a day, two data sets years apa
 behaviour. The timeline is cut into bins of ``feed.coverage_bin_minutes``; a bin is **down** when
 the feed hears no vessel in it, or fewer than ``outage_fraction`` of the vessels of its median
 bin (when that median reaches ``outage_min_vessels``: a small feed cannot show a partial outage).
-Detectors measure silences, stays and port calls over the bins that were up only, and the down
-bins are reported as outages: facts about the feed, not about any vessel.
+Detectors measure silences over the bins that were up only, and the down bins are reported as
+outages: facts about the feed, not about any vessel. A down run of ``hole_hours`` or more is a
+data hole (a feed that stopped, a file that ends, two data sets years apart): nothing is measured
+across it, as what lies beyond was heard by another feed or much later.
 
 One receiver going down while the others are heard is not a feed outage, but it silences at once
 every vessel only it hears: ``shared_silences`` finds silences that at least
@@ -34,11 +36,12 @@ class Coverage:
     heard: np.ndarray  # distinct vessels heard per bin
     up: np.ndarray  # bool per bin
     typical: float  # median vessels per bin with traffic
+    hole_bins: int = 1 << 62  # down runs this long are data holes
 
-    def heard_seconds(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
-        """Seconds between each t0 and t1 (epoch seconds) during which the feed was heard."""
+    def _heard(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """Seconds between each t0 and t1 in bins that were up."""
         if not len(self.up):
-            return np.asarray(t1, dtype="float64") - np.asarray(t0, dtype="float64")
+            return t1 - t0
         done = np.r_[0.0, np.cumsum(self.up * self.bin_s)]
         n = len(self.up)
 
@@ -46,12 +49,43 @@ class Coverage:
             k = np.clip(((x - self.base) // self.bin_s).astype(np.int64), 0, n - 1)
             return done[k] + self.up[k] * np.clip(x - self.base - k * self.bin_s, 0.0, self.bin_s)
 
-        return upto(np.asarray(t1, dtype="float64")) - upto(np.asarray(t0, dtype="float64"))
+        return upto(t1) - upto(t0)
 
-    def spans_outage(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
-        """True where [t0, t1] holds down time: the feed, not the vessel, was silent."""
-        whole = np.asarray(t1, dtype="float64") - np.asarray(t0, dtype="float64")
-        return self.heard_seconds(t0, t1) < whole - 1e-6
+    def _holes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end (epoch seconds) of the data holes: down runs of at least hole_bins."""
+        down = ~self.up
+        edges = np.diff(np.r_[0, down.astype(np.int8), 0])
+        k0, k1 = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        long = k1 - k0 >= self.hole_bins
+        return self.base + k0[long] * self.bin_s, self.base + k1[long] * self.bin_s
+
+    def heard_seconds(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """Seconds between each t0 and t1 (epoch seconds) during which the feed was heard.
+
+        A data hole (a down run of hole_hours or more: a feed that stopped, two data sets apart)
+        cuts the interval: only the longer stretch that touches t0 or t1 without crossing a hole
+        counts, since what lies beyond a hole was heard by another feed, or later."""
+        t0, t1 = np.asarray(t0, dtype="float64"), np.asarray(t1, dtype="float64")
+        h0, h1 = self._holes()
+        if not len(h0):
+            return self._heard(t0, t1)
+        after = np.searchsorted(h0, t0, "left")  # first hole starting at or after t0
+        before = np.searchsorted(h1, t1, "right") - 1  # last hole ending at or before t1
+        a = np.minimum(t1, np.where(after < len(h0), h0[np.minimum(after, len(h0) - 1)], np.inf))
+        b = np.maximum(t0, np.where(before >= 0, h1[np.maximum(before, 0)], -np.inf))
+        cut = a < b
+        whole = self._heard(t0, t1)
+        parts = np.maximum(self._heard(t0, a), self._heard(b, t1))
+        return np.where(cut, parts, whole)
+
+    def spans_hole(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """True where a data hole lies between t0 and t1 (no stay or visit bridges one)."""
+        h0, _ = self._holes()
+        t0, t1 = np.asarray(t0, dtype="float64"), np.asarray(t1, dtype="float64")
+        if not len(h0):
+            return np.zeros(t0.shape, dtype=bool)
+        nxt = np.searchsorted(h0, t0, "left")
+        return (nxt < len(h0)) & (h0[np.minimum(nxt, len(h0) - 1)] < t1)
 
     def outages(self) -> pd.DataFrame:
         """One row per run of down bins (FEED_OUTAGES): start, end (UTC), hours, vessels heard
@@ -130,4 +164,5 @@ def bin_coverage(base: float, b: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) 
     up = heard > 0
     if typical >= cfg.outage_min_vessels:
         up &= heard >= cfg.outage_fraction * typical
-    return Coverage(base, bin_s, heard, up, typical)
+    hole_bins = max(int(np.ceil(cfg.hole_hours * 3600.0 / bin_s)), 1)
+    return Coverage(base, bin_s, heard, up, typical, hole_bins)

@@ -39,11 +39,22 @@ def test_spoofed_stay_far_away_and_back_is_one_episode():
 
 def test_short_spoof_while_sailing_on_is_still_one_episode():
     # 7 km to the side for 15 minutes at 12 kn: the ship moved 5.5 km meanwhile
-    track = _move(_cruise(), slice(60, 75), 0.0, 0.11)
+    track = _move(_cruise(), slice(60, 75), 0.063, 0.0)
     alerts = jumps.detect(context(track), Config())
     assert len(alerts) == 1
     assert alerts["evidence"].iloc[0]["returned"] is True
     assert alerts["end"].iloc[0] == track["ts"].iloc[74]
+
+
+def test_time_stamps_slipped_along_the_own_course_are_not_jumps():
+    # satellite AIS stamped at the downlink: 15 fixes carry times 20 minutes late, so they
+    # sit 7.4 km back along the ship's own course (ahead of time, the same)
+    for dlon in (-0.116, 0.116):
+        track = _move(_cruise(), slice(60, 75), 0.0, dlon)
+        assert jumps.detect(context(track), Config()).empty
+    cfg = Config()
+    cfg.position_jump.clock_slip_minutes = 5  # a ship sails 1.9 km in 5 minutes: a jump
+    assert len(jumps.detect(context(track), cfg)) == 1
 
 
 def test_relocation_without_return_is_reported_to_the_end():

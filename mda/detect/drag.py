@@ -10,7 +10,8 @@ while moving. Each passage through a cable corridor is judged on its own fixes:
   cruise_quantile (upper quartile) of its SOG under way (>= min_speed_kn) over
   cruise_window_h before entering (a plain median would already hold the dragging speed when the
   drag began hours before the cable), and still >= min_speed_kn (below that it is anchored or
-  drifting);
+  drifting); the speed made good through the corridor must be that slow as well (noisy SOG
+  alone does not make a drag);
 * erratic: two measures, each scaled by its threshold and added, reach 1 (either alone at its
   threshold suffices, two half-strong signs together also do): the robust spread (interquartile
   range / 1.349) of fix-to-fix COG or heading changes over min_cog_std_deg, which
@@ -152,7 +153,9 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
 
     def judge(cruise: np.ndarray, diverge_before: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            slow = (speed_in <= (1 - th.min_drop_fraction) * cruise) & (speed_in >= th.min_speed_kn)
+            limit = (1 - th.min_drop_fraction) * cruise
+            slow = (speed_in <= limit) & (speed_in >= th.min_speed_kn)
+            slow &= ~(made > limit)  # the track must slow too, not only the reported SOG
             diverging = np.nan_to_num(diverge_in - np.nan_to_num(diverge_before))
             erratic = zigzag + np.maximum(diverging, 0) / th.min_cog_heading_diff_deg >= 1
         return enough & ((slow & erratic) | dragging_at_anchor)

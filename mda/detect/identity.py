@@ -32,6 +32,7 @@ from mda.config import Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.jumps import relocations
 from mda.detect.runs import expand, seconds, times_at
+from mda.feed import Coverage
 from mda.geo import EARTH_RADIUS_M, NM, haversine_m
 from mda.mid import ALLOCATED_MIDS
 
@@ -271,10 +272,11 @@ def static_changes(
     return _rows("static_change", "medium", loc, evidence)
 
 
-def swaps(p: pd.DataFrame, harbour: np.ndarray, cfg: Config) -> pd.DataFrame:
+def swaps(p: pd.DataFrame, harbour: np.ndarray, coverage: Coverage, cfg: Config) -> pd.DataFrame:
     """MMSI pairs where one falls silent and the other starts at the same spot right after.
 
-    `harbour` flags the points in a port or anchorage, where no swap is judged.
+    `harbour` flags the points in a port or anchorage, where no swap is judged; `coverage` is
+    the feed's (the first must stay silent, and the second unheard, while the feed is heard).
     """
     c = cfg.identity_conflict
     if p.empty:
@@ -286,10 +288,12 @@ def swaps(p: pd.DataFrame, harbour: np.ndarray, cfg: Config) -> pd.DataFrame:
     under_way = ~harbour & (p["sog"].to_numpy(dtype="float64", na_value=np.nan) >= c.swap_min_kn)
     first = p.iloc[i_first[under_way[i_first]]]
     last = p.iloc[i_last[under_way[i_last]]]
-    w0, w1 = p["ts"].min(), p["ts"].max()
-    quiet = pd.Timedelta(minutes=c.swap_silent_minutes)
-    ends = last[w1 - last["ts"] >= quiet]
-    starts = first[first["ts"] - w0 >= quiet].sort_values("ts", ignore_index=True)
+    w0, w1 = seconds(pd.Series([p["ts"].min()]))[0], seconds(pd.Series([p["ts"].max()]))[0]
+    quiet = c.swap_silent_minutes * 60
+    te, ts_ = seconds(last["ts"]), seconds(first["ts"])
+    ends = last[coverage.heard_seconds(te, np.full(len(te), w1)) >= quiet]
+    heard_before = coverage.heard_seconds(np.full(len(ts_), w0), ts_)
+    starts = first[heard_before >= quiet].sort_values("ts", ignore_index=True)
     if ends.empty or starts.empty:
         return pd.DataFrame()
     st, et = seconds(starts["ts"]), seconds(ends["ts"])
@@ -361,7 +365,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         return schema.empty(schema.ALERTS)
     parts = [shared(p, cfg)]
     p = p[["mmsi", "ts", "lat", "lon", "sog", "cog", "dt_s"]]
-    parts += [two_transmitters(p, cfg), swaps(p, ctx.harbour, cfg)]
+    parts += [two_transmitters(p, cfg), swaps(p, ctx.harbour, ctx.coverage, cfg)]
     if c.check_mid:
         parts.append(invalid_mmsis(p))
     parts.append(

@@ -17,10 +17,12 @@ into relocations and excursions) are reported as one, ending where a jump undoes
 Steps shorter than ``position_jump.min_distance_m`` or slower than its ``max_speed_kn`` are
 ignored, so GPS scatter over short intervals never fires.
 
-Severity is high, except for a transponder that is not on a ship at sea: one reporting a speed no
-ship makes (``not_a_ship_kn``: an aircraft) or with fixes ``inland_km`` inland (a boat on a
-trailer, a unit in a car). Its jumps are a data-quality finding (low); the evidence says why
-(``not_at_sea``).
+An episode whose fixes lie along the vessel's own course, no farther than it sails in
+``clock_slip_minutes``, is a slipped time stamp (satellite AIS stamped at the downlink) and not
+reported. Severity is high, except for a transponder that is not on a ship at sea: one
+reporting a speed no ship makes (``not_a_ship_kn``: an aircraft) or with fixes ``inland_km``
+inland (a boat on a trailer, a unit in a car). Its jumps are a data-quality finding (low); the
+evidence says why (``not_at_sea``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import expand, runs, times_at
-from mda.geo import haversine_m
+from mda.geo import NM, bearing_deg, haversine_m
 
 
 def _relocations(pts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
@@ -157,6 +159,28 @@ def _chains(rows: list[tuple], mmsi: np.ndarray, lat: np.ndarray, lon: np.ndarra
     return out
 
 
+def _clock_slip(pts: pd.DataFrame, first: np.ndarray, last: np.ndarray, cfg: Config) -> np.ndarray:
+    """Per episode [first, last]: its fixes lie on the vessel's own course from the fix before
+    (within GPS noise and 3 degrees), no farther than it sails in clock_slip_minutes. That is a
+    time stamp that slipped (satellite AIS stamped at the downlink, minutes late and out of
+    order), not a ship that jumped: a spoofed or glitched position is not laid along the ship's
+    own course."""
+    th = cfg.position_jump
+    before = np.maximum(first - 1, 0)
+    known = (first > 0) & (pts["mmsi"].to_numpy()[before] == pts["mmsi"].to_numpy()[first])
+    lat, lon = pts["lat"].to_numpy(), pts["lon"].to_numpy()
+    sog = pts["sog"].to_numpy(dtype="float64", na_value=np.nan)[before]
+    cog = pts["cog"].to_numpy(dtype="float64", na_value=np.nan)[before]
+    reach = np.nan_to_num(sog) * NM / 3600.0 * th.clock_slip_minutes * 60 + cfg.tracks.noise_m
+    ok = known & np.isfinite(cog)
+    for end in (first, last):  # both ends of the stretch at the "false" place
+        d = haversine_m(lat[before], lon[before], lat[end], lon[end])
+        off = np.radians(bearing_deg(lat[before], lon[before], lat[end], lon[end]) - cog)
+        # off the course line by no more than GPS noise and a few degrees of course
+        ok &= (d <= reach) & (np.abs(d * np.sin(off)) <= cfg.tracks.noise_m + 0.05 * d)
+    return ok
+
+
 def _not_a_ship(
     ctx: Context, cfg: Config, mmsi: np.ndarray, first: np.ndarray, last: np.ndarray
 ) -> dict[int, str]:
@@ -228,6 +252,11 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     rows = _chains(rows, pts["mmsi"].to_numpy(), lat, lon)
     first = np.array([r[0] for r in rows], dtype=np.int64)
     last = np.array([r[1] for r in rows], dtype=np.int64)
+    slip = _clock_slip(pts, first, last, cfg)
+    if slip.all():
+        return schema.empty(schema.ALERTS)
+    rows = [r for r, s in zip(rows, slip, strict=True) if not s]
+    first, last = first[~slip], last[~slip]
     mmsi = pts["mmsi"].to_numpy()[first]
     not_a_ship = _not_a_ship(ctx, cfg, np.unique(mmsi), first, last)
     why = pd.Series(not_a_ship).reindex(mmsi).to_numpy()

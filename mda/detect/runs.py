@@ -104,9 +104,10 @@ def vessel_codes(points: pd.DataFrame) -> np.ndarray:
 def visits(ctx: Context, kinds: list[str] | tuple[str, ...], merge_s: float) -> pd.DataFrame:
     """Stays of a vessel in a zone of the given kinds: consecutive good fixes inside it.
 
-    An excursion outside shorter than `merge_s` (boundary jitter) does not split a visit; track
-    outliers are ignored. Returns columns zone (row position in ctx.zones), first and last (row
-    positions in ctx.tracks.points) and n (fixes inside), sorted by first.
+    An excursion outside shorter than `merge_s` (boundary jitter) does not split a visit, a data
+    hole in the feed (mda.feed) does; track outliers are ignored. Returns columns zone (row
+    position in ctx.zones), first and last (row positions in ctx.tracks.points) and n (fixes
+    inside), sorted by first.
     """
     pts = ctx.tracks.points
     cols = {"zone": np.int64, "first": np.int64, "last": np.int64, "n": np.int64}
@@ -127,9 +128,10 @@ def visits(ctx: Context, kinds: list[str] | tuple[str, ...], merge_s: float) -> 
     r = rank[pos]
     brk = np.ones(len(pos), dtype=bool)
     brk[1:] = (zone[1:] != zone[:-1]) | (r[1:] != r[:-1] + 1) | (mmsi[pos[1:]] != mmsi[pos[:-1]])
+    t = seconds(pts["ts"])
+    brk[1:] |= ctx.coverage.spans_hole(t[pos[:-1]], t[pos[1:]])  # nothing known across a hole
     start = np.flatnonzero(brk)
     end = np.concatenate((start[1:], [len(pos)])) - 1
-    t = seconds(pts["ts"])
     first, last, merged = bridge(pos[start], pos[end], t, mmsi, merge_s, key=zone[start])
     out = pd.DataFrame(
         {

@@ -62,9 +62,15 @@ def truth_events(world: World, positions: pd.DataFrame) -> list[dict[str, Any]]:
         )
 
     min_call = world.data["truth"]["port_call_minutes"] * 60
+    silent = [(t0u + o["t0"], t0u + o["t1"]) for o in world.outages]
+
+    def heard(a: float, b: float) -> float:
+        """Seconds of [a, b] outside the planted outages (a call nobody heard is not a call)."""
+        return (b - a) - sum(max(0.0, min(b, o1) - max(a, o0)) for o0, o1 in silent)
+
     for z, first, last in runs:
         i = ident[first]
-        if zkind[z] == "port" and t[last] - t[first] >= min_call:
+        if zkind[z] == "port" and heard(t[first], t[last]) >= min_call:
             add("port_visit", i, t[first], t[last], zid[z], note="port call")
         if zkind[z] == "restricted":
             add("zone_entry", i, t[first], t[last], zid[z], note="entered a restricted area")
