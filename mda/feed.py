@@ -17,7 +17,7 @@ every vessel only it hears: ``shared_silences`` finds silences that at least
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ class Coverage:
     up: np.ndarray  # bool per bin
     typical: float  # median vessels per bin with traffic
     hole_bins: int = 1 << 62  # down runs this long are data holes
+    #: Last fix (epoch seconds) of each bin, NaN when empty or unknown: a hole starts at the feed's
+    #: last fix before it, not at a bin edge.
+    last_fix: np.ndarray | None = None
 
     def _heard(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """Seconds between each t0 and t1 in bins that were up."""
@@ -57,26 +60,38 @@ class Coverage:
         edges = np.diff(np.r_[0, down.astype(np.int8), 0])
         k0, k1 = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         long = k1 - k0 >= self.hole_bins
-        return self.base + k0[long] * self.bin_s, self.base + k1[long] * self.bin_s
+        k0, k1 = k0[long], k1[long]
+        start = self.base + k0 * self.bin_s
+        if self.last_fix is not None:  # the feed's last fix before the hole, where known
+            before = self.last_fix[np.maximum(k0 - 1, 0)]
+            start = np.where((k0 > 0) & np.isfinite(before), before, start)
+        return start, self.base + k1 * self.bin_s
 
     def heard_seconds(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
-        """Seconds between each t0 and t1 (epoch seconds) during which the feed was heard.
+        """Seconds between each t0 and t1 (epoch seconds) during which the feed was heard."""
+        return self._heard(np.asarray(t0, dtype="float64"), np.asarray(t1, dtype="float64"))
 
-        A data hole (a down run of hole_hours or more: a feed that stopped, two data sets apart)
-        cuts the interval: only the longer stretch that touches t0 or t1 without crossing a hole
-        counts, since what lies beyond a hole was heard by another feed, or later."""
+    def heard_from(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """Like heard_seconds, but stopping at the first data hole after t0: how long the feed
+        was heard going on from t0 (what lies beyond a hole is another data set)."""
         t0, t1 = np.asarray(t0, dtype="float64"), np.asarray(t1, dtype="float64")
-        h0, h1 = self._holes()
-        if not len(h0):
-            return self._heard(t0, t1)
-        after = np.searchsorted(h0, t0, "left")  # first hole starting at or after t0
-        before = np.searchsorted(h1, t1, "right") - 1  # last hole ending at or before t1
-        a = np.minimum(t1, np.where(after < len(h0), h0[np.minimum(after, len(h0) - 1)], np.inf))
-        b = np.maximum(t0, np.where(before >= 0, h1[np.maximum(before, 0)], -np.inf))
-        cut = a < b
-        whole = self._heard(t0, t1)
-        parts = np.maximum(self._heard(t0, a), self._heard(b, t1))
-        return np.where(cut, parts, whole)
+        h0, _ = self._holes()
+        if len(h0):
+            nxt = np.searchsorted(h0, t0, "left")
+            stop = np.where(nxt < len(h0), h0[np.minimum(nxt, len(h0) - 1)], np.inf)
+            t1 = np.maximum(np.minimum(t1, stop), t0)
+        return self._heard(t0, t1)
+
+    def heard_until(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """Like heard_seconds, but starting at the last data hole before t1: how long the feed
+        had been heard up to t1."""
+        t0, t1 = np.asarray(t0, dtype="float64"), np.asarray(t1, dtype="float64")
+        _, h1 = self._holes()
+        if len(h1):
+            prv = np.searchsorted(h1, t1, "right") - 1
+            since = np.where(prv >= 0, h1[np.maximum(prv, 0)], -np.inf)
+            t0 = np.minimum(np.maximum(t0, since), t1)
+        return self._heard(t0, t1)
 
     def spans_hole(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """True where a data hole lies between t0 and t1 (no stay or visit bridges one)."""
@@ -151,14 +166,18 @@ def coverage(t: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) -> Coverage:
     if not len(t):
         return Coverage(0.0, bin_s, np.zeros(0, np.int64), np.zeros(0, bool), 0.0)
     base = float(np.min(t))
-    return bin_coverage(base, ((t - base) // bin_s).astype(np.int64), mmsi, cfg)
+    b = ((t - base) // bin_s).astype(np.int64)
+    cov = bin_coverage(base, b, mmsi, cfg)
+    last = np.full(len(cov.up), -np.inf)
+    np.maximum.at(last, b, t)
+    return replace(cov, last_fix=np.where(np.isfinite(last), last, np.nan))
 
 
 def bin_coverage(base: float, b: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) -> Coverage:
     """The feed's coverage from every fix's bin (0, 1, ... from `base`, epoch seconds) and
     vessel: what `coverage` counts, for callers that binned the fixes themselves."""
     bin_s = cfg.coverage_bin_minutes * 60.0
-    pairs = np.unique(b * (1 << 32) + np.asarray(mmsi, dtype=np.int64))  # (bin, vessel)
+    pairs = distinct(b * (1 << 32) + np.asarray(mmsi, dtype=np.int64))  # (bin, vessel)
     heard = np.bincount(pairs >> 32, minlength=int(b.max()) + 1)
     typical = float(np.median(heard[heard > 0]))
     up = heard > 0
@@ -166,3 +185,11 @@ def bin_coverage(base: float, b: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) 
         up &= heard >= cfg.outage_fraction * typical
     hole_bins = max(int(np.ceil(cfg.hole_hours * 3600.0 / bin_s)), 1)
     return Coverage(base, bin_s, heard, up, typical, hole_bins)
+
+
+def distinct(x: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array. A sort, not np.unique: numpy 2.4 hashes
+    integers first, and when most values differ that is 60x slower (1.5 s against 0.02 s for a
+    million; 15 s for the 6 million (hour, vessel) pairs of a month of 10,000 vessels)."""
+    s = np.sort(x)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s

@@ -137,3 +137,12 @@ def test_partial_outage_leaves_only_the_heard_hours():
     cfg = Config()
     cfg.feed.outage_fraction = 0.0  # a bin with anyone heard counts
     assert gaps.detect(context(positions(feed, dark), cfg=cfg), cfg)["mmsi"].tolist() == [999]
+
+
+def test_silence_across_a_data_hole_is_no_gap():
+    """Two data sets two years apart: vessels heard in both did not go dark for two years."""
+    first = _fleet(12, None)
+    later = first.assign(ts=first["ts"] + pd.Timedelta(days=730))
+    assert gaps.detect(context(positions(first, later)), Config()).empty
+    # within one data set the same silence of one vessel is still a gap
+    assert len(gaps.detect(context(_fleet(12, None, dark=3)), Config())) == 1

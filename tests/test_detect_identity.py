@@ -178,6 +178,20 @@ def test_mmsi_swap_under_way_after_30_or_90_seconds(gap_s):
     assert alerts["evidence"].iloc[0]["distance_m"] < 50  # from the dead-reckoned position
 
 
+def test_a_switch_as_the_data_end_is_not_a_swap():
+    """A one-minute extract: A's last fix and B's first are seconds apart, but the feed stops
+    right after (another data set follows a year later), so nobody heard A stay silent."""
+    ship = sail(A, [Leg(240, 12)], lat=55.0, lon=15.0, every_s=10)
+    cut = T0 + pd.Timedelta(hours=2)
+    before = ship[ship["ts"] <= cut]
+    after = ship[(ship["ts"] >= cut + pd.Timedelta(seconds=30))].assign(mmsi=B)
+    after = after[after["ts"] <= cut + pd.Timedelta(minutes=1)]
+    other = sail(C, [Leg(121, 10)], lat=54.0, lon=15.0)
+    later = sail(C, [Leg(300, 10)], lat=54.0, lon=15.0, start=T0 + pd.Timedelta(days=365))
+    feed = positions(before, after, other, later)
+    assert identity.detect(context(feed), Config()).empty
+
+
 def test_two_vessels_moored_side_by_side_are_not_a_swap():
     # B moors next to A; later A switches its AIS off while B goes on transmitting
     a = sail(A, [Leg(180, 0)], lat=55.0, lon=15.0)

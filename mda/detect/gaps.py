@@ -4,7 +4,8 @@ Built on the silences the tracks module already found (``tracks.gaps``), measure
 time the feed itself was heard (``ctx.coverage``, mda.feed): a vessel is not dark for what nobody
 could hear, so receiver outages, files that end and data sets years apart never become gaps; and
 a silence several vessels begin and end together (mda.feed.shared_silences: one receiver down)
-is not reported either.
+is not reported either. Nor is a silence across a data hole (a feed down for ``feed.hole_hours``
+or more: two data sets apart): its vessel was last heard before the feed stopped.
 
 Where the silence happens decides what it means (GFW "intentional disabling" logic):
 
@@ -51,6 +52,9 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     # tracks' silences, not only the long ones, so one receiver's outage is seen whole
     receiver = shared_silences(seconds(gaps["start"]), seconds(gaps["end"]), cfg.feed)
     long = (gaps["hours"] >= min(th.min_hours, th.zone_min_hours)).to_numpy() & ~receiver
+    # a silence across a data hole has no known end: the vessel was last heard before the feed
+    # stopped, and what came after the hole is another data set
+    long &= ~ctx.coverage.spans_hole(seconds(gaps["start"]), seconds(gaps["end"]))
     gaps = gaps[long].reset_index(drop=True)
     if gaps.empty:
         return schema.empty(schema.ALERTS)

@@ -291,8 +291,8 @@ def swaps(p: pd.DataFrame, harbour: np.ndarray, coverage: Coverage, cfg: Config)
     w0, w1 = seconds(pd.Series([p["ts"].min()]))[0], seconds(pd.Series([p["ts"].max()]))[0]
     quiet = c.swap_silent_minutes * 60
     te, ts_ = seconds(last["ts"]), seconds(first["ts"])
-    ends = last[coverage.heard_seconds(te, np.full(len(te), w1)) >= quiet]
-    heard_before = coverage.heard_seconds(np.full(len(ts_), w0), ts_)
+    ends = last[coverage.heard_from(te, np.full(len(te), w1)) >= quiet]
+    heard_before = coverage.heard_until(np.full(len(ts_), w0), ts_)
     starts = first[heard_before >= quiet].sort_values("ts", ignore_index=True)
     if ends.empty or starts.empty:
         return pd.DataFrame()
