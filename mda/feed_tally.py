@@ -17,7 +17,7 @@ import pandas as pd
 
 from mda import schema
 from mda.config import FeedConfig
-from mda.feed import FEED_OUTAGES, Coverage, bin_coverage, coverage
+from mda.feed import FEED_OUTAGES, Coverage, bin_coverage, coverage, distinct
 
 #: Outages listed by name in summaries (`mda info`, the ingest report): the longest ones.
 LONGEST = 5
@@ -52,8 +52,8 @@ class FeedTally:
         if self.base is None:
             self.base = float(t.min())
         b = ((t - self.base) // self.bin_s).astype(np.int64)  # as mda.feed.coverage bins
-        new = np.unique((b << _MMSI_BITS) + np.asarray(mmsi)[ok].astype(np.int64))
-        self.pairs = np.union1d(self.pairs, new)
+        new = (b << _MMSI_BITS) + np.asarray(mmsi)[ok].astype(np.int64)
+        self.pairs = distinct(np.concatenate([self.pairs, distinct(new)]))
 
     def coverage(self) -> Coverage:
         """The feed's coverage (mda.feed.Coverage) from the pairs, binned exactly as counted."""

@@ -344,7 +344,7 @@ class Store:
         """
         from mda.sources import expand_inputs
 
-        report = IngestReport()
+        report = IngestReport(feed=FeedTally())
         report.stored = 0
         with self.lock(timeout=wait):
             self._cleanup()
@@ -389,6 +389,7 @@ class Store:
             for chunk in iter_ais(src, **read_options):
                 name = chunk.report.files[0] if chunk.report.files else "<lines>"
                 report.merge(chunk.report)
+                report.feed.add(chunk.positions["ts"], chunk.positions["mmsi"].to_numpy())
                 if len(chunk.statics):
                     statics = [
                         vessel_changes(pd.concat([*statics, chunk.statics], ignore_index=True))

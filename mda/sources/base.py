@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mda import schema
+from mda.feed_tally import FeedTally
 from mda.terminal import safe_text
 
 #: Longest line (bytes, without its newline) a reader accepts; longer lines are skipped and
@@ -78,6 +79,9 @@ class IngestReport:
     #: Inputs not read to their end, name -> why: unreadable, or broken off part-way (what was
     #: read before the fault is kept). A store does not mark them as ingested.
     failed: dict[str, str] = field(default_factory=dict)
+    #: When the feed was heard, tallied by a store's ingest from the positions it decoded (None
+    #: when nobody tallied): its outages are the hours of the input's span the feed was silent.
+    feed: FeedTally | None = None
     _t0: float = field(default_factory=time.perf_counter, repr=False)
 
     def see_times(self, ts: pd.Series) -> None:
@@ -150,6 +154,7 @@ class IngestReport:
             "stored": self.stored,
             "warnings": self.warnings,
             "failed": self.failed,
+            "feed": self.feed.summary() if self.feed is not None else None,
         }
 
     def to_json(self) -> str:
@@ -175,12 +180,29 @@ class IngestReport:
         ]
         if self.stored is not None:
             rows.append(("new positions stored", f"{self.stored:,}"))
+        if d["feed"] is not None:
+            rows += _feed_rows(d["feed"], self.first_ts, self.last_ts)
         rate = d["messages_per_s"]
         rows.append(("elapsed", f"{d['seconds']:.2f} s" + (f" ({rate:,} msg/s)" if rate else "")))
         width = max(len(k) for k, _ in rows)
         out = [f"{k:<{width}}  {v}" for k, v in rows]
         out += [f"warning: {safe_text(w)}" for w in self.warnings]
         return "\n".join(out)
+
+
+def _feed_rows(feed: dict[str, Any], first: pd.Timestamp | None, last: pd.Timestamp | None):
+    """The ingest table's feed rows: outage hours out of the input's span, the longest ones."""
+    span = (last - first).total_seconds() / 3600.0 if first is not None and last is not None else 0
+    rows = [
+        (
+            "feed outages",
+            f"{feed['outages']:,}, {feed['outage_hours']:,} h of the {span:,.2f} h span not heard",
+        )
+    ]
+    rows += [
+        (f"  {o['start']}", f"to {o['end']} ({o['hours']:,} h)") for o in feed["longest_outages"]
+    ]
+    return rows
 
 
 @dataclass

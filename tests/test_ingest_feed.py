@@ -1,0 +1,66 @@
+"""The ingest report says how long the feed was silent in what it decoded (feed outages)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+from detect_helpers import Leg, positions, sail
+from pyais import encode_dict
+
+from mda.cli import main
+from mda.sources import read_ais
+from mda.store import Store
+
+T0 = pd.Timestamp("2026-03-01T00:00:00Z")
+
+
+def _nmea(tmp_path, silent_b: bool = True) -> str:
+    """Two ships at sea heard every minute for 3 h, both silent 8 h (the feed), heard 3 h more;
+    each line starts with its Unix receive time."""
+    legs = lambda silent: [Leg(180, 12), Leg(480, 12, silent=silent), Leg(180, 12)]  # noqa: E731
+    p = positions(
+        sail(244000001, legs(True), lat=45.0, lon=-20.0),
+        sail(244000002, legs(silent_b), lat=45.5, lon=-20.0),
+    ).sort_values("ts", kind="stable")
+    lines = [
+        f"{t.value // 10**9} "
+        + encode_dict({"type": 1, "mmsi": m, "lat": la, "lon": lo, "speed": 12.0, "course": 90})[0]
+        for m, t, la, lo in zip(p["mmsi"], p["ts"], p["lat"], p["lon"], strict=True)
+    ]
+    path = tmp_path / "two.nmea"
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    return str(path)
+
+
+def test_ingest_report_lists_the_whole_feed_silence(tmp_path):
+    src = _nmea(tmp_path)
+    report = Store(tmp_path / "store").ingest([src], chunk_rows=100)  # tallied over 17 chunks
+    feed = report.to_dict()["feed"]
+    assert feed["outages"] == 1 and feed["outage_hours"] == 8.0
+    # hour bins from the first fix (T0 + 1 min): the silence covers bins 3 to 10 whole
+    assert feed["longest_outages"] == [
+        {"start": "2026-03-01T03:01:00Z", "end": "2026-03-01T11:01:00Z", "hours": 8.0}
+    ]
+    table = report.format_table()
+    assert re.search(r"feed outages +1, 8\.0 h of the 13\.98 h span not heard", table)
+    assert re.search(r"2026-03-01T03:01:00Z +to 2026-03-01T11:01:00Z \(8\.0 h\)", table)
+
+
+def test_no_outage_when_one_vessel_is_heard_and_cli_json_carries_the_feed(tmp_path, capsys):
+    src = _nmea(tmp_path, silent_b=False)
+    assert main(["ingest", "--store", str(tmp_path / "store"), "--json", src]) == 0
+    feed = json.loads(capsys.readouterr().out)["feed"]
+    assert feed["outages"] == 0 and feed["longest_outages"] == []
+    assert feed["typical_vessels"] == 1.0  # median bin: 8 of the 14 hours heard one ship
+
+
+def test_a_plain_read_tallies_nothing():
+    """Only a store's ingest tallies the feed; a read's report says nothing rather than 0."""
+    from pyais import encode_dict as enc
+
+    line = f"{T0.value // 10**9} " + enc({"type": 1, "mmsi": 244000001, "lat": 45, "lon": -20})[0]
+    report = read_ais([line]).report
+    assert report.to_dict()["feed"] is None
+    assert "feed outages" not in report.format_table()
