@@ -310,7 +310,11 @@ def swaps(p: pd.DataFrame, harbour: np.ndarray, coverage: Coverage, cfg: Config)
     # several hundred metres while one transponder is powered down and the other up); the
     # reckoning drifts with the course noise, so the tolerance grows with the distance run
     run_m = np.nan_to_num(e["sog"].to_numpy(float)) * NM / 3600.0 * (seconds(s["ts"]) - et[ie])
-    course = np.radians(np.nan_to_num(e["cog"].to_numpy(float)))
+    # heading on: the course the track made good into the last fix where known (a single COG
+    # reading is noisy), else the reported COG
+    made = e["course"].to_numpy(float)
+    course_deg = np.where(np.isfinite(made), made, e["cog"].to_numpy(float))
+    course = np.radians(np.nan_to_num(course_deg))
     lat0 = e["lat"].to_numpy()
     lat_dr = lat0 + np.degrees(run_m * np.cos(course) / EARTH_RADIUS_M)
     lon_dr = e["lon"].to_numpy() + np.degrees(
@@ -320,7 +324,7 @@ def swaps(p: pd.DataFrame, harbour: np.ndarray, coverage: Coverage, cfg: Config)
     tolerance = c.swap_distance_m + c.swap_distance_fraction * run_m
     ok = (e["mmsi"].to_numpy() != s["mmsi"].to_numpy()) & (d <= tolerance)
     # one ship keeps its course and speed through the switch; two ships passing do not
-    turn = np.abs((s["cog"].to_numpy(float) - e["cog"].to_numpy(float) + 180.0) % 360.0 - 180.0)
+    turn = np.abs((s["cog"].to_numpy(float) - course_deg + 180.0) % 360.0 - 180.0)
     ok &= turn <= c.swap_course_deg
     ok &= np.abs(s["sog"].to_numpy(float) - e["sog"].to_numpy(float)) <= c.swap_speed_kn
     e, s, d = e[ok].reset_index(drop=True), s[ok].reset_index(drop=True), np.asarray(d)[ok]
@@ -364,7 +368,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     if p.empty:
         return schema.empty(schema.ALERTS)
     parts = [shared(p, cfg)]
-    p = p[["mmsi", "ts", "lat", "lon", "sog", "cog", "dt_s"]]
+    p = p[["mmsi", "ts", "lat", "lon", "sog", "cog", "dt_s", "course"]]
     parts += [two_transmitters(p, cfg), swaps(p, ctx.harbour, ctx.coverage, cfg)]
     if c.check_mid:
         parts.append(invalid_mmsis(p))
