@@ -146,6 +146,26 @@ def _cmd_zones_import(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_zones_learn(a: argparse.Namespace) -> int:
+    from mda.config import load_config
+    from mda.detect.anchorages import anchorage_zones, learn
+    from mda.store import Store
+    from mda.zone_import import write_zones
+    from mda.zones import load_zones
+
+    cfg = load_config(a.config)
+    pos = Store(a.store, readonly=True).positions(
+        since=a.since, until=a.until, columns=["mmsi", "ts", "lat", "lon", "sog"]
+    )
+    sog = pos["sog"].to_numpy(dtype="float64", na_value=float("nan"))
+    zones = anchorage_zones(learn(pos, sog, cfg), cfg)
+    write_zones(zones.drop(columns="vessels"), a.out)
+    if len(zones):
+        load_zones(a.out)  # what was written must validate
+    print(f"{len(zones):,} anchorage(s) learned from {len(pos):,} positions -> {a.out}")
+    return 0
+
+
 def _cmd_simulate(a: argparse.Namespace) -> int:
     from mda.simulate import simulate
 
@@ -341,6 +361,15 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--name-field", help="column holding names (default: name, else the id)")
     z.add_argument("--buffer-m", type=float, help="radius / half-width of points and lines (m)")
     z.set_defaults(func=_cmd_zones_import)
+    z = zsub.add_parser(
+        "learn",
+        help="anchorages learned from a store: places where many different vessels sit still",
+    )
+    z.add_argument("--store", required=True)
+    z.add_argument("-o", "--out", required=True, help="anchorages.geojson (or .gpkg)")
+    z.add_argument("--config", help="TOML thresholds ([context] anchorage_min_vessels, ...)")
+    _add_window(z)
+    z.set_defaults(func=_cmd_zones_learn)
 
     s = sub.add_parser("simulate", help="generate AIS traffic with planted anomalies")
     s.add_argument("scenario", help="scenario name under data/scenarios/ or a TOML/JSON file")

@@ -25,6 +25,7 @@ import shapely
 
 from mda import schema
 from mda.errors import MdaError
+from mda.fileio import replacing
 
 # --------------------------------------------------------------------------------------------
 # NGA World Port Index
@@ -247,11 +248,8 @@ def write_zones(zones: gpd.GeoDataFrame, out: str | Path) -> None:
     """Write zones as GeoJSON (or the format of the suffix, e.g. .gpkg), replacing the file."""
     out = Path(out)
     driver = "GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON"
-    out.unlink(missing_ok=True)
-    try:
-        pyogrio.write_dataframe(zones, out, driver=driver)
-    except Exception as e:  # pyogrio raises several types for unwritable output
-        raise MdaError(f"{out}: cannot write zones: {str(e).splitlines()[0]}") from None
+    with replacing(out, what="zones") as (tmp,):
+        pyogrio.write_dataframe(zones, tmp, driver=driver)
 
 
 def _read_layer(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:

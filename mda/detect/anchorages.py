@@ -10,10 +10,15 @@ neighbours, so a field on a cell edge is not split) in which at least
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from mda.config import Config
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 from mda.geo import EARTH_RADIUS_M
 
 
@@ -57,3 +62,36 @@ def vessels_at(field: pd.Series, lat: np.ndarray, lon: np.ndarray, cfg: Config) 
         return np.zeros(len(lat), dtype=np.int64)
     iy, ix = _cells(np.asarray(lat, float), np.asarray(lon, float), cfg.context.anchorage_cell_m)
     return field.reindex(_key(iy, ix), fill_value=0).to_numpy(dtype=np.int64)
+
+
+def anchorage_zones(field: pd.Series, cfg: Config) -> gpd.GeoDataFrame:
+    """The learned anchorages as a zone layer (id, name, kind "anchorage", geometry): the cells
+    of each field merged into one polygon per connected field, largest first."""
+    import geopandas as gpd
+    import shapely
+
+    cols = ["id", "name", "kind", "vessels", "geometry"]
+    if field.empty:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry="geometry", crs="EPSG:4326")
+    key = field.index.to_numpy(dtype=np.int64)
+    iy = np.floor_divide(key + (1 << 30), 1 << 31)
+    ix = key - iy * (1 << 31)
+    deg = np.degrees(cfg.context.anchorage_cell_m / EARTH_RADIUS_M)
+    cos = np.maximum(np.cos(np.radians((iy + 0.5) * deg)), 0.01)
+    w = deg / cos
+    boxes = shapely.box(ix * w, iy * deg, (ix + 1) * w, (iy + 1) * deg)
+    fields = shapely.get_parts(shapely.union_all(shapely.buffer(boxes, deg * 0.01)))
+    tree = shapely.STRtree(boxes)
+    vessels = [int(field.to_numpy()[tree.query(f, predicate="intersects")].max()) for f in fields]
+    order = np.argsort(vessels)[::-1]
+    return gpd.GeoDataFrame(
+        {
+            "id": [f"learned-anchorage-{k + 1}" for k in range(len(order))],
+            "name": [f"anchorage learned from AIS ({vessels[i]} vessels)" for i in order],
+            "kind": "anchorage",
+            "vessels": [vessels[i] for i in order],
+            "geometry": fields[order],
+        },
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
