@@ -309,4 +309,5 @@ def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:
         title="mda scan",
         sources=[Path(f).name for f in (result.ingest.files if result.ingest else [])],
         thresholds=dataclasses.asdict(cfg),
+        outages=result.outages,
     )

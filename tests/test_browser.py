@@ -299,3 +299,30 @@ def test_report_limits_are_named_in_the_panel(browser, tmp_path, monkeypatch):
     assert "5 alerts" in page.inner_text(".mda-counts").replace("\n", " ")
     assert seen == {"requests": [], "errors": []}
     page.close()
+
+
+def test_feed_outages_panel_and_receiver_artefacts_layer(browser, tmp_path):
+    from test_report import feed_positions
+
+    out = render_map(tmp_path / "feed.html", positions=feed_positions(), offline=True)
+    page, seen = open_report(browser, out)
+    try:
+        assert seen["errors"] == []
+        names = page.eval_on_selector_all(
+            ".leaflet-control-layers-overlays label span",
+            "els => els.map(e => e.textContent.trim())",
+        )
+        assert "Receiver artefacts" in names
+        assert page.evaluate("mdaReport.layers['Receiver artefacts'].getLayers().length") == 1
+        assert page.inner_text("#mda-feed h2") == "Feed outages (1)"
+        rows = page.eval_on_selector_all(
+            "#mda-outage-table tbody tr", "rs => rs.map(r => r.textContent)"
+        )
+        assert rows == ["2026-03-01 03:01 UTC2026-03-01 11:01 UTC8"]
+        assert page.inner_text("#mda-artefacts").startswith("1 fix(es) left out")
+        page.click("#mda-outage-table tbody tr")  # replays the map to the outage's start
+        start = 1_772_334_060  # 2026-03-01T03:01Z, to the slider's step
+        value, step = page.evaluate("[+mdaReport.timeInput.value, +mdaReport.timeInput.step]")
+        assert abs(value - start) < step
+    finally:
+        page.close()

@@ -16,14 +16,20 @@ from mda.store import Store
 T0 = pd.Timestamp("2026-03-01T00:00:00Z")
 
 
-def _nmea(tmp_path, silent_b: bool = True) -> str:
-    """Two ships at sea heard every minute for 3 h, both silent 8 h (the feed), heard 3 h more;
-    each line starts with its Unix receive time."""
+def two_ships(silent_b: bool = True) -> pd.DataFrame:
+    """Two ships at sea heard every minute for 3 h, then 8 h with the first (and unless
+    `silent_b`, the second) unheard, then 3 h heard again, by time."""
     legs = lambda silent: [Leg(180, 12), Leg(480, 12, silent=silent), Leg(180, 12)]  # noqa: E731
     p = positions(
         sail(244000001, legs(True), lat=45.0, lon=-20.0),
         sail(244000002, legs(silent_b), lat=45.5, lon=-20.0),
-    ).sort_values("ts", kind="stable")
+    )
+    return p.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def write_nmea(tmp_path, silent_b: bool = True) -> str:
+    """two_ships as NMEA, each line starting with its Unix receive time."""
+    p = two_ships(silent_b)
     lines = [
         f"{t.value // 10**9} "
         + encode_dict({"type": 1, "mmsi": m, "lat": la, "lon": lo, "speed": 12.0, "course": 90})[0]
@@ -35,7 +41,7 @@ def _nmea(tmp_path, silent_b: bool = True) -> str:
 
 
 def test_ingest_report_lists_the_whole_feed_silence(tmp_path):
-    src = _nmea(tmp_path)
+    src = write_nmea(tmp_path)
     report = Store(tmp_path / "store").ingest([src], chunk_rows=100)  # tallied over 17 chunks
     feed = report.to_dict()["feed"]
     assert feed["outages"] == 1 and feed["outage_hours"] == 8.0
@@ -49,7 +55,7 @@ def test_ingest_report_lists_the_whole_feed_silence(tmp_path):
 
 
 def test_no_outage_when_one_vessel_is_heard_and_cli_json_carries_the_feed(tmp_path, capsys):
-    src = _nmea(tmp_path, silent_b=False)
+    src = write_nmea(tmp_path, silent_b=False)
     assert main(["ingest", "--store", str(tmp_path / "store"), "--json", src]) == 0
     feed = json.loads(capsys.readouterr().out)["feed"]
     assert feed["outages"] == 0 and feed["longest_outages"] == []

@@ -196,6 +196,7 @@ def test_layers_present_by_name(offline_html):
         "Alerts",
         "Gap & encounter lines",
         "Traffic density",
+        "Receiver artefacts",
     ]
     assert "MDA.init(map_" in offline_html
 
@@ -549,3 +550,86 @@ def test_report_from_input_files_names_class_b_vessels(tmp_path):
     assert vessels["mmsi"] == [mmsi]
     assert vessels["name"] == ["NORTH STAR"]
     assert vessels["callsign"] == ["PD1234"]
+
+
+# -- feed health: outages in the side panel, receiver artefacts in their own layer -------------
+
+
+def feed_positions() -> pd.DataFrame:
+    """Two ships at sea, both unheard for 8 h (the feed down), and one fix of the first ship
+    stamped with the second of another fix 20 km away (a stale time stamp)."""
+    from test_ingest_feed import two_ships
+
+    pos = two_ships(silent_b=True)
+    first = pos[pos["mmsi"] == 244000001]
+    stale = first.iloc[[15]].assign(lat=first["lat"].iloc[15] + 0.2)
+    return schema.conform(pd.concat([pos, stale], ignore_index=True), schema.POSITIONS)
+
+
+def _epoch(t: str) -> int:
+    return int(pd.Timestamp(t).timestamp())
+
+
+def test_feed_outage_listed_and_artefact_drawn_with_counts(tmp_path):
+    pos = feed_positions()
+    html = render_map(tmp_path / "f.html", positions=pos, offline=True).read_text()
+    data = page_data(html)
+    feed = data["feed"]
+    assert (feed["outages"], feed["outage_hours"], feed["artefacts"]) == (1, 8.0, 1)
+    assert feed["listed"] == {
+        "start": [_epoch("2026-03-01T03:01Z")],
+        "end": [_epoch("2026-03-01T11:01Z")],
+        "hours": [8.0],
+        "vessels_heard": [0.0],
+    }
+    art = data["artefacts"]
+    assert art["mmsi"] == [244000001] and art["reason"] == ["stale time stamp"]
+    assert art["lat"] == [round(pos["lat"].iloc[-1], 5)]
+    assert data["legend"]["overlays"]["Receiver artefacts"] is True
+    assert data["header"]["alerts"] == 0 and data["header"]["not_drawn"] == {}
+
+
+def test_report_without_feed_problems_lists_none(scen, tmp_path):
+    html = render_map(tmp_path / "n.html", **scen, offline=True).read_text()
+    data = page_data(html)
+    assert data["feed"]["outages"] == 0 and data["feed"]["listed"]["start"] == []
+    assert data["artefacts"]["mmsi"] == []
+
+
+def test_feed_lists_are_capped_by_the_report_limits(tmp_path, monkeypatch):
+    from mda.report import limits
+
+    outages = pd.DataFrame(
+        {
+            "start": pd.to_datetime(["2026-03-01T01:00Z", "2026-03-01T05:00Z"]),
+            "end": pd.to_datetime(["2026-03-01T02:00Z", "2026-03-01T08:00Z"]),
+            "hours": [1.0, 3.0],
+            "vessels_heard": [0.0, 0.0],
+            "typical_vessels": [2.0, 2.0],
+        }
+    )
+    monkeypatch.setattr(limits, "MAX_OUTAGES", 1)
+    monkeypatch.setattr(limits, "MAX_ARTEFACTS", 0)
+    out = render_map(tmp_path / "c.html", positions=feed_positions(), outages=outages)
+    data = page_data(out.read_text())
+    assert data["feed"]["outages"] == 2 and data["feed"]["outage_hours"] == 4.0  # all counted
+    assert data["feed"]["listed"]["hours"] == [3.0]  # the longest listed
+    assert data["artefacts"]["mmsi"] == []
+    assert data["header"]["not_drawn"] == {"feed outages": 1, "receiver artefacts": 1}
+
+
+def test_scan_report_and_store_report_show_the_outage_not_a_gap(tmp_path):
+    """`mda scan --report` lists the scan's outages; `mda report --store` finds the same."""
+    from test_ingest_feed import write_nmea
+
+    from mda.scan import run_scan
+
+    src = write_nmea(tmp_path, silent_b=True)
+    store = tmp_path / "store"
+    result = run_scan(inputs=[src], store=store, report=tmp_path / "scan.html")
+    assert "ais_gap" not in set(result.alerts["type"])
+    scanned = page_data((tmp_path / "scan.html").read_text())["feed"]
+    assert scanned["outages"] == len(result.outages) == 1
+    assert scanned["listed"]["start"] == [_epoch("2026-03-01T03:01Z")]
+    out = build_report(store=store, out=tmp_path / "store.html", offline=True)
+    assert page_data(out.read_text())["feed"]["listed"] == scanned["listed"]

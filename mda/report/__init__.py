@@ -26,7 +26,9 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from mda import schema
+from mda.config import FeedConfig
 from mda.errors import MdaError
+from mda.feed import feed_outages
 from mda.fileio import replacing
 from mda.report import layers, limits, panel
 from mda.report import offline as assets
@@ -81,8 +83,23 @@ def _bounds(points: pd.DataFrame, alerts: pd.DataFrame | None, zones, bbox) -> l
     return None
 
 
+def _feed(outages: pd.DataFrame, artefacts: pd.DataFrame) -> tuple[dict, dict, dict[str, int]]:
+    """The feed's health: outages for the side panel (the longest MAX_OUTAGES, with totals over
+    all), artefacts for their layer (the earliest MAX_ARTEFACTS), and what was cut."""
+    listed, cut_outages = limits.top_rows(outages, limits.MAX_OUTAGES, "hours", largest=True)
+    drawn, cut_artefacts = limits.top_rows(artefacts, limits.MAX_ARTEFACTS, "ts", largest=False)
+    feed = {
+        "outages": len(outages),
+        "outage_hours": round(float(outages["hours"].sum()), 2),
+        "artefacts": len(artefacts),
+        "listed": layers.outage_list(listed),
+    }
+    cut = {"feed outages": cut_outages, "receiver artefacts": cut_artefacts}
+    return feed, layers.artefact_layer(drawn), cut
+
+
 def _page_data(
-    points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox
+    points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox, feed_tables
 ) -> dict[str, Any]:
     """Everything the page script draws; within the size bounds of mda.report.limits."""
     header = panel.header(
@@ -97,8 +114,9 @@ def _page_data(
     drawn_points, cut_vessels = limits.top_vessels(points, drawn_alerts)
     good = layers.good_points(drawn_points)
     tracks = layers.track_layer(good, drawn_alerts)
+    feed, artefact_points, cut_feed = _feed(*feed_tables)
     cut = {"vessels": cut_vessels, "alerts": cut_alerts, "track pieces": tracks["not_drawn"]}
-    header["not_drawn"] = {k: v for k, v in cut.items() if v}
+    header["not_drawn"] = {k: v for k, v in (cut | cut_feed).items() if v}
     return {
         "header": header,
         "legend": panel.legend(),
@@ -108,6 +126,8 @@ def _page_data(
         "alerts": layers.alert_layer(drawn_alerts),
         "heat": layers.heat_layer(good),
         "zones": layers.zone_layers(zones),
+        "feed": feed,
+        "artefacts": artefact_points,
         "bounds": _bounds(drawn_points, drawn_alerts, zones, bbox),
         "tiles": None,
     }
@@ -127,22 +147,32 @@ def render_map(
     offline: bool = False,
     tiles: str | None = None,
     bbox=None,
+    outages: pd.DataFrame | None = None,
 ) -> Path:
     """Render one self-contained HTML report to `out` and return its path.
 
     `positions` alone are turned into tracks with mda.tracks.build_tracks. `bbox` (W, S, E, N)
     sets the initial view; `thresholds` ({section: {key: value}}) overrides those shown from
-    the alerts. `tiles` is an XYZ URL template (e.g. an internal tile server).
+    the alerts. `tiles` is an XYZ URL template (e.g. an internal tile server). `outages`
+    (mda.feed.FEED_OUTAGES, e.g. a scan's) are the feed outages listed in the side panel; by
+    default those of the tracks' points under the default thresholds. The tracks' receiver
+    artefacts are drawn in their own layer.
     """
     if tracks is None and positions is not None:
         from mda.tracks import build_tracks
 
         tracks = build_tracks(positions)
     points = tracks.points if tracks is not None else schema.empty(schema.POSITIONS)
+    artefacts = tracks.artefacts if tracks is not None else schema.empty(schema.ARTEFACTS)
+    if outages is None:
+        outages = feed_outages(points, FeedConfig())
     n_positions = len(positions) if positions is not None else len(points)
     if zones is not None and zones.crs is not None:
         zones = zones.to_crs("EPSG:4326")
-    data = _page_data(points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox)
+    feed_tables = (outages, artefacts)
+    data = _page_data(
+        points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox, feed_tables
+    )
 
     with_tiles = bool(tiles) or not offline
     if with_tiles:

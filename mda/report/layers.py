@@ -371,3 +371,32 @@ def zone_layers(zones) -> list[dict[str, Any]]:
         gdf = gpd.GeoDataFrame(props, geometry=np.concatenate(geoms), crs="EPSG:4326")
         out.append({"name": layer, "style": style, "geojson": gdf.to_geo_dict(drop_id=True)})
     return out
+
+
+def outage_list(outages: pd.DataFrame | None) -> dict[str, list]:
+    """Feed outages (mda.feed.FEED_OUTAGES) as columns: start and end (epoch s), hours, mean
+    vessels heard per bin. Spans of time, not places: listed in the side panel."""
+    if outages is None or outages.empty:
+        return {"start": [], "end": [], "hours": [], "vessels_heard": []}
+    return {
+        "start": _epoch_s(outages["start"]).tolist(),
+        "end": _epoch_s(outages["end"]).tolist(),
+        "hours": _nullable(outages["hours"], 2),
+        "vessels_heard": _nullable(outages["vessels_heard"], 1),
+    }
+
+
+def artefact_layer(artefacts: pd.DataFrame | None) -> dict[str, list]:
+    """Receiver artefacts (schema.ARTEFACTS: fixes left out for a stale time stamp) as columns."""
+    cols = ("mmsi", "lat", "lon", "t", "reason")
+    if artefacts is None or artefacts.empty:
+        return {c: [] for c in cols}
+    a = artefacts[np.isfinite(artefacts["lat"].astype(float).to_numpy())]
+    a = a[np.isfinite(a["lon"].astype(float).to_numpy())]
+    return {
+        "mmsi": a["mmsi"].astype("int64").tolist(),
+        "lat": a["lat"].astype(float).round(COORD_DECIMALS).tolist(),
+        "lon": a["lon"].astype(float).round(COORD_DECIMALS).tolist(),
+        "t": _epoch_s(a["ts"]).tolist(),
+        "reason": limits.texts(a["reason"]),
+    }

@@ -15,6 +15,8 @@ Budgets and their worst-case share of the page:
   one alert's evidence is at most ``MAX_EVIDENCE_CHARS`` of JSON (with texts, about 3 kB each,
   60 MB);
 - zones: at most ``MAX_ZONE_VERTICES`` vertices per layer (4 layers, about 20 bytes each, 40 MB);
+- feed: at most ``MAX_OUTAGES`` feed outages listed (the longest; about 60 bytes each) and
+  ``MAX_ARTEFACTS`` receiver artefacts drawn (the earliest; about 60 bytes each, 1 MB);
 - texts (names, call signs, zone names, titles, file names, evidence strings): at most
   ``MAX_TEXT_CHARS`` characters each, cut ones end in "…"; lists in the header (sources,
   alert types) at most ``MAX_LIST`` entries;
@@ -39,6 +41,8 @@ MAX_VESSELS = 200_000
 MAX_ALERTS = 20_000
 MAX_EVIDENCE_CHARS = 2_000
 MAX_ZONE_VERTICES = 500_000
+MAX_OUTAGES = 1_000
+MAX_ARTEFACTS = 20_000
 MAX_TEXT_CHARS = 200
 MAX_LIST = 50
 ELLIPSIS = "…"
@@ -89,6 +93,16 @@ def top_vessels(points: pd.DataFrame, alerts: pd.DataFrame | None) -> tuple[pd.D
     order = np.lexsort((-count.to_numpy(), ~np.asarray(flagged, dtype=bool)))
     kept = count.index[order[:MAX_VESSELS]]
     return points[mmsi.isin(kept).to_numpy()], len(count) - MAX_VESSELS
+
+
+def top_rows(df: pd.DataFrame, limit: int, by: str, *, largest: bool) -> tuple[pd.DataFrame, int]:
+    """At most `limit` rows (those with the largest or smallest `by`, in their original order)
+    and how many were cut."""
+    if len(df) <= limit:
+        return df, 0
+    order = np.argsort(df[by].to_numpy(), kind="stable")
+    keep = np.sort(order[::-1][:limit] if largest else order[:limit])
+    return df.iloc[keep], len(df) - limit
 
 
 def head(items: list, what: str) -> list:

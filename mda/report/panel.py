@@ -82,5 +82,6 @@ def legend() -> dict[str, Any]:
         "type_glyphs": styles.TYPE_GLYPHS,
         "zones": {name: style["color"] for name, (_, style) in styles.ZONE_LAYERS.items()},
         "overlays": styles.OVERLAYS,
+        "artefact_style": styles.ARTEFACT_STYLE,
         "land": styles.LAND_STYLE,
     }

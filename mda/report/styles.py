@@ -51,6 +51,11 @@ OVERLAYS = {
     "Alerts": True,
     "Gap & encounter lines": True,
     "Traffic density": False,
+    "Receiver artefacts": True,
 }
+
+#: Receiver artefacts (fixes left out for a stale time stamp): small grey dots, facts about the
+#: feed, not alerts.
+ARTEFACT_STYLE = {"radius": 3, "color": "#555b63", "fillColor": "#9aa1a9", "weight": 1}
 
 LAND_STYLE = {"fill": "#f2efe6", "stroke": "#b9b3a5", "sea": "#cfe2ee"}

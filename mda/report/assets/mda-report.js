@@ -293,6 +293,24 @@
     this.layers["Gap & encounter lines"] = lines;
   };
 
+  /* Receiver artefacts: fixes left out for a stale time stamp, small grey dots (feed facts). */
+  MdaReport.prototype.drawArtefacts = function () {
+    var self = this, a = this.data.artefacts, st = this.legend.artefact_style, group = L.featureGroup();
+    for (var i = 0; i < a.mmsi.length; i++) {
+      var m = L.circleMarker([a.lat[i], a.lon[i]], { radius: st.radius, color: st.color,
+        fillColor: st.fillColor, weight: st.weight, fillOpacity: 0.9 });
+      m._mdaIdx = i;
+      group.addLayer(m);
+    }
+    group.bindTooltip(function (layer) {
+      var j = layer._mdaIdx, rows = self.vesselRows(a.mmsi[j]);
+      rows.push(["Time stamp", fmtTime(a.t[j])]);
+      rows.push(["Left out", a.reason[j]]);
+      return infoTable("Receiver artefact", rows);
+    });
+    this.layers["Receiver artefacts"] = group;
+  };
+
   MdaReport.prototype.drawHeat = function () {
     this.layers["Traffic density"] = L.heatLayer(this.data.heat, { radius: 14, blur: 16, maxZoom: 9, minOpacity: 0.25 });
   };
@@ -426,6 +444,7 @@
       counts, chips
     ]));
     side.appendChild(this.buildLegend());
+    side.appendChild(this.buildFeed());
     var th = el("details", { class: "mda-box" }, [el("summary", {}, ["Thresholds in force"])]);
     var sections = Object.keys(h.thresholds);
     if (!sections.length) th.appendChild(el("p", { class: "mda-muted" }, ["No alerts, no thresholds recorded."]));
@@ -437,6 +456,37 @@
     side.appendChild(this.buildTable());
     document.body.appendChild(side);
     document.body.classList.add("mda-page");
+  };
+
+  /* Feed health: when the whole feed was silent (outages) and how many fixes were left out for a
+   * stale time stamp. Facts about the feed, never vessel alerts. A row replays the map to its start. */
+  MdaReport.prototype.buildFeed = function () {
+    var self = this, f = this.data.feed, o = f.listed;
+    var box = el("section", { class: "mda-box", id: "mda-feed" }, [el("h2", {}, ["Feed outages (" + fmtNum(f.outages) + ")"])]);
+    box.appendChild(el("p", { class: "mda-muted" }, [f.outages
+      ? fmtNum(f.outage_hours) + " h in which the feed heard no vessel, or a small fraction of its usual traffic: " +
+        "a receiver or data outage, not vessel behaviour."
+      : "No feed outages: the feed was heard throughout."]));
+    if (o.start.length) {
+      var body = el("tbody");
+      for (var i = 0; i < o.start.length; i++) {
+        var tr = el("tr", { class: "mda-outage" }, [el("td", {}, [fmtTime(o.start[i])]),
+          el("td", {}, [fmtTime(o.end[i])]), el("td", {}, [fmtValue(o.hours[i])])]);
+        tr._mdaT = o.start[i];
+        tr.addEventListener("click", function () {
+          if (!self.timeInput) return;
+          self.timeInput.value = this._mdaT;
+          self.timeInput.dispatchEvent(new Event("input"));
+        });
+        body.appendChild(tr);
+      }
+      var head = el("tr", {}, [el("th", {}, ["Start"]), el("th", {}, ["End"]), el("th", {}, ["Hours"])]);
+      box.appendChild(el("div", { class: "mda-table-scroll mda-feed-scroll" }, [
+        el("table", { class: "mda-table", id: "mda-outage-table" }, [el("thead", {}, [head]), body])]));
+    }
+    box.appendChild(el("p", { class: "mda-muted", id: "mda-artefacts" }, [fmtNum(f.artefacts) +
+      " fix(es) left out for a stale time stamp (layer “Receiver artefacts”)."]));
+    return box;
   };
 
   MdaReport.prototype.buildLegend = function () {
@@ -468,6 +518,8 @@
     z.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-dash" }), "AIS gap"]));
     z.appendChild(el("span", { class: "mda-key" }, [el("i", { style: "background:#7b3294" }), "encounter"]));
     z.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-arrow" }), "latest position"]));
+    z.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-diamond", style: "border-radius:50%;transform:none;background:" +
+      lg.artefact_style.fillColor }), "receiver artefact"]));
     box.appendChild(z);
     return box;
   };
@@ -581,7 +633,7 @@
       var r = new MdaReport(map, control, data);
       r.timings = {};  // milliseconds per step, read by scripts/bench_report.py
       ["buildPanel", "drawLand", "drawZones", "drawTracks", "drawLatest", "drawAlerts", "drawHeat",
-        "addControls", "addTimeSlider", "fit"].forEach(function (step) {
+        "drawArtefacts", "addControls", "addTimeSlider", "fit"].forEach(function (step) {
         var t = performance.now();
         r[step]();
         r.timings[step] = Math.round(performance.now() - t);
