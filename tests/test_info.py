@@ -143,3 +143,18 @@ def test_tally_in_pieces_finds_what_feed_outages_finds_at_once():
         "%Y-%m-%dT%H:%M:%SZ"
     )
     assert got["outage_hours"] == round(float(whole["hours"].sum()), 2)
+
+
+def test_simulated_whole_feed_outage_is_found_within_a_bin(tmp_path):
+    """The noisy simulator plants a 1 h whole-feed outage; 10-minute bins find it to the bin."""
+    sim = simulate("korea-strait-noisy", seed=1)
+    (planted,) = [o for o in sim.outages if o["station"] is None]
+    store = Store(tmp_path / "store")
+    store.ingest([sim.write(tmp_path / "noisy.nmea")])
+    feed = store.info(FeedConfig(coverage_bin_minutes=10))["feed"]
+    (found,) = feed["longest_outages"]
+    t0, t1 = pd.Timestamp(planted["start"]), pd.Timestamp(planted["end"])
+    bin_ = pd.Timedelta(minutes=10)
+    assert t0 <= pd.Timestamp(found["start"]) <= t0 + bin_
+    assert t1 - bin_ <= pd.Timestamp(found["end"]) <= t1
+    assert feed["outages"] == 1  # receiver outages (one station of several) are not the feed's
