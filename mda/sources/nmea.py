@@ -68,8 +68,10 @@ MAX_PENDING_MESSAGES = 10_000
 #: Lines decoded per batch: bounds memory and the latency of the stale-fragment check.
 BATCH_LINES = 100_000
 
+#: The talker is any two printable characters: some feeds carry garbled ones (AMSA's "!=IVDM")
+#: under a valid checksum, and pyais decodes them; the checksum is what vouches for a sentence.
 _SENTENCE = re.compile(
-    r"!(([A-Z0-9-]{2})(VD[MO]),(\d),(\d),(\d*),([^,*\\]*),([0-W`-w]*),([0-5]))\*([0-9A-Fa-f]{2})"
+    r"!(([^,*\\!$\s]{2})(VD[MO]),(\d),(\d),(\d*),([^,*\\]*),([0-W`-w]*),([0-5]))\*([0-9A-Fa-f]{2})"
 )
 _SENTENCE_LINE = re.compile(_SENTENCE.pattern + "\r?")
 _AIS_LIKE = re.compile(r"!..VD[MO]")
@@ -90,7 +92,7 @@ _KEPT_TYPES = sorted({*POSITION_TYPES, *AUX_TYPES, *STATIC_TYPES})
 _MAX_MMSI = 999_999_999
 #: Bits a message needs to hold the position fields mda reads (pyais layout, up to the heading,
 #: course or latitude): a shorter payload would decode to partial, wrong values, or to None.
-_POSITION_BITS = {1: 137, 2: 137, 3: 137, 4: 134, 9: 128, 18: 133, 19: 133, 21: 219, 27: 94}
+POSITION_BITS = {1: 137, 2: 137, 3: 137, 4: 134, 9: 128, 18: 133, 19: 133, 21: 219, 27: 94}
 #: Times of sentences whose own time is present but unusable (never a real time, which is
 #: positive): BAD_TIME does not parse, OUT_OF_RANGE is outside [TIME_MIN_S, TIME_END_S).
 BAD_TIME = -1.0
@@ -744,7 +746,7 @@ def _slow_decode(payload: str, fill: int, mt: int) -> tuple | None:
     """Decode one message with pyais: (mmsi, position, aux, static) or None on failure."""
     try:
         bits = bit_vector(payload.encode("latin-1"), fill)
-        if len(bits) < _POSITION_BITS.get(mt, 0):
+        if len(bits) < POSITION_BITS.get(mt, 0):
             return None
         msg = MSG_CLASS[mt].from_vector(bits)
         mmsi = int(msg.mmsi)
