@@ -84,8 +84,11 @@ class Simulation:
             f"{int((heard['kind'] == 0).sum()):,} received (with duplicates)",
             f"sentences: {n_sent:,} ({int(heard['corrupt'].sum()):,} corrupted)",
             "events: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())),
-            "must not alert: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(habits.items()))
-            + (f"; {len(self.outages)} outages" if self.outages else ""),
         ]
+        if habits or self.outages:  # a clean scenario plants no habits
+            lines.append(
+                "must not alert: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(habits.items()))
+                + (f"; {len(self.outages)} outages" if self.outages else "")
+            )
         return "\n".join(lines)
