@@ -83,23 +83,33 @@ class Context:
         return vessels_at(self.anchorages, lat, lon, self.config)
 
     @cached_property
-    def harbour(self) -> np.ndarray:
-        """Boolean per track point: in a port or anchorage of the zone layers, within a world
-        port's harbour radius, in an anchorage learned from the data, or moored (status 5) /
-        aground (6) while barely moving. Harbour
-        life (berths, waiting at anchor, transponders switched off) is not at-sea behaviour,
-        whatever the user's layers cover."""
-        pts = self.tracks.points
-        status = pts["nav_status"].to_numpy(dtype="float64", na_value=np.nan)
-        sog = pts["sog"].to_numpy(dtype="float64", na_value=np.nan)
-        hit = np.isin(status, STILL_STATUSES) & ~(sog > self.config.anchoring.status_max_kn)
-        if len(self.zones):
-            hit |= self.in_kinds(HARBOUR_KINDS)
-        if self.world is not None and len(pts):
-            hit |= self.world.near_port(pts["lat"].to_numpy(), pts["lon"].to_numpy())
-        if len(pts):
-            hit |= self.anchorage_vessels(pts["lat"].to_numpy(), pts["lon"].to_numpy()) > 0
-        return hit
+    def _harbour_known(self) -> np.ndarray:
+        """Per track point: -1 not judged yet, else 0/1 (harbour_at fills it on demand)."""
+        return np.full(len(self.tracks.points), -1, dtype=np.int8)
+
+    def harbour_at(self, idx: np.ndarray) -> np.ndarray:
+        """Boolean per track point of `idx` (row positions): in a port or anchorage of the zone
+        layers, within a world port's harbour radius, in an anchorage learned from the data, or
+        moored (status 5) / aground (6) while barely moving. Harbour life (berths, waiting at
+        anchor, transponders switched off) is not at-sea behaviour, whatever the user's layers
+        cover. Judged only for the points asked about, once each (the world look-up is the
+        costly part of a scan when done for every fix)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        known = self._harbour_known
+        todo = np.unique(idx[known[idx] < 0])
+        if len(todo):
+            pts = self.tracks.points
+            lat, lon = pts["lat"].to_numpy()[todo], pts["lon"].to_numpy()[todo]
+            status = pts["nav_status"].to_numpy(dtype="float64", na_value=np.nan)[todo]
+            sog = pts["sog"].to_numpy(dtype="float64", na_value=np.nan)[todo]
+            hit = np.isin(status, STILL_STATUSES) & ~(sog > self.config.anchoring.status_max_kn)
+            if len(self.zones):
+                hit |= self.in_kinds(HARBOUR_KINDS)[todo]
+            if self.world is not None:
+                hit |= self.world.near_port(lat, lon)
+            hit |= self.anchorage_vessels(lat, lon) > 0
+            known[todo] = hit
+        return known[idx].astype(bool)
 
     def offshore(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Per place: off the coastline and out of the world's harbours (open water, not a bay

@@ -1,6 +1,6 @@
 """loitering and anchoring: a vessel staying put at sea, outside ports and anchorages.
 
-"At sea" means out of harbour (``ctx.harbour``: port and anchorage zones, the world ports'
+"At sea" means out of harbour (``ctx.harbour_at``: port and anchorage zones, the world ports'
 harbour radii, a believed "moored" status) and, for a stay to be reported, mostly offshore
 (``ctx.offshore``: off the coastline) or inside a zone of the detector's kinds (a cable corridor
 reaches the shore; anchoring on it there matters most).
@@ -53,7 +53,7 @@ class _Stays:
         self.speed = speed(self.pts)
         self.lat = self.pts["lat"].to_numpy()
         self.lon = self.pts["lon"].to_numpy()
-        self.harbour = ctx.harbour[self.pos]
+        self.harbour_at = lambda sub: ctx.harbour_at(self.pos[sub])
         self.offshore = ctx.offshore
         self.anchored = self.pts["nav_status"].to_numpy() == AT_ANCHOR
 
@@ -87,6 +87,13 @@ class _Stays:
         first, last, _ = bridge(first, last, self.t, stay, merge_s)
         keep = self.t[last] - self.t[first] >= min_s
         return first[keep], last[keep]
+
+    def outside_harbour(self, mask: np.ndarray) -> np.ndarray:
+        """`mask` where the fix is not in harbour (judged only where `mask` holds)."""
+        out = mask.copy()
+        sub = np.flatnonzero(mask)
+        out[sub] = ~self.harbour_at(sub)
+        return out
 
     def share(self, mask: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
         """Per run [first, last]: the fraction of its fixes where `mask` holds."""
@@ -148,7 +155,7 @@ def _anchor_runs(st: _Stays, cfg: Config) -> tuple[np.ndarray, np.ndarray, tuple
     at_anchor = st.anchored | (st.speed <= th.stationary_kn)
     moved = (st.dist > th.max_radius_m) | (st.dt > th.max_silence_hours * 3600)
     first, last = st.events(
-        at_anchor & ~st.harbour, moved, th.merge_minutes * 60, th.min_minutes * 60
+        st.outside_harbour(at_anchor), moved, th.merge_minutes * 60, th.min_minutes * 60
     )
     lat, lon, radius = st.spread(first, last)
     drift = st.drift_kn(first, last)
@@ -190,7 +197,7 @@ def _loitering(ctx: Context, cfg: Config, st: _Stays) -> pd.DataFrame:
     mean, cw, cs = st.mean_speed(window_s)
     # slow on average over the window, widened by the slow fixes at its edges
     slow_mean = mean < th.max_speed_kn
-    slow = (slow_mean | (st.speed < th.max_speed_kn)) & ~st.harbour
+    slow = st.outside_harbour(slow_mean | (st.speed < th.max_speed_kn))
     merge_s = th.merge_minutes * 60
     moved = (st.dt > merge_s) & (st.implied >= th.max_speed_kn)
     moved |= st.dt > th.max_silence_hours * 3600

@@ -61,7 +61,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     pts = ctx.tracks.points
     mmsi = gaps["mmsi"].to_numpy()
     p0, p1 = locate(pts, mmsi, gaps["start"]), locate(pts, mmsi, gaps["end"])
-    harbour0, harbour1 = ctx.harbour[p0], ctx.harbour[p1]
+    harbour0, harbour1 = ctx.harbour_at(p0), ctx.harbour_at(p1)
     z0, z1 = _zone_at(ctx, p0, th.zone_kinds), _zone_at(ctx, p1, th.zone_kinds)
     zone = np.where(z0 >= 0, z0, z1)
     hours = ctx.coverage.heard_seconds(seconds(gaps["start"]), seconds(gaps["end"])) / 3600.0

@@ -24,6 +24,8 @@ Four sub-cases, named in ``evidence["kind"]``:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -272,10 +274,15 @@ def static_changes(
     return _rows("static_change", "medium", loc, evidence)
 
 
-def swaps(p: pd.DataFrame, harbour: np.ndarray, coverage: Coverage, cfg: Config) -> pd.DataFrame:
+def swaps(
+    p: pd.DataFrame,
+    harbour_at: Callable[[np.ndarray], np.ndarray],
+    coverage: Coverage,
+    cfg: Config,
+) -> pd.DataFrame:
     """MMSI pairs where one falls silent and the other starts at the same spot right after.
 
-    `harbour` flags the points in a port or anchorage, where no swap is judged; `coverage` is
+    `harbour_at` says which rows of `p` lie in harbour, where no swap is judged; `coverage` is
     the feed's (the first must stay silent, and the second unheard, while the feed is heard).
     """
     c = cfg.identity_conflict
@@ -285,9 +292,10 @@ def swaps(p: pd.DataFrame, harbour: np.ndarray, coverage: Coverage, cfg: Config)
     mm = p["mmsi"].to_numpy()
     change = np.flatnonzero(mm[1:] != mm[:-1])
     i_first, i_last = np.r_[0, change + 1], np.r_[change, len(p) - 1]
-    under_way = ~harbour & (p["sog"].to_numpy(dtype="float64", na_value=np.nan) >= c.swap_min_kn)
-    first = p.iloc[i_first[under_way[i_first]]]
-    last = p.iloc[i_last[under_way[i_last]]]
+    fast = p["sog"].to_numpy(dtype="float64", na_value=np.nan) >= c.swap_min_kn
+    i_first, i_last = i_first[fast[i_first]], i_last[fast[i_last]]
+    first = p.iloc[i_first[~harbour_at(i_first)]]
+    last = p.iloc[i_last[~harbour_at(i_last)]]
     w0, w1 = seconds(pd.Series([p["ts"].min()]))[0], seconds(pd.Series([p["ts"].max()]))[0]
     quiet = c.swap_silent_minutes * 60
     te, ts_ = seconds(last["ts"]), seconds(first["ts"])
@@ -369,7 +377,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         return schema.empty(schema.ALERTS)
     parts = [shared(p, cfg)]
     p = p[["mmsi", "ts", "lat", "lon", "sog", "cog", "dt_s", "course"]]
-    parts += [two_transmitters(p, cfg), swaps(p, ctx.harbour, ctx.coverage, cfg)]
+    parts += [two_transmitters(p, cfg), swaps(p, ctx.harbour_at, ctx.coverage, cfg)]
     if c.check_mid:
         parts.append(invalid_mmsis(p))
     parts.append(
