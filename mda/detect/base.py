@@ -18,6 +18,7 @@ from mda import schema
 from mda.config import Config
 from mda.detect.runs import seconds, speed
 from mda.feed import Coverage, coverage
+from mda.geo import per_cell
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -105,8 +106,8 @@ class Context:
             hit = np.isin(status, STILL_STATUSES) & ~(sog > self.config.anchoring.status_max_kn)
             if len(self.zones):
                 hit |= self.in_kinds(HARBOUR_KINDS)[todo]
-            if self.world is not None:
-                hit |= self.world.near_port(lat, lon)
+            if self.world is not None:  # once per ~10 m cell: still ships repeat their fix
+                hit |= per_cell(lat, lon, 1e-4, self.world.near_port)
             hit |= self.anchorage_vessels(lat, lon) > 0
             known[todo] = hit
         return known[idx].astype(bool)

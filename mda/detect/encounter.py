@@ -24,7 +24,7 @@ from mda import schema
 from mda.config import Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import expand, seconds, speed
-from mda.geo import EARTH_RADIUS_M, haversine_m
+from mda.geo import EARTH_RADIUS_M, haversine_m, per_cell
 
 SECTION = "encounter"
 NEAR_KINDS = ("port", "anchorage")
@@ -133,21 +133,19 @@ def _near_distance_m(lat: np.ndarray, lon: np.ndarray, ctx: Context) -> np.ndarr
     near_zones = zones is not None and len(zones) and zones["kind"].isin(NEAR_KINDS).any()
     if not near_zones and world is None:
         return np.full(len(lat), np.inf)
-    cell = np.round(lat * 1000).astype(np.int64) * 400_000 + np.round(lon * 1000).astype(np.int64)
-    code, uniq = pd.factorize(cell)
-    first = np.zeros(len(uniq), dtype=np.int64)
-    first[code[::-1]] = np.arange(len(code))[::-1]
-    la, lo = lat[first], lon[first]
-    dist = np.full(len(first), np.inf)
-    if near_zones:
-        from mda.zones import zone_distance_m
 
-        dist = np.asarray(zone_distance_m(la, lo, zones, NEAR_KINDS), dtype=float)
-    if world is not None:
-        port = np.where(world.near_port(la, lo), 0.0, world.port_distance_m(la, lo))
-        dist = np.fmin(dist, port)
-    return dist[code]
+    def distance(la: np.ndarray, lo: np.ndarray) -> np.ndarray:
+        dist = np.full(len(la), np.inf)
+        if near_zones:
+            from mda.zones import zone_distance_m
 
+            dist = np.asarray(zone_distance_m(la, lo, zones, NEAR_KINDS), dtype=float)
+        if world is not None:
+            port = np.where(world.near_port(la, lo), 0.0, world.port_distance_m(la, lo))
+            dist = np.fmin(dist, port)
+        return dist
+
+    return per_cell(lat, lon, 1e-3, distance)
 
 def _zone_at(lat: np.ndarray, lon: np.ndarray, zones) -> tuple[pd.Series, pd.Series]:
     """Id and kind of the zone of ZONE_KINDS (first kind first) holding each point, or <NA>."""
