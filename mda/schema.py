@@ -189,6 +189,11 @@ def iso_z(t) -> str:
 #: transmitters on the same vessel at the same time are two events, not one that grew.
 SUBTYPED_ALERTS = frozenset({"identity_conflict"})
 
+#: Alert types whose event is the zone itself (a stay in it): entering a port and the restricted
+#: area around it are two events. For every other type the zone is an attribute of the event
+#: (where it happens), so an ongoing event whose zone changes between scans keeps its id.
+ZONE_EVENTS = frozenset({"zone_entry", "port_visit"})
+
 
 def alert_subtype(type_: str, evidence) -> str | None:
     """The sub-case that is part of an event's identity, or None for most alert types."""
@@ -207,13 +212,16 @@ def alert_id(
 ) -> str:
     """Stable alert id: the same event found by two runs gets the same id.
 
-    Built from what identifies an event (type and sub-case, vessels, zone, start to the minute),
-    never from its end, so an ongoing event that grows keeps its id.
+    Built from what identifies an event (type and sub-case, vessels, start to the minute), never
+    from its end, so an ongoing event that grows keeps its id. `zone_id` is part of it only for
+    ZONE_EVENTS; elsewhere the zone is an attribute and a zone that flips is an update.
     """
     start = pd.Timestamp(start).tz_convert("UTC").floor("min").isoformat()
-    key = f"{type_}|{int(mmsi)}|{int(other_mmsi) if other_mmsi else ''}|{zone_id or ''}|{start}"
+    key = f"{type_}|{int(mmsi)}|{int(other_mmsi) if other_mmsi else ''}|{start}"
     if subtype:
         key += f"|{subtype}"
+    if type_ in ZONE_EVENTS:
+        key += f"|zone={zone_id or ''}"
     return type_ + "-" + hashlib.sha1(key.encode()).hexdigest()[:16]
 
 

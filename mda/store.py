@@ -4,7 +4,8 @@ Layout of a store directory::
 
     positions/day=YYYY-MM-DD/<batch>-<n>.parquet   typed columns of schema.POSITIONS, zstd
     vessels.parquet                                static-data history (one row per change)
-    mda.sqlite                                     catalog of parts and inputs, alerts, scans
+    mda.sqlite                                     catalog of parts and inputs, alerts, scans,
+                                                   vessel state
     lock                                           flock(2) target; holds the owner's pid
 
 Crash safety: each part is written to a temporary name and renamed into place, and only then
@@ -56,13 +57,22 @@ from mda.sources.base import AisData, IngestReport, latest_vessels, vessel_chang
 log = logging.getLogger("mda")
 
 #: Version of the on-disk layout and SQLite tables; bumped on incompatible changes.
-SCHEMA_VERSION = 1
+#: 2: alerts carry status and updated; the vessel_state table.
+SCHEMA_VERSION = 2
 
 #: Columns that make two position reports "the same report" (heard by two stations).
 DEDUPE_KEY = ("mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading")
 
-#: Alerts of the same type, vessels and zone this close in time are one event.
+#: Alerts of the same type and vessels (and zone, for schema.ZONE_EVENTS) this close in time
+#: are one event.
 MERGE_GAP = pd.Timedelta(hours=1)
+
+#: What the store keeps of an event beyond schema.ALERTS: "open" while it lasts (see
+#: mda.scan), else "closed"; `updated` is the data time of the scan that last changed it (the
+#: end of its window, so the same data give the same alerts, whatever the wall clock).
+EVENT_COLUMNS: dict[str, str] = {"status": "string", "updated": schema.TS}
+#: Columns of a vessel's state: its last good fix as of the scan watermark.
+STATE_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type"]
 
 #: Parquet I/O on explicit local paths: a relative path with a colon is not taken for a URI.
 _LOCAL = pyarrow.fs.LocalFileSystem()
@@ -79,6 +89,13 @@ _ARROW_TYPES = {
     "string": pa.string(),
 }
 POSITIONS_ARROW = pa.schema([(c, _ARROW_TYPES[t]) for c, t in schema.POSITIONS.items()])
+
+_STATE_TABLES = """
+CREATE INDEX IF NOT EXISTS alerts_open ON alerts (status, mmsi);
+CREATE TABLE IF NOT EXISTS vessel_state (
+    mmsi INTEGER PRIMARY KEY, ts INTEGER NOT NULL, lat REAL, lon REAL, sog REAL, cog REAL,
+    heading REAL, nav_status INTEGER, msg_type INTEGER, scan INTEGER NOT NULL);
+"""
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -100,13 +117,20 @@ CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY, type TEXT NOT NULL, severity TEXT NOT NULL, mmsi INTEGER NOT NULL,
     other_mmsi INTEGER, vessel_name TEXT, t_start TEXT NOT NULL, t_end TEXT NOT NULL,
     lat REAL, lon REAL, zone_id TEXT, zone_kind TEXT, zone_name TEXT,
-    evidence TEXT, thresholds TEXT, first_scan INTEGER, last_scan INTEGER);
+    evidence TEXT, thresholds TEXT, first_scan INTEGER, last_scan INTEGER,
+    status TEXT NOT NULL DEFAULT 'closed', updated TEXT);
 CREATE INDEX IF NOT EXISTS alerts_event ON alerts (type, mmsi);
 CREATE INDEX IF NOT EXISTS alerts_start ON alerts (t_start);
 CREATE TABLE IF NOT EXISTS scans (
     id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, since TEXT, until TEXT,
     upto_batch INTEGER, alerts INTEGER NOT NULL, new_alerts INTEGER NOT NULL);
 """
+
+#: Upgrades from each older schema version to the next, run in one transaction on open.
+_MIGRATIONS = {
+    1: "ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT 'closed'; "
+    "ALTER TABLE alerts ADD COLUMN updated TEXT; " + _STATE_TABLES,
+}
 
 
 def _now() -> str:
@@ -229,7 +253,7 @@ class Store:
                 if self.readonly:
                     raise MdaError(f"{db}: not an mda store database (empty)")
                 con.executescript(
-                    f"BEGIN IMMEDIATE; {_TABLES} INSERT OR IGNORE INTO meta "
+                    f"BEGIN IMMEDIATE; {_TABLES} {_STATE_TABLES} INSERT OR IGNORE INTO meta "
                     f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
                 )
             row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -241,16 +265,37 @@ class Store:
             raise MdaError(f"{db}: not an mda store database (no schema version)")
         version = int(row[0])
         if version < SCHEMA_VERSION:
-            raise MdaError(
-                f"{self.path}: store written by an older mda (schema version {version}, this mda "
-                f"uses {SCHEMA_VERSION}); ingest the inputs again into a new store"
-            )
+            self._migrate(con, version)
         if version > SCHEMA_VERSION:
             raise MdaError(
                 f"{self.path}: store written by a newer mda (schema version {version}, this mda "
                 f"reads {SCHEMA_VERSION}); upgrade mda to use it"
             )
         return con
+
+    def _migrate(self, con: sqlite3.Connection, version: int) -> None:
+        """Upgrade a store of an older schema version in place (one transaction), or refuse."""
+        older = f"{self.path}: store written by an older mda (schema version {version}, this mda "
+        if not all(v in _MIGRATIONS for v in range(version, SCHEMA_VERSION)):
+            raise MdaError(
+                f"{older}uses {SCHEMA_VERSION}); ingest the inputs again into a new store"
+            )
+        if self.readonly:
+            raise MdaError(
+                f"{older}uses {SCHEMA_VERSION}); a run with write access (mda scan --store) "
+                "upgrades it"
+            )
+        steps = " ".join(_MIGRATIONS[v] for v in range(version, SCHEMA_VERSION))
+        try:
+            con.executescript(
+                f"BEGIN IMMEDIATE; {steps} UPDATE meta SET value='{SCHEMA_VERSION}' "
+                "WHERE key='schema_version'; COMMIT;"
+            )
+        except sqlite3.Error as e:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise MdaError(f"{self.path}: cannot upgrade the store: {reason(e)}") from None
+        log.info("%s: store upgraded to schema version %d", self.path, SCHEMA_VERSION)
 
     @staticmethod
     def _open_readonly(db: Path) -> sqlite3.Connection:
@@ -783,31 +828,94 @@ class Store:
         *,
         upto_batch: int | None,
         window: tuple[Any, Any],
+        states: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
-        """Record a scan and upsert its alerts in one transaction; return the new alerts only.
+        """Record a scan, upsert its alerts and vessel `states` in one transaction; return the
+        new alerts only.
 
-        An alert is not new when its id is stored, or when a stored alert of the same type,
-        vessels and zone overlaps it or lies within MERGE_GAP of it: the stored one is then
-        extended (start/end widened, evidence refreshed, severity never lowered) and keeps its id.
+        An alert is not new when its id is stored, or when a stored alert of the same type and
+        vessels (and zone, for schema.ZONE_EVENTS) overlaps it or lies within MERGE_GAP of it:
+        the stored one is then updated in place and keeps its id (start/end widened, severity
+        never lowered; evidence, zone, status and `updated` taken from the newer view, see
+        `_upsert`). `alerts` may carry a `status` column (EVENT_COLUMNS), else all are closed.
+        `states` (STATE_COLUMNS: each vessel's last good fix in the scan) replace older stored
+        states; an open alert of a vessel in `states` that this scan did not find again is
+        closed (its vessel was heard and the event is no longer going on).
         """
-        incoming = schema.conform(alerts, schema.ALERTS, extra=False).sort_values("start")
+        incoming = schema.conform(alerts, {**schema.ALERTS, "status": "string"}, extra=False)
+        incoming["status"] = incoming["status"].fillna("closed")
+        incoming = incoming.sort_values("start")
         with self._writing(), _transaction(self._db):
+            updated = _iso(window[1]) or _iso(
+                pd.Timestamp(self._db.execute("SELECT MAX(max_ts) FROM parts").fetchone()[0] or 0)
+            )
             cur = self._db.execute(
                 "INSERT INTO scans (time, since, until, upto_batch, alerts, new_alerts) "
                 "VALUES (?, ?, ?, ?, ?, 0)",
                 (_now(), _iso(window[0]), _iso(window[1]), upto_batch, len(incoming)),
             )
             scan_id = cur.lastrowid
-            new_ids = [self._upsert(rec, scan_id) for rec in incoming.to_dict("records")]
+            new_ids = [self._upsert(rec, scan_id, updated) for rec in incoming.to_dict("records")]
             new_ids = [i for i in new_ids if i is not None]
             self._db.execute("UPDATE scans SET new_alerts=? WHERE id=?", (len(new_ids), scan_id))
+            if states is not None and len(states):
+                self._save_states(states, scan_id, updated)
         if not new_ids:
-            return schema.empty(schema.ALERTS)
+            return self._alerts("0", [])
         new = self._alerts(f"id IN ({_marks(new_ids)})", new_ids)
         return new.reset_index(drop=True)
 
-    def _upsert(self, a: dict[str, Any], scan_id: int) -> str | None:
-        """Insert or merge one alert; its id when it is new, else None."""
+    def _save_states(self, states: pd.DataFrame, scan_id: int, updated: str) -> None:
+        """Keep each vessel's newest state; close the open alerts this scan did not renew."""
+        st = schema.conform(states, {c: schema.POSITIONS[c] for c in STATE_COLUMNS}, extra=False)
+        cols = {c: st[c].astype("float64").to_numpy() for c in STATE_COLUMNS[2:]}
+        rows = zip(
+            st["mmsi"].astype("int64").tolist(),
+            _ns_array(st["ts"]).tolist(),
+            *([None if np.isnan(v) else float(v) for v in cols[c]] for c in cols),
+            itertools.repeat(scan_id),
+            strict=False,
+        )
+        self._db.executemany(
+            "INSERT INTO vessel_state VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(mmsi) DO UPDATE "
+            "SET ts=excluded.ts, lat=excluded.lat, lon=excluded.lon, sog=excluded.sog, "
+            "cog=excluded.cog, heading=excluded.heading, nav_status=excluded.nav_status, "
+            "msg_type=excluded.msg_type, scan=excluded.scan WHERE excluded.ts >= vessel_state.ts",
+            rows,
+        )
+        self._db.execute(
+            "UPDATE alerts SET status='closed', updated=? WHERE status='open' AND last_scan < ? "
+            "AND (mmsi IN (SELECT mmsi FROM vessel_state WHERE scan=?) "
+            "OR other_mmsi IN (SELECT mmsi FROM vessel_state WHERE scan=?))",
+            (updated, scan_id, scan_id, scan_id),
+        )
+
+    def vessel_states(self, mmsi: Iterable[int] | None = None) -> pd.DataFrame:
+        """Each vessel's last good fix as of the scan watermark (STATE_COLUMNS), by mmsi."""
+        sql, args = f"SELECT {', '.join(STATE_COLUMNS)} FROM vessel_state", []
+        if mmsi is not None:
+            args = [int(m) for m in mmsi]
+            sql += f" WHERE mmsi IN ({_marks(args)})" if args else " WHERE 0"
+        df = pd.DataFrame(self._db.execute(sql + " ORDER BY mmsi", args).fetchall())
+        df = df.set_axis(STATE_COLUMNS, axis=1) if len(df) else pd.DataFrame(columns=STATE_COLUMNS)
+        df["ts"] = pd.to_datetime(df["ts"].astype("int64"), utc=True)
+        for c in ("sog", "cog", "heading"):
+            df[c] = df[c].astype("float64")
+        spec = {c: schema.POSITIONS[c] for c in STATE_COLUMNS}
+        return schema.conform(df.fillna({"nav_status": 15, "msg_type": 0}), spec, extra=False)
+
+    def open_alerts(self) -> pd.DataFrame:
+        """The alerts still open (events going on at the last scan), by start."""
+        return self._alerts("status='open'", [])
+
+    def _upsert(self, a: dict[str, Any], scan_id: int, updated: str) -> str | None:
+        """Insert or update one alert; its id when it is new, else None.
+
+        The incoming alert is the newer view of a stored one when it ends later, or ends at the
+        same time and starts no later (a run that saw more of the event): its evidence, zone,
+        position and status then replace the stored ones. A shorter view (a run that saw only
+        the tail of the event) widens nothing and changes nothing else.
+        """
         other = None if pd.isna(a["other_mmsi"]) else int(a["other_mmsi"])
         zone = _text(a["zone_id"])
         start, end = utc(a["start"]), utc(a["end"])
@@ -821,13 +929,14 @@ class Store:
         if match is None:
             match = self._db.execute(
                 "SELECT id, severity, t_start, t_end FROM alerts WHERE type=? AND mmsi=? "
-                "AND other_mmsi IS ? AND zone_id IS ? AND t_start <= ? AND t_end >= ? "
-                "AND (? IS NULL OR json_extract(evidence, '$.kind') = ?) "
+                "AND other_mmsi IS ? AND (? = 0 OR zone_id IS ?) AND t_start <= ? "
+                "AND t_end >= ? AND (? IS NULL OR json_extract(evidence, '$.kind') = ?) "
                 "ORDER BY t_start LIMIT 1",
                 (
                     a["type"],
                     int(a["mmsi"]),
                     other,
+                    int(a["type"] in schema.ZONE_EVENTS),
                     zone,
                     _iso(end + MERGE_GAP),
                     _iso(start - MERGE_GAP),
@@ -836,28 +945,40 @@ class Store:
                 ),
             ).fetchone()
         evidence = _json(a["evidence"])
+        view = (
+            _num(a["lat"]), _num(a["lon"]), zone, _text(a["zone_kind"]), _text(a["zone_name"]),
+            evidence, _json(a["thresholds"]), str(a["status"]),
+        )  # fmt: skip
         if match is None:
             self._db.execute(
-                "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO alerts (id, type, severity, mmsi, other_mmsi, vessel_name, t_start, "
+                "t_end, lat, lon, zone_id, zone_kind, zone_name, evidence, thresholds, status, "
+                "first_scan, last_scan, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     a["id"], a["type"], a["severity"], int(a["mmsi"]), other,
-                    _text(a["vessel_name"]), _iso(start), _iso(end), _num(a["lat"]),
-                    _num(a["lon"]), zone, _text(a["zone_kind"]), _text(a["zone_name"]),
-                    evidence, _json(a["thresholds"]), scan_id, scan_id,
+                    _text(a["vessel_name"]), _iso(start), _iso(end), *view,
+                    scan_id, scan_id, updated,
                 ),
             )  # fmt: skip
             return a["id"]
         sid, severity, t_start, t_end = match
         if schema.severity_rank(a["severity"]) > schema.severity_rank(severity):
             severity = a["severity"]
+        newer = _iso(end) > t_end or (_iso(end) == t_end and _iso(start) <= t_start)
         self._db.execute(
-            "UPDATE alerts SET severity=?, t_start=?, t_end=?, evidence=?, thresholds=?, "
-            "vessel_name=COALESCE(?, vessel_name), last_scan=? WHERE id=?",
+            "UPDATE alerts SET severity=?, t_start=?, t_end=?, "
+            "vessel_name=COALESCE(?, vessel_name), last_scan=?, updated=? WHERE id=?",
             (
-                severity, min(t_start, _iso(start)), max(t_end, _iso(end)), evidence,
-                _json(a["thresholds"]), _text(a["vessel_name"]), scan_id, sid,
+                severity, min(t_start, _iso(start)), max(t_end, _iso(end)),
+                _text(a["vessel_name"]), scan_id, updated, sid,
             ),
         )  # fmt: skip
+        if newer:
+            self._db.execute(
+                "UPDATE alerts SET lat=?, lon=?, zone_id=?, zone_kind=?, zone_name=?, "
+                "evidence=?, thresholds=?, status=? WHERE id=?",
+                (*view, sid),
+            )
         return None
 
     def alerts(
@@ -885,7 +1006,8 @@ class Store:
         return df.reset_index(drop=True)
 
     def _alerts(self, where: str, args: list) -> pd.DataFrame:
-        cols = [c for c in schema.ALERTS if c not in ("start", "end")]
+        """Stored alerts (schema.ALERTS, then EVENT_COLUMNS) matching an SQL condition."""
+        cols = [c for c in {**schema.ALERTS, **EVENT_COLUMNS} if c not in ("start", "end")]
         rows = self._db.execute(
             f"SELECT {', '.join(cols)}, t_start, t_end FROM alerts WHERE {where} "
             "ORDER BY t_start, id",
@@ -894,7 +1016,7 @@ class Store:
         df = pd.DataFrame(rows, columns=[*cols, "start", "end"])
         for c in ("evidence", "thresholds"):
             df[c] = [json.loads(v) if v else {} for v in df[c]]
-        return schema.conform(df, schema.ALERTS, extra=False)
+        return schema.conform(df, {**schema.ALERTS, **EVENT_COLUMNS}, extra=False)
 
 
 def _day_holes(days: list[str], longest: int = LONGEST) -> dict[str, Any]:

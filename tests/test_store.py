@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -19,7 +20,7 @@ from mda.cli import main
 from mda.errors import MdaError
 from mda.sources.base import AisData
 from mda.sources.csv import DMA_COLUMNS
-from mda.store import _MAX_SPANS, DEDUPE_KEY, Store, _spans
+from mda.store import _MAX_SPANS, DEDUPE_KEY, EVENT_COLUMNS, SCHEMA_VERSION, Store, _spans
 
 T0 = pd.Timestamp("2024-03-01 10:00:00", tz="UTC")
 ROOT = Path(__file__).resolve().parents[1]
@@ -399,7 +400,8 @@ def test_alerts_upsert_extend_and_new_only(tmp_path):
     b = alert(type_="ais_gap", mmsi=219000002, severity="low")
     new = store.save_scan(alerts_frame(a, b), upto_batch=None, window=(T0, T0))
     assert sorted(new["id"]) == sorted([a["id"], b["id"]])
-    assert {c: str(t) for c, t in new.dtypes.items()} == schema.ALERTS
+    assert {c: str(t) for c, t in new.dtypes.items()} == {**schema.ALERTS, **EVENT_COLUMNS}
+    assert set(new["status"]) == {"closed"} and new["updated"].notna().all()
     # the same event seen again, longer and judged lower: extended, severity kept
     a2 = alert(hours=3.0, severity="low")
     assert a2["id"] == a["id"]
@@ -420,11 +422,64 @@ def test_alerts_upsert_extend_and_new_only(tmp_path):
     # within an hour of the end still touches; further away is a new event
     touching = alert(start=T0 + pd.Timedelta(hours=5, minutes=30))
     far = alert(start=T0 + pd.Timedelta(hours=9))
-    other_zone = alert(start=T0, zone_id="cable-1")
-    new = store.save_scan(alerts_frame(touching, far, other_zone), upto_batch=None, window=(T0, T0))
-    assert sorted(new["id"]) == sorted([far["id"], other_zone["id"]])
-    assert len(store.alerts()) == 4
-    assert store.info()["alerts"] == 4
+    new = store.save_scan(alerts_frame(touching, far), upto_batch=None, window=(T0, T0))
+    assert list(new["id"]) == [far["id"]]
+    assert len(store.alerts()) == 3
+    assert store.info()["alerts"] == 3
+
+
+def test_zone_is_an_attribute_except_for_zone_events(tmp_path):
+    """An ongoing event whose zone flips between scans is updated in place (same id, the newer
+    zone); a stay in a zone is an event of that zone, so two zones entered at once are two."""
+    store = Store(tmp_path / "s")
+    first = alert(zone_id="cable-1", hours=2.0)
+    first["status"] = "open"
+    store.save_scan(alerts_frame(first), upto_batch=None, window=(T0, T0))
+    flipped = alert(zone_id="restricted-1", hours=3.0)
+    assert flipped["id"] == first["id"]
+    assert store.save_scan(alerts_frame(flipped), upto_batch=None, window=(T0, T0)).empty
+    got = store.alerts()
+    assert len(got) == 1 and got.loc[0, "id"] == first["id"]
+    assert got.loc[0, "zone_id"] == "restricted-1" and got.loc[0, "status"] == "closed"
+    assert got.loc[0, "end"] == T0 + pd.Timedelta(hours=3)
+    # a later run that saw only the tail of the event changes nothing but widens nothing either
+    tail = alert(start=T0 + pd.Timedelta(minutes=30), hours=2.5, zone_id="cable-1")
+    tail["evidence"] = {"hours": 2.5}
+    assert store.save_scan(alerts_frame(tail), upto_batch=None, window=(T0, T0)).empty
+    got = store.alerts()
+    assert got.loc[0, "zone_id"] == "restricted-1" and got.loc[0, "evidence"] == {"hours": 3.0}
+    # entering a port and the restricted area around it at the same fix: two events
+    port = alert(type_="zone_entry", zone_id="port-1")
+    area = alert(type_="zone_entry", zone_id="restricted-1")
+    assert port["id"] != area["id"]
+    new = store.save_scan(alerts_frame(port, area), upto_batch=None, window=(T0, T0))
+    assert sorted(new["zone_id"]) == ["port-1", "restricted-1"]
+
+
+def test_old_store_is_upgraded_on_open(tmp_path):
+    """A schema-1 store (alerts without status, no vessel state) opens upgraded, alerts kept;
+    opened read-only it is refused with one line saying how to upgrade it."""
+    path = tmp_path / "s"
+    store = Store(path)
+    store.add(ais(fixes(3)), source="unit")
+    store.save_scan(alerts_frame(alert()), upto_batch=None, window=(T0, T0))
+    store.close()
+    with contextlib.closing(sqlite3.connect(path / "mda.sqlite")) as con, con:
+        con.executescript(
+            "DROP TABLE vessel_state; DROP INDEX alerts_open; "
+            "ALTER TABLE alerts DROP COLUMN status; ALTER TABLE alerts DROP COLUMN updated; "
+            "UPDATE meta SET value='1' WHERE key='schema_version';"
+        )
+    with pytest.raises(MdaError, match=r"schema version 1.*upgrades it") as e:
+        Store(path, readonly=True)
+    assert "\n" not in str(e.value)
+    store = Store(path)
+    got = store.alerts()
+    assert len(got) == 1 and got.loc[0, "status"] == "closed" and pd.isna(got.loc[0, "updated"])
+    assert store.vessel_states().empty and len(store.positions()) == 3
+    version = store._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    assert int(version[0]) == SCHEMA_VERSION
+    assert len(Store(path, readonly=True).alerts()) == 1
 
 
 def test_alert_filters(tmp_path):
