@@ -2,10 +2,23 @@
 
 Two ways in. With INPUT files the positions are decoded and scanned directly. With a store, the
 scan is incremental: it takes the store's lock, asks for the data ingested since the previous
-scan (``Store.pending``), re-reads ``scan.overlap_hours`` before it so an event spanning two runs
-is seen whole, and hands the alerts to ``Store.save_scan``, which upserts them and advances the
+scan (``Store.pending``) and re-reads ``scan.overlap_hours`` before it for the detectors that need
+history. In front of that window it puts, per vessel heard in it, what the store keeps between
+runs: the fixes of its open events since their start (so an event that lasts is seen whole, and
+found again with the same start, end and evidence as one scan over everything finds it) and its
+last good fix as of the previous scan (``Store.vessel_states``), so a silence of any length is
+seen. The feed's coverage is measured over that whole span (a vessel is silent only while others
+are heard). ``Store.save_scan`` then upserts the alerts, the vessels' new states and the
 watermark in one transaction and returns only the alerts not raised before. A scan interrupted
 before that commit changes nothing, so the next run simply does the work again.
+
+Open events: an alert of a type that lasts (LASTING) is open when it reaches its vessel's last
+good fix in the scan (for an encounter, the earlier of the two vessels' last fixes, less one
+pairing bucket): as far as the data go, the vessel is still doing it. Every other alert, and
+every alert of a look back ending before the newest data, is closed. A later scan, having read
+the vessel's fixes since the event's start, finds it again: it updates the open alert in place
+(same id; new end, evidence, status, updated), closed when the vessel has stopped doing it. An
+open alert the fuller data no longer show is withdrawn (Store.save_scan).
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mda import schema
@@ -32,6 +46,12 @@ log = logging.getLogger("mda")
 #: station and source file name are left out (two string columns cost more to read and order
 #: than all the others together); tracks.points then holds them as missing values.
 SCAN_COLUMNS = [c for c in schema.POSITIONS if c not in ("source", "station")]
+
+#: Alert types of events that last while the vessel goes on doing it, so may be open. An
+#: ais_gap is a silence between two fixes, over once the vessel is heard again.
+LASTING = frozenset(
+    {"loitering", "anchoring", "anchor_drag", "encounter", "zone_entry", "port_visit"}
+)
 
 
 @dataclass
@@ -134,8 +154,13 @@ def detect_window(
     history: pd.DataFrame | None = None,
     watchlist: pd.DataFrame | None = None,
     only: Iterable[str] | None = None,
+    feed: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, Any]:
-    """Tracks and all detectors over one window of positions: (alerts, tracks)."""
+    """Tracks and all detectors over one window of positions: (alerts, tracks).
+
+    `feed` (ts, mmsi) adds fixes the window does not hold to the feed's coverage: every vessel
+    heard in the span of the fixes put in front of the window (see the module docstring).
+    """
     from mda.context import world_context
     from mda.detect import detect_all
     from mda.detect.base import Context
@@ -158,9 +183,58 @@ def detect_window(
         config=cfg,
         world=world_context(cfg.context) if cfg.context.enabled else None,
     )
+    if feed is not None and len(feed):
+        from mda.feed import coverage
+
+        heard = pd.concat([feed[["ts", "mmsi"]], tracks.points[["ts", "mmsi"]]])
+        ctx.coverage = coverage(
+            schema.seconds(heard["ts"]), heard["mmsi"].to_numpy(), cfg.feed
+        )  # Context.coverage would measure the window alone
     alerts = detect_all(ctx, cfg, only=only)
     log.info("detectors: %d alerts (%.2f s)", len(alerts), time.perf_counter() - t0)
     return alerts, tracks
+
+
+def last_fixes(points: pd.DataFrame) -> pd.DataFrame:
+    """Each vessel's last good fix (not an outlier) among track points: its state."""
+    from mda.store import STATE_COLUMNS
+
+    good = points.loc[~points["outlier"].to_numpy(dtype=bool), STATE_COLUMNS]
+    good = good.sort_values(["mmsi", "ts"], kind="stable")
+    return good.drop_duplicates("mmsi", keep="last").reset_index(drop=True)
+
+
+def seen_whole(alerts: pd.DataFrame, points: pd.DataFrame) -> pd.Series:
+    """Per alert: the scan saw its vessel (both, for two) before the event began, so the
+    event's start is its own, not where the data the scan read begin."""
+    first = points.drop_duplicates("mmsi", keep="first")  # points are by mmsi, ts
+    since = _per_vessel(first, alerts, np.maximum, -np.inf)
+    return pd.Series(schema.seconds(alerts["start"]) > since, index=alerts.index)
+
+
+def _per_vessel(fixes: pd.DataFrame, alerts: pd.DataFrame, both, missing: float) -> np.ndarray:
+    """Per alert: the time (epoch s) of its vessel's row in `fixes` (one per mmsi), combined
+    by `both` with its other vessel's; `missing` for a vessel not in `fixes`."""
+    index = pd.Index(fixes["mmsi"].to_numpy(dtype="int64"))
+    ts = np.r_[schema.seconds(fixes["ts"]), missing]
+
+    def of(mmsi: pd.Series) -> np.ndarray:
+        at = index.get_indexer(mmsi.to_numpy(dtype="int64", na_value=-1))
+        return ts[np.where(at < 0, len(index), at)]
+
+    t = of(alerts["mmsi"])
+    return np.where(alerts["other_mmsi"].notna(), both(t, of(alerts["other_mmsi"])), t)
+
+
+def event_status(alerts: pd.DataFrame, points: pd.DataFrame, cfg: Config) -> pd.Series:
+    """ "open" or "closed" per alert, by the rule of the module docstring."""
+    # a vessel without good fixes is never open
+    until = _per_vessel(last_fixes(points), alerts, np.minimum, np.inf)
+    slack = np.where(alerts["type"] == "encounter", cfg.encounter.time_bucket_min * 60.0, 0.0)
+    is_open = alerts["type"].isin(LASTING).to_numpy() & (
+        schema.seconds(alerts["end"]) + slack >= until
+    )
+    return pd.Series(np.where(is_open, "open", "closed"), index=alerts.index, dtype="string")
 
 
 def _in_window(df: pd.DataFrame, since, until) -> pd.DataFrame:
@@ -265,7 +339,8 @@ def _scan_store(store, inputs, since, until, start_time, wait, *, cfg, zones, wa
         report = st.ingest(inputs, start_time=start_time) if inputs else None
         pending = st.pending()
         result = ScanResult(ingest=report)
-        if since is None and until is None:
+        look_back = since is not None or until is not None
+        if not look_back:
             if pending is None:
                 log.info("scan: nothing ingested since the previous scan")
                 return result
@@ -277,10 +352,14 @@ def _scan_store(store, inputs, since, until, start_time, wait, *, cfg, zones, wa
             upto = None
         result.window, result.watermark = (since, until), upto
         pos = st.positions(since=since, until=until, columns=SCAN_COLUMNS)
+        front = feed = None
+        if not look_back and len(pos):
+            front, feed = _front(st, pos, since)
+            pos = pd.concat([front, pos], ignore_index=True)
         result.positions = len(pos)
         vessels = st.vessels()
         result.vessels = vessels
-        alerts = schema.empty(schema.ALERTS)
+        alerts, states = schema.empty(schema.ALERTS), None
         if len(pos):
             alerts, result.tracks = detect_window(
                 pos,
@@ -290,10 +369,51 @@ def _scan_store(store, inputs, since, until, start_time, wait, *, cfg, zones, wa
                 history=st.vessel_history(),
                 watchlist=watchlist,
                 only=only,
+                feed=feed,
             )
+            alerts["status"] = event_status(alerts, result.tracks.points, cfg)
+            alerts["whole"] = seen_whole(alerts, result.tracks.points)
+            if look_back and until is not None:  # may end before the newest data
+                alerts["status"] = pd.Series("closed", index=alerts.index, dtype="string")
+            if not look_back:
+                states = last_fixes(result.tracks.points)
         result.alerts = alerts
-        result.new_alerts = st.save_scan(alerts, upto_batch=upto, window=(since, until))
+        result.new_alerts = st.save_scan(
+            alerts, upto_batch=upto, window=(since, until), states=states
+        )
     return result
+
+
+def _front(st, pos: pd.DataFrame, since: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What goes in front of an incremental scan's window for the vessels heard in it: the
+    fixes of their open events from MERGE_GAP before the events' start (of both vessels of an
+    encounter, so seen_whole holds) and their last good fix stored as their state, when older
+    than the window; and (ts, mmsi) of every fix stored over that span, for the feed's
+    coverage. See the module docstring."""
+    from mda.store import MERGE_GAP
+
+    heard = pos["mmsi"].unique()
+    opened = st.open_alerts()
+    # the vessels heard and the partners of their open events (an encounter's other vessel)
+    mine = opened["mmsi"].isin(heard) | opened["other_mmsi"].isin(heard).fillna(False)
+    opened = opened[mine.to_numpy(dtype=bool)]
+    vessels = pd.concat([opened["mmsi"], opened["other_mmsi"].dropna()]).astype("uint32")
+    starts = pd.concat([opened["start"], opened.loc[opened["other_mmsi"].notna(), "start"]])
+    first = starts.groupby(vessels.to_numpy()).min() - MERGE_GAP
+    first = first[first < since]
+    frames = []
+    if len(first):
+        hist = st.positions(since=first.min(), until=since, mmsi=first.index, columns=SCAN_COLUMNS)
+        frames.append(hist[hist["ts"] >= hist["mmsi"].map(first)])
+    state = st.vessel_states(heard)
+    frames.append(state[state["ts"] < since])
+    front = pd.concat([f for f in frames if len(f)] or [pos.iloc[:0]], ignore_index=True)
+    front = schema.conform(front, {c: schema.POSITIONS[c] for c in SCAN_COLUMNS}, extra=False)
+    front = front.drop_duplicates(["mmsi", "ts", "lat", "lon"], ignore_index=True)
+    if front.empty:
+        return front, front[["ts", "mmsi"]]
+    feed = st.positions(since=front["ts"].min(), until=since, columns=["ts"])
+    return front, feed
 
 
 def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:

@@ -68,8 +68,9 @@ DEDUPE_KEY = ("mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading")
 MERGE_GAP = pd.Timedelta(hours=1)
 
 #: What the store keeps of an event beyond schema.ALERTS: "open" while it lasts (see
-#: mda.scan), else "closed"; `updated` is the data time of the scan that last changed it (the
-#: end of its window, so the same data give the same alerts, whatever the wall clock).
+#: mda.scan), else "closed", or "withdrawn" (see Store.save_scan); `updated` is the data time
+#: of the scan that last changed it (the end of its window: the same data give the same
+#: alerts, whatever the wall clock).
 EVENT_COLUMNS: dict[str, str] = {"status": "string", "updated": schema.TS}
 #: Columns of a vessel's state: its last good fix as of the scan watermark.
 STATE_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type"]
@@ -837,13 +838,19 @@ class Store:
         vessels (and zone, for schema.ZONE_EVENTS) overlaps it or lies within MERGE_GAP of it:
         the stored one is then updated in place and keeps its id (start/end widened, severity
         never lowered; evidence, zone, status and `updated` taken from the newer view, see
-        `_upsert`). `alerts` may carry a `status` column (EVENT_COLUMNS), else all are closed.
+        `_upsert`). `alerts` may carry a `status` column (EVENT_COLUMNS), else all are closed,
+        and a `whole` column (see `_upsert`), else none is; a look back (`upto_batch` None)
+        never changes the status of a stored alert.
         `states` (STATE_COLUMNS: each vessel's last good fix in the scan) replace older stored
-        states; an open alert of a vessel in `states` that this scan did not find again is
-        closed (its vessel was heard and the event is no longer going on).
+        states. An open alert of a vessel in `states` that this scan did not find again is
+        withdrawn: the scan read the vessel's fixes since the event's start (mda.scan), and with
+        more of them the event is not one (an hour of drifting looked like anchoring); `alerts`
+        leaves withdrawn alerts out unless asked.
         """
-        incoming = schema.conform(alerts, {**schema.ALERTS, "status": "string"}, extra=False)
+        spec = {**schema.ALERTS, "status": "string", "whole": "boolean"}
+        incoming = schema.conform(alerts, spec, extra=False)
         incoming["status"] = incoming["status"].fillna("closed")
+        incoming["whole"] = incoming["whole"].fillna(False)
         incoming = incoming.sort_values("start")
         with self._writing(), _transaction(self._db):
             updated = _iso(window[1]) or _iso(
@@ -855,7 +862,11 @@ class Store:
                 (_now(), _iso(window[0]), _iso(window[1]), upto_batch, len(incoming)),
             )
             scan_id = cur.lastrowid
-            new_ids = [self._upsert(rec, scan_id, updated) for rec in incoming.to_dict("records")]
+            progress = upto_batch is not None
+            new_ids = [
+                self._upsert(rec, scan_id, updated, progress=progress)
+                for rec in incoming.to_dict("records")
+            ]
             new_ids = [i for i in new_ids if i is not None]
             self._db.execute("UPDATE scans SET new_alerts=? WHERE id=?", (len(new_ids), scan_id))
             if states is not None and len(states):
@@ -884,7 +895,7 @@ class Store:
             rows,
         )
         self._db.execute(
-            "UPDATE alerts SET status='closed', updated=? WHERE status='open' AND last_scan < ? "
+            "UPDATE alerts SET status='withdrawn', updated=? WHERE status='open' AND last_scan < ? "
             "AND (mmsi IN (SELECT mmsi FROM vessel_state WHERE scan=?) "
             "OR other_mmsi IN (SELECT mmsi FROM vessel_state WHERE scan=?))",
             (updated, scan_id, scan_id, scan_id),
@@ -908,13 +919,18 @@ class Store:
         """The alerts still open (events going on at the last scan), by start."""
         return self._alerts("status='open'", [])
 
-    def _upsert(self, a: dict[str, Any], scan_id: int, updated: str) -> str | None:
+    def _upsert(
+        self, a: dict[str, Any], scan_id: int, updated: str, *, progress: bool
+    ) -> str | None:
         """Insert or update one alert; its id when it is new, else None.
 
-        The incoming alert is the newer view of a stored one when it ends later, or ends at the
-        same time and starts no later (a run that saw more of the event): its evidence, zone,
-        position and status then replace the stored ones. A shorter view (a run that saw only
-        the tail of the event) widens nothing and changes nothing else.
+        A `whole` view (the scan saw its vessels before the event began, so its start is the
+        event's own) from a scan making `progress` that ends no earlier than the stored one is
+        the event as the data now show it: it replaces start, end, evidence, zone, position and
+        status (what a run saw of an event still going on may differ at its edges). Any other
+        view widens the end, and the start when it is whole; when it ends later its evidence,
+        zone and position replace the stored ones, and its status too when the scan makes
+        `progress`. A view cut by the start of the data a run read changes nothing else.
         """
         other = None if pd.isna(a["other_mmsi"]) else int(a["other_mmsi"])
         zone = _text(a["zone_id"])
@@ -964,20 +980,23 @@ class Store:
         sid, severity, t_start, t_end = match
         if schema.severity_rank(a["severity"]) > schema.severity_rank(severity):
             severity = a["severity"]
-        newer = _iso(end) > t_end or (_iso(end) == t_end and _iso(start) <= t_start)
+        replace = bool(a["whole"]) and progress and _iso(end) >= t_end
+        newer = replace or _iso(end) > t_end
+        if not replace:
+            start = min(t_start, _iso(start)) if a["whole"] else t_start
+            end = max(t_end, _iso(end))
         self._db.execute(
             "UPDATE alerts SET severity=?, t_start=?, t_end=?, "
             "vessel_name=COALESCE(?, vessel_name), last_scan=?, updated=? WHERE id=?",
             (
-                severity, min(t_start, _iso(start)), max(t_end, _iso(end)),
-                _text(a["vessel_name"]), scan_id, updated, sid,
+                severity, _iso(start), _iso(end), _text(a["vessel_name"]), scan_id, updated, sid,
             ),
         )  # fmt: skip
         if newer:
             self._db.execute(
                 "UPDATE alerts SET lat=?, lon=?, zone_id=?, zone_kind=?, zone_name=?, "
-                "evidence=?, thresholds=?, status=? WHERE id=?",
-                (*view, sid),
+                "evidence=?, thresholds=?, status=CASE WHEN ? THEN ? ELSE status END WHERE id=?",
+                (*view[:-1], progress, view[-1], sid),
             )
         return None
 
@@ -987,9 +1006,12 @@ class Store:
         until: Any = None,
         types: Iterable[str] | None = None,
         min_severity: str | None = None,
+        *,
+        withdrawn: bool = False,
     ) -> pd.DataFrame:
-        """Stored alerts overlapping [since, until), of `types`, at least `min_severity`."""
-        where, args = ["1=1"], []
+        """Stored alerts overlapping [since, until), of `types`, at least `min_severity`;
+        `withdrawn` ones too when asked (see save_scan)."""
+        where, args = ["1=1" if withdrawn else "status != 'withdrawn'"], []
         if since is not None:
             where.append("t_end >= ?")
             args.append(_iso(since))

@@ -437,17 +437,26 @@ def test_zone_is_an_attribute_except_for_zone_events(tmp_path):
     store.save_scan(alerts_frame(first), upto_batch=None, window=(T0, T0))
     flipped = alert(zone_id="restricted-1", hours=3.0)
     assert flipped["id"] == first["id"]
+    # a look back (no watermark) may end before the newest data: it leaves the status alone
     assert store.save_scan(alerts_frame(flipped), upto_batch=None, window=(T0, T0)).empty
     got = store.alerts()
     assert len(got) == 1 and got.loc[0, "id"] == first["id"]
-    assert got.loc[0, "zone_id"] == "restricted-1" and got.loc[0, "status"] == "closed"
+    assert got.loc[0, "zone_id"] == "restricted-1" and got.loc[0, "status"] == "open"
     assert got.loc[0, "end"] == T0 + pd.Timedelta(hours=3)
+    # a scheduled scan that saw the event whole: its view replaces the stored one
+    whole = alert(start=T0 + pd.Timedelta(minutes=5), hours=3.0, zone_id="restricted-1")
+    whole["whole"], whole["evidence"] = True, {"hours": 2.92}
+    assert store.save_scan(alerts_frame(whole), upto_batch=1, window=(T0, T0)).empty
+    got = store.alerts()
+    assert got.loc[0, "status"] == "closed" and got.loc[0, "start"] == whole["start"]
+    assert got.loc[0, "evidence"] == {"hours": 2.92}
     # a later run that saw only the tail of the event changes nothing but widens nothing either
     tail = alert(start=T0 + pd.Timedelta(minutes=30), hours=2.5, zone_id="cable-1")
     tail["evidence"] = {"hours": 2.5}
     assert store.save_scan(alerts_frame(tail), upto_batch=None, window=(T0, T0)).empty
     got = store.alerts()
-    assert got.loc[0, "zone_id"] == "restricted-1" and got.loc[0, "evidence"] == {"hours": 3.0}
+    assert got.loc[0, "zone_id"] == "restricted-1" and got.loc[0, "evidence"] == {"hours": 2.92}
+    assert got.loc[0, "start"] == whole["start"] and got.loc[0, "end"] == whole["end"]
     # entering a port and the restricted area around it at the same fix: two events
     port = alert(type_="zone_entry", zone_id="port-1")
     area = alert(type_="zone_entry", zone_id="restricted-1")
