@@ -327,6 +327,7 @@ def _scan_inputs(inputs, since, until, start_time, *, cfg, zones, watchlist, onl
         watchlist=watchlist,
         only=only,
     )
+    alerts["status"] = event_status(alerts, tracks.points, cfg)
     result.alerts, result.new_alerts, result.tracks = alerts, alerts, tracks
     return result
 
