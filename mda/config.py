@@ -343,7 +343,9 @@ class PortVisitConfig:
 @dataclass
 class ScanConfig:
     overlap_hours: float = _f(
-        24.0, "how far back a scheduled scan re-reads so events spanning runs are seen whole (h)"
+        24.0,
+        "history a scheduled scan re-reads for the detectors that need it (each vessel's last "
+        "fix is kept in the store, so a silence of any length is seen without it) (h)",
     )
 
 
