@@ -7,14 +7,12 @@ Targeted tests below pin what the fix promised for each.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED
+from conftest import SHARED, load_script
 
 from mda.sources import read_ais
 
@@ -23,15 +21,7 @@ CASES = sorted((Path(__file__).parent / "fuzz_cases").glob("*.*"))
 START = pd.Timestamp("2024-05-30T00:00:00Z")
 
 
-def _load_fuzz():
-    spec = importlib.util.spec_from_file_location("mda_fuzz", ROOT / "scripts" / "fuzz.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load_fuzz()
+fuzz = load_script("fuzz", "mda_fuzz")
 
 
 def _batch(path: Path, wrap: str, store: bool):
