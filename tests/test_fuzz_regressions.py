@@ -16,7 +16,6 @@ from conftest import SHARED, load_script
 
 from mda.sources import read_ais
 
-ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((Path(__file__).parent / "fuzz_cases").glob("*.*"))
 START = pd.Timestamp("2024-05-30T00:00:00Z")
 
