@@ -50,12 +50,13 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     gaps = ctx.tracks.gaps
     # silences several vessels share are a receiver going down and up: judged over all of the
     # tracks' silences, not only the long ones, so one receiver's outage is seen whole
-    receiver = shared_silences(seconds(gaps["start"]), seconds(gaps["end"]), cfg.feed)
+    t0, t1 = seconds(gaps["start"]), seconds(gaps["end"])
+    receiver = shared_silences(t0, t1, cfg.feed)
     long = (gaps["hours"] >= min(th.min_hours, th.zone_min_hours)).to_numpy() & ~receiver
     # a silence across a data hole has no known end: the vessel was last heard before the feed
     # stopped, and what came after the hole is another data set
-    long &= ~ctx.coverage.spans_hole(seconds(gaps["start"]), seconds(gaps["end"]))
-    gaps = gaps[long].reset_index(drop=True)
+    long &= ~ctx.coverage.spans_hole(t0, t1)
+    gaps, t0, t1 = gaps[long].reset_index(drop=True), t0[long], t1[long]
     if gaps.empty:
         return schema.empty(schema.ALERTS)
     pts = ctx.tracks.points
@@ -64,7 +65,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     harbour0, harbour1 = ctx.harbour_at(p0), ctx.harbour_at(p1)
     z0, z1 = _zone_at(ctx, p0, th.zone_kinds), _zone_at(ctx, p1, th.zone_kinds)
     zone = np.where(z0 >= 0, z0, z1)
-    hours = ctx.coverage.heard_seconds(seconds(gaps["start"]), seconds(gaps["end"])) / 3600.0
+    hours = ctx.coverage.heard_seconds(t0, t1) / 3600.0
     went = gaps["dist_m"].to_numpy() >= th.min_distance_m
     # moved while dark from anywhere but a harbour, left a harbour dark, or dark in open water
     open_water = ~harbour0 & ~harbour1 & ~went

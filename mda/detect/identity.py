@@ -129,7 +129,8 @@ def two_transmitters(p: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         max_implied_kn=("kn", "max"),
     ).reset_index()
     agg = agg[agg["conflicts"] >= c.min_conflicts]
-    sog = p["sog"].astype("Float64").groupby(p["mmsi"]).median()
+    mine = p[p["mmsi"].isin(agg["mmsi"])]  # the MMSIs in conflict only, not every vessel
+    sog = mine["sog"].astype("Float64").groupby(mine["mmsi"]).median()
     still = (sog.reindex(agg["mmsi"]) <= c.shared_stationary_kn).fillna(False).to_numpy(bool)
     evidence = [
         {
@@ -296,7 +297,7 @@ def swaps(
     i_first, i_last = i_first[fast[i_first]], i_last[fast[i_last]]
     first = p.iloc[i_first[~harbour_at(i_first)]]
     last = p.iloc[i_last[~harbour_at(i_last)]]
-    w0, w1 = seconds(pd.Series([p["ts"].min()]))[0], seconds(pd.Series([p["ts"].max()]))[0]
+    w0, w1 = seconds(pd.DatetimeIndex([p["ts"].min(), p["ts"].max()]))
     quiet = c.swap_silent_minutes * 60
     te, ts_ = seconds(last["ts"]), seconds(first["ts"])
     ends = last[coverage.heard_from(te, np.full(len(te), w1)) >= quiet]
