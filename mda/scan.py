@@ -338,50 +338,67 @@ def _scan_store(store, inputs, since, until, start_time, wait, *, cfg, zones, wa
 
     with contextlib.closing(Store(store, create=bool(inputs))) as st, st.lock(timeout=wait):
         report = st.ingest(inputs, start_time=start_time) if inputs else None
-        pending = st.pending()
-        result = ScanResult(ingest=report)
-        look_back = since is not None or until is not None
-        if not look_back:
-            if pending is None:
-                log.info("scan: nothing ingested since the previous scan")
-                return result
-            upto, lo, hi = pending
-            since = pd.Timestamp(lo) - pd.Timedelta(hours=cfg.scan.overlap_hours)
-            # the store's window is half-open; one second past the newest fix keeps it
-            until = pd.Timestamp(hi) + pd.Timedelta(seconds=1)
-        else:  # an explicit window is a look back: it records alerts, not progress
-            upto = None
-        result.window, result.watermark = (since, until), upto
-        pos = st.positions(since=since, until=until, columns=SCAN_COLUMNS)
-        front = feed = None
-        if not look_back and len(pos):
-            front, feed = _front(st, pos, since)
-            pos = pd.concat([front, pos], ignore_index=True)
-        result.positions = len(pos)
-        vessels = st.vessels()
-        result.vessels = vessels
-        alerts, states = schema.empty(schema.ALERTS), None
-        if len(pos):
-            alerts, result.tracks = detect_window(
-                pos,
-                cfg,
-                zones,
-                vessels=vessels,
-                history=st.vessel_history(),
-                watchlist=watchlist,
-                only=only,
-                feed=feed,
-            )
-            alerts["status"] = event_status(alerts, result.tracks.points, cfg)
-            alerts["whole"] = seen_whole(alerts, result.tracks.points)
-            if look_back and until is not None:  # may end before the newest data
-                alerts["status"] = pd.Series("closed", index=alerts.index, dtype="string")
-            if not look_back:
-                states = last_fixes(result.tracks.points)
-        result.alerts = alerts
-        result.new_alerts = st.save_scan(
-            alerts, upto_batch=upto, window=(since, until), states=states
+        result = scan_store(st, since, until, cfg=cfg, zones=zones, watchlist=watchlist, only=only)
+        result.ingest = report
+    return result
+
+
+def scan_store(
+    st: Any,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    *,
+    cfg: Config,
+    zones: Any,
+    watchlist: pd.DataFrame | None = None,
+    only: Iterable[str] | None = None,
+) -> ScanResult:
+    """One scan of an open Store whose lock the caller holds: incremental (what no scan has
+    seen, with the vessels' state in front) unless `since`/`until` ask for a look back. The
+    scheduled `mda scan --store` and every cycle of `mda watch` run this (see the module
+    docstring)."""
+    pending = st.pending()
+    result = ScanResult()
+    look_back = since is not None or until is not None
+    if not look_back:
+        if pending is None:
+            log.info("scan: nothing ingested since the previous scan")
+            return result
+        upto, lo, hi = pending
+        since = pd.Timestamp(lo) - pd.Timedelta(hours=cfg.scan.overlap_hours)
+        # the store's window is half-open; one second past the newest fix keeps it
+        until = pd.Timestamp(hi) + pd.Timedelta(seconds=1)
+    else:  # an explicit window is a look back: it records alerts, not progress
+        upto = None
+    result.window, result.watermark = (since, until), upto
+    pos = st.positions(since=since, until=until, columns=SCAN_COLUMNS)
+    front = feed = None
+    if not look_back and len(pos):
+        front, feed = _front(st, pos, since)
+        pos = pd.concat([front, pos], ignore_index=True)
+    result.positions = len(pos)
+    vessels = st.vessels()
+    result.vessels = vessels
+    alerts, states = schema.empty(schema.ALERTS), None
+    if len(pos):
+        alerts, result.tracks = detect_window(
+            pos,
+            cfg,
+            zones,
+            vessels=vessels,
+            history=st.vessel_history(),
+            watchlist=watchlist,
+            only=only,
+            feed=feed,
         )
+        alerts["status"] = event_status(alerts, result.tracks.points, cfg)
+        alerts["whole"] = seen_whole(alerts, result.tracks.points)
+        if look_back and until is not None:  # may end before the newest data
+            alerts["status"] = pd.Series("closed", index=alerts.index, dtype="string")
+        if not look_back:
+            states = last_fixes(result.tracks.points)
+    result.alerts = alerts
+    result.new_alerts = st.save_scan(alerts, upto_batch=upto, window=(since, until), states=states)
     return result
 
 
