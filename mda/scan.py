@@ -352,11 +352,13 @@ def scan_store(
     zones: Any,
     watchlist: pd.DataFrame | None = None,
     only: Iterable[str] | None = None,
+    window: pd.DataFrame | None = None,
 ) -> ScanResult:
     """One scan of an open Store whose lock the caller holds: incremental (what no scan has
     seen, with the vessels' state in front) unless `since`/`until` ask for a look back. The
     scheduled `mda scan --store` and every cycle of `mda watch` run this (see the module
-    docstring)."""
+    docstring). `window`: the stored positions of the scan's window already at hand (SCAN_COLUMNS,
+    mda.watch keeps them in memory), read from the store when None."""
     pending = st.pending()
     result = ScanResult()
     look_back = since is not None or until is not None
@@ -371,7 +373,10 @@ def scan_store(
     else:  # an explicit window is a look back: it records alerts, not progress
         upto = None
     result.window, result.watermark = (since, until), upto
-    pos = st.positions(since=since, until=until, columns=SCAN_COLUMNS)
+    if window is None:
+        pos = st.positions(since=since, until=until, columns=SCAN_COLUMNS)
+    else:
+        pos = _in_window(window[SCAN_COLUMNS], since, until)
     front = feed = None
     if not look_back and len(pos):
         front, feed = _front(st, pos, since)

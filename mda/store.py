@@ -493,12 +493,22 @@ class Store:
         """
         with self.lock():
             self._cleanup()
+            return len(self.append(data, source=source))
+
+    def append(self, data: AisData, *, source: str) -> pd.DataFrame:
+        """`add` for a live feed (mda.watch): the positions stored (schema.POSITIONS, by ts),
+        without the repeats the store already holds."""
+        with self.lock():
             if len(data.statics):
                 self._save_statics(data.statics)
-            return self._add_positions(data.positions, source=source)
+            return self._store_positions(data.positions, source=source)
 
     def _add_positions(self, positions: pd.DataFrame, *, source: str) -> int:
         """Store the positions that are not repeats (see _new_rows) as one batch; rows stored."""
+        return len(self._store_positions(positions, source=source))
+
+    def _store_positions(self, positions: pd.DataFrame, *, source: str) -> pd.DataFrame:
+        """_add_positions's work: the rows stored."""
         pos = schema.conform(positions, schema.POSITIONS, extra=False)
         ts = _ns_array(pos["ts"])
         order = np.flatnonzero(ts != np.iinfo(np.int64).min)  # NaT is dropped
@@ -508,7 +518,7 @@ class Store:
         if not ordered or len(order) < len(pos):
             pos = pos.take(order).reset_index(drop=True)
         if pos.empty:
-            return 0
+            return pos
         src = pos["source"]
         named = src.notna() & (src != "")
         if not named.all():
@@ -519,9 +529,9 @@ class Store:
         if not keep.all():
             pos = pos[keep].reset_index(drop=True)
         if pos.empty:
-            return 0
+            return pos
         self._write_batch(pos, source)
-        return len(pos)
+        return pos
 
     def _new_rows(self, pos: pd.DataFrame) -> np.ndarray:
         """Mask of the rows of `pos` (ordered by ts) repeating no stored row and no earlier row.
