@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import logging
+import re
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -235,7 +236,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
         mmsi=a.mmsi,
         bbox=a.bbox,
         title=a.title,
-        offline=a.offline,
+        offline=not a.cdn,
         tiles=a.tiles,
         out=a.output,
         start_time=a.start_time,
@@ -247,7 +248,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
 def _cmd_demo(a: argparse.Namespace) -> int:
     from mda.demo import run_demo
 
-    out = run_demo(out=a.out, offline=not a.online, refresh=a.refresh)
+    out = run_demo(out=a.out, offline=not a.cdn, refresh=a.refresh)
     print(f"demo map written to {out}")
     return 0
 
@@ -283,6 +284,7 @@ def _load_positions(a: argparse.Namespace):
 
 def _table(d: dict, indent: str = "") -> str:
     lines = []
+    width = max((len(k) for k, v in d.items() if not isinstance(v, dict | list)), default=0)
     for k, v in d.items():
         if isinstance(v, dict):
             lines.append(f"{indent}{k}:")
@@ -294,7 +296,7 @@ def _table(d: dict, indent: str = "") -> str:
                 cells = (f"{name} {_value(x)}".strip() for name, x in row)
                 lines.append(indent + "  " + "  ".join(cells))
         else:
-            lines.append(f"{indent}{k:<20} {_value(v)}")
+            lines.append(f"{indent}{k:<{max(width, 20)}} {_value(v)}")
     return "\n".join(lines)
 
 
@@ -420,7 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mmsi", nargs="+", type=int)
     s.add_argument("--bbox", type=_bbox, help="W,S,E,N")
     s.add_argument("--title")
-    s.add_argument("--offline", action="store_true", help="inline all assets, vector basemap")
+    s.add_argument(
+        "--cdn", action="store_true", help="smaller page: scripts from a CDN (SRI), web tiles"
+    )
+    s.add_argument("--offline", action="store_true", help="self-contained page (the default)")
     s.add_argument("--tiles", help="tile URL template of an internal tile server")
     s.add_argument("-o", "--output", required=True, type=_suffix(".html"), help="HTML to write")
     _add_window(s)
@@ -429,7 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="the Korea-EU demo: simulate, ingest, scan, map")
     s.add_argument("--out", default="maps/demo.html")
-    s.add_argument("--online", action="store_true", help="use CDN assets and web tiles")
+    s.add_argument(
+        "--cdn", "--online", action="store_true", help="use CDN assets (SRI) and web tiles"
+    )
     s.add_argument("--refresh", action="store_true", help="regenerate the cached scenario")
     s.set_defaults(func=_cmd_demo)
     return p
@@ -474,10 +481,30 @@ def _safe_terminal() -> Iterator[None]:
         sys.stdout, sys.stderr = streams
 
 
+#: A list of numbers led by a negative one ("-130,20,-60,50"): a value, never an option.
+_NEGATIVE_LIST = re.compile(r"-\.?\d[\d.]*(,\s*[-+]?[\d.]+)+")
+
+
+def _attach_negative_lists(argv: Sequence[str]) -> list[str]:
+    """`--bbox -130,20,-60,50` as `--bbox=-130,20,-60,50`: argparse takes a value that starts
+    with '-' for an option unless it is a single number, so every western or southern box,
+    point or extent given to a long option is attached to it here, whatever the option."""
+    out: list[str] = []
+    for arg in argv:
+        prev = out[-1] if out else ""
+        option = prev.startswith("--") and prev != "--" and "=" not in prev
+        if option and _NEGATIVE_LIST.fullmatch(arg):
+            out[-1] = f"{prev}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mda` console script."""
     with _safe_terminal():
-        args = build_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else argv
+        args = build_parser().parse_args(_attach_negative_lists(argv))
         logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
         return _run(args)
 

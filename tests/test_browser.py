@@ -51,16 +51,19 @@ def browser():
 
 
 def open_report(browser, path: Path):
-    """Open `path` from disk; every http(s) request is aborted and recorded."""
+    """Open `path` from disk with networking off: every request but the file itself is aborted
+    and recorded."""
     page = browser.new_page(viewport={"width": 1500, "height": 900})
     seen = {"requests": [], "errors": []}
 
     def block(route):
+        if route.request.url == path.as_uri():
+            route.continue_()
+            return
         seen["requests"].append(route.request.url)
         route.abort()
 
-    page.route("http://**", block)
-    page.route("https://**", block)
+    page.route("**/*", block)
     page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
     page.add_init_script(RECORD_ALERTS)
@@ -106,6 +109,20 @@ def test_leaflet_loaded_without_network_or_errors(report):
     # the vector basemap is drawn instead of tiles
     assert page.evaluate("document.querySelectorAll('.leaflet-tile').length") == 0
     assert page.evaluate("!!window.mdaReport.map.getPane('mda-land')")
+
+
+def test_scan_map_draws_with_networking_off(browser, tmp_path):
+    """`mda scan --report` writes a page that draws on an air-gapped workstation."""
+    from test_report import write_scan_map
+
+    page, seen = open_report(browser, write_scan_map(tmp_path))
+    try:
+        assert seen == {"requests": [], "errors": []}
+        assert page.evaluate("mdaReport.tracks.length") > 0
+        assert page.evaluate("mdaReport.map.getPane('mda-land').children.length") > 0
+        assert page.evaluate("document.querySelectorAll('#mda-alert-table tbody tr').length") > 0
+    finally:
+        page.close()
 
 
 def test_layer_control_lists_expected_layers(report):

@@ -523,7 +523,43 @@ def test_simulated_scenario_scanned_and_rendered(tmp_path):
     lines = dict(zip(data["alerts"]["type"], data["alerts"]["line"], strict=True))
     assert "encounter" not in lines or lines["encounter"] is not None
     assert len(set(data["tracks"]["mmsi"])) == len(data["latest"]["mmsi"])
-    assert ASSET_REF.search(html)  # online by default: CDN assets and OSM tiles
+    assert ASSET_REF.search(html) is None  # self-contained by default
+
+
+def write_scan_map(d: Path) -> Path:
+    """`mda scan strait.nmea --report scan.html` of the simulated Korea Strait in `d`: the page an
+    analyst opens on an air-gapped workstation."""
+    from mda.cli import main
+    from mda.simulate import simulate
+
+    simulate("korea-strait").write(d / "strait.nmea")
+    assert main(["scan", str(d / "strait.nmea"), "--report", str(d / "scan.html")]) == 0
+    return d / "scan.html"
+
+
+@pytest.fixture(scope="module")
+def scan_map(tmp_path_factory) -> Path:
+    return write_scan_map(tmp_path_factory.mktemp("scanmap"))
+
+
+def test_scan_report_is_self_contained_by_default(scan_map):
+    html = scan_map.read_text()
+    assert ASSET_REF.search(html) is None, ASSET_REF.search(html)
+    assert 'id="mda-land"' in html
+    assert page_data(html)["tiles"] is None
+
+
+def test_report_cdn_flag_opts_in_to_cdn_assets(scan_map, tmp_path):
+    """`mda report --cdn`: scripts from jsDelivr pinned by integrity; without it, inlined."""
+    from mda.cli import main
+
+    src = scan_map.parent / "strait.nmea"
+    assert main(["report", str(src), "-o", str(tmp_path / "cdn.html"), "--cdn"]) == 0
+    assert main(["report", str(src), "-o", str(tmp_path / "own.html")]) == 0
+    cdn, own = (tmp_path / "cdn.html").read_text(), (tmp_path / "own.html").read_text()
+    assert re.search(r'<script src="https://cdn\.jsdelivr\.net/[^"]+" integrity="sha384-', cdn)
+    assert ASSET_REF.search(own) is None
+    assert len(cdn) < len(own)
 
 
 def test_bbox_sets_the_initial_view(scen, tmp_path):

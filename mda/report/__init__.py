@@ -1,9 +1,11 @@
 """Map reports: one self-contained HTML page per run (Folium + a small page script).
 
 `render_map` draws what it is given; `build_report` gathers it first (input files or a store
-window, zones, alerts, filters) — the `mda report` command. With ``offline=True`` every script,
-stylesheet and the Natural Earth land basemap are inlined from mda/report/assets, so the page
-makes no network request; ``tiles=URL`` uses an (internal) tile server instead of the land layer.
+window, zones, alerts, filters) — the `mda report` command. By default (``offline=True``) every
+script, stylesheet and the Natural Earth basemap are inlined from mda/report/assets, so the page
+makes no network request and opens on an air-gapped workstation; ``offline=False`` (the CLI's
+``--cdn``) makes a smaller page that loads its scripts from a CDN (pinned with Subresource
+Integrity) over web tiles; ``tiles=URL`` uses an (internal) tile server instead of the land layer.
 
 Hostile input: no text from any input (vessel data, zones, watch lists, alert files, file names,
 titles, tile URLs) ever reaches a template engine. folium builds only the empty map and its
@@ -144,7 +146,7 @@ def render_map(
     title: str = "mda report",
     sources: Sequence[str] = (),
     thresholds: dict | None = None,
-    offline: bool = False,
+    offline: bool = True,
     tiles: str | None = None,
     bbox=None,
     outages: pd.DataFrame | None = None,
@@ -255,7 +257,7 @@ def build_report(
     mmsi: Sequence[int] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     title: str | None = None,
-    offline: bool = False,
+    offline: bool = True,
     tiles: str | None = None,
     out: str | Path,
     start_time: pd.Timestamp | None = None,
