@@ -343,3 +343,41 @@ def test_feed_outages_panel_and_receiver_artefacts_layer(browser, tmp_path):
         assert abs(value - start) < step
     finally:
         page.close()
+
+
+def test_popup_coordinates_to_five_decimals(browser, tmp_path):
+    """A gap from lon -119.12345 to 129.98765 reads so in the popup (it said "lon -119")."""
+    import pandas as pd
+
+    from mda import schema
+
+    t0 = pd.Timestamp("2026-03-02", tz="UTC")
+    alerts = schema.conform(
+        pd.DataFrame(
+            {
+                "id": ["g"],
+                "type": ["ais_gap"],
+                "severity": ["high"],
+                "mmsi": [366000001],
+                "start": [t0],
+                "end": [t0 + pd.Timedelta("9h")],
+                "lat": [33.54321],
+                "lon": [-119.12345],
+                "evidence": [
+                    {"lat0": 33.54321, "lon0": -119.12345, "lat1": 35.1, "lon1": 129.98765}
+                ],
+            }
+        ),
+        schema.ALERTS,
+    )
+    page, seen = open_report(browser, render_map(tmp_path / "c.html", alerts=alerts))
+    try:
+        page.click("#mda-row-0")
+        page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+        text = page.inner_text(".leaflet-popup-content")
+        for value in ("-119.12345", "129.98765", "33.54321", "35.10000"):
+            assert value in text, text
+        assert "33.54321, -119.12345" in text  # the alert's own position
+        assert seen["errors"] == []
+    finally:
+        page.close()

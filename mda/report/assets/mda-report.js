@@ -32,9 +32,16 @@
     return h ? h + " h " + pad(m) + " min" : m + " min";
   }
   function fmtNum(n) { return Number(n).toLocaleString("en-US"); }
-  function fmtValue(v) {
+  /* Evidence keys that hold a latitude or longitude (lat, lon0, other_lat, to_lon...). */
+  var COORD_KEY = /(^|_)(lat|lon)\d*(_|$)/;
+  /* A value for a person: coordinates to 5 decimals (~1 m), other numbers to 2 (whole when
+   * 100 or more), objects as JSON. */
+  function fmtValue(v, key) {
     if (v === null || v === undefined) return "–";
-    if (typeof v === "number") return Math.abs(v) >= 100 ? fmtNum(Math.round(v)) : String(Math.round(v * 100) / 100);
+    if (typeof v === "number") {
+      if (key !== undefined && COORD_KEY.test(key)) return v.toFixed(5);
+      return Math.abs(v) >= 100 ? fmtNum(Math.round(v)) : String(Math.round(v * 100) / 100);
+    }
     if (typeof v === "object") return JSON.stringify(v);
     return String(v);
   }
@@ -252,9 +259,10 @@
       ["Vessel", (this.vessels[a.mmsi[i]] || {}).name || a.name[i] || "(unknown)"], ["MMSI", a.mmsi[i]],
       ["Other MMSI", a.other_mmsi[i]], ["Start", fmtTime(a.start[i])], ["End", fmtTime(a.end[i])],
       ["Duration", a.end[i] !== null && a.start[i] !== null ? fmtDur(a.end[i] - a.start[i]) : ""],
-      ["Zone", a.zone[i] ? a.zone[i] + (a.zone_kind[i] ? " (" + a.zone_kind[i] + ")" : "") : ""]];
+      ["Zone", a.zone[i] ? a.zone[i] + (a.zone_kind[i] ? " (" + a.zone_kind[i] + ")" : "") : ""],
+      ["Position", fmtValue(a.lat[i], "lat") + ", " + fmtValue(a.lon[i], "lon")]];
     var ev = a.evidence[i] || {};
-    Object.keys(ev).forEach(function (k) { rows.push([label(k), fmtValue(ev[k])]); });
+    Object.keys(ev).forEach(function (k) { rows.push([label(k), fmtValue(ev[k], k)]); });
     var box = infoTable("Alert", rows);
     box.appendChild(el("a", { href: "#mda-row-" + i, class: "mda-link", onclick: function (e) {
       e.preventDefault(); self.showRow(i);
