@@ -213,6 +213,30 @@ def _cmd_alerts(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_watch(a: argparse.Namespace) -> int:
+    from mda.fileio import appending
+    from mda.watch import watch
+
+    with appending(a.alerts_out) as out:
+        summary = watch(
+            a.feed,
+            store=a.store,
+            zones=a.zones,
+            config=a.config,
+            watchlist=a.watchlist,
+            alerts_out=out,
+            map_path=a.map,
+            serve=a.serve,
+        )
+    print(
+        f"mda watch: {summary.lines:,} lines, {summary.positions_stored:,} positions stored, "
+        f"{summary.alert_lines:,} alert lines, {summary.reconnects:,} reconnects "
+        f"in {summary.seconds:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _cmd_config(a: argparse.Namespace) -> int:
     from mda.config import describe, load_config
 
@@ -399,6 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_window(s)
     _add_read_options(s)
     s.set_defaults(func=_cmd_scan)
+
+    s = sub.add_parser("watch", help="alerts from a live feed: tcp://, udp://, a followed FILE, -")
+    s.add_argument("feed", metavar="FEED", help="tcp://HOST:PORT, udp://BIND:PORT, FILE or -")
+    s.add_argument("--store", help="store the feed here (default: a temporary store)")
+    s.add_argument("--zones", nargs="+", metavar="FILE", help="zone layers (default: bundled)")
+    s.add_argument("--config", help="TOML file overriding thresholds")
+    s.add_argument("--watchlist", help="CSV with mmsi, imo and/or name columns")
+    s.add_argument("--alerts-out", help="append alert JSON lines here (default: stdout)")
+    s.add_argument("--map", type=_suffix(".html"), help="rewrite an offline map snapshot here")
+    s.add_argument("--serve", metavar="HOST:PORT", help="serve a live map, e.g. 127.0.0.1:8080")
+    s.set_defaults(func=_cmd_watch)
 
     s = sub.add_parser("alerts", help="list the alerts stored by earlier scans")
     s.add_argument("--store", required=True)

@@ -101,6 +101,25 @@ class AisGapConfig:
     min_distance_m: float = _f(
         1000.0, "reappearing closer than this to where it went silent = moored, not a gap (m)"
     )
+    dark_horizon_hours: float = _f(
+        168.0,
+        "a scheduled scan re-examines every vessel last heard at sea this recently, heard in "
+        "its window or not, for a silence going on at the end of the data (dark now); one "
+        "silent longer keeps its open alert as last examined until it is heard again (h)",
+        1.0,
+    )
+    dark_edge_km: float = _f(
+        20.0,
+        "dark now: vessels whose last fixes lie within about this of each other (grid cells of "
+        "this size and their neighbours) share a place (km)",
+        1.0,
+    )
+    dark_edge_vessels: int = _f(
+        3,
+        "dark now: this many vessels last heard in one place and silent since are the edge of "
+        "what the receivers hear (vessels sailing out of range), not vessels going dark",
+        2,
+    )
 
 
 @dataclass
@@ -350,6 +369,49 @@ class ScanConfig:
 
 
 @dataclass
+class WatchConfig:
+    """`mda watch` (mda.watch): how a live feed is read, cycled and kept in bounded memory."""
+
+    cycle_seconds: float = _f(
+        0.5,
+        "a live cycle (decode, store, scan, alert lines) runs at most this often (s)",
+        0.05,
+        60.0,
+    )
+    max_vessels: int = _f(
+        50_000,
+        "most vessels whose fixes a live watch keeps in memory; beyond it the least recently "
+        "heard are dropped (their last fix stays in the store's vessel state)",
+        100,
+        10_000_000,
+    )
+    max_fixes_per_vessel: int = _f(
+        5_000, "most fixes per vessel a live watch keeps in memory (the oldest go first)", 10
+    )
+    queue_lines: int = _f(
+        1_000_000,
+        "lines read but not yet decoded a live watch may hold (a TCP feed then waits; a UDP "
+        "feed's datagrams beyond it are dropped and counted)",
+        1_000,
+        100_000_000,
+    )
+    reconnect_max_seconds: float = _f(
+        30.0, "longest wait between reconnects to a TCP feed (doubling from 0.5 s) (s)", 0.5, 3600.0
+    )
+    update_minutes: float = _f(
+        15.0,
+        "an open alert whose only change is a later end gets a new line once its end has "
+        "moved this far; status, severity and zone changes at once (min)",
+    )
+    snapshot_seconds: float = _f(
+        60.0, "`--map` rewrites the offline HTML snapshot this often (s)", 1.0, 86_400.0
+    )
+    live_hours: float = _f(
+        1.0, "`--serve`: positions of the last hours shown on the live map (h)", 0.1, 48.0
+    )
+
+
+@dataclass
 class ContextConfig:
     """World context (mda.context): WPI ports and the Natural Earth coastline, everywhere."""
 
@@ -387,6 +449,7 @@ class Config:
     zone_entry: ZoneEntryConfig = field(default_factory=ZoneEntryConfig)
     port_visit: PortVisitConfig = field(default_factory=PortVisitConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
 
     def thresholds(self, section: str) -> dict[str, Any]:

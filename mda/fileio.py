@@ -12,8 +12,10 @@ import contextlib
 import errno
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from mda.errors import MdaError
 
@@ -107,3 +109,19 @@ def _remove(paths: list[Path]) -> None:
     for p in paths:
         with contextlib.suppress(OSError):
             p.unlink()
+
+
+@contextlib.contextmanager
+def appending(path: str | os.PathLike | None) -> Iterator[IO[str]]:
+    """A text stream appending to `path` (a log such as `mda watch --alerts-out`, which a run
+    extends rather than replaces), or stdout when `path` is None or "-"; MdaError with one line
+    naming the file when it cannot be opened."""
+    if path is None or str(path) == "-":
+        yield sys.stdout
+        return
+    try:
+        fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise MdaError(f"{path}: cannot write: {reason(e)}") from None
+    with fh:
+        yield fh

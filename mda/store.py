@@ -34,6 +34,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -52,7 +53,13 @@ from mda.errors import MdaError
 from mda.feed_tally import LONGEST, FeedTally
 from mda.fileio import reason, replacing
 from mda.schema import utc
-from mda.sources.base import AisData, IngestReport, latest_vessels, vessel_changes
+from mda.sources.base import (
+    AisData,
+    IngestReport,
+    latest_vessels,
+    type_order,
+    vessel_changes,
+)
 
 log = logging.getLogger("mda")
 
@@ -223,6 +230,8 @@ class Store:
         self._root = self.path.absolute()  # files are opened by absolute path, never as URIs
         self.window = pd.Timedelta(seconds=(config or TracksConfig()).duplicate_window_s)
         db = self._root / "mda.sqlite"
+        #: What this object created: "" nothing, "db" the database, "dir" the directory too.
+        self._fresh = "" if db.exists() else "db" if self.path.exists() else "dir"
         if not db.exists():
             if not create or readonly:
                 raise MdaError(f"{self.path}: not an mda store")
@@ -386,9 +395,21 @@ class Store:
         A file whose size and sha256 were ingested before is skipped with a note; rows already
         stored (the same report, possibly heard by another station) are not stored again.
         Memory is bounded by `chunk_rows`, not by the size of the inputs or of the store.
-        `wait` is how many seconds to wait for a busy store (see `lock`).
+        `wait` is how many seconds to wait for a busy store (see `lock`). When no input can be
+        read into a store this object created, the store is removed again (and this object
+        closed): a mistyped path leaves no empty store behind.
         """
-        from mda.sources import expand_inputs
+        try:
+            report = self._ingest(inputs, start_time=start_time, chunk_rows=chunk_rows, wait=wait)
+        except MdaError:
+            if self._fresh and not self._db.execute("SELECT 1 FROM parts LIMIT 1").fetchone():
+                self._discard()
+            raise
+        self._fresh = ""
+        return report
+
+    def _ingest(self, inputs: Any, *, wait: float, **read_options: Any) -> IngestReport:
+        from mda.sources import expand_inputs, none_read, warn_skipped
 
         report = IngestReport(feed=FeedTally())
         report.stored = 0
@@ -398,15 +419,18 @@ class Store:
                 cur = self._db.execute("INSERT INTO ingests (started) VALUES (?)", (_now(),))
             failures, read = [], 0
             for src in expand_inputs(inputs):
+                if read:
+                    warn_skipped(failures)
                 try:
-                    self._ingest_one(src, report, start_time=start_time, chunk_rows=chunk_rows)
+                    self._ingest_one(src, report, **read_options)
                     read += 1
-                except MdaError as e:  # unreadable: already counted and warned in the report
+                except MdaError as e:  # unreadable: already counted in the report
                     if not self._unreadable(report, str(src)):
                         raise  # the store itself failed: never pass that off as a bad input
                     failures.append(str(e))
             if not read:
-                raise MdaError(failures[0] if failures else "no input given")
+                raise none_read(failures)
+            warn_skipped(failures)
             report.finish()
             with self._writing():
                 self._db.execute(
@@ -414,6 +438,17 @@ class Store:
                     (_now(), report.to_json(), cur.lastrowid),
                 )
         return report
+
+    def _discard(self) -> None:
+        """Remove the store this object created (and close it): its first ingest stored nothing,
+        and a mistyped input leaves no empty store behind. Files it did not create stay."""
+        self.close()
+        for name in ("mda.sqlite", "mda.sqlite-wal", "mda.sqlite-shm", "lock"):
+            (self._root / name).unlink(missing_ok=True)
+        folders = [self._root / "positions", *([self._root] if self._fresh == "dir" else [])]
+        for folder in folders:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
 
     def _ingest_one(self, src: Any, report: IngestReport, **read_options: Any) -> None:
         """Ingest one input of mda.sources.expand_inputs: a file path, "-" or a line iterable.
@@ -783,23 +818,28 @@ class Store:
             "SELECT COALESCE(SUM(rows), 0), MIN(min_ts), MAX(max_ts), COUNT(DISTINCT day) "
             "FROM parts"
         ).fetchone()
-        types: dict[str, int] = {}
+        stored: Counter = Counter()  # positions by message type, as stored (deduplicated)
         for (t,) in q("SELECT types FROM parts"):
-            for k, v in json.loads(t).items():
-                types[k] = types.get(k, 0) + v
+            stored.update(json.loads(t))
+        decoded: Counter = Counter()  # every message the ingests decoded, statics included
+        for (r,) in q("SELECT report FROM ingests WHERE report IS NOT NULL"):
+            decoded.update(json.loads(r).get("messages_by_type", {}))
         scan = q("SELECT time FROM scans ORDER BY id DESC LIMIT 1").fetchone()
+        tally = self._tally(feed)
         return {
             "path": str(self.path),
             "positions": int(rows),
-            "vessels": len(self.vessels()),
+            "vessels": tally.vessels,
+            "vessels_with_static_data": len(self.vessels()),
             "first": _iso(pd.Timestamp(first, tz="UTC")) if first is not None else None,
             "last": _iso(pd.Timestamp(last, tz="UTC")) if last is not None else None,
             "days": int(days),
-            "messages_by_type": dict(sorted(types.items(), key=lambda kv: int(kv[0]))),
+            "positions_by_type": {k: stored[k] for k in sorted(stored, key=type_order)},
+            "messages_decoded_by_type": {k: decoded[k] for k in sorted(decoded, key=type_order)},
             "ingests": q("SELECT COUNT(*) FROM ingests WHERE finished IS NOT NULL").fetchone()[0],
             "alerts": q("SELECT COUNT(*) FROM alerts").fetchone()[0],
             "last_scan": scan[0] if scan else None,
-            "feed": self.feed_health(feed),
+            "feed": self._feed_health(tally),
         }
 
     def feed_health(self, cfg: FeedConfig | None = None) -> dict[str, Any]:
@@ -809,6 +849,14 @@ class Store:
         Only the ts and mmsi columns are read, batch by batch: memory of vessels x time bins,
         not of positions. Facts about the feed, never about a vessel.
         """
+        return self._feed_health(self._tally(cfg))
+
+    def _feed_health(self, tally: FeedTally) -> dict[str, Any]:
+        days = [r[0] for r in self._db.execute("SELECT DISTINCT day FROM parts ORDER BY day")]
+        return {**tally.summary(), **_day_holes(days)}
+
+    def _tally(self, cfg: FeedConfig | None) -> FeedTally:
+        """The (time bin, vessel) pairs of every stored position (see feed_health)."""
         first = self._db.execute("SELECT MIN(min_ts) FROM parts").fetchone()[0]
         tally = FeedTally(cfg or FeedConfig(), base=None if first is None else first / 1e9)
         files = self._parts(None, None)
@@ -818,8 +866,7 @@ class Store:
                 tally.add(ts, mmsi)
         except (OSError, pa.ArrowException) as e:
             raise MdaError(f"{self.path}: cannot read stored positions: {e}") from None
-        days = [r[0] for r in self._db.execute("SELECT DISTINCT day FROM parts ORDER BY day")]
-        return {**tally.summary(), **_day_holes(days)}
+        return tally
 
     # -- scans and alerts ---------------------------------------------------------------------
 
@@ -911,12 +958,21 @@ class Store:
             (updated, scan_id, scan_id, scan_id),
         )
 
-    def vessel_states(self, mmsi: Iterable[int] | None = None) -> pd.DataFrame:
-        """Each vessel's last good fix as of the scan watermark (STATE_COLUMNS), by mmsi."""
-        sql, args = f"SELECT {', '.join(STATE_COLUMNS)} FROM vessel_state", []
+    def vessel_states(
+        self, mmsi: Iterable[int] | None = None, *, since: Any = None
+    ) -> pd.DataFrame:
+        """Each vessel's last good fix as of the scan watermark (STATE_COLUMNS), by mmsi: of
+        the vessels `mmsi` and of every vessel last heard at or after `since` (the scheduled
+        scan's dark-now horizon); of all vessels when neither is given."""
+        sql, args, where = f"SELECT {', '.join(STATE_COLUMNS)} FROM vessel_state", [], []
         if mmsi is not None:
             args = [int(m) for m in mmsi]
-            sql += f" WHERE mmsi IN ({_marks(args)})" if args else " WHERE 0"
+            where.append(f"mmsi IN ({_marks(args)})" if args else "0")
+        if since is not None:
+            where.append("ts >= ?")
+            args.append(_ns(utc(since)))
+        if where:
+            sql += " WHERE " + " OR ".join(where)
         df = pd.DataFrame(self._db.execute(sql + " ORDER BY mmsi", args).fetchall())
         df = df.set_axis(STATE_COLUMNS, axis=1) if len(df) else pd.DataFrame(columns=STATE_COLUMNS)
         df["ts"] = pd.to_datetime(df["ts"].astype("int64"), utc=True)
@@ -924,6 +980,16 @@ class Store:
             df[c] = df[c].astype("float64")
         spec = {c: schema.POSITIONS[c] for c in STATE_COLUMNS}
         return schema.conform(df.fillna({"nav_status": 15, "msg_type": 0}), spec, extra=False)
+
+    def scan_alerts(self, ids: Iterable[str] = ()) -> pd.DataFrame:
+        """The alerts the latest scan found or updated, and the alerts `ids` whatever their
+        status (an open one may have been withdrawn): what `mda watch` compares with the lines
+        it wrote."""
+        ids = list(ids)
+        where = "last_scan = (SELECT MAX(id) FROM scans)"
+        if ids:
+            where += f" OR id IN ({_marks(ids)})"
+        return self._alerts(where, ids).reset_index(drop=True)
 
     def open_alerts(self) -> pd.DataFrame:
         """The alerts still open (events going on at the last scan), by start."""
