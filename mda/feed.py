@@ -67,6 +67,17 @@ class Coverage:
             start = np.where((k0 > 0) & np.isfinite(before), before, start)
         return start, self.base + k1 * self.bin_s
 
+    @property
+    def end(self) -> float:
+        """The feed's last fix (epoch seconds), NaN when unknown: where the data end."""
+        known = self.last_fix[np.isfinite(self.last_fix)] if self.last_fix is not None else []
+        return float(known[-1]) if len(known) else np.nan
+
+    def up_at(self, t: float) -> bool:
+        """Whether the feed was heard in the bin holding `t` (epoch seconds)."""
+        k = int((t - self.base) // self.bin_s) if np.isfinite(t) else -1
+        return bool(0 <= k < len(self.up) and self.up[k])
+
     def heard_seconds(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """Seconds between each t0 and t1 (epoch seconds) during which the feed was heard."""
         return self._heard(np.asarray(t0, dtype="float64"), np.asarray(t1, dtype="float64"))
@@ -133,8 +144,10 @@ FEED_OUTAGES: dict[str, str] = {
 
 
 def feed_outages(points: pd.DataFrame, cfg: FeedConfig) -> pd.DataFrame:
-    """The outages (FEED_OUTAGES) of the feed that gave these positions."""
-    cov = coverage(seconds(points["ts"]), points["mmsi"].to_numpy(), cfg)
+    """The outages (FEED_OUTAGES) of the feed that gave these positions, binned from their first
+    fix as the ingest and store tallies bin them (mda.feed_tally)."""
+    t = seconds(points["ts"])
+    cov = coverage(t, points["mmsi"].to_numpy(), cfg, base=float(t.min()) if len(t) else None)
     return schema.conform(cov.outages(), FEED_OUTAGES, extra=False)
 
 
@@ -160,12 +173,19 @@ def shared_silences(start: np.ndarray, end: np.ndarray, cfg: FeedConfig) -> np.n
     return out
 
 
-def coverage(t: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig) -> Coverage:
-    """The feed's coverage from every fix's time (epoch seconds) and vessel."""
+def coverage(
+    t: np.ndarray, mmsi: np.ndarray, cfg: FeedConfig, *, base: float | None = None
+) -> Coverage:
+    """The feed's coverage from every fix's time (epoch seconds) and vessel.
+
+    Bins start at multiples of the bin length since the epoch unless `base` says where bin 0
+    starts: the scheduled scan, which sees the feed piece by piece, then bins it exactly as one
+    scan over everything does."""
     bin_s = cfg.coverage_bin_minutes * 60.0
     if not len(t):
         return Coverage(0.0, bin_s, np.zeros(0, np.int64), np.zeros(0, bool), 0.0)
-    base = float(np.min(t))
+    if base is None:
+        base = float(np.floor(np.min(t) / bin_s) * bin_s)
     b = ((t - base) // bin_s).astype(np.int64)
     cov = bin_coverage(base, b, mmsi, cfg)
     last = np.full(len(cov.up), -np.inf)

@@ -19,6 +19,17 @@ every alert of a look back ending before the newest data, is closed. A later sca
 the vessel's fixes since the event's start, finds it again: it updates the open alert in place
 (same id; new end, evidence, status, updated), closed when the vessel has stopped doing it. An
 open alert the fuller data no longer show is withdrawn (Store.save_scan).
+
+Dark now: a vessel silent at sea up to the end of the data (mda.detect.gaps.dark_now) is an
+open ais_gap from its last fix to the end of the data. The scheduled scan puts in front the
+stored state of every vessel last heard within ``ais_gap.dark_horizon_hours`` of the window's
+end, heard in it or not, so a vessel that fell silent in an earlier file is found dark by each
+later scan (the same start, so the same id: its end and evidence updated in place) and closed by
+the scan that hears it again (the silence it came back from, same id). A vessel in front for its
+state alone gets no other alert, and its state is not saved again (only vessels heard anew are),
+so its open alerts are never withdrawn for want of data: a dark-now alert stays open until the
+vessel is heard (closed, or withdrawn when its whole track shows no silence at sea), and one
+silent beyond the horizon keeps its last examined end.
 """
 
 from __future__ import annotations
@@ -48,7 +59,7 @@ log = logging.getLogger("mda")
 SCAN_COLUMNS = [c for c in schema.POSITIONS if c not in ("source", "station")]
 
 #: Alert types of events that last while the vessel goes on doing it, so may be open. An
-#: ais_gap is a silence between two fixes, over once the vessel is heard again.
+#: ais_gap is open only while the vessel is dark now (see `dark_now`).
 LASTING = frozenset(
     {"loitering", "anchoring", "anchor_drag", "encounter", "zone_entry", "port_visit"}
 )
@@ -182,14 +193,8 @@ def detect_window(
         watchlist=watchlist,
         config=cfg,
         world=world_context(cfg.context) if cfg.context.enabled else None,
+        feed=feed,
     )
-    if feed is not None and len(feed):
-        from mda.feed import coverage
-
-        heard = pd.concat([feed[["ts", "mmsi"]], tracks.points[["ts", "mmsi"]]])
-        ctx.coverage = coverage(
-            schema.seconds(heard["ts"]), heard["mmsi"].to_numpy(), cfg.feed
-        )  # Context.coverage would measure the window alone
     alerts = detect_all(ctx, cfg, only=only)
     log.info("detectors: %d alerts (%.2f s)", len(alerts), time.perf_counter() - t0)
     return alerts, tracks
@@ -226,6 +231,13 @@ def _per_vessel(fixes: pd.DataFrame, alerts: pd.DataFrame, both, missing: float)
     return np.where(alerts["other_mmsi"].notna(), both(t, of(alerts["other_mmsi"])), t)
 
 
+def dark_now(alerts: pd.DataFrame) -> np.ndarray:
+    """Per alert: an ais_gap going on at the end of the data (mda.detect.gaps.dark_now)."""
+    gap = (alerts["type"] == "ais_gap").to_numpy()
+    gap[gap] = [bool(e.get("dark_now")) for e in alerts["evidence"][gap]]
+    return gap
+
+
 def event_status(alerts: pd.DataFrame, points: pd.DataFrame, cfg: Config) -> pd.Series:
     """ "open" or "closed" per alert, by the rule of the module docstring."""
     # a vessel without good fixes is never open
@@ -234,6 +246,7 @@ def event_status(alerts: pd.DataFrame, points: pd.DataFrame, cfg: Config) -> pd.
     is_open = alerts["type"].isin(LASTING).to_numpy() & (
         schema.seconds(alerts["end"]) + slack >= until
     )
+    is_open |= dark_now(alerts)
     return pd.Series(np.where(is_open, "open", "closed"), index=alerts.index, dtype="string")
 
 
@@ -377,9 +390,9 @@ def scan_store(
         pos = st.positions(since=since, until=until, columns=SCAN_COLUMNS)
     else:
         pos = _in_window(window[SCAN_COLUMNS], since, until)
-    front = feed = None
+    feed, dark = None, pd.Index([])
     if not look_back and len(pos):
-        front, feed = _front(st, pos, since)
+        front, feed, dark = _front(st, pos, since, cfg)
         pos = pd.concat([front, pos], ignore_index=True)
     result.positions = len(pos)
     vessels = st.vessels()
@@ -400,19 +413,29 @@ def scan_store(
         alerts["whole"] = seen_whole(alerts, result.tracks.points)
         if look_back and until is not None:  # may end before the newest data
             alerts["status"] = pd.Series("closed", index=alerts.index, dtype="string")
-        if not look_back:
+        if not look_back:  # the vessels heard anew; the others' state has not changed
             states = last_fixes(result.tracks.points)
+            states = states[states["ts"] >= pd.Timestamp(pending[1])]
+        # a vessel in front for its state alone is scanned for a silence going on, no more
+        alone = alerts["mmsi"].isin(dark) & (
+            alerts["other_mmsi"].isna() | alerts["other_mmsi"].isin(dark)
+        )
+        alerts = alerts[~alone.to_numpy(dtype=bool) | dark_now(alerts)].reset_index(drop=True)
     result.alerts = alerts
     result.new_alerts = st.save_scan(alerts, upto_batch=upto, window=(since, until), states=states)
     return result
 
 
-def _front(st, pos: pd.DataFrame, since: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _front(
+    st, pos: pd.DataFrame, since: pd.Timestamp, cfg: Config
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
     """What goes in front of an incremental scan's window for the vessels heard in it: the
     fixes of their open events from MERGE_GAP before the events' start (of both vessels of an
     encounter, so seen_whole holds) and their last good fix stored as their state, when older
-    than the window; and (ts, mmsi) of every fix stored over that span, for the feed's
-    coverage. See the module docstring."""
+    than the window; the state of every vessel not heard in it but last heard within
+    ``ais_gap.dark_horizon_hours`` of its end (it may be dark now); (ts, mmsi) of every fix
+    stored over that span, for the feed's coverage; and the vessels in front for their state
+    alone. See the module docstring."""
     from mda.store import MERGE_GAP
 
     heard = pos["mmsi"].unique()
@@ -428,15 +451,18 @@ def _front(st, pos: pd.DataFrame, since: pd.Timestamp) -> tuple[pd.DataFrame, pd
     if len(first):
         hist = st.positions(since=first.min(), until=since, mmsi=first.index, columns=SCAN_COLUMNS)
         frames.append(hist[hist["ts"] >= hist["mmsi"].map(first)])
-    state = st.vessel_states(heard)
-    frames.append(state[state["ts"] < since])
+    horizon = pos["ts"].max() - pd.Timedelta(hours=cfg.ais_gap.dark_horizon_hours)
+    state = st.vessel_states(heard, since=horizon)
+    state = state[state["ts"] < since]
+    frames.append(state)
+    dark = pd.Index(state["mmsi"]).difference(pd.Index(heard)).difference(first.index)
     front = pd.concat([f for f in frames if len(f)] or [pos.iloc[:0]], ignore_index=True)
     front = schema.conform(front, {c: schema.POSITIONS[c] for c in SCAN_COLUMNS}, extra=False)
     front = front.drop_duplicates(["mmsi", "ts", "lat", "lon"], ignore_index=True)
     if front.empty:
-        return front, front[["ts", "mmsi"]]
+        return front, front[["ts", "mmsi"]], dark
     feed = st.positions(since=front["ts"].min(), until=since, columns=["ts"])
-    return front, feed
+    return front, feed, dark
 
 
 def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:

@@ -78,7 +78,7 @@ def test_dark_in_open_water_counts_whatever_the_displacement():
 
 def test_short_silent_stay_counts_only_in_a_cable_corridor():
     still = sail(222, [Leg(60, 0), Leg(3 * 60, 0, silent=True), Leg(60, 0)])
-    feed = positions(still, _witness(6))
+    feed = positions(still, _witness(5))  # heard to the end: not dark now
     assert gaps.detect(context(feed), Config()).empty
     layer = zones(("cable-x", "cable", box(55.0, 15.0, 1)))
     alerts = gaps.detect(context(feed, layer), Config())
@@ -146,3 +146,68 @@ def test_silence_across_a_data_hole_is_no_gap():
     assert gaps.detect(context(positions(first, later)), Config()).empty
     # within one data set the same silence of one vessel is still a gap
     assert len(gaps.detect(context(_fleet(12, None, dark=3)), Config())) == 1
+
+
+def _gone(mmsi: int, hours: float, *, after: float = 2.0, **kw) -> pd.DataFrame:
+    """A vessel sailing `after` hours, then silent to the end of `hours` (it never reappears)."""
+    kw.setdefault("lat", 56.0)
+    return sail(
+        mmsi,
+        [Leg(after * 60, 12, **kw.pop("leg", {})), Leg((hours - after) * 60, 12, silent=True)],
+        **kw,
+    )
+
+
+def test_vessel_silent_at_sea_to_the_end_of_the_data_is_dark_now():
+    feed = positions(_gone(444, 12), _witness(12))
+    alerts = gaps.detect(context(feed), Config())
+    assert alerts["mmsi"].tolist() == [444]
+    a = alerts.iloc[0]
+    ev = a["evidence"]
+    assert ev["dark_now"] is True and ev["reappeared"] is None
+    assert a["start"] == feed.loc[feed["mmsi"] == 444, "ts"].max()  # its last fix
+    assert a["end"] == feed["ts"].max()  # the end of the data
+    assert abs(ev["hours"] - 10) < 0.05 and abs(ev["hours_heard"] - 10) < 0.05
+    assert (ev["lat0"], ev["lon0"]) == (a["lat"], a["lon"])
+    assert a["severity"] == "medium"
+    from mda.scan import event_status
+
+    points = context(feed).tracks.points
+    assert event_status(alerts, points, Config()).tolist() == ["open"]
+    # a silence the vessel came back from is closed, and says so
+    closed = gaps.detect(context(_dark(8)), Config())
+    assert closed["evidence"].iloc[0]["dark_now"] is False
+    assert event_status(closed, context(_dark(8)).tracks.points, Config()).tolist() == ["closed"]
+
+
+def test_vessel_last_heard_in_harbour_is_not_dark():
+    moored = _gone(555, 12, leg={"nav_status": 5}, lat=55.0)
+    moored.loc[:, "sog"] = 0.0
+    assert gaps.detect(context(positions(moored, _witness(12))), Config()).empty
+    port = zones(("port-x", "port", box(55.0, 15.3, 30)))
+    sailing = _gone(555, 12, lat=55.0)
+    assert gaps.detect(context(positions(sailing, _witness(12)), port), Config()).empty
+    assert gaps.detect(context(positions(sailing, _witness(12))), Config())["mmsi"].tolist() == [
+        555
+    ]
+
+
+def test_no_vessel_is_dark_when_the_feed_is_not_heard_at_the_end():
+    """A receiver outage at the end of the data: all but one far vessel fall silent for the
+    last five hours; the vessel silent since hour 2 is not dark for what nobody could hear."""
+    fleet = _fleet(12, None)
+    fleet = fleet[fleet["ts"] < fleet["ts"].min() + pd.Timedelta(hours=9)]
+    dark = _gone(999, 14, lat=53.5)
+    feed = positions(fleet, dark, _witness(14))
+    assert gaps.detect(context(feed), Config()).empty
+    heard = positions(_fleet(12, None), dark, _witness(14))  # the same, the feed heard to the end
+    assert gaps.detect(context(heard), Config())["mmsi"].tolist() == [999]
+
+
+def test_vessels_sailing_out_of_range_together_are_not_dark():
+    """Three vessels last heard near one another and silent since: the edge of coverage."""
+    edge = [_gone(700 + k, 12, lat=56.0 + 0.02 * k) for k in range(3)]
+    assert gaps.detect(context(positions(*edge, _witness(12))), Config()).empty
+    apart = [_gone(700 + k, 12, lat=56.0 + 2 * k) for k in range(3)]
+    alerts = gaps.detect(context(positions(*apart, _witness(12))), Config())
+    assert sorted(alerts["mmsi"]) == [700, 701, 702]

@@ -45,6 +45,9 @@ class Context:
     config: Config = field(default_factory=Config)
     #: World ports and coastline (mda.context.WorldContext); None leaves only the zone layers.
     world: WorldContext | None = None
+    #: (ts, mmsi) of fixes the feed gave beyond the tracks (the scheduled scan's span before its
+    #: window, mda.scan): counted in the coverage, as the feed was heard then too.
+    feed: pd.DataFrame | None = None
 
     @cached_property
     def membership(self) -> pd.DataFrame:
@@ -66,9 +69,12 @@ class Context:
 
     @cached_property
     def coverage(self) -> Coverage:
-        """When the feed as a whole was heard (mda.feed): outages are not vessel behaviour."""
-        pts = self.tracks.points
-        return coverage(seconds(pts["ts"]), pts["mmsi"].to_numpy(), self.config.feed)
+        """When the feed as a whole was heard (mda.feed), over the tracks and `feed`: outages
+        are not vessel behaviour."""
+        heard = self.tracks.points[["ts", "mmsi"]]
+        if self.feed is not None and len(self.feed):
+            heard = pd.concat([self.feed[["ts", "mmsi"]], heard])
+        return coverage(seconds(heard["ts"]), heard["mmsi"].to_numpy(), self.config.feed)
 
     @cached_property
     def anchorages(self) -> pd.Series:

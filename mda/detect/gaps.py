@@ -17,6 +17,16 @@ Where the silence happens decides what it means (GFW "intentional disabling" log
   pattern of a dark ship-to-ship transfer, and the evidence says so (``same_spot``); at a berth
   or an anchorage it is a vessel switching off;
 * in a cable corridor or restricted area, a shorter silence (``zone_min_hours``) counts.
+
+**Dark now** (``dark_now``): a vessel whose last good fix is at sea (out of harbours, and under
+way or offshore: a vessel last heard in harbour is not dark) and that has been silent for the
+same thresholds, in heard time, up to the end of the data is dark now: an ais_gap from its last
+fix to the feed's last fix, with ``dark_now: true`` and ``reappeared: null`` (mda.scan keeps it
+open; the scan that hears the vessel again finds the closed silence with the same start, so the
+same id, and closes it). Only while the feed is still heard: not when the end of the data lies in
+a down bin, nor across a data hole; and not where ``dark_edge_vessels`` vessels at sea were last
+heard near each other (``dark_edge_km``) and are all silent since: that place is the edge of what
+the receivers hear, where vessels sail out of range.
 """
 
 from __future__ import annotations
@@ -45,7 +55,13 @@ def _zone_at(ctx: Context, pos: np.ndarray, kinds: list[str] | tuple[str, ...]) 
 
 
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
-    """Alerts for AIS silences at sea (schema.ALERTS)."""
+    """Alerts for AIS silences at sea (schema.ALERTS): those over, and those going on."""
+    found = [a for a in (silences(ctx, cfg), dark_now(ctx, cfg)) if len(a)]
+    return pd.concat(found, ignore_index=True) if found else schema.empty(schema.ALERTS)
+
+
+def silences(ctx: Context, cfg: Config) -> pd.DataFrame:
+    """Alerts for AIS silences at sea the vessel came back from."""
     th = cfg.ais_gap
     gaps = ctx.tracks.gaps
     # silences several vessels share are a receiver going down and up: judged over all of the
@@ -98,6 +114,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
             "hours_heard": round(float(h), 2),
             "distance_km": round(float(r.dist_m) / 1000, 3),
             "implied_kn": round(float(r.implied_kn), 2) if np.isfinite(r.implied_kn) else None,
+            "dark_now": False,
             "same_spot": bool(s),
             "from_harbour": bool(f),
             "last_seen": r.start.isoformat(),
@@ -112,3 +129,73 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         )
     ]
     return make_alerts(rows, ctx, cfg.thresholds("ais_gap"))
+
+
+def dark_now(ctx: Context, cfg: Config) -> pd.DataFrame:
+    """Alerts for vessels silent at sea up to the end of the data (see the module docstring)."""
+    th, cov, pts = cfg.ais_gap, ctx.coverage, ctx.tracks.points
+    end = cov.end
+    if pts.empty or not cov.up_at(end):  # nobody heard at the end: nothing is known about now
+        return schema.empty(schema.ALERTS)
+    good = np.flatnonzero(~pts["outlier"].to_numpy(dtype=bool))
+    mm = pts["mmsi"].to_numpy()[good]
+    last = good[np.r_[mm[1:] != mm[:-1], True]] if len(good) else good  # points by mmsi, ts
+    t0 = seconds(pts["ts"].iloc[last])
+    t1 = np.full(len(last), end)
+    hours = cov.heard_seconds(t0, t1) / 3600.0
+    silent = (hours >= min(th.min_hours, th.zone_min_hours)) & ~cov.spans_hole(t0, t1)
+    last, t0, hours = last[silent], t0[silent], hours[silent]
+    p = pts.iloc[last]
+    lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
+    sog = p["sog"].to_numpy(dtype="float64", na_value=np.nan)
+    under_way = sog > cfg.anchoring.stationary_kn
+    at_sea = ~ctx.harbour_at(last)
+    at_sea[at_sea & ~under_way] = ctx.offshore(lat[at_sea & ~under_way], lon[at_sea & ~under_way])
+    zone = _zone_at(ctx, last, th.zone_kinds)
+    keep = ((hours >= th.min_hours) & at_sea) | ((zone >= 0) & (hours >= th.zone_min_hours))
+    keep &= _near(lat, lon, at_sea | (zone >= 0), th.dark_edge_km) < th.dark_edge_vessels
+    if not keep.any():
+        return schema.empty(schema.ALERTS)
+    p = p[keep].reset_index(drop=True)
+    zone, hours, sog = zone[keep], hours[keep], sog[keep]
+    until = pd.Timestamp(end, unit="s", tz="UTC")
+    rows = pd.DataFrame(
+        {
+            "type": "ais_gap",
+            "severity": np.where((hours >= th.high_hours) | (zone >= 0), "high", "medium"),
+            "mmsi": p["mmsi"],
+            "start": p["ts"],
+            "end": until,
+            "lat": p["lat"],
+            "lon": p["lon"],
+            "zone_id": zone_ids(ctx, zone),
+        }
+    )
+    rows["evidence"] = [
+        {
+            "hours": round((until - t).total_seconds() / 3600.0, 2),
+            "hours_heard": round(float(h), 2),
+            "dark_now": True,
+            "last_seen": t.isoformat(),
+            "reappeared": None,
+            "lat0": float(la),
+            "lon0": float(lo),
+            "sog0": None if np.isnan(v) else round(float(v), 1),
+        }
+        for t, h, la, lo, v in zip(p["ts"], hours, p["lat"], p["lon"], sog, strict=True)
+    ]
+    return make_alerts(rows, ctx, cfg.thresholds("ais_gap"))
+
+
+def _near(lat: np.ndarray, lon: np.ndarray, counted: np.ndarray, km: float) -> np.ndarray:
+    """Per place: how many `counted` places lie in its grid cell of about `km` or a
+    neighbouring one (itself included when counted)."""
+    deg = km / 111.2
+    i, j = np.floor(lat / deg).astype(np.int64), np.floor(lon / deg).astype(np.int64)
+    key = i * (1 << 32) + j
+    counts = pd.Series(key[counted]).value_counts()
+    near = np.zeros(len(key), dtype=np.int64)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            near += counts.reindex(key + di * (1 << 32) + dj, fill_value=0).to_numpy()
+    return near
