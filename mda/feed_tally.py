@@ -55,6 +55,11 @@ class FeedTally:
         new = (b << _MMSI_BITS) + np.asarray(mmsi)[ok].astype(np.int64)
         self.pairs = distinct(np.concatenate([self.pairs, distinct(new)]))
 
+    @property
+    def vessels(self) -> int:
+        """How many distinct vessels were heard."""
+        return len(distinct(self.pairs & _MMSI_MASK))
+
     def coverage(self) -> Coverage:
         """The feed's coverage (mda.feed.Coverage) from the pairs, binned exactly as counted."""
         if not len(self.pairs):

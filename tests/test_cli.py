@@ -224,3 +224,65 @@ def test_ingest_of_a_truncated_file_keeps_its_rows_and_exits_1(tmp_path, capsys)
     assert 0 < kept["positions"] < 24 * 60
     cut.write_bytes(whole)  # repaired: not taken for the file already seen
     assert main(["ingest", str(cut), "--store", str(store)]) == 0
+
+
+# -- issue 12: found when tried as a new analyst would --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "box",
+    [["--bbox", "-130,20,-60,50"], ["--bbox=-130,20,-60,50"], ["--bbox", "-.5, -10,3,1"]],
+)
+def test_a_western_bbox_is_taken_with_or_without_equals(tmp_path, monkeypatch, box):
+    """`--bbox -130,20,-60,50` failed with "expected one argument": argparse took the value for
+    an option. A single negative number (`--buffer-m -5`) never had that problem."""
+    seen = {}
+    monkeypatch.setattr(mda.cli, "_cmd_report", lambda a: seen.setdefault("a", a) and 0)
+    argv = ["report", "--store", "s", *box, "--mmsi", "1", "-o", str(tmp_path / "r.html")]
+    assert main(argv) == 0
+    w, s, e, n = seen["a"].bbox
+    assert w < 0 and e > w and n > s and seen["a"].mmsi == [1]
+
+
+def test_an_option_value_that_is_not_a_number_list_is_left_to_argparse(capsys):
+    assert mda.cli._attach_negative_lists(["--bbox", "--title", "-1,2"]) == [
+        "--bbox",
+        "--title=-1,2",
+    ]
+    assert mda.cli._attach_negative_lists(["--", "-1,2"]) == ["--", "-1,2"]
+    with pytest.raises(SystemExit) as e:
+        main(["report", "--store", "s", "--bbox", "-o", "x.html"])
+    assert e.value.code == 2 and "--bbox" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("inputs", [["missing.nmea"], ["missing.nmea", "gone.csv"]])
+def test_a_missing_input_is_one_line_and_leaves_no_store(tmp_path, capsys, inputs):
+    """A missing input printed a warning and then the same as an error; the failed ingest left
+    an empty store directory that later commands took for a store."""
+    store = tmp_path / "new" / "store"
+    assert main(["ingest", *(str(tmp_path / i) for i in inputs), "--store", str(store)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("mda: error: ") and "missing.nmea" in err[0]
+    assert ("1 more" in err[0]) == (len(inputs) == 2)
+    assert not store.exists() and (tmp_path / "new").exists()
+    # a directory that was there before stays, with what it held; only the store files go
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    assert main(["ingest", str(tmp_path / "missing.nmea"), "--store", str(keep)]) == 1
+    assert sorted(p.name for p in keep.iterdir()) == ["notes.txt"]
+    assert main(["scan", str(tmp_path / "missing.nmea")]) == 1
+    assert len(capsys.readouterr().err.splitlines()) == 2
+
+
+def test_a_missing_input_beside_a_good_one_is_warned_and_the_store_kept(tmp_path, capsys):
+    good = tmp_path / "good.nmea"
+    good.write_text("\\s:r1,c:1772323200*00\\!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24\n")
+    store = tmp_path / "store"
+    assert main(["ingest", str(tmp_path / "missing.nmea"), str(good), "--store", str(store)]) == 1
+    err = capsys.readouterr().err
+    assert "skipped" in err and "missing.nmea" in err
+    assert Store(store, readonly=True).info()["ingests"] == 1
+    # a failing ingest into an existing store never removes it
+    assert main(["ingest", str(tmp_path / "missing.nmea"), "--store", str(store)]) == 1
+    assert (store / "mda.sqlite").exists()

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+from conftest import shared_file
 from detect_helpers import T0, Leg, positions, sail
 
 from mda.config import FeedConfig
@@ -29,7 +30,7 @@ def test_info_counts_match_the_stored_positions(tmp_path):
     assert report.stored == stored > 0
     info = store.info()
     assert info["positions"] == stored
-    assert sum(info["messages_by_type"].values()) == stored
+    assert sum(info["positions_by_type"].values()) == stored
     assert info["days"] >= 1
     r = subprocess.run(
         [sys.executable, "-m", "mda", "info", "--store", str(tmp_path / "store"), "--json"],
@@ -158,3 +159,30 @@ def test_simulated_whole_feed_outage_is_found_within_a_bin(tmp_path):
     assert t0 <= pd.Timestamp(found["start"]) <= t0 + bin_
     assert t1 - bin_ <= pd.Timestamp(found["end"]) <= t1
     assert feed["outages"] == 1  # receiver outages (one station of several) are not the feed's
+
+
+# -- issue 12: what `mda info` counts, labelled by unit -----------------------------------------
+
+
+def test_info_counts_vessels_with_positions_and_lists_every_type(tmp_path):
+    """It said "vessels 485" (the MMSIs with static data) for a store of 1,390 MMSIs with
+    positions, listed only position types, and sorted them as text."""
+    src = shared_file("nmea/dma_aislib_stream_example.txt")
+    store = Store(tmp_path / "store")
+    store.ingest([src])
+    info = store.info()
+    assert info["vessels"] == store.positions()["mmsi"].nunique() == 1390
+    assert info["vessels_with_static_data"] == len(store.vessels()) == 485
+    assert sum(info["positions_by_type"].values()) == info["positions"]
+    decoded = info["messages_decoded_by_type"]
+    assert {"5", "24", "4"} <= set(decoded) and decoded["5"] == 424  # statics and base stations
+    keys = [int(k) for k in decoded]
+    assert keys == sorted(keys) and keys[-3:] == [21, 23, 24]
+    r = subprocess.run(
+        [sys.executable, "-m", "mda", "info", "--store", str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    rows = dict(line.split() for line in r.stdout.splitlines() if len(line.split()) == 2)
+    assert rows["vessels"] == "1,390" and rows["vessels_with_static_data"] == "485"

@@ -265,3 +265,34 @@ def test_null_island_is_rejected_in_every_format(tmp_path):
     data = read_ais([f"1717027200 {line}"])
     assert data.positions.empty
     assert data.report.rejected["invalid_position"] == 1
+
+
+# -- issue 12: the report reads like a summary, its units never mixed ---------------------------
+
+
+def test_report_repr_is_one_short_line_and_the_table_sorts_types_by_number():
+    """`print(data.report)` once dumped the MMSI set (117 KB on a day of traffic); message types
+    sorted as text (1, 15, 16, 2, ...); "rejected" sentences sat next to decoded messages."""
+    report = read_ais(shared_file(STREAM)).report
+    text = repr(report)
+    assert str(report) == text and "\n" not in text and len(text) < 400
+    assert "vessels=1,719" in text and "messages=4,051" in text
+    types = [int(k) for k in report.to_dict()["messages_by_type"]]
+    assert types == sorted(types) and types[:3] == [1, 2, 3]
+    rows = [line.split() for line in report.format_table().splitlines()]
+    listed = [int(r[1]) for r in rows if r[0] == "type"]
+    assert listed == sorted(listed) and 15 in listed and 20 in listed
+    labels = [" ".join(r[:-1]) for r in rows]
+    # rejected decoded messages are counted beside the messages, sentences beside sentences
+    at = labels.index("messages rejected")
+    assert labels.index("messages decoded") < at and rows[at][-1] == "29"
+    assert "lines/sentences rejected" in labels and "rejected" not in labels
+
+
+def test_rejects_are_grouped_by_what_they_count(tmp_path):
+    src = tmp_path / "mixed.nmea"
+    good = "!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24"
+    src.write_text(f"{good}\n!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*25\n")
+    table = read_ais(src, start_time=START).report.format_table()
+    early, late = table.split("messages decoded")
+    assert "bad_checksum" in early and "bad_checksum" not in late

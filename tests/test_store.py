@@ -259,7 +259,7 @@ def test_ingest_is_idempotent(tmp_path):
     assert store.ingest([str(longer)]).stored == 30
     info = store.info()
     assert info["positions"] == 80 and info["ingests"] == 4
-    assert info["messages_by_type"] == {"1": 80}
+    assert info["positions_by_type"] == {"1": 80}
 
 
 def test_ingest_directory_and_stdin_rows_dedupe(tmp_path):
@@ -317,7 +317,8 @@ def test_vessels_and_history(tmp_path):
     latest = Store(tmp_path / "s").vessels().set_index("mmsi")
     assert latest.loc[219000001, "name"] == "BRAVO" and latest.loc[219000001, "imo"] == 9107370
     assert latest.loc[219000002, "ais_class"] == "B"
-    assert store.info()["vessels"] == 2
+    info = store.info()  # one vessel with positions, two with static data
+    assert info["vessels"] == 1 and info["vessels_with_static_data"] == 2
 
 
 def test_crash_leaves_store_consistent(tmp_path, monkeypatch):

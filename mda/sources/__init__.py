@@ -270,8 +270,15 @@ def _read_one(
 def _unreadable(name: str, reason: str) -> AisData:
     report = IngestReport()
     report.fail(name, reason)
-    log.warning("%s: skipped, %s", name, reason)
     return AisData(report=report)
+
+
+def warn_skipped(failures: list[str]) -> None:
+    """Log the unreadable inputs of a run that read others, and forget them. A run that reads
+    none logs nothing: its one error line names them."""
+    for failure in failures:
+        log.warning("skipped %s", failure)
+    failures.clear()
 
 
 def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> Iterator[AisData]:
@@ -287,6 +294,8 @@ def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> I
     failures: list[str] = []
     read = 0
     for src in _expand(inputs):
+        if read:
+            warn_skipped(failures)
         if isinstance(src, _Lines):
             read += 1
             yield from iter_nmea(
@@ -320,11 +329,18 @@ def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> I
         read += 1
         yield first
         yield from chunks  # a fault part-way ends the input cleanly and is in its report
-    if not read:
-        if not failures:
-            raise MdaError("no input given")
-        more = f" (and {len(failures) - 1} more unreadable inputs)" if len(failures) > 1 else ""
-        raise MdaError(failures[0] + more)
+    if read:
+        warn_skipped(failures)
+        return
+    raise none_read(failures)
+
+
+def none_read(failures: list[str]) -> MdaError:
+    """The one error of a run that could read none of its inputs (`failures`: why, each)."""
+    if not failures:
+        return MdaError("no input given")
+    more = f" (and {len(failures) - 1} more unreadable inputs)" if len(failures) > 1 else ""
+    return MdaError(failures[0] + more)
 
 
 def read_ais(inputs: Inputs, *, start_time=None) -> AisData:

@@ -46,6 +46,18 @@ REJECT_REASONS = {
     "unreadable_file": "file could not be opened or read",
 }
 
+#: Reasons counted before a message exists: lines or sentences of the input (CSV rows that do
+#: not parse). The other reasons count decoded messages (CSV rows) refused, and files.
+SENTENCE_REJECTS = frozenset(
+    {"line_too_long", "bad_checksum", "malformed", "incomplete_multipart", "fragment_overflow"}
+)
+
+
+def type_order(key: Any) -> tuple[int, int, str]:
+    """Sort key of message types: AIS types by number (1, 2, ... 27), then CSV layouts by name."""
+    text = str(key)
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
 
 def valid_position(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Where a reported position can be used, whatever the input format.
@@ -59,7 +71,7 @@ def valid_position(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return in_range & ~((lat == 0) & (lon == 0))
 
 
-@dataclass
+@dataclass(repr=False)
 class IngestReport:
     """Counts of one read or ingest: what came in, what was decoded, what was rejected and why."""
 
@@ -83,6 +95,17 @@ class IngestReport:
     #: when nobody tallied): its outages are the hours of the input's span the feed was silent.
     feed: FeedTally | None = None
     _t0: float = field(default_factory=time.perf_counter, repr=False)
+
+    def __repr__(self) -> str:
+        """One line of totals (the MMSI set alone may be megabytes): format_table has it all."""
+        span = f"{self.first_ts} .. {self.last_ts}" if self.first_ts is not None else "-"
+        return (
+            f"IngestReport(files={len(self.files)}, lines={self.lines:,}, "
+            f"sentences={self.sentences:,}, messages={sum(self.messages.values()):,}, "
+            f"rejected={sum(self.rejected.values()):,}, positions={self.positions:,}, "
+            f"static_reports={self.static_reports:,}, vessels={len(self.mmsis):,}, "
+            f"span={span}, warnings={len(self.warnings)})"
+        )
 
     def see_times(self, ts: pd.Series) -> None:
         """Widen the time span with the non-missing timestamps of `ts`."""
@@ -137,12 +160,13 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what `--json` prints)."""
         msgs = sum(self.messages.values())
+        types = sorted(self.messages, key=type_order)
         return {
             "files": self.files,
             "lines": self.lines,
             "sentences": self.sentences,
             "messages": msgs,
-            "messages_by_type": {str(k): v for k, v in sorted(self.messages.items(), key=str)},
+            "messages_by_type": {str(k): self.messages[k] for k in types},
             "rejected": {k: v for k, v in sorted(self.rejected.items()) if v},
             "positions": self.positions,
             "static_reports": self.static_reports,
@@ -163,15 +187,22 @@ class IngestReport:
     def format_table(self) -> str:
         """A readable multi-line report for the terminal."""
         d = self.to_dict()
+        early = {k: v for k, v in d["rejected"].items() if k in SENTENCE_REJECTS}
+        late = {k: v for k, v in d["rejected"].items() if k not in early}
+        files = late.pop("unreadable_file", 0)
         rows = [
             ("files", ", ".join(map(safe_text, d["files"])) or "-"),
             ("lines read", f"{d['lines']:,}"),
             ("sentences", f"{d['sentences']:,}"),
+            ("lines/sentences rejected", f"{sum(early.values()):,}"),
+            *((f"  {k}", f"{v:,}") for k, v in early.items()),
             ("messages decoded", f"{d['messages']:,}"),
+            *((f"  type {k}", f"{v:,}") for k, v in d["messages_by_type"].items()),
+            ("messages rejected", f"{sum(late.values()):,}"),
+            *((f"  {k}", f"{v:,}") for k, v in late.items()),
         ]
-        rows += [(f"  type {k}", f"{v:,}") for k, v in d["messages_by_type"].items()]
-        rows.append(("rejected", f"{sum(self.rejected.values()):,}"))
-        rows += [(f"  {k}", f"{v:,}") for k, v in d["rejected"].items()]
+        if files:
+            rows.append(("files unreadable", f"{files:,}"))
         rows += [
             ("positions", f"{d['positions']:,}"),
             ("static reports", f"{d['static_reports']:,}"),
