@@ -22,6 +22,7 @@ HOURS = 72
 DARK = 219000009  # sails dark for 30 h from hour 20
 LOITER = 219000010  # drifts from hour 28 to hour 40, then sails on
 LATE = 219000011  # drifts from hour 64 to the end of the data: open at the end
+GONE = 219000012  # sails dark from hour 58 to the end of the data: dark now, open at the end
 
 
 def _config() -> Config:
@@ -61,11 +62,19 @@ def _feed() -> pd.DataFrame:
         lon=6.0,
         every_s=every,
     )
-    return positions(*ships, dark, loiter, late)
+    gone = sail(
+        GONE,
+        [Leg(58 * 60, 10.0, 270.0), Leg(14 * 60, 10.0, 270.0, silent=True)],
+        lat=53.0,
+        lon=-2.0,
+        every_s=every,
+    )
+    return positions(*ships, dark, loiter, late, gone)
 
 
-def _scheduled(tmp_path, feed: pd.DataFrame, hours: float) -> Store:
-    """A store fed `hours` of data at a time, scanned after each piece."""
+def _scheduled(tmp_path, feed: pd.DataFrame, hours: float, seen: list | None = None) -> Store:
+    """A store fed `hours` of data at a time, scanned after each piece; `seen` collects the
+    stored alerts after each scan."""
     path = tmp_path / f"every-{hours}h"
     cfg, layer = _config(), zones()
     store = Store(path)
@@ -75,6 +84,8 @@ def _scheduled(tmp_path, feed: pd.DataFrame, hours: float) -> Store:
         if len(piece):
             store.add(AisData(positions=piece), source=f"{lo:%d%H}")
             run_scan(store=path, zones=layer, config=cfg)
+            if seen is not None:
+                seen.append(store.alerts(withdrawn=True))
     return store
 
 
@@ -92,11 +103,18 @@ def engine(tmp_path_factory):
 
 
 def test_one_scan_finds_the_planted_events(engine):
-    _, whole, _ = engine
-    gaps = whole[whole["type"] == "ais_gap"]
-    assert list(gaps["mmsi"]) == [DARK]
-    assert gaps.iloc[0]["end"] - gaps.iloc[0]["start"] == pd.Timedelta(hours=30, minutes=5)
-    assert gaps.iloc[0]["status"] == "closed"
+    feed, whole, _ = engine
+    gaps = whole[whole["type"] == "ais_gap"].set_index("mmsi")
+    assert sorted(gaps.index) == [DARK, GONE]
+    dark, gone = gaps.loc[DARK], gaps.loc[GONE]
+    assert dark["end"] - dark["start"] == pd.Timedelta(hours=30, minutes=5)
+    assert dark["status"] == "closed" and dark["evidence"]["dark_now"] is False
+    # the vessel dark at the end of the data: open, from its last fix to the end of the data
+    assert gone["status"] == "open" and gone["evidence"]["dark_now"] is True
+    assert gone["start"] == feed.loc[feed["mmsi"] == GONE, "ts"].max()
+    assert gone["end"] == feed["ts"].max()
+    assert gone["evidence"]["reappeared"] is None and gone["severity"] == "high"
+    assert abs(gone["evidence"]["hours_heard"] - 14) < 0.1
     loiter = whole[(whole["type"] == "loitering") & (whole["mmsi"] == LOITER)]
     assert len(loiter) == 1 and loiter.iloc[0]["status"] == "closed"
     late = whole[(whole["type"] == "loitering") & (whole["mmsi"] == LATE)]
@@ -108,9 +126,11 @@ def test_one_scan_finds_the_planted_events(engine):
 def test_chunkings_give_the_same_alerts(engine, hours):
     """The 30 h silence is longer than the 24 h overlap: only the vessel's stored state lets a
     scan of six-hour (or hourly) files see it; the loitering spans several files and is found
-    once, with the start, end and evidence of one scan over everything."""
+    once, with the start, end and evidence of one scan over everything; the vessel dark at the
+    end of the data is open, as one scan over everything finds it (evidence and all)."""
     feed, whole, tmp_path = engine
-    store = _scheduled(tmp_path, feed, hours)
+    seen: list[pd.DataFrame] = []
+    store = _scheduled(tmp_path, feed, hours, seen)
     got = store.alerts()
     assert _key(got) == _key(whole)
     assert list(got.sort_values("id")["status"]) == list(whole.sort_values("id")["status"])
@@ -119,3 +139,14 @@ def test_chunkings_give_the_same_alerts(engine, hours):
     # what an early scan took for an event and the fuller data do not show is withdrawn
     withdrawn = store.alerts(withdrawn=True).query("status == 'withdrawn'")
     assert set(withdrawn["mmsi"]) <= {LOITER, LATE}
+    # the 30 h silence was dark now (open, one alert, its final id) while it lasted, its end
+    # moving with each scan, and closed with the same id by the scan that heard it again
+    (final,) = got.loc[(got["type"] == "ais_gap") & (got["mmsi"] == DARK), "id"]
+    dark = [a[(a["type"] == "ais_gap") & (a["mmsi"] == DARK)] for a in seen]
+    opened = [d for d in dark if len(d) and d["status"].iloc[0] == "open"]
+    assert len(opened) >= 30 // hours - 6 // hours  # from 6 h of silence to the reappearance
+    assert all(list(d["id"]) == [final] for d in dark if len(d))
+    assert all(d["evidence"].iloc[0]["dark_now"] for d in opened)
+    assert len({d["end"].iloc[0] for d in opened}) == len(opened)
+    closed = got[got["id"] == final].iloc[0]
+    assert closed["status"] == "closed" and closed["evidence"]["reappeared"] is not None
