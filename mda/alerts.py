@@ -1,11 +1,13 @@
 """Alert files: GeoJSON, CSV and GeoPackage writers and readers, and the terminal table.
 
 Every format carries the DESIGN.md alert fields (id, type, severity, mmsi, other_mmsi,
-vessel_name, start, end as ISO 8601 UTC with 'Z', zone_id, zone_kind, zone_name, evidence,
-thresholds) at the alert's point. GeoJSON keeps evidence and thresholds as objects; CSV and
-GeoPackage hold them as JSON text. Vessel and zone names are attacker-controlled: CSV text
-cells go through mda.csvsafe (no formula, no line break, exact round trip), and the terminal
-table drops control characters (mda.terminal).
+vessel_name, start, end, zone_id, zone_kind, zone_name, evidence, thresholds) at the alert's
+point (EPSG:4326). GeoPackage and GeoParquet hold start/end as UTC date-time fields; GeoJSON
+and CSV as ISO 8601 UTC text with 'Z' (GDAL reads GeoJSON's back as date-times). GeoJSON keeps
+evidence and thresholds as objects; CSV, GeoPackage and GeoParquet hold them as JSON text. A
+QGIS style (``<name>.qml``, points by severity) is written beside a GeoPackage. Vessel and zone
+names are attacker-controlled: CSV text cells go through mda.csvsafe (no formula, no line
+break, exact round trip), and the terminal table drops control characters (mda.terminal).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,9 +26,12 @@ from mda.fileio import replacing
 from mda.schema import iso_z
 from mda.terminal import safe_text
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 #: The alert properties written to files, in order (lat/lon become the geometry).
 FIELDS = [c for c in schema.ALERTS if c not in ("lat", "lon")]
-SUFFIXES = (".geojson", ".json", ".csv", ".gpkg")
+SUFFIXES = (".geojson", ".json", ".csv", ".gpkg", ".parquet")
 
 
 def jsonable(value: Any) -> Any:
@@ -62,15 +67,26 @@ def records(alerts: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _flat(alerts: pd.DataFrame) -> pd.DataFrame:
-    """Alerts as flat text/number columns: evidence and thresholds as JSON text."""
+def _flat(alerts: pd.DataFrame, *, text_times: bool = True) -> pd.DataFrame:
+    """Alerts as flat columns: evidence and thresholds as JSON text, start/end as ISO text
+    (`text_times`) or as UTC date-times."""
     recs = records(alerts)
     df = pd.DataFrame(recs, columns=FIELDS)
     for c in ("evidence", "thresholds"):
         df[c] = [json.dumps(r[c], sort_keys=True) for r in recs]
     a = schema.conform(alerts, schema.ALERTS, extra=False)
+    if not text_times:
+        df["start"], df["end"] = a["start"], a["end"]
     df["lat"], df["lon"] = a["lat"].to_numpy(), a["lon"].to_numpy()
     return df
+
+
+def _geo(alerts: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The flat alerts with date-times and Point geometry, typed for GeoPackage and GeoParquet."""
+    from mda.gis import points_gdf
+
+    flat = _flat(alerts, text_times=False).astype({"mmsi": "int64", "other_mmsi": "Int64"})
+    return points_gdf(flat).drop(columns=["lat", "lon"])
 
 
 def write_alerts(alerts: pd.DataFrame, path: str | Path) -> Path:
@@ -79,13 +95,20 @@ def write_alerts(alerts: pd.DataFrame, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise MdaError(f"{path}: unknown alert file type (use {', '.join(SUFFIXES)})")
+    if suffix == ".gpkg":  # the layer and its QGIS style, together
+        from mda.gis import alert_style_qml
+
+        with replacing(path, path.with_suffix(".qml"), what="alerts") as (tmp, qml):
+            _geo(alerts).to_file(tmp, layer="alerts", driver="GPKG", engine="pyogrio")
+            qml.write_text(alert_style_qml(), encoding="utf-8")
+        return path
     with replacing(path, what="alerts") as (tmp,):  # whole or not at all
         if suffix in (".geojson", ".json"):
             _write_geojson(alerts, tmp)
         elif suffix == ".csv":
             csvsafe.write_csv(_flat(alerts), tmp)
         else:
-            _write_gpkg(alerts, tmp)
+            _geo(alerts).to_parquet(tmp, index=False)
     return path
 
 
@@ -98,15 +121,6 @@ def _write_geojson(alerts: pd.DataFrame, path: Path) -> None:
         features.append({"type": "Feature", "geometry": geom, "properties": props})
     doc = {"type": "FeatureCollection", "features": features}
     path.write_text(json.dumps(doc, ensure_ascii=False, allow_nan=False), encoding="utf-8")
-
-
-def _write_gpkg(alerts: pd.DataFrame, path: Path) -> None:
-    import geopandas as gpd
-
-    flat = _flat(alerts)
-    geom = gpd.points_from_xy(flat.pop("lon"), flat.pop("lat"), crs="EPSG:4326")
-    gdf = gpd.GeoDataFrame(flat.astype({"mmsi": "int64", "other_mmsi": "Int64"}), geometry=geom)
-    gdf.to_file(path, layer="alerts", driver="GPKG", engine="pyogrio")
 
 
 def read_alerts(path: str | Path) -> pd.DataFrame:
@@ -123,9 +137,10 @@ def read_alerts(path: str | Path) -> pd.DataFrame:
         elif suffix == ".csv":
             df = csvsafe.read_csv(path)
         else:
+            import geopandas as gpd
             import pyogrio
 
-            gdf = pyogrio.read_dataframe(path)
+            gdf = gpd.read_parquet(path) if suffix == ".parquet" else pyogrio.read_dataframe(path)
             df = pd.DataFrame(gdf.drop(columns="geometry"))
             df["lon"], df["lat"] = gdf.geometry.x, gdf.geometry.y
     except Exception as e:  # json, CSV and pyogrio errors alike: one line naming the file

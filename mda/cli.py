@@ -43,7 +43,7 @@ def _suffix(*allowed: str):
     return check
 
 
-ALERT_FILES = _suffix(".geojson", ".csv", ".gpkg")
+ALERT_FILES = _suffix(".geojson", ".csv", ".gpkg", ".parquet")
 
 
 def _add_window(p: argparse.ArgumentParser) -> None:
@@ -358,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store")
     s.add_argument("--config", help="TOML file overriding thresholds")
     s.add_argument(
+        "-o",
         "--out",
         required=True,
         type=_suffix(".parquet", ".geojson", ".gpkg"),
@@ -413,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--zones", nargs="+", metavar="FILE", help="zone layers (default: bundled)")
     s.add_argument("--config", help="TOML file overriding thresholds")
     s.add_argument("--watchlist", help="CSV with mmsi, imo and/or name columns")
-    s.add_argument("--out", type=ALERT_FILES, help="alerts.geojson, .csv or .gpkg")
+    s.add_argument("--out", type=ALERT_FILES, help="alerts.geojson, .csv, .gpkg or .parquet")
     s.add_argument(
         "--report", type=_suffix(".html"), help="also render a map report to this HTML file"
     )
@@ -439,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", required=True)
     s.add_argument("--type", nargs="+", choices=ALERT_TYPES)
     s.add_argument("--min-severity", choices=SEVERITIES)
-    s.add_argument("--out", type=ALERT_FILES, help="alerts.geojson, .csv or .gpkg")
+    s.add_argument("--out", type=ALERT_FILES, help="alerts.geojson, .csv, .gpkg or .parquet")
     _add_window(s)
     s.set_defaults(func=_cmd_alerts)
 

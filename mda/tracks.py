@@ -101,6 +101,13 @@ class Tracks:
         """The segments table, built from the points on first use (detectors never need it)."""
         return _segments(self.points)
 
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """The points as a GeoDataFrame of Points (EPSG:4326), e.g. for ``.to_crs`` or a GIS
+        (``segments`` already is one, of LineStrings)."""
+        from mda.gis import positions_gdf
+
+        return positions_gdf(self.points)
+
     def vessels(self) -> pd.DataFrame:
         """One row per MMSI: fixes, outliers, segments, first and last time."""
         p = self.points
@@ -503,8 +510,9 @@ def _gaps(
 def write_tracks(tracks: Tracks, path: str | Path) -> None:
     """Write tracks to `path` by suffix.
 
-    * ``.parquet``: the points (with segment and kinematics columns) at `path`, the segments as
-      GeoParquet at ``<stem>.segments.parquet`` and the gaps at ``<stem>.gaps.parquet`` beside it.
+    * ``.parquet``: the points (with segment and kinematics columns) as GeoParquet Points at
+      `path`, the segments as GeoParquet LineStrings at ``<stem>.segments.parquet`` and the gaps
+      at ``<stem>.gaps.parquet`` beside it (all EPSG:4326, times as UTC timestamps).
     * ``.geojson`` / ``.gpkg``: the segments as LineStrings with their attributes (layer
       ``segments`` in a GeoPackage), written through pyogrio.
     """
@@ -516,7 +524,7 @@ def write_tracks(tracks: Tracks, path: str | Path) -> None:
     if suffix == ".parquet":  # the three files replace the old ones together, or none does
         files = path, side_file(path, "segments"), side_file(path, "gaps")
         with replacing(*files, what="tracks") as (points, segments, gaps):
-            tracks.points.to_parquet(points, index=False)
+            tracks.to_geodataframe().to_parquet(points, index=False)
             tracks.segments.to_parquet(segments, index=False)
             tracks.gaps.to_parquet(gaps, index=False)
     else:

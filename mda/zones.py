@@ -105,6 +105,10 @@ def load_zones(paths: str | Path | Sequence[str | Path] | None = None) -> gpd.Ge
     plus ``geometry`` (the zone area, Polygon/MultiPolygon, EPSG:4326), ``feature_geometry`` (the
     feature as drawn, EPSG:4326, split at the antimeridian) and ``file``. Raises MdaError naming
     the file and feature on the first problem.
+
+    ``feature_geometry`` holds shapely geometries in a plain object column, not a second geometry
+    column, so the table writes with ``to_file`` (GeoPackage, GeoJSON: it becomes WKT text) and
+    the zone area stays the one geometry a GIS draws; drop it before ``to_parquet``.
     """
     files = _zone_files(paths)
     if not files:
@@ -130,7 +134,7 @@ def load_zones(paths: str | Path | Sequence[str | Path] | None = None) -> gpd.Ge
     area = _zone_areas(feature, raw["buffer_m"].to_numpy())
     _check_boundary(raw, shapely.length(area))
     table = schema.conform(raw[list(schema.ZONES)], schema.ZONES, extra=False)
-    table["feature_geometry"] = gpd.GeoSeries(_split_antimeridian(feature), crs=4326)
+    table["feature_geometry"] = pd.Series(_split_antimeridian(feature), dtype=object)
     table["file"] = raw["file"].astype("string").to_numpy()
     return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(area, crs=4326), crs=4326)
 

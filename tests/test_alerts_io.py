@@ -203,15 +203,75 @@ def test_csv_with_carriage_returns_in_names_and_zone_ids_reads_back(tmp_path):
     assert back["zone_id"][0] == "Z\r1"
 
 
-def test_gpkg_round_trip(tmp_path):
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet"])
+def test_geo_round_trip(tmp_path, suffix):
     a = _alerts()
-    back = read_alerts(write_alerts(a, tmp_path / "a.gpkg"))
+    back = read_alerts(write_alerts(a, tmp_path / f"a{suffix}"))
     assert back["id"].tolist() == a["id"].tolist()
     assert back["mmsi"].tolist() == a["mmsi"].tolist()
     assert back["start"].tolist() == a["start"].tolist()
     assert back["evidence"][0]["hours"] == 3.0
     assert back["thresholds"][1] == {"swap_seconds": 60.0}
     np.testing.assert_allclose(back["lat"], a["lat"])
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+def test_gis_reads_datetimes_and_wgs84(tmp_path, suffix):
+    """The finding: start/end were text in GeoPackage; a GIS must see date-time fields."""
+    import pyogrio
+
+    a = _alerts()
+    path = write_alerts(a, tmp_path / f"a{suffix}")
+    info = pyogrio.read_info(path)
+    types = dict(zip(info["fields"], info["ogr_types"], strict=True))
+    assert types["start"] == types["end"] == "OFTDateTime"
+    back = pyogrio.read_dataframe(path)
+    assert back.crs.to_epsg() == 4326
+    assert isinstance(back["start"].dtype, pd.DatetimeTZDtype) and str(back["start"].dt.tz) == "UTC"
+    assert back["start"].tolist() == a["start"].tolist()
+    assert back["end"].tolist() == a["end"].tolist()
+    assert back.geometry.x.tolist() == a["lon"].tolist()
+
+
+def test_geoparquet_is_readable_by_geopandas(tmp_path):
+    import geopandas as gpd
+
+    a = _alerts()
+    gdf = gpd.read_parquet(write_alerts(a, tmp_path / "alerts.parquet"))
+    assert gdf.crs.to_epsg() == 4326
+    assert set(gdf.geom_type) == {"Point"}
+    assert isinstance(gdf["start"].dtype, pd.DatetimeTZDtype)
+    assert gdf["severity"].tolist() == ["medium", "high"]
+    assert json.loads(gdf["evidence"][1]) == {"kind": "mmsi_swap", "n": 2, "seconds": 30.0}
+
+
+def test_alerts_gdf_reprojects_and_keeps_missing_fixes_missing():
+    from mda.gis import alerts_gdf
+
+    a = _alerts()
+    a["status"] = ["open", "closed"]  # extra columns (the store's) are kept
+    a.loc[1, ["lat", "lon"]] = np.nan
+    gdf = alerts_gdf(a)
+    assert gdf.crs.to_epsg() == 4326 and gdf["status"].tolist() == ["open", "closed"]
+    assert gdf.geometry.iloc[0].x == 15.2 and gdf.geometry.isna().tolist() == [False, True]
+    web_mercator_x = np.radians(15.2) * 6_378_137.0
+    assert gdf.to_crs("EPSG:3857").geometry.iloc[0].x == pytest.approx(web_mercator_x)
+
+
+def test_gpkg_has_a_qgis_style_beside_it(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    a = _alerts()
+    a.loc[0, "vessel_name"] = '<renderer-v2 attr="x"/>'  # layer text never reaches the style
+    write_alerts(a, tmp_path / "a.gpkg")
+    qml = (tmp_path / "a.qml").read_text()
+    root = ET.fromstring(qml.split("\n", 1)[1])  # after the DOCTYPE line
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "severity"
+    values = [c.get("value") for c in renderer.iter("category")]
+    assert values == list(schema.SEVERITIES)
+    assert len(list(renderer.iter("symbol"))) == len(values)
+    assert "x" not in {r.get("attr") for r in root.iter("renderer-v2")} and "HYPERLINK" not in qml
 
 
 def test_gpkg_rewrite_replaces_the_file(tmp_path):
@@ -221,7 +281,7 @@ def test_gpkg_rewrite_replaces_the_file(tmp_path):
     assert len(read_alerts(path)) == 1
 
 
-@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".gpkg"])
+@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".gpkg", ".parquet"])
 def test_empty_alerts_round_trip(tmp_path, suffix):
     back = read_alerts(write_alerts(schema.empty(schema.ALERTS), tmp_path / f"a{suffix}"))
     assert back.empty

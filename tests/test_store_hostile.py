@@ -299,13 +299,13 @@ def _what(name: str) -> str:
 
 def test_tracks_parquet_files_replace_together(tmp_path, monkeypatch):
     """The points, segments and gaps files are replaced together or not at all."""
-    import pandas
+    import geopandas
 
     from mda.tracks import build_tracks, side_file, write_tracks
 
     write_tracks(build_tracks(fixes(30)), tmp_path / "t.parquet")
     before = snapshot(tmp_path)
-    real, calls = pandas.DataFrame.to_parquet, []
+    real, calls = geopandas.GeoDataFrame.to_parquet, []  # points, then segments
 
     def second_fails(self, path, **kw):
         calls.append(path)
@@ -313,7 +313,7 @@ def test_tracks_parquet_files_replace_together(tmp_path, monkeypatch):
             raise ENOSPC
         return real(self, path, **kw)
 
-    monkeypatch.setattr(pandas.DataFrame, "to_parquet", second_fails)
+    monkeypatch.setattr(geopandas.GeoDataFrame, "to_parquet", second_fails)
     with pytest.raises(MdaError, match=r"t\.parquet: cannot write tracks: No space left"):
         write_tracks(build_tracks(fixes(9, mmsi=219000005)), tmp_path / "t.parquet")
     assert snapshot(tmp_path) == before

@@ -322,7 +322,13 @@ def sample_tracks() -> Tracks:
 def test_write_parquet_round_trip(tmp_path, sample_tracks):
     out = tmp_path / "tracks.parquet"
     write_tracks(sample_tracks, out)
-    pd.testing.assert_frame_equal(pd.read_parquet(out), sample_tracks.points)
+    points = gpd.read_parquet(out)  # GeoParquet: geometry and CRS in the file's metadata
+    assert points.crs == "EPSG:4326"
+    assert set(points.geom_type) == {"Point"}
+    assert points.geometry.x.tolist() == sample_tracks.points["lon"].tolist()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(points.drop(columns="geometry")), sample_tracks.points
+    )
     segments = gpd.read_parquet(tmp_path / "tracks.segments.parquet")
     assert segments.crs == "EPSG:4326"
     assert segments.geometry.equals(sample_tracks.segments.geometry)
@@ -343,6 +349,23 @@ def test_write_vector_round_trip(tmp_path, sample_tracks, suffix):
     assert back["length_m"].to_numpy() == pytest.approx(sample_tracks.segments["length_m"])
     write_tracks(sample_tracks, out)  # overwriting works
     assert len(pyogrio.read_dataframe(out)) == 3
+
+
+def test_points_as_geodataframe_reproject(sample_tracks):
+    gdf = sample_tracks.to_geodataframe()
+    assert gdf.crs == "EPSG:4326" and len(gdf) == len(sample_tracks.points)
+    assert gdf.geometry.y.tolist() == sample_tracks.points["lat"].tolist()
+    metric = gdf.to_crs("EPSG:3857")  # the finding: plain DataFrames had no .to_crs
+    assert metric.geometry.x.abs().max() > 1000
+
+
+def test_vector_files_keep_datetimes(tmp_path, sample_tracks):
+    for suffix in (".gpkg", ".geojson"):
+        write_tracks(sample_tracks, tmp_path / f"t{suffix}")
+        back = pyogrio.read_dataframe(tmp_path / f"t{suffix}")
+        assert back.crs == "EPSG:4326"
+        assert str(back["start"].dtype).startswith("datetime64") and back["start"].dt.tz
+        assert (back["start"] == sample_tracks.segments["start"]).all()
 
 
 def test_write_unknown_suffix_or_bad_place_is_one_line_error(tmp_path, sample_tracks):
@@ -424,6 +447,9 @@ def test_cli_tracks_writes_a_geopackage(tmp_path, capsys):
         main(["tracks", str(src), "--out", str(tmp_path / "ferry.txt")])
     assert usage.value.code == 2
     assert "expected a .parquet or .geojson or .gpkg file" in capsys.readouterr().err
+    assert main(["tracks", str(src), "-o", str(tmp_path / "ferry.parquet")]) == 0
+    points = gpd.read_parquet(tmp_path / "ferry.parquet")
+    assert points.crs == "EPSG:4326" and set(points["mmsi"]) == {219000734}
 
 
 @settings(max_examples=60, deadline=None)

@@ -145,6 +145,21 @@ def test_feature_geometry_keeps_the_drawn_shape(tmp_path):
     assert z["file"].iloc[0].endswith("z.geojson")
 
 
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+def test_loaded_zones_write_with_to_file(tmp_path, bundled, suffix):
+    """The finding: to_file raised "GeoDataFrame contains multiple geometry columns"."""
+    import pyogrio
+
+    out = tmp_path / f"zones{suffix}"
+    bundled.to_file(out, engine="pyogrio")
+    back = pyogrio.read_dataframe(out)
+    assert back.crs.to_epsg() == 4326
+    assert back["id"].tolist() == bundled["id"].tolist()
+    assert back.geometry.hausdorff_distance(bundled.geometry).max() < 1e-6  # GeoJSON rounds
+    drawn = shapely.from_wkt(back["feature_geometry"].to_numpy(dtype=object))
+    assert shapely.equals_exact(drawn, bundled["feature_geometry"].to_numpy(), 1e-9).all()
+
+
 # ------------------------------------------------------------------------------------------
 # antimeridian
 
