@@ -137,6 +137,7 @@ def test_layer_control_lists_expected_layers(report):
         "Restricted areas",
         "Vessel tracks",
         "Latest positions",
+        "High & critical alerts",
         "Alerts",
         "Gap & encounter lines",
         "Traffic density",
@@ -156,6 +157,31 @@ def test_alert_markers_and_table_filled(report):
     page.select_option("#mda-filter-severity", "")
 
 
+#: Is alert marker i drawn as its own icon (not inside a cluster), inside the map's view?
+MARKER_SHOWN = (
+    "i => { const m = mdaReport.alertMarkers[i], r = m._icon && m._icon.getBoundingClientRect();"
+    " return mdaReport.map.hasLayer(m) && mdaReport.map.getBounds().contains(m.getLatLng())"
+    " && !!r && r.width > 0; }"
+)
+
+
+def test_high_and_critical_alerts_never_clustered(report):
+    """At the initial zoom and at world zoom the critical and high alerts stand alone."""
+    page, _ = report
+    page.evaluate("() => { mdaReport.map.closePopup(); mdaReport.fit(); }")
+    page.wait_for_timeout(300)
+    severities = page.evaluate("mdaReport.data.alerts.severity")
+    severe = [i for i, s in enumerate(severities) if s in ("high", "critical")]
+    assert len(severe) == 2
+    for i in severe:
+        assert page.evaluate(MARKER_SHOWN, i), severities[i]
+    page.evaluate("mdaReport.map.setView([34.7, 129.4], 2, { animate: false })")
+    page.wait_for_timeout(300)
+    assert all(page.evaluate(MARKER_SHOWN, i) for i in severe)
+    assert page.locator(".marker-cluster").count() == 1  # the other three clustered
+    page.evaluate("mdaReport.fit()")
+
+
 def test_click_on_table_row_moves_the_map(report):
     page, _ = report
     before = page.evaluate("[mdaReport.map.getCenter().lat, mdaReport.map.getZoom()]")
@@ -166,6 +192,27 @@ def test_click_on_table_row_moves_the_map(report):
     assert after[1] >= 11
     assert page.evaluate("mdaReport.map.getBounds().contains([34.5, 129.5])")
     assert page.locator(".leaflet-popup-content").inner_text().find("Firing <range>") >= 0
+
+
+def test_clicking_an_alert_highlights_its_vessel(report):
+    """The vessel's track drawn bold on top, the others faded, its other alerts marked."""
+    page, _ = report
+    page.click("#mda-row-1")  # the encounter of 440100002 (and 440100003)
+    page.wait_for_timeout(500)
+    assert page.evaluate("mdaReport.highlighted") == 440100002
+    styles = page.evaluate(
+        "mdaReport.tracks.map(t => [t.mmsi, t.layer.options.weight, t.layer.options.opacity])"
+    )
+    assert {(w, o) for m, w, o in styles if m == 440100002} == {(4.5, 1)}
+    assert {o for m, _, o in styles if m != 440100002} == {0.25}
+    related = page.eval_on_selector_all(
+        "#mda-alert-table tr.mda-related", "rs => rs.map(r => r.id).sort()"
+    )
+    assert related == ["mda-row-1", "mda-row-3"]  # its encounter and its loitering
+    page.evaluate("mdaReport.map.fire('click', {latlng: mdaReport.map.getCenter()})")
+    assert page.evaluate("mdaReport.highlighted") is None
+    assert page.locator("#mda-alert-table tr.mda-related").count() == 0
+    page.evaluate("() => { mdaReport.map.closePopup(); mdaReport.fit(); }")
 
 
 def test_hostile_names_render_as_text_and_nothing_runs(report):
@@ -217,12 +264,13 @@ def test_time_slider_replays(report):
     n = page.evaluate(shown)
     page.evaluate("mdaReport.setTime(mdaReport.data.header.period[0] + 3600)")
     early = page.evaluate(shown)
-    alerts_early = page.evaluate("mdaReport.cluster.getLayers().length")
+    markers = "mdaReport.cluster.getLayers().length + mdaReport.severe.getLayers().length"
+    alerts_early = page.evaluate(markers)
     page.evaluate("mdaReport.setTime(mdaReport.data.header.period[1])")
     assert 0 < early < n
     assert alerts_early < 5  # only alerts started in the first hour
     assert page.evaluate(shown) == n
-    assert page.evaluate("mdaReport.cluster.getLayers().length") == 5
+    assert page.evaluate(markers) == 5
 
 
 def test_controls_and_colour_by_vessel(report):

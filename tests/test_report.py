@@ -193,12 +193,35 @@ def test_layers_present_by_name(offline_html):
     assert list(data["legend"]["overlays"]) == [
         "Vessel tracks",
         "Latest positions",
+        "High & critical alerts",
         "Alerts",
         "Gap & encounter lines",
         "Traffic density",
         "Receiver artefacts",
     ]
     assert "MDA.init(map_" in offline_html
+
+
+def test_legend_lists_only_what_is_drawn(scen, tmp_path):
+    """Zones: only the layers drawn; vessels: the ship-type groups of the vessels drawn."""
+    ports = scen["zones"][scen["zones"]["kind"] == "port"]
+    html = render_map(
+        tmp_path / "l.html", tracks=scen["tracks"], vessels=scen["vessels"], zones=ports
+    ).read_text()
+    data = page_data(html)
+    assert list(data["legend"]["zones"]) == ["Ports & anchorages"]
+    # types 70, 80, 30, 70, 60, 52 -> cargo, tanker, fishing, cargo, passenger, tug
+    assert list(data["legend"]["ship_groups"]) == [
+        "Cargo",
+        "Tanker",
+        "Passenger",
+        "Fishing",
+        "Service",
+    ]
+    by_mmsi = dict(zip(data["latest"]["mmsi"], data["latest"]["group"], strict=True))
+    assert by_mmsi[351000004] == "Cargo" and by_mmsi[636000006] == "Service"
+    bare = page_data(render_map(tmp_path / "b.html", tracks=scen["tracks"]).read_text())
+    assert set(bare["latest"]["group"]) == {"Unknown type"} and bare["legend"]["zones"] == {}
 
 
 def test_counts_of_tracks_alerts_and_header(offline_html, scen):

@@ -119,15 +119,18 @@ def _page_data(
     feed, artefact_points, cut_feed = _feed(*feed_tables)
     cut = {"vessels": cut_vessels, "alerts": cut_alerts, "track pieces": tracks["not_drawn"]}
     header["not_drawn"] = {k: v for k, v in (cut | cut_feed).items() if v}
+    table = layers.vessel_table(drawn_points, vessels)
+    latest = layers.latest_layer(good, table)
+    zone_layers = layers.zone_layers(zones)
     return {
         "header": header,
-        "legend": panel.legend(),
-        "vessels": layers.vessel_table(drawn_points, vessels),
+        "legend": panel.legend(zone_layers, latest["group"]),
+        "vessels": table,
         "tracks": tracks,
-        "latest": layers.latest_layer(good),
+        "latest": latest,
         "alerts": layers.alert_layer(drawn_alerts),
         "heat": layers.heat_layer(good),
-        "zones": layers.zone_layers(zones),
+        "zones": zone_layers,
         "feed": feed,
         "artefacts": artefact_points,
         "bounds": _bounds(drawn_points, drawn_alerts, zones, bbox),

@@ -17,7 +17,7 @@ from mda.alerts import jsonable
 from mda.geo import EARTH_RADIUS_M, haversine_m
 from mda.mid import flag_of
 from mda.report import limits, styles
-from mda.report.shiptypes import ship_type_text
+from mda.report.shiptypes import ship_group, ship_type_text
 
 #: Tracks are cut into at most this many time slices, each coloured by its mean speed.
 TIME_SLICES = 12
@@ -215,24 +215,28 @@ def track_layer(
     }
 
 
-def latest_layer(points: pd.DataFrame) -> dict[str, Any]:
-    """The last good fix of every vessel, with heading (else COG, else implied course)."""
+def latest_layer(points: pd.DataFrame, table: dict[str, list]) -> dict[str, Any]:
+    """The last good fix of every vessel, with heading (else COG, else implied course) and
+    ship-type group (from `table`, the vessel_table) for its colour."""
     p = points
     if p.empty:
-        return {k: [] for k in ("mmsi", "lat", "lon", "hdg", "sog", "t")}
+        return {k: [] for k in ("mmsi", "lat", "lon", "hdg", "sog", "t", "group")}
     last = p.iloc[np.lexsort((_epoch_s(p["ts"]), p["mmsi"].to_numpy()))]
     last = last.drop_duplicates("mmsi", keep="last")
     hdg = last["heading"].astype(float)
     hdg = hdg.fillna(last["cog"].astype(float))
     if "course" in last:
         hdg = hdg.fillna(last["course"].astype(float))
+    kind = dict(zip(table["mmsi"], table["type"], strict=True))
+    mmsi = last["mmsi"].astype("int64").tolist()
     return {
-        "mmsi": last["mmsi"].astype("int64").tolist(),
+        "mmsi": mmsi,
         "lat": last["lat"].round(COORD_DECIMALS).tolist(),
         "lon": last["lon"].round(COORD_DECIMALS).tolist(),
         "hdg": _nullable(hdg, 0),
         "sog": _nullable(last["sog"], 1),
         "t": _epoch_s(last["ts"]).tolist(),
+        "group": ship_group([kind.get(m, "") for m in mmsi]),
     }
 
 

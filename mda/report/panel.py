@@ -73,14 +73,18 @@ def header(
     }
 
 
-def legend() -> dict[str, Any]:
-    """Colours and symbols the legend shows (the same tables the layers are drawn with)."""
+def legend(zone_layers: list[dict], ship_groups: list[str]) -> dict[str, Any]:
+    """Colours and symbols the legend shows (the same tables the layers are drawn with): only
+    the zone layers drawn and the ship-type groups of the vessels drawn."""
+    present = set(ship_groups)
     return {
         "speed_breaks": list(styles.SPEED_BREAKS_KN),
         "speed_colors": list(styles.SPEED_COLORS),
         "severity_colors": styles.SEVERITY_COLORS,
+        "unclustered": list(styles.UNCLUSTERED),
         "type_glyphs": styles.TYPE_GLYPHS,
-        "zones": {name: style["color"] for name, (_, style) in styles.ZONE_LAYERS.items()},
+        "zones": {z["name"]: z["style"]["color"] for z in zone_layers},
+        "ship_groups": {g: c for g, c in styles.SHIP_GROUP_COLORS.items() if g in present},
         "overlays": styles.OVERLAYS,
         "artefact_style": styles.ARTEFACT_STYLE,
         "land": styles.LAND_STYLE,

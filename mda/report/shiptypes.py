@@ -1,4 +1,4 @@
-"""Short text for AIS ship-type codes, as the map report shows them."""
+"""Short text for AIS ship-type codes, and the groups the map colours latest positions by."""
 
 from __future__ import annotations
 
@@ -35,3 +35,33 @@ def ship_type_text(codes: pd.Series) -> pd.Series:
     for lo, hi, name in _SHIP_TYPES:
         out[(c >= lo) & (c <= hi)] = name
     return pd.Series(out, index=codes.index)
+
+
+#: Map groups of ship-type texts (the legend's order; "" = no static data heard).
+SHIP_GROUPS = {
+    "Cargo": ("Cargo",),
+    "Tanker": ("Tanker",),
+    "Passenger": ("Passenger",),
+    "Fishing": ("Fishing",),
+    "Service": (
+        "Tug",
+        "Pilot",
+        "Towing",
+        "Dredging",
+        "Port tender",
+        "Search and rescue",
+        "Diving ops",
+        "Medical transport",
+    ),
+    "High-speed craft": ("High-speed craft",),
+    "Pleasure & sailing": ("Pleasure craft", "Sailing"),
+    "Military & law enforcement": ("Military ops", "Law enforcement"),
+    "Other": ("Other", "Wing in ground"),
+    "Unknown type": ("",),
+}
+_GROUP_OF = {text: group for group, texts in SHIP_GROUPS.items() for text in texts}
+
+
+def ship_group(texts: list[str]) -> list[str]:
+    """Ship-type text (ship_type_text) -> its map group."""
+    return [_GROUP_OF.get(t, "Other") for t in texts]

@@ -44,14 +44,32 @@ ZONE_LAYERS = {
     "Restricted areas": (("restricted",), {"color": "#b2182b", "weight": 1.5, "fillOpacity": 0.2}),
 }
 
+#: Severities drawn in their own layer, never hidden inside a marker cluster.
+UNCLUSTERED = ("high", "critical")
+
 #: Overlays the page script adds to the layer control (name -> shown at start).
 OVERLAYS = {
     "Vessel tracks": True,
     "Latest positions": True,
+    "High & critical alerts": True,
     "Alerts": True,
     "Gap & encounter lines": True,
     "Traffic density": False,
     "Receiver artefacts": True,
+}
+
+#: Fill of a vessel's latest position by ship-type group (shiptypes.SHIP_GROUPS).
+SHIP_GROUP_COLORS = {
+    "Cargo": "#3a86ff",
+    "Tanker": "#d62828",
+    "Passenger": "#8338ec",
+    "Fishing": "#f4a261",
+    "Service": "#2a9d8f",
+    "High-speed craft": "#ff66c4",
+    "Pleasure & sailing": "#9bd35a",
+    "Military & law enforcement": "#3d405b",
+    "Other": "#8d99ae",
+    "Unknown type": "#ffffff",
 }
 
 #: Receiver artefacts (fixes left out for a stale time stamp): small grey dots, facts about the

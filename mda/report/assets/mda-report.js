@@ -219,7 +219,8 @@
     }
     var breaks = this.legend.speed_breaks;
     this.tracks.forEach(function (t) {
-      t.layer = L.polyline(t.parts, { color: self.trackColor(t), weight: 2.2, opacity: 0.85 });
+      t.layer = L.polyline(t.parts, { color: self.trackColor(t), weight: 2.2, opacity: 0.85,
+        bubblingMouseEvents: false });
       t.layer._mdaTrack = t;
       t.until = Infinity;
       group.addLayer(t.layer);
@@ -231,23 +232,26 @@
       rows.push(["Seen", fmtTime(t.first) + " – " + fmtTime(t.last)]);
       return infoTable("Vessel track", rows);
     }, { sticky: true });
+    group.on("click", function (e) { self.highlight(e.layer._mdaTrack.mmsi); });
     this.layers["Vessel tracks"] = group;
   };
 
   MdaReport.prototype.drawLatest = function () {
     var self = this, p = this.data.latest, group = L.featureGroup();
     for (var i = 0; i < p.mmsi.length; i++) {
-      var color = this.colorBy === "vessel" ? vesselColor(p.mmsi[i]) : "#ffd23f";
-      var m = new ShipMarker([p.lat[i], p.lon[i]], { heading: p.hdg[i], radius: 3.5, color: "#333",
-        weight: 1, fillColor: color, fillOpacity: 1 });
+      var color = this.colorBy === "vessel" ? vesselColor(p.mmsi[i]) : this.legend.ship_groups[p.group[i]];
+      var m = new ShipMarker([p.lat[i], p.lon[i]], { heading: p.hdg[i], radius: 4, color: "#222",
+        weight: 1, fillColor: color, fillOpacity: 1, bubblingMouseEvents: false });
       m._mdaIdx = i;
       group.addLayer(m);
     }
+    group.on("click", function (e) { self.highlight(p.mmsi[e.layer._mdaIdx]); });
     group.bindTooltip(function (layer) {
       var j = layer._mdaIdx, rows = self.vesselRows(p.mmsi[j]);
       rows.push(["Last fix", fmtTime(p.t[j])]);
       rows.push(["SOG", p.sog[j] === null ? "–" : p.sog[j] + " kn"]);
       rows.push(["Heading", p.hdg[j] === null ? "–" : p.hdg[j] + "°"]);
+      rows.push(["Position", fmtValue(p.lat[j], "lat") + ", " + fmtValue(p.lon[j], "lon")]);
       return infoTable("Latest position", rows);
     });
     this.layers["Latest positions"] = group;
@@ -270,21 +274,30 @@
     return box;
   };
 
+  /* High and critical alerts are drawn in their own layer, never inside a cluster (a cluster of
+   * 78 markers at world zoom hid the demo's anchor drags); the rest are clustered. */
   MdaReport.prototype.drawAlerts = function () {
     var self = this, a = this.data.alerts, lg = this.legend;
     var cluster = L.markerClusterGroup({ maxClusterRadius: 36, disableClusteringAtZoom: 11,
       showCoverageOnHover: false, chunkedLoading: true });
-    var lines = L.featureGroup();
+    var severe = L.featureGroup(), lines = L.featureGroup();
     this.alertMarkers = [];
     var markers = [];
     for (var i = 0; i < a.id.length; i++) {
       var color = lg.severity_colors[a.severity[i]] || "#555";
+      var alone = lg.unclustered.indexOf(a.severity[i]) >= 0;
       var m = L.marker([a.lat[i], a.lon[i]], {
-        icon: alertIcon(lg.type_glyphs[a.type[i]] || "?", color), title: label(a.type[i])
+        icon: alertIcon(lg.type_glyphs[a.type[i]] || "?", color), title: label(a.type[i]),
+        zIndexOffset: alone ? 1000 : 0
       });
       m._mdaIdx = i;
+      m._mdaGroup = alone ? severe : cluster;
       m.bindPopup(function (layer) { return self.alertPopup(layer._mdaIdx); }, { maxWidth: 360 });
-      markers.push(m);
+      m.on("click", function (e) { self.highlight(a.mmsi[e.target._mdaIdx]); });
+      m.on("add", function (e) {  // a marker leaving its cluster keeps its ring
+        if (e.target._mdaRelated) L.DomUtil.addClass(e.target._icon, "mda-related");
+      });
+      if (alone) severe.addLayer(m); else markers.push(m);
       this.alertMarkers.push(m);
       var ln = a.line[i];
       if (ln) {
@@ -297,6 +310,8 @@
     }
     cluster.addLayers(markers);
     this.cluster = cluster;
+    this.severe = severe;
+    this.layers["High & critical alerts"] = severe;
     this.layers["Alerts"] = cluster;
     this.layers["Gap & encounter lines"] = lines;
   };
@@ -339,6 +354,7 @@
       }
     });
     new Coords({ position: "bottomright" }).addTo(map);
+    map.on("click", function () { self.highlight(null); });
     if (this.data.tiles) {
       new L.Control.MiniMap(L.tileLayer(this.data.tiles.url), { toggleDisplay: true,
         position: "bottomright", width: 140, height: 110 }).addTo(map);
@@ -404,9 +420,10 @@
     });
     var add = [], rem = [];
     for (var j = 0; j < this.alertMarkers.length; j++) {
-      var vis = a.start[j] === null || a.start[j] <= t, on = this.cluster.hasLayer(this.alertMarkers[j]);
-      if (vis && !on) add.push(this.alertMarkers[j]);
-      else if (!vis && on) rem.push(this.alertMarkers[j]);
+      var m = this.alertMarkers[j], vis = a.start[j] === null || a.start[j] <= t;
+      var on = m._mdaGroup.hasLayer(m), clustered = m._mdaGroup === this.cluster;
+      if (vis && !on) { if (clustered) add.push(m); else this.severe.addLayer(m); }
+      else if (!vis && on) { if (clustered) rem.push(m); else this.severe.removeLayer(m); }
     }
     if (rem.length) this.cluster.removeLayers(rem);
     if (add.length) this.cluster.addLayers(add);
@@ -519,13 +536,17 @@
       types.appendChild(el("span", { class: "mda-key" }, [el("b", { class: "mda-glyph" }, [lg.type_glyphs[t]]), label(t)]));
     });
     box.appendChild(types);
-    var z = el("div", { class: "mda-legend-row" }, [el("b", {}, ["Zones"]), " "]);
+    var ships = el("div", { class: "mda-legend-row", id: "mda-legend-ships" }, [el("b", {}, ["Vessels"]), " "]);
+    Object.keys(lg.ship_groups).forEach(function (g) {
+      ships.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-arrow", style: "border-bottom-color:" + lg.ship_groups[g] }), g]));
+    });
+    if (Object.keys(lg.ship_groups).length) box.appendChild(ships);
+    var z = el("div", { class: "mda-legend-row", id: "mda-legend-zones" }, [el("b", {}, ["Zones"]), " "]);
     Object.keys(lg.zones).forEach(function (n) {
       z.appendChild(el("span", { class: "mda-key" }, [el("i", { style: "background:" + lg.zones[n] }), n]));
     });
     z.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-dash" }), "AIS gap"]));
     z.appendChild(el("span", { class: "mda-key" }, [el("i", { style: "background:#7b3294" }), "encounter"]));
-    z.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-arrow" }), "latest position"]));
     z.appendChild(el("span", { class: "mda-key" }, [el("i", { class: "mda-diamond", style: "border-radius:50%;transform:none;background:" +
       lg.artefact_style.fillColor }), "receiver artefact"]));
     box.appendChild(z);
@@ -614,10 +635,31 @@
       this.timeInput.value = this.data.header.period[1];
       this.setTime(this.data.header.period[1]);
     }
-    if (!this.map.hasLayer(this.cluster)) this.cluster.addTo(this.map);
+    if (!this.map.hasLayer(m._mdaGroup)) m._mdaGroup.addTo(this.map);
     this.map.setView([a.lat[i], a.lon[i]], Math.max(this.map.getZoom(), 11));
-    this.cluster.zoomToShowLayer(m, function () { m.openPopup(); });
+    if (m._mdaGroup === this.cluster) this.cluster.zoomToShowLayer(m, function () { m.openPopup(); });
+    else m.openPopup();
+    this.highlight(a.mmsi[i]);
     self.selected = i;
+  };
+
+  /* One vessel picked (an alert, its table row, its track or its latest position): its track
+   * drawn bold on top, the others faded, its alerts ringed on the map and marked in the table.
+   * null (a click on the map) clears it. */
+  MdaReport.prototype.highlight = function (mmsi) {
+    var a = this.data.alerts, on = mmsi !== null && mmsi !== undefined;
+    this.highlighted = on ? mmsi : null;
+    this.tracks.forEach(function (t) {
+      var mine = t.mmsi === mmsi;
+      t.layer.setStyle({ weight: mine ? 4.5 : 2.2, opacity: !on || mine ? (mine ? 1 : 0.85) : 0.25 });
+      if (mine) t.layer.bringToFront();
+    });
+    for (var i = 0; i < this.alertMarkers.length; i++) {
+      var related = on && (a.mmsi[i] === mmsi || a.other_mmsi[i] === mmsi), m = this.alertMarkers[i];
+      m._mdaRelated = related;
+      if (m._icon) L.DomUtil[related ? "addClass" : "removeClass"](m._icon, "mda-related");
+      if (this.rows && this.rows[i]) this.rows[i].classList.toggle("mda-related", related);
+    }
   };
 
   MdaReport.prototype.showRow = function (i) {
