@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: The alert properties written to files, in order (lat/lon become the geometry).
 FIELDS = [c for c in schema.ALERTS if c not in ("lat", "lon")]
+#: Times written as ISO 8601 UTC text (or date-time fields): the event's and its last update's.
+_TIMES = ("start", "end", "updated")
 SUFFIXES = (".geojson", ".json", ".csv", ".gpkg", ".parquet")
 
 
@@ -58,25 +60,39 @@ def _times(s: pd.Series) -> list[str | None]:
 
 def records(alerts: pd.DataFrame) -> list[dict[str, Any]]:
     """One JSON-ready property dict per alert (evidence and thresholds as objects)."""
-    a = schema.conform(alerts, schema.ALERTS, extra=False)
-    cols: dict[str, list] = {c: a[c].astype(object).tolist() for c in FIELDS}
-    cols["start"], cols["end"] = _times(a["start"]), _times(a["end"])
+    a = schema.conform(alerts, _spec(alerts), extra=False)
+    fields = _fields(a)
+    cols: dict[str, list] = {c: a[c].astype(object).tolist() for c in fields}
+    cols.update({c: _times(a[c]) for c in _TIMES if c in a})
     out = []
     for i in range(len(a)):
-        out.append({c: jsonable(cols[c][i]) for c in FIELDS})
+        out.append({c: jsonable(cols[c][i]) for c in fields})
     return out
+
+
+def _spec(alerts: pd.DataFrame) -> dict[str, str]:
+    """schema.ALERTS, then the event columns (status, updated: mda.store.EVENT_COLUMNS) the
+    alerts carry: a store's alerts and a scan's have them, a detector's do not."""
+    from mda.store import EVENT_COLUMNS
+
+    return {**schema.ALERTS, **{c: t for c, t in EVENT_COLUMNS.items() if c in alerts}}
+
+
+def _fields(alerts: pd.DataFrame) -> list[str]:
+    """The properties written for these alerts, in order."""
+    return FIELDS + [c for c in _spec(alerts) if c not in schema.ALERTS]
 
 
 def _flat(alerts: pd.DataFrame, *, text_times: bool = True) -> pd.DataFrame:
     """Alerts as flat columns: evidence and thresholds as JSON text, start/end as ISO text
     (`text_times`) or as UTC date-times."""
     recs = records(alerts)
-    df = pd.DataFrame(recs, columns=FIELDS)
+    a = schema.conform(alerts, _spec(alerts), extra=False)
+    df = pd.DataFrame(recs, columns=_fields(a))
     for c in ("evidence", "thresholds"):
         df[c] = [json.dumps(r[c], sort_keys=True) for r in recs]
-    a = schema.conform(alerts, schema.ALERTS, extra=False)
     if not text_times:
-        df["start"], df["end"] = a["start"], a["end"]
+        df = df.assign(**{c: a[c] for c in _TIMES if c in a})
     df["lat"], df["lon"] = a["lat"].to_numpy(), a["lon"].to_numpy()
     return df
 
@@ -113,7 +129,7 @@ def write_alerts(alerts: pd.DataFrame, path: str | Path) -> Path:
 
 
 def _write_geojson(alerts: pd.DataFrame, path: Path) -> None:
-    a = schema.conform(alerts, schema.ALERTS, extra=False)
+    a = schema.conform(alerts, _spec(alerts), extra=False)
     features = []
     for props, lat, lon in zip(records(a), a["lat"], a["lon"], strict=True):
         ok = pd.notna(lat) and pd.notna(lon)
@@ -177,7 +193,7 @@ def _to_alerts(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         if c in df.columns:
             df[c] = pd.to_numeric(df[c], errors="coerce")
     try:
-        return schema.conform(df, schema.ALERTS, extra=False)
+        return schema.conform(df, _spec(df), extra=False)
     except (ValueError, TypeError) as e:
         raise MdaError(f"{path}: alert values of the wrong type: {e}") from None
 

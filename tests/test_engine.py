@@ -150,3 +150,19 @@ def test_chunkings_give_the_same_alerts(engine, hours):
     assert len({d["end"].iloc[0] for d in opened}) == len(opened)
     closed = got[got["id"] == final].iloc[0]
     assert closed["status"] == "closed" and closed["evidence"]["reappeared"] is not None
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".gpkg", ".parquet"])
+def test_alert_files_carry_status_and_updated(engine, tmp_path, suffix):
+    """`mda scan --out` writes what the store knows of each event: open or closed, and when
+    it last changed; read_alerts gives it back."""
+    from mda.alerts import read_alerts, write_alerts
+
+    _, whole, _ = engine
+    back = read_alerts(write_alerts(whole, tmp_path / f"alerts{suffix}")).set_index("id")
+    want = whole.set_index("id").loc[back.index]
+    assert len(back) == len(whole)
+    assert list(back["status"]) == list(want["status"]) and "open" in set(back["status"])
+    assert list(back["updated"]) == list(want["updated"]) and want["updated"].notna().all()
+    dark = back[back["mmsi"] == GONE]
+    assert dark["evidence"].iloc[0]["dark_now"] is True  # evidence travels as it is
