@@ -204,13 +204,28 @@ def _cmd_alerts(a: argparse.Namespace) -> int:
     from mda.alerts import format_alert_table, write_alerts
     from mda.store import Store
 
-    alerts = Store(a.store, readonly=True).alerts(
-        since=a.since, until=a.until, types=a.type, min_severity=a.min_severity
+    alerts = Store(_store(a), readonly=True).alerts(
+        since=a.since, until=a.until, types=a.type, min_severity=a.min_severity, review=a.review
     )
     if a.out:
         write_alerts(alerts, a.out)
     print(format_alert_table(alerts))
     return 0
+
+
+def _cmd_alerts_review(a: argparse.Namespace) -> int:
+    from mda.store import Store
+
+    row = Store(_store(a), create=False).review(a.id, a.status, a.note).iloc[0]
+    print(f"{row['id']}: {row['review']} by {row['reviewer']} at {row['reviewed']:%Y-%m-%d %H:%M}Z")
+    return 0
+
+
+def _store(a: argparse.Namespace) -> str:
+    """--store, given before or after `alerts review` (argparse cannot require it in both)."""
+    if not a.store:
+        a.usage_error("the following arguments are required: --store")
+    return a.store
 
 
 def _cmd_watch(a: argparse.Namespace) -> int:
@@ -331,7 +346,7 @@ def _value(v) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from mda.schema import ALERT_TYPES, SEVERITIES
+    from mda.schema import ALERT_TYPES, REVIEWS, SEVERITIES
 
     p = argparse.ArgumentParser(prog="mda", description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="log progress on stderr")
@@ -436,13 +451,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--serve", metavar="HOST:PORT", help="serve a live map, e.g. 127.0.0.1:8080")
     s.set_defaults(func=_cmd_watch)
 
-    s = sub.add_parser("alerts", help="list the alerts stored by earlier scans")
-    s.add_argument("--store", required=True)
+    s = sub.add_parser(
+        "alerts", help="list the alerts stored by earlier scans, or review one (alerts review)"
+    )
+    s.add_argument("--store", help="store directory (required)")
     s.add_argument("--type", nargs="+", choices=ALERT_TYPES)
     s.add_argument("--min-severity", choices=SEVERITIES)
+    s.add_argument("--review", nargs="+", choices=REVIEWS, help="only alerts of these decisions")
     s.add_argument("--out", type=ALERT_FILES, help="alerts.geojson, .csv, .gpkg or .parquet")
     _add_window(s)
-    s.set_defaults(func=_cmd_alerts)
+    s.set_defaults(func=_cmd_alerts, usage_error=s.error)
+    asub = s.add_subparsers(dest="alerts_cmd", metavar="ACTION")
+    r = asub.add_parser(
+        "review", help="record a decision on an alert (stored with your user name and the time)"
+    )
+    r.add_argument("id", metavar="ID", help="the alert's id (mda alerts --out lists them)")
+    r.add_argument(
+        "--status", required=True, choices=[*REVIEWS, "open"], help="open reopens it (unreviewed)"
+    )
+    r.add_argument("--note", help="why: what the analyst found")
+    r.add_argument("--store", default=argparse.SUPPRESS, help="store directory")
+    r.set_defaults(func=_cmd_alerts_review, usage_error=r.error)
 
     s = sub.add_parser("config", help="show thresholds")
     csub = s.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")

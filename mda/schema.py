@@ -101,6 +101,8 @@ ZONES: dict[str, str] = {
 }
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+#: An analyst's decision on an alert (mda alerts review), apart from its lifecycle `status`.
+REVIEWS = ("unreviewed", "confirmed", "dismissed")
 ALERT_TYPES = (
     "ais_gap",
     "loitering",

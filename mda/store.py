@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import getpass
 import hashlib
 import itertools
 import json
@@ -64,8 +65,8 @@ from mda.sources.base import (
 log = logging.getLogger("mda")
 
 #: Version of the on-disk layout and SQLite tables; bumped on incompatible changes.
-#: 2: alerts carry status and updated; the vessel_state table.
-SCHEMA_VERSION = 2
+#: 2: alerts carry status and updated; the vessel_state table. 3: alerts carry their review.
+SCHEMA_VERSION = 3
 
 #: Columns that make two position reports "the same report" (heard by two stations).
 DEDUPE_KEY = ("mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading")
@@ -79,6 +80,21 @@ MERGE_GAP = pd.Timedelta(hours=1)
 #: of the scan that last changed it (the end of its window: the same data give the same
 #: alerts, whatever the wall clock).
 EVENT_COLUMNS: dict[str, str] = {"status": "string", "updated": schema.TS}
+#: An analyst's review of an alert (see Store.review): one of schema.REVIEWS, the note, who
+#: (the OS user) and when (wall clock). Scans never change it: an event updated or re-raised
+#: keeps its id and so its review.
+REVIEW_COLUMNS: dict[str, str] = {
+    "review": "string",
+    "review_note": "string",
+    "reviewer": "string",
+    "reviewed": schema.TS,
+}
+_REVIEW_SQL = (
+    "review TEXT NOT NULL DEFAULT 'unreviewed'",
+    "review_note TEXT",
+    "reviewer TEXT",
+    "reviewed TEXT",
+)
 #: Columns of a vessel's state: its last good fix as of the scan watermark.
 STATE_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type"]
 
@@ -105,7 +121,7 @@ CREATE TABLE IF NOT EXISTS vessel_state (
     heading REAL, nav_status INTEGER, msg_type INTEGER, scan INTEGER NOT NULL);
 """
 
-_TABLES = """
+_TABLES = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, source TEXT NOT NULL,
@@ -126,7 +142,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     other_mmsi INTEGER, vessel_name TEXT, t_start TEXT NOT NULL, t_end TEXT NOT NULL,
     lat REAL, lon REAL, zone_id TEXT, zone_kind TEXT, zone_name TEXT,
     evidence TEXT, thresholds TEXT, first_scan INTEGER, last_scan INTEGER,
-    status TEXT NOT NULL DEFAULT 'closed', updated TEXT);
+    status TEXT NOT NULL DEFAULT 'closed', updated TEXT, {", ".join(_REVIEW_SQL)});
 CREATE INDEX IF NOT EXISTS alerts_event ON alerts (type, mmsi);
 CREATE INDEX IF NOT EXISTS alerts_start ON alerts (t_start);
 CREATE TABLE IF NOT EXISTS scans (
@@ -138,6 +154,7 @@ CREATE TABLE IF NOT EXISTS scans (
 _MIGRATIONS = {
     1: "ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT 'closed'; "
     "ALTER TABLE alerts ADD COLUMN updated TEXT; " + _STATE_TABLES,
+    2: " ".join(f"ALTER TABLE alerts ADD COLUMN {c};" for c in _REVIEW_SQL),
 }
 
 
@@ -887,6 +904,7 @@ class Store:
         upto_batch: int | None,
         window: tuple[Any, Any],
         states: pd.DataFrame | None = None,
+        examined: Iterable[int] = (),
     ) -> pd.DataFrame:
         """Record a scan, upsert its alerts and vessel `states` in one transaction; return the
         new alerts only.
@@ -902,7 +920,8 @@ class Store:
         states. An open alert of a vessel in `states` that this scan did not find again is
         withdrawn: the scan read the vessel's fixes since the event's start (mda.scan), and with
         more of them the event is not one (an hour of drifting looked like anchoring); `alerts`
-        leaves withdrawn alerts out unless asked.
+        leaves withdrawn alerts out unless asked. So is an open ais_gap (dark now) of a vessel
+        in `examined` (judged for a silence going on to the end of the data) not found again.
         """
         spec = {**schema.ALERTS, "status": "string", "whole": "boolean"}
         incoming = schema.conform(alerts, spec, extra=False)
@@ -928,9 +947,15 @@ class Store:
             self._db.execute("UPDATE scans SET new_alerts=? WHERE id=?", (len(new_ids), scan_id))
             if states is not None and len(states):
                 self._save_states(states, scan_id, updated)
+            self._db.execute(  # only a dark-now ais_gap is open (mda.detect.gaps)
+                "UPDATE alerts SET status='withdrawn', updated=? WHERE status='open' AND "
+                "type='ais_gap' AND last_scan < ? AND mmsi IN (SELECT value FROM json_each(?))",
+                (updated, scan_id, json.dumps([int(m) for m in examined])),
+            )
         if not new_ids:
             return self._alerts("0", [])
-        new = self._alerts(f"id IN ({_marks(new_ids)})", new_ids)
+        # a dismissed event is never news (an id is new only when inserted: said for clarity)
+        new = self._alerts(f"id IN ({_marks(new_ids)}) AND review != 'dismissed'", new_ids)
         return new.reset_index(drop=True)
 
     def _save_states(self, states: pd.DataFrame, scan_id: int, updated: str) -> None:
@@ -1084,10 +1109,16 @@ class Store:
         min_severity: str | None = None,
         *,
         withdrawn: bool = False,
+        review: Iterable[str] | None = None,
     ) -> pd.DataFrame:
-        """Stored alerts overlapping [since, until), of `types`, at least `min_severity`;
-        `withdrawn` ones too when asked (see save_scan)."""
+        """Stored alerts overlapping [since, until), of `types`, at least `min_severity`, of the
+        `review` decisions (schema.REVIEWS) when given; `withdrawn` ones too when asked (see
+        save_scan). Each carries its review (REVIEW_COLUMNS)."""
         where, args = ["1=1" if withdrawn else "status != 'withdrawn'"], []
+        if review is not None:
+            review = [_review_name(r) for r in review]
+            where.append(f"review IN ({_marks(review)})")
+            args += review
         if since is not None:
             where.append("t_end >= ?")
             args.append(_iso(since))
@@ -1103,9 +1134,29 @@ class Store:
             df = df[schema.severity_rank(df["severity"]) >= schema.severity_rank(min_severity)]
         return df.reset_index(drop=True)
 
+    def review(self, alert_id: str, status: str, note: str | None = None) -> pd.DataFrame:
+        """Record an analyst's decision on alert `alert_id`: `status` one of schema.REVIEWS
+        ("open" reopens it: unreviewed), with an optional `note`, by the OS user, now. Returns
+        the alert as `alerts` shows it. MdaError when no stored alert has that id.
+
+        The store lock is not taken: a review is one SQLite transaction, so it can be given while
+        mda watch or a long scan holds the lock (scans never write a review).
+        """
+        status = _review_name(status)
+        with self._writing(), _transaction(self._db):
+            cur = self._db.execute(
+                "UPDATE alerts SET review=?, review_note=?, reviewer=?, reviewed=? WHERE id=?",
+                (status, note, _user(), _iso(pd.Timestamp.now(tz="UTC")), alert_id),
+            )
+        if not cur.rowcount:
+            raise MdaError(f"{self.path}: no alert with id {alert_id[:80]!r}")
+        return self._alerts("id=?", [alert_id])
+
     def _alerts(self, where: str, args: list) -> pd.DataFrame:
-        """Stored alerts (schema.ALERTS, then EVENT_COLUMNS) matching an SQL condition."""
-        cols = [c for c in {**schema.ALERTS, **EVENT_COLUMNS} if c not in ("start", "end")]
+        """Stored alerts (schema.ALERTS, then EVENT_COLUMNS, REVIEW_COLUMNS) matching an SQL
+        condition."""
+        spec = {**schema.ALERTS, **EVENT_COLUMNS, **REVIEW_COLUMNS}
+        cols = [c for c in spec if c not in ("start", "end")]
         rows = self._db.execute(
             f"SELECT {', '.join(cols)}, t_start, t_end FROM alerts WHERE {where} "
             "ORDER BY t_start, id",
@@ -1114,7 +1165,23 @@ class Store:
         df = pd.DataFrame(rows, columns=[*cols, "start", "end"])
         for c in ("evidence", "thresholds"):
             df[c] = [json.loads(v) if v else {} for v in df[c]]
-        return schema.conform(df, {**schema.ALERTS, **EVENT_COLUMNS}, extra=False)
+        return schema.conform(df, spec, extra=False)
+
+
+def _review_name(status: str) -> str:
+    """A review decision of schema.REVIEWS ("open" is "unreviewed"), else MdaError."""
+    status = "unreviewed" if status == "open" else status
+    if status not in schema.REVIEWS:
+        raise MdaError(f"unknown review {status[:40]!r} (one of {', '.join(schema.REVIEWS)}, open)")
+    return status
+
+
+def _user() -> str:
+    """Who reviews: the OS user (a service account without a name is its uid)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid {os.getuid()}"
 
 
 def _day_holes(days: list[str], longest: int = LONGEST) -> dict[str, Any]:

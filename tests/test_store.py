@@ -20,7 +20,15 @@ from mda.cli import main
 from mda.errors import MdaError
 from mda.sources.base import AisData
 from mda.sources.csv import DMA_COLUMNS
-from mda.store import _MAX_SPANS, DEDUPE_KEY, EVENT_COLUMNS, SCHEMA_VERSION, Store, _spans
+from mda.store import (
+    _MAX_SPANS,
+    DEDUPE_KEY,
+    EVENT_COLUMNS,
+    REVIEW_COLUMNS,
+    SCHEMA_VERSION,
+    Store,
+    _spans,
+)
 
 T0 = pd.Timestamp("2024-03-01 10:00:00", tz="UTC")
 ROOT = Path(__file__).resolve().parents[1]
@@ -401,7 +409,8 @@ def test_alerts_upsert_extend_and_new_only(tmp_path):
     b = alert(type_="ais_gap", mmsi=219000002, severity="low")
     new = store.save_scan(alerts_frame(a, b), upto_batch=None, window=(T0, T0))
     assert sorted(new["id"]) == sorted([a["id"], b["id"]])
-    assert {c: str(t) for c, t in new.dtypes.items()} == {**schema.ALERTS, **EVENT_COLUMNS}
+    spec = {**schema.ALERTS, **EVENT_COLUMNS, **REVIEW_COLUMNS}
+    assert {c: str(t) for c, t in new.dtypes.items()} == spec
     assert set(new["status"]) == {"closed"} and new["updated"].notna().all()
     # the same event seen again, longer and judged lower: extended, severity kept
     a2 = alert(hours=3.0, severity="low")
@@ -478,7 +487,8 @@ def test_old_store_is_upgraded_on_open(tmp_path):
         con.executescript(
             "DROP TABLE vessel_state; DROP INDEX alerts_open; "
             "ALTER TABLE alerts DROP COLUMN status; ALTER TABLE alerts DROP COLUMN updated; "
-            "UPDATE meta SET value='1' WHERE key='schema_version';"
+            + DROP_REVIEWS
+            + "UPDATE meta SET value='1' WHERE key='schema_version';"
         )
     with pytest.raises(MdaError, match=r"schema version 1.*upgrades it") as e:
         Store(path, readonly=True)
@@ -486,10 +496,82 @@ def test_old_store_is_upgraded_on_open(tmp_path):
     store = Store(path)
     got = store.alerts()
     assert len(got) == 1 and got.loc[0, "status"] == "closed" and pd.isna(got.loc[0, "updated"])
+    assert got.loc[0, "review"] == "unreviewed"
     assert store.vessel_states().empty and len(store.positions()) == 3
     version = store._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     assert int(version[0]) == SCHEMA_VERSION
     assert len(Store(path, readonly=True).alerts()) == 1
+
+
+#: What makes a schema-3 alerts table a schema-2 one.
+DROP_REVIEWS = "".join(f"ALTER TABLE alerts DROP COLUMN {c}; " for c in REVIEW_COLUMNS)
+
+
+def test_schema_2_store_gains_reviews_on_open(tmp_path):
+    path = tmp_path / "s"
+    store = Store(path)
+    store.save_scan(alerts_frame(alert()), upto_batch=None, window=(T0, T0))
+    store.close()
+    with contextlib.closing(sqlite3.connect(path / "mda.sqlite")) as con, con:
+        con.executescript(DROP_REVIEWS + "UPDATE meta SET value='2' WHERE key='schema_version';")
+    with pytest.raises(MdaError, match=r"schema version 2.*upgrades it"):
+        Store(path, readonly=True).alerts()
+    store = Store(path)
+    assert list(store.alerts()["review"]) == ["unreviewed"]
+    assert store.review(alert()["id"], "dismissed").loc[0, "review"] == "dismissed"
+
+
+# -- alert review (issue 12, item 4) -------------------------------------------------------------
+
+
+def test_review_is_stored_with_who_and_when_and_filters_alerts(tmp_path, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "analyst1")
+    store = Store(tmp_path / "s")
+    a, b = alert(), alert(type_="ais_gap", mmsi=219000002)
+    store.save_scan(alerts_frame(a, b), upto_batch=None, window=(T0, T0))
+    before = pd.Timestamp.now(tz="UTC")
+    got = store.review(a["id"], "dismissed", "a tug, known to the harbour master")
+    assert len(got) == 1 and got.loc[0, "id"] == a["id"]
+    row = got.iloc[0]
+    assert row["review"] == "dismissed" and row["review_note"].startswith("a tug")
+    assert row["reviewer"] == "analyst1" and before <= row["reviewed"] <= pd.Timestamp.now("UTC")
+    assert row["status"] == "closed"  # the lifecycle status is another column, untouched
+    assert list(store.alerts(review=["dismissed"])["id"]) == [a["id"]]
+    assert list(store.alerts(review=["unreviewed", "confirmed"])["id"]) == [b["id"]]
+    # reopened ("open" is unreviewed); the note is the new decision's, the old one goes
+    again = store.review(a["id"], "open").iloc[0]
+    assert again["review"] == "unreviewed" and pd.isna(again["review_note"])
+    assert len(Store(tmp_path / "s", readonly=True).alerts(review=["unreviewed"])) == 2
+
+
+def test_review_of_an_unknown_id_or_decision_is_one_line(tmp_path):
+    store = Store(tmp_path / "s")
+    store.save_scan(alerts_frame(alert()), upto_batch=None, window=(T0, T0))
+    with pytest.raises(MdaError, match="no alert with id 'loitering-nope'") as e:
+        store.review("loitering-nope", "confirmed")
+    assert "\n" not in str(e.value)
+    with pytest.raises(MdaError, match="unknown review 'maybe'"):
+        store.review(alert()["id"], "maybe")
+    with pytest.raises(MdaError, match="unknown review"):
+        store.alerts(review=["maybe"])
+    assert store.alerts().loc[0, "review"] == "unreviewed"
+
+
+def test_an_event_updated_or_re_raised_keeps_its_review_and_is_never_new(tmp_path):
+    """A later scan that sees a dismissed event again (same id, or another start merged into
+    it) updates it in place: the review stays, and it is not news for --fail-on."""
+    store = Store(tmp_path / "s")
+    a = alert(severity="medium")
+    store.save_scan(alerts_frame(a), upto_batch=1, window=(T0, T0))
+    store.review(a["id"], "dismissed", "fishing vessel")
+    longer = alert(hours=3.0, severity="critical")  # same id, longer, judged higher
+    merged = alert(start=T0 + pd.Timedelta(minutes=40), hours=5.0)  # another id, merged
+    fresh = alert(start=T0 + pd.Timedelta(hours=12))  # another event of the same vessel
+    new = store.save_scan(alerts_frame(longer, merged, fresh), upto_batch=2, window=(T0, T0))
+    assert list(new["id"]) == [fresh["id"]] and list(new["review"]) == ["unreviewed"]
+    kept = store.alerts().set_index("id").loc[a["id"]]
+    assert kept["review"] == "dismissed" and kept["review_note"] == "fishing vessel"
+    assert kept["severity"] == "critical" and kept["end"] == T0 + pd.Timedelta(minutes=40, hours=5)
 
 
 def test_alert_filters(tmp_path):
