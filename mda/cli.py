@@ -252,6 +252,34 @@ def _cmd_watch(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_vessel(a: argparse.Namespace) -> int:
+    from mda.dossier import dossier
+
+    d = dossier(
+        a.mmsi,
+        store=a.store,
+        inputs=a.inputs,
+        zones=a.zones,
+        config=a.config,
+        since=a.since,
+        until=a.until,
+        start_time=a.start_time,
+    )
+    if a.report:
+        d.render_map(a.report, offline=not a.cdn)
+    print(json.dumps(d.to_dict()) if a.json else d.format_text())
+    if a.report and not a.json:
+        print(f"map written to {a.report}")
+    return 0
+
+
+def _mmsi(value: str) -> int:
+    """argparse type: an MMSI (1 to 999999999)."""
+    if not value.isdigit() or not 0 < int(value) < 1_000_000_000:
+        raise argparse.ArgumentTypeError(f"not an MMSI (up to 9 digits): {value!r}")
+    return int(value)
+
+
 def _cmd_config(a: argparse.Namespace) -> int:
     from mda.config import describe, load_config
 
@@ -472,6 +500,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--note", help="why: what the analyst found")
     r.add_argument("--store", default=argparse.SUPPRESS, help="store directory")
     r.set_defaults(func=_cmd_alerts_review, usage_error=r.error)
+
+    s = sub.add_parser(
+        "vessel",
+        help="one vessel's dossier: identity and its changes, when and where heard, port visits, "
+        "time dark, alerts, and a map of its track",
+    )
+    s.add_argument("mmsi", type=_mmsi, metavar="MMSI")
+    s.add_argument("inputs", nargs="*", metavar="INPUT", help="AIS files scanned whole")
+    s.add_argument("--store", help="a store: its positions, static history and stored alerts")
+    s.add_argument("--zones", nargs="+", metavar="FILE", help="zone layers (default: bundled)")
+    s.add_argument("--config", help="TOML file overriding thresholds")
+    s.add_argument("--json", action="store_true", help="print the dossier as JSON")
+    s.add_argument("--report", type=_suffix(".html"), help="map of its track and alerts")
+    s.add_argument("--cdn", action="store_true", help="smaller map: scripts from a CDN")
+    _add_window(s)
+    _add_read_options(s)
+    s.set_defaults(func=_cmd_vessel)
 
     s = sub.add_parser("config", help="show thresholds")
     csub = s.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")

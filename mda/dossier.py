@@ -1,0 +1,295 @@
+"""One vessel's dossier: who it says it is and how that changed, where and when it was heard,
+its port visits, its time dark and its alerts, and a map of its track.
+
+From a store (its positions, static history and the alerts of earlier scans) or from INPUT files
+(decoded and scanned whole, since detectors judge a vessel against the others: a silence is only a
+gap while others are heard). AIS text in the dossier is attacker-controlled: ``format_text``
+drops control characters, the JSON is data, and the map goes through mda.report (escaped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mda import schema
+from mda.alerts import format_alert_table, jsonable, records
+from mda.config import Config, load_config
+from mda.errors import MdaError
+from mda.mid import flag_of
+from mda.sources.base import STATIC_FIELDS
+from mda.terminal import safe_text
+
+#: Latest static data shown, in order.
+SHOWN = ("name", "callsign", "imo", "ship_type", "length", "width", "ais_class", "destination")
+#: Static fields that are voyage data (change every voyage), not identity: counted, not listed.
+VOYAGE = ("draught", "destination")
+
+
+@dataclass
+class Dossier:
+    """Everything known about one MMSI in a store or in input files."""
+
+    mmsi: int
+    #: Flag state from the MMSI's MID ('' when not a ship station or unallocated).
+    flag: str
+    #: Latest static data (schema.VESSELS row as a dict; empty when none was heard).
+    identity: dict[str, Any]
+    #: Every observed state of its static data (schema.VESSELS rows, ts = first seen).
+    history: pd.DataFrame
+    #: One row per changed field: ts, field, old, new.
+    changes: pd.DataFrame
+    positions: int
+    first_seen: pd.Timestamp | None
+    last_seen: pd.Timestamp | None
+    #: Alerts it takes part in (as `mmsi` or `other_mmsi`), by start.
+    alerts: pd.DataFrame
+    #: Where the data came from ("store DIR" or the input files) and what is missing from it.
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+    #: Its track (mda.tracks.Tracks) for the map; None without positions.
+    tracks: Any = None
+    #: The zones its alerts name (from the zone layers given), for the map; None when none.
+    zones: Any = None
+
+    @property
+    def port_visits(self) -> pd.DataFrame:
+        """Its port_visit alerts: zone, start, end, hours."""
+        v = self.alerts[self.alerts["type"] == "port_visit"]
+        out = v[["zone_id", "zone_name", "start", "end"]].reset_index(drop=True)
+        out["hours"] = _hours(v).to_numpy()
+        return out
+
+    @property
+    def dark_hours(self) -> float:
+        """Hours of its AIS gaps (the ais_gap alerts where it is the silent vessel)."""
+        gaps = self.alerts[(self.alerts["type"] == "ais_gap") & (self.alerts["mmsi"] == self.mmsi)]
+        return float(_hours(gaps).sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dossier as plain JSON values (times ISO 8601 UTC)."""
+        gaps = int(((self.alerts["type"] == "ais_gap") & (self.alerts["mmsi"] == self.mmsi)).sum())
+        return jsonable(
+            {
+                "mmsi": self.mmsi,
+                "flag": self.flag,
+                "identity": self.identity,
+                "names": _distinct(self.history, "name"),
+                "callsigns": _distinct(self.history, "callsign"),
+                "imos": _distinct(self.history, "imo"),
+                "history": self.history.drop(columns="mmsi").to_dict("records"),
+                "changes": self.changes.to_dict("records"),
+                "positions": self.positions,
+                "first_seen": self.first_seen,
+                "last_seen": self.last_seen,
+                "port_visits": self.port_visits.to_dict("records"),
+                "dark_hours": round(self.dark_hours, 2),
+                "ais_gaps": gaps,
+                "alerts": records(self.alerts),
+                "source": self.source,
+                "notes": self.notes,
+            }
+        )
+
+    def format_text(self) -> str:
+        """A readable dossier for the terminal (control characters of AIS text removed)."""
+        d = self.to_dict()
+        ident = d["identity"]
+        lines = [f"MMSI {self.mmsi}" + (f"  flag {self.flag} (from the MID)" if self.flag else "")]
+        for key in SHOWN:
+            value = ident.get(key)
+            if value not in (None, ""):
+                if key == "ship_type":
+                    value = f"{value} {_ship_type_text(value)}".rstrip()
+                lines.append(f"  {key:<12} {value}")
+        if len(d["names"]) > 1:
+            lines.append(f"  {'also named':<12} {', '.join(d['names'][:-1])}")
+        seen = (
+            "never"
+            if self.first_seen is None
+            else f"{_t(self.first_seen)} .. {_t(self.last_seen)} UTC"
+        )
+        lines += [
+            f"  {'seen':<12} {seen} ({self.positions:,} positions)",
+            f"  {'dark':<12} {self.dark_hours:.1f} h in {d['ais_gaps']} AIS gap(s)",
+            f"  {'source':<12} {self.source}",
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        voyage = self.changes["field"].isin(VOYAGE).to_numpy()
+        lines.append(f"identity changes: {int((~voyage).sum()) or 'none'}")
+        for c in self.changes[~voyage].itertuples():
+            lines.append(f"  {_t(c.ts)}  {c.field:<11} {_text(c.old)} -> {_text(c.new)}")
+        if voyage.any():
+            lines.append(f"voyage data changes (destination, draught): {int(voyage.sum())}")
+        visits = self.port_visits
+        lines.append(f"port visits: {len(visits) or 'none'}")
+        for v in visits.itertuples():
+            lines.append(f"  {_t(v.start)} .. {_t(v.end)}  {_text(v.zone_name)} ({v.hours:.1f} h)")
+        lines.append(f"alerts: {len(self.alerts) or 'none'}")
+        if len(self.alerts):
+            lines.append(format_alert_table(self.alerts))
+        return "\n".join(safe_text(line, newlines=True) for line in lines)
+
+    def render_map(self, out: str | Path, *, offline: bool = True) -> Path:
+        """A map report of its track, alerts and their zones (mda.report.render_map) at `out`;
+        self-contained unless `offline` is false (scripts from a CDN)."""
+        from mda.report import render_map
+
+        name = self.identity.get("name") or ""
+        return render_map(
+            out,
+            tracks=self.tracks,
+            zones=self.zones,
+            alerts=self.alerts,
+            vessels=self.history.tail(1),
+            title=f"Vessel {self.mmsi} {name}".strip(),
+            sources=[self.source],
+            offline=offline,
+        )
+
+
+def dossier(
+    mmsi: int,
+    *,
+    store: str | Path | None = None,
+    inputs: Sequence[str | Path] = (),
+    zones: Any = None,
+    config: str | Path | Config | None = None,
+    since: Any = None,
+    until: Any = None,
+    start_time: Any = None,
+) -> Dossier:
+    """The dossier of `mmsi` from a store (positions, static history, stored alerts) or from
+    INPUT files (decoded and scanned whole with `zones` and `config`). `zones` (files, a loaded
+    layer, None for the bundled layers) are also where the map finds the zones alerts name.
+    MdaError when the MMSI is neither heard nor described in the data."""
+    from mda.zones import load_zones
+
+    mmsi = int(mmsi)
+    since, until = schema.utc(since), schema.utc(until)
+    cfg = config if isinstance(config, Config) else load_config(config)
+    if store is None and not inputs:
+        raise MdaError("give INPUT files or --store DIR")
+    layer = zones if hasattr(zones, "geometry") else load_zones(zones)
+    if inputs:
+        found = _from_inputs(mmsi, list(inputs), layer, cfg, since, until, start_time)
+    else:
+        found = _from_store(mmsi, Path(store), since, until)
+    positions, history, alerts, source, notes = found
+    if positions.empty and history.empty:
+        raise MdaError(f"MMSI {mmsi}: not heard in {source}")
+    from mda.tracks import build_tracks
+
+    tracks = build_tracks(positions, cfg.tracks) if len(positions) else None
+    return Dossier(
+        mmsi=mmsi,
+        flag=str(flag_of([mmsi]).iloc[0]),
+        identity=history.iloc[-1].to_dict() if len(history) else {},
+        history=history,
+        changes=_changes(history),
+        positions=len(positions),
+        first_seen=positions["ts"].min() if len(positions) else None,
+        last_seen=positions["ts"].max() if len(positions) else None,
+        alerts=alerts,
+        source=source,
+        notes=notes,
+        tracks=tracks,
+        zones=_zones_of(layer, alerts),
+    )
+
+
+def _from_store(mmsi: int, path: Path, since, until):
+    from mda.store import Store
+
+    with contextlib.closing(Store(path, readonly=True)) as st:
+        positions = st.positions(since=since, until=until, mmsi=mmsi)
+        history = st.vessel_history()
+        alerts = st.alerts(since=since, until=until)
+        notes = []
+        if st.pending() is not None:
+            notes.append("the store holds data no scan has seen: run mda scan --store for alerts")
+    return positions, _own(history, mmsi), _involving(alerts, mmsi), f"store {path}", notes
+
+
+def _from_inputs(mmsi: int, inputs: list, zones, cfg: Config, since, until, start_time):
+    from mda.scan import detect_window
+    from mda.sources import read_ais
+
+    data = read_ais(inputs, start_time=start_time)
+    pos = data.positions
+    if since is not None:
+        pos = pos[pos["ts"] >= since]
+    if until is not None:
+        pos = pos[pos["ts"] < until]
+    mine = pos[pos["mmsi"] == mmsi].reset_index(drop=True)
+    history = _own(data.vessel_history, mmsi)
+    source = ", ".join(Path(str(i)).name for i in inputs)
+    if mine.empty:  # nothing to scan for this vessel
+        return mine, history, schema.empty(schema.ALERTS), source, []
+    alerts, _ = detect_window(
+        pos.reset_index(drop=True),
+        cfg,
+        zones,
+        vessels=data.vessels,
+        history=data.vessel_history,
+    )
+    return mine, history, _involving(alerts, mmsi), source, []
+
+
+def _own(history: pd.DataFrame, mmsi: int) -> pd.DataFrame:
+    h = history[history["mmsi"] == mmsi]
+    return h.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def _involving(alerts: pd.DataFrame, mmsi: int) -> pd.DataFrame:
+    """Alerts where `mmsi` is the vessel or the other vessel, by start."""
+    mine = (alerts["mmsi"] == mmsi) | (alerts["other_mmsi"] == mmsi).fillna(False)
+    return (
+        alerts[mine.to_numpy(dtype=bool)].sort_values("start", kind="stable").reset_index(drop=True)
+    )
+
+
+def _changes(history: pd.DataFrame) -> pd.DataFrame:
+    """Per consecutive pair of history states, each static field whose known value changed."""
+    rows = []
+    for f in STATIC_FIELDS:
+        old, new = history[f].shift(1).iloc[1:], history[f].iloc[1:]
+        changed = (old.notna() & new.notna() & (old != new)).to_numpy(dtype=bool)
+        for i in new.index[changed]:
+            rows.append({"ts": history["ts"].iat[i], "field": f, "old": old[i], "new": new[i]})
+    out = pd.DataFrame(rows, columns=["ts", "field", "old", "new"])
+    return out.sort_values(["ts"], kind="stable").reset_index(drop=True)
+
+
+def _distinct(history: pd.DataFrame, col: str) -> list:
+    """The distinct known values of `col`, in the order they were first heard."""
+    return history[col].dropna().drop_duplicates().tolist()
+
+
+def _hours(alerts: pd.DataFrame) -> pd.Series:
+    return (alerts["end"] - alerts["start"]).dt.total_seconds() / 3600.0
+
+
+def _t(ts: Any) -> str:
+    return "-" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else safe_text(str(value))
+
+
+def _ship_type_text(code: Any) -> str:
+    from mda.report.shiptypes import ship_type_text
+
+    return ship_type_text(pd.Series([code])).iloc[0]
+
+
+def _zones_of(layer: Any, alerts: pd.DataFrame) -> Any:
+    """The zones of `layer` the vessel's alerts name, for its map (None when none)."""
+    picked = layer[layer["id"].isin(set(alerts["zone_id"].dropna()))]
+    return picked if len(picked) else None
