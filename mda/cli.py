@@ -285,7 +285,7 @@ def _cmd_config(a: argparse.Namespace) -> int:
 
     rows = describe(load_config(a.config))
     for section, key, value, default, doc in rows:
-        mark = "" if value == default else f"  (default {default})"
+        mark = "" if value == default else f"  (default {default!r})"
         print(f"[{section}] {key} = {value!r}{mark}\n    {doc}")
     return 0
 

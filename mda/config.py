@@ -435,6 +435,32 @@ class ContextConfig:
     )
 
 
+#: identity_conflict sub-cases (evidence "kind", see mda.detect.identity): each has its own
+#: [severity] key beside the alert types.
+IDENTITY_KINDS = ("two_transmitters", "invalid_mmsi", "shared_mmsi", "static_change", "mmsi_swap")
+#: A [severity] value: a severity name, or "" for the detector's own judgement.
+_POLICY_CHOICES = ("", *schema.SEVERITIES)
+
+
+def _policy(key: str) -> Any:
+    """A [severity] field: one of _POLICY_CHOICES for alerts of type or sub-case `key`."""
+    what = f"{key} identity_conflict" if key in IDENTITY_KINDS else key
+    doc = (
+        f"severity of every {what} alert ({', '.join(schema.SEVERITIES)}); '' keeps the "
+        "detector's own"
+    )
+    return field(default="", metadata={"doc": doc, "choices": _POLICY_CHOICES})
+
+
+#: The severity policy, ``[severity]``: an organisation's own weight for a kind of finding
+#: (``invalid_mmsi = "info"``, ``ais_gap = "high"``), set once after detection
+#: (mda.detect.detect_all); a sub-case's key wins over identity_conflict's. The store never
+#: lowers a stored alert's severity.
+SeverityConfig = dataclasses.make_dataclass(
+    "SeverityConfig", [(k, str, _policy(k)) for k in (*schema.ALERT_TYPES, *IDENTITY_KINDS)]
+)
+
+
 @dataclass
 class Config:
     tracks: TracksConfig = field(default_factory=TracksConfig)
@@ -451,6 +477,7 @@ class Config:
     scan: ScanConfig = field(default_factory=ScanConfig)
     watch: WatchConfig = field(default_factory=WatchConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
+    severity: SeverityConfig = field(default_factory=SeverityConfig)
 
     def thresholds(self, section: str) -> dict[str, Any]:
         """The thresholds of one section as a plain dict (attached to every alert)."""
@@ -503,6 +530,11 @@ def _checked(f: dataclasses.Field, default: Any, value: Any, what: str) -> Any:
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise MdaError(f"{what}: expected bool (true or false)")
+        return value
+    if isinstance(default, str):
+        if value not in f.metadata["choices"]:
+            shown = ", ".join(c or "''" for c in f.metadata["choices"])
+            raise MdaError(f"{what}: unknown value (one of {shown})")
         return value
     if isinstance(default, list):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,76 @@ def test_devices_and_directories_are_not_read(tmp_path):
         load_config("/dev/zero")
     with pytest.raises(MdaError, match="cannot read config"):
         load_config(tmp_path)
+
+
+# -- the severity policy (issue 12, item 5) ------------------------------------------------------
+
+
+def test_severity_policy_is_read_and_shown(tmp_path):
+    path = write(tmp_path, '[severity]\ninvalid_mmsi = "info"\nais_gap = "high"\n')
+    cfg = load_config(path)
+    assert (cfg.severity.invalid_mmsi, cfg.severity.ais_gap, cfg.severity.loitering) == (
+        "info",
+        "high",
+        "",
+    )
+    r = run_cli("config", "show", "--config", str(path))
+    assert r.returncode == 0
+    assert "[severity] invalid_mmsi = 'info'  (default '')" in r.stdout
+    assert "[severity] mmsi_swap = ''\n" in r.stdout  # every key listed, with its meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('[severity]\ninvalid_mmsis = "low"', "[severity] unknown key 'invalid_mmsis'"),
+        ('[severity]\nais_gap = "urgent"', "[severity] ais_gap = 'urgent': unknown value"),
+        ("[severity]\nais_gap = 3", "[severity] ais_gap = 3: unknown value (one of '', info"),
+        ('[severity]\nais_gap = ["low"]', "[severity] ais_gap = ['low']: unknown value"),
+    ],
+)
+def test_bad_severity_policy_is_one_line_naming_file_and_key(tmp_path, text, needle):
+    path = write(tmp_path, text)
+    with pytest.raises(MdaError) as e:
+        load_config(path)
+    assert str(e.value).startswith(str(path)) and needle in str(e.value)
+    r = run_cli("scan", "--config", str(path), "x.nmea")
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1 and needle in r.stderr
+
+
+def test_severity_policy_is_set_once_after_detection():
+    """A sub-case's key wins over its type's; an alert changed says so in its thresholds."""
+    from detect_helpers import Leg, context, positions, sail
+
+    from mda.detect import detect_all
+
+    pts = positions(
+        sail(123456789, [Leg(60, 8)], lat=55.0, lon=15.0),  # a test number: invalid_mmsi
+        sail(217123456, [Leg(60, 8)], lat=55.2, lon=15.0),  # no administration holds MID 217
+    )
+    plain = detect_all(context(pts), Config(), only=["identity_conflict"])
+    assert set(plain["severity"]) == {"low"} and len(plain) == 2
+    cfg = Config()
+    cfg.severity.identity_conflict = "critical"
+    got = detect_all(context(pts, cfg=cfg), cfg, only=["identity_conflict"])
+    assert set(got["severity"]) == {"critical"}
+    assert all(t["severity_policy"] == "critical" for t in got["thresholds"])
+    assert list(got["id"]) == list(plain["id"])  # the same events, weighed differently
+    cfg.severity.invalid_mmsi = "info"
+    got = detect_all(context(pts, cfg=cfg), cfg, only=["identity_conflict"])
+    assert set(got["severity"]) == {"info"}
+    cfg.severity.invalid_mmsi = "low"  # what the detector says already: nothing recorded
+    got = detect_all(context(pts, cfg=cfg), cfg, only=["identity_conflict"])
+    assert not any("severity_policy" in t for t in got["thresholds"])
+
+
+def test_every_identity_sub_case_has_a_severity_key():
+    """The [severity] keys of identity_conflict are the sub-cases mda.detect.identity emits."""
+    import re
+
+    import mda.detect.identity as identity
+    from mda.config import IDENTITY_KINDS
+
+    source = Path(identity.__file__).read_text()
+    emitted = set(re.findall(r'_rows\(\s*"(\w+)"', source))
+    assert emitted == set(IDENTITY_KINDS)

@@ -6,6 +6,7 @@ emits more than one alert type lists them in ``TYPES`` so ``only=`` can name a t
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterable
 
@@ -63,5 +64,33 @@ def detect_all(ctx: Context, cfg: Config, *, only: Iterable[str] | None = None) 
     frames = [f for f in frames if len(f)]
     if not frames:
         return schema.empty(schema.ALERTS)
-    out = pd.concat(frames, ignore_index=True)
+    out = apply_severity(pd.concat(frames, ignore_index=True), cfg)
     return out.sort_values(["start", "type", "mmsi"], kind="stable", ignore_index=True)
+
+
+def apply_severity(alerts: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """The ``[severity]`` policy set on `alerts`: an identity_conflict sub-case's key first,
+    then the alert type's. An alert it changes records the value in its thresholds
+    (``severity_policy``), so a reader sees why its severity is not the detector's."""
+    policy = {k: v for k, v in dataclasses.asdict(cfg.severity).items() if v}
+    if not policy or alerts.empty:
+        return alerts
+    subtype = pd.Series(
+        [
+            schema.alert_subtype(t, e)
+            for t, e in zip(alerts["type"], alerts["evidence"], strict=True)
+        ],
+        index=alerts.index,
+        dtype="object",
+    )
+    wanted = subtype.map(policy).fillna(alerts["type"].map(policy))
+    hit = wanted.notna() & (wanted != alerts["severity"])
+    if not hit.any():
+        return alerts
+    out = alerts.copy()
+    out.loc[hit, "severity"] = wanted[hit]
+    out.loc[hit, "thresholds"] = [
+        {**(t if isinstance(t, dict) else {}), "severity_policy": v}
+        for t, v in zip(out.loc[hit, "thresholds"], wanted[hit], strict=True)
+    ]
+    return out
