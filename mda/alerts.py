@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 #: The alert properties written to files, in order (lat/lon become the geometry).
 FIELDS = [c for c in schema.ALERTS if c not in ("lat", "lon")]
 #: Times written as ISO 8601 UTC text (or date-time fields): the event's and its last update's.
-_TIMES = ("start", "end", "updated")
+_TIMES = ("start", "end", "updated", "reviewed")
 SUFFIXES = (".geojson", ".json", ".csv", ".gpkg", ".parquet")
 
 
@@ -71,11 +71,13 @@ def records(alerts: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _spec(alerts: pd.DataFrame) -> dict[str, str]:
-    """schema.ALERTS, then the event columns (status, updated: mda.store.EVENT_COLUMNS) the
-    alerts carry: a store's alerts and a scan's have them, a detector's do not."""
-    from mda.store import EVENT_COLUMNS
+    """schema.ALERTS, then the event and review columns (status, updated, review, ...:
+    mda.store.EVENT_COLUMNS, REVIEW_COLUMNS) the alerts carry: a store's alerts and a scan's
+    have them, a detector's do not."""
+    from mda.store import EVENT_COLUMNS, REVIEW_COLUMNS
 
-    return {**schema.ALERTS, **{c: t for c, t in EVENT_COLUMNS.items() if c in alerts}}
+    extra = {**EVENT_COLUMNS, **REVIEW_COLUMNS}
+    return {**schema.ALERTS, **{c: t for c, t in extra.items() if c in alerts}}
 
 
 def _fields(alerts: pd.DataFrame) -> list[str]:

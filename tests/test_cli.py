@@ -310,7 +310,9 @@ def test_alerts_review_from_the_command_line(tmp_path, capsys, monkeypatch):
     assert main(argv) == 0
     from mda.alerts import read_alerts
 
-    assert list(read_alerts(listed)["id"]) == [ids[0]]
+    back = read_alerts(listed)  # the alert file carries the review
+    assert list(back["id"]) == [ids[0]] and back.loc[0, "review_note"] == "tug"
+    assert (back.loc[0, "review"], back.loc[0, "reviewer"]) == ("dismissed", "analyst1")
     got = Store(store, readonly=True).alerts().set_index("id")
     assert got.loc[ids[0], "review_note"] == "tug" and got.loc[ids[1], "review"] == "confirmed"
     capsys.readouterr()
