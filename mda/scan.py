@@ -397,7 +397,7 @@ def scan_store(
     result.positions = len(pos)
     vessels = st.vessels()
     result.vessels = vessels
-    alerts, states = schema.empty(schema.ALERTS), None
+    alerts, states, examined = schema.empty(schema.ALERTS), None, []
     if len(pos):
         alerts, result.tracks = detect_window(
             pos,
@@ -416,14 +416,31 @@ def scan_store(
         if not look_back:  # the vessels heard anew; the others' state has not changed
             states = last_fixes(result.tracks.points)
             states = states[states["ts"] >= pd.Timestamp(pending[1])]
+            examined = _examined(result.tracks, feed, cfg, only)
         # a vessel in front for its state alone is scanned for a silence going on, no more
         alone = alerts["mmsi"].isin(dark) & (
             alerts["other_mmsi"].isna() | alerts["other_mmsi"].isin(dark)
         )
         alerts = alerts[~alone.to_numpy(dtype=bool) | dark_now(alerts)].reset_index(drop=True)
     result.alerts = alerts
-    result.new_alerts = st.save_scan(alerts, upto_batch=upto, window=(since, until), states=states)
+    result.new_alerts = st.save_scan(
+        alerts, upto_batch=upto, window=(since, until), states=states, examined=examined
+    )
     return result
+
+
+def _examined(tracks: Any, feed: pd.DataFrame | None, cfg: Config, only) -> np.ndarray:
+    """The vessels this scan judged for a silence going on (dark now): all of them when the
+    ais_gap detector ran and the feed was heard at the end of the data, else none (nothing is
+    known about now, and an open dark-now alert stays as it was)."""
+    from mda.detect.base import Context
+    from mda.detect.gaps import heard_at_end
+
+    ran = only is None or bool({"ais_gap"} & set(only))
+    ctx = Context(tracks=tracks, zones=None, config=cfg, feed=feed)
+    if not ran or not heard_at_end(ctx):
+        return np.zeros(0, dtype=np.int64)
+    return tracks.points["mmsi"].unique()
 
 
 def _front(

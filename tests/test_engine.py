@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pandas as pd
 import pytest
 from detect_helpers import T0, Leg, positions, sail, zones
@@ -166,3 +167,76 @@ def test_alert_files_carry_status_and_updated(engine, tmp_path, suffix):
     assert list(back["updated"]) == list(want["updated"]) and want["updated"].notna().all()
     dark = back[back["mmsi"] == GONE]
     assert dark["evidence"].iloc[0]["dark_now"] is True  # evidence travels as it is
+
+
+def _pieces(tmp_path, feed: pd.DataFrame, cuts: list[int]) -> tuple[Store, list[pd.DataFrame]]:
+    """A store fed the pieces of `feed` between the hours `cuts`, scanned after each piece;
+    and the stored alerts (withdrawn ones too) after each scan."""
+    path, cfg, layer, seen = tmp_path / "pieces", _config(), zones(), []
+    store = Store(path)
+    for lo, hi in itertools.pairwise(T0 + pd.to_timedelta(cuts, unit="h")):
+        store.add(AisData(positions=feed[(feed["ts"] >= lo) & (feed["ts"] < hi)]), source=f"{lo}")
+        run_scan(store=path, zones=layer, config=cfg)
+        seen.append(store.alerts(withdrawn=True))
+    return store, seen
+
+
+def _fleet(hours: float, n: int = 12, *, until: float | None = None) -> list[pd.DataFrame]:
+    """n vessels sailing apart, heard for `hours` (all but the first only `until` hours)."""
+    return [
+        sail(
+            219100000 + k, [Leg((hours if k == 0 or until is None else until) * 60, 8.0)],
+            lat=60.0 + 0.3 * k, every_s=600.0,
+        )
+        for k in range(n)
+    ]  # fmt: skip
+
+
+def _gone(mmsi: int, hours: float, after: float, lat: float = 56.0) -> pd.DataFrame:
+    """A vessel sailing east at 10 kn to 15.6 E, reached after `after` hours, silent since."""
+    lon = 15.6 - after * 10.0 / (60.0 * np.cos(np.radians(lat)))
+    legs = [Leg(after * 60, 10.0), Leg((hours - after) * 60, 10.0, silent=True)]
+    return sail(mmsi, legs, lat=lat, lon=lon)
+
+
+def test_dark_now_withdrawn_when_fuller_data_show_a_coverage_edge(tmp_path):
+    """The first scan sees one vessel vanish at sea: dark now. The next sees two more vanish
+    beside it: vessels sailing out of range, so the open alert is withdrawn, and the store ends
+    as one scan over everything (no ais_gap)."""
+    feed = positions(
+        *_fleet(20), _gone(DARK, 20, 2), *(_gone(DARK + k, 20, 11, 56.0 + 0.01 * k) for k in (1, 2))
+    )
+    store, seen = _pieces(tmp_path, feed, [0, 10, 20])
+    first = seen[0][seen[0]["type"] == "ais_gap"]
+    assert list(first["mmsi"]) == [DARK] and list(first["status"]) == ["open"]
+    assert store.alerts(types=["ais_gap"]).empty
+    assert list(store.alerts(withdrawn=True, types=["ais_gap"])["status"]) == ["withdrawn"]
+    assert _scheduled_once(tmp_path, feed).empty
+
+
+def _scheduled_once(tmp_path, feed: pd.DataFrame) -> pd.DataFrame:
+    """The ais_gaps of one scheduled scan over all of `feed`."""
+    path = tmp_path / "once"
+    Store(path).add(AisData(positions=feed), source="all")
+    return run_scan(store=path, zones=zones(), config=_config(), only=["ais_gap"]).alerts
+
+
+def test_dark_now_kept_open_through_an_outage_at_the_end(tmp_path):
+    """A vessel dark from hour 2; the second file ends in a receiver outage (one vessel of
+    twelve heard for its last five hours): nothing is known about now, so the open alert stays
+    as it was, neither withdrawn nor extended; the third file, heard again, extends it, and the
+    store ends as one scan over everything."""
+    fleet = positions(*_fleet(30))
+    down = (fleet["ts"] >= T0 + pd.Timedelta(hours=15)) & (
+        fleet["ts"] < T0 + pd.Timedelta(hours=20)
+    )
+    fleet = fleet[~down | (fleet["mmsi"] == 219100000)]
+    feed = positions(fleet, _gone(DARK, 30, 2))
+    store, seen = _pieces(tmp_path, feed, [0, 10, 20, 31])
+    dark = [s[s["type"] == "ais_gap"].iloc[0] for s in seen]
+    assert [d["status"] for d in dark] == ["open"] * 3
+    assert dark[1]["end"] == dark[0]["end"] < dark[2]["end"]
+    assert dark[2]["end"] == feed["ts"].max()
+    final = store.alerts(types=["ais_gap"])
+    assert _key(final) == _key(_scheduled_once(tmp_path, feed))
+    assert final["evidence"].iloc[0]["hours_heard"] < final["evidence"].iloc[0]["hours"] - 4

@@ -135,7 +135,7 @@ def dark_now(ctx: Context, cfg: Config) -> pd.DataFrame:
     """Alerts for vessels silent at sea up to the end of the data (see the module docstring)."""
     th, cov, pts = cfg.ais_gap, ctx.coverage, ctx.tracks.points
     end = cov.end
-    if pts.empty or not cov.up_at(end):  # nobody heard at the end: nothing is known about now
+    if pts.empty or not heard_at_end(ctx):
         return schema.empty(schema.ALERTS)
     good = np.flatnonzero(~pts["outlier"].to_numpy(dtype=bool))
     mm = pts["mmsi"].to_numpy()[good]
@@ -185,6 +185,12 @@ def dark_now(ctx: Context, cfg: Config) -> pd.DataFrame:
         for t, h, la, lo, v in zip(p["ts"], hours, p["lat"], p["lon"], sog, strict=True)
     ]
     return make_alerts(rows, ctx, cfg.thresholds("ais_gap"))
+
+
+def heard_at_end(ctx: Context) -> bool:
+    """The feed was heard in the bin holding the end of the data: only then can a vessel be
+    dark now (when nobody is heard at the end, nothing is known about now)."""
+    return ctx.coverage.up_at(ctx.coverage.end)
 
 
 def _near(lat: np.ndarray, lon: np.ndarray, counted: np.ndarray, km: float) -> np.ndarray:
