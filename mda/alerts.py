@@ -210,8 +210,9 @@ def format_alert_table(alerts: pd.DataFrame) -> str:
     """A fixed-width table of alerts for the terminal (control characters removed)."""
     if alerts is None or alerts.empty:
         return "no alerts"
-    a = schema.conform(alerts, schema.ALERTS, extra=False)
+    a = schema.conform(alerts, _spec(alerts), extra=False)
     cols = [
+        ("id", 34),  # what `mda alerts review ID` takes: never cut (the longest type + 17)
         ("start", 16),
         ("type", 17),
         ("severity", 8),
@@ -220,6 +221,7 @@ def format_alert_table(alerts: pd.DataFrame) -> str:
         ("vessel_name", 20),
         ("zone_name", 20),
         ("hours", 6),
+        *([("review", 10)] if "review" in a else []),
     ]
     hours = (a["end"] - a["start"]).dt.total_seconds() / 3600.0
     cells = {

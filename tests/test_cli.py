@@ -316,6 +316,9 @@ def test_alerts_review_from_the_command_line(tmp_path, capsys, monkeypatch):
     got = Store(store, readonly=True).alerts().set_index("id")
     assert got.loc[ids[0], "review_note"] == "tug" and got.loc[ids[1], "review"] == "confirmed"
     capsys.readouterr()
+    assert main(["alerts", "--store", str(store)]) == 0  # the table shows what review takes
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:-1]]
+    assert [(r[0], r[-1]) for r in rows] == [(ids[0], "dismissed"), (ids[1], "confirmed")]
     assert main(["alerts", "review", "nope", "--status", "confirmed", "--store", str(store)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err == [f"mda: error: {store}: no alert with id 'nope'"]
