@@ -328,3 +328,39 @@ def test_alerts_review_from_the_command_line(tmp_path, capsys, monkeypatch):
         assert e.value.code == 2 and "--store" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["alerts", "--store", str(store), "review", ids[0], "--status", "maybe"])
+
+
+def test_a_dismissed_event_going_on_is_not_news_for_fail_on(tmp_path, capsys):
+    """The scheduled scan: a loitering open at the end of the first piece is dismissed; the next
+    scan sees it go on (updated in place, its review kept) and exits 0 with --fail-on low."""
+    from detect_helpers import Leg, sail
+    from detect_helpers import positions as fixes
+
+    from mda.sources.base import AisData
+
+    fleet = [
+        sail(219100000 + k, [Leg(600, 8.0)], lat=60.0 + 0.3 * k, every_s=300.0) for k in range(8)
+    ]
+    drifter = sail(219000010, [Leg(120, 9.0), Leg(480, 0.5, 200.0)], lat=54.0, every_s=300.0)
+    feed = fixes(*fleet, drifter)
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text("[context]\nenabled = false\n")
+    store, cut = tmp_path / "store", feed["ts"].min() + pd.Timedelta(hours=6)
+    scan = ["scan", "--store", str(store), "--config", str(cfg), "--fail-on", "low", "--json"]
+    Store(store).add(AisData(positions=feed[feed["ts"] < cut]), source="first")
+    assert main(scan) == 3  # the loitering is news
+    first = Store(store, readonly=True).alerts()
+    assert "loitering" in set(first["type"])
+    for alert_id in first["id"]:
+        assert (
+            main(["alerts", "review", alert_id, "--status", "dismissed", "--store", str(store)])
+            == 0
+        )
+    Store(store).add(AisData(positions=feed[feed["ts"] >= cut]), source="second")
+    capsys.readouterr()
+    assert main(scan) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["new"] == 0
+    after = Store(store, readonly=True).alerts().set_index("id")
+    loiter = first.loc[first["type"] == "loitering", "id"].iloc[0]
+    assert after.loc[loiter, "review"] == "dismissed"
+    assert after.loc[loiter, "end"] > first.set_index("id").loc[loiter, "end"]  # seen going on
