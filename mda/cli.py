@@ -493,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = asub.add_parser(
         "review", help="record a decision on an alert (stored with your user name and the time)"
     )
-    r.add_argument("id", metavar="ID", help="the alert's id (mda alerts --out lists them)")
+    r.add_argument("id", metavar="ID", help="the alert's id (first column of mda alerts)")
     r.add_argument(
         "--status", required=True, choices=[*REVIEWS, "open"], help="open reopens it (unreviewed)"
     )
