@@ -27,9 +27,10 @@ end, heard in it or not, so a vessel that fell silent in an earlier file is foun
 later scan (the same start, so the same id: its end and evidence updated in place) and closed by
 the scan that hears it again (the silence it came back from, same id). A vessel in front for its
 state alone gets no other alert, and its state is not saved again (only vessels heard anew are),
-so its open alerts are never withdrawn for want of data: a dark-now alert stays open until the
-vessel is heard (closed, or withdrawn when its whole track shows no silence at sea), and one
-silent beyond the horizon keeps its last examined end.
+so its other open events stay as they were. An open dark-now alert a scan that judged its vessel
+(the feed heard at the end of the data) does not find again is withdrawn (the fuller data show a
+coverage edge); through an outage at the end it stays as it was; one silent beyond the horizon
+keeps its last examined end until the vessel is heard again.
 """
 
 from __future__ import annotations

@@ -211,3 +211,13 @@ def test_vessels_sailing_out_of_range_together_are_not_dark():
     apart = [_gone(700 + k, 12, lat=56.0 + 2 * k) for k in range(3)]
     alerts = gaps.detect(context(positions(*apart, _witness(12))), Config())
     assert sorted(alerts["mmsi"]) == [700, 701, 702]
+
+
+def test_short_silence_to_the_end_counts_only_in_a_cable_corridor():
+    feed = positions(_gone(444, 5, after=3), _witness(5))  # silent for the last 2 h
+    assert gaps.detect(context(feed), Config()).empty
+    last = feed[feed["mmsi"] == 444].iloc[-1]
+    layer = zones(("cable-x", "cable", box(last["lat"], last["lon"], 2)))
+    alerts = gaps.detect(context(feed, layer), Config())
+    assert alerts[["mmsi", "zone_id", "severity"]].values.tolist() == [[444, "cable-x", "high"]]
+    assert alerts["evidence"].iloc[0]["dark_now"] is True
