@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from mda import progress
 from mda.errors import MdaError
 from mda.terminal import SafeStream, safe_text
 
@@ -82,6 +83,12 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
         "--start-time",
         type=_ts,
         help="time of the first sentence for NMEA streams that carry no timestamps",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar while decoding (one is drawn only when stderr is a terminal)",
     )
 
 
@@ -616,7 +623,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:] if argv is None else argv
         args = build_parser().parse_args(_attach_negative_lists(argv))
         logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
-        return _run(args)
+        with progress.shown(not getattr(args, "quiet", False)):
+            return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs
 import pyarrow.parquet as pq
 
-from mda import schema
+from mda import progress, schema
 from mda.config import FeedConfig, TracksConfig
 from mda.errors import MdaError
 from mda.feed_tally import LONGEST, FeedTally
@@ -484,7 +484,7 @@ class Store:
                 return
             statics: list[pd.DataFrame] = []
             storing: Future | None = None
-            for chunk in iter_ais(src, **read_options):
+            for chunk in progress.chunks(iter_ais(src, **read_options), "ingest"):
                 name = chunk.report.files[0] if chunk.report.files else "<lines>"
                 report.merge(chunk.report)
                 report.feed.add(chunk.positions["ts"], chunk.positions["mmsi"].to_numpy())

@@ -31,6 +31,7 @@ from typing import IO
 
 import pandas as pd
 
+from mda import progress
 from mda.errors import MdaError
 from mda.schema import utc
 from mda.sources.base import MAX_LINE_BYTES, AisData, IngestReport, concat
@@ -348,6 +349,6 @@ def read_ais(inputs: Inputs, *, start_time=None) -> AisData:
 
     The result's `vessels` and `vessel_history` reduce its static reports per MMSI.
     """
-    data = concat(list(iter_ais(inputs, start_time=start_time)))
+    data = concat(list(progress.chunks(iter_ais(inputs, start_time=start_time), "decoding")))
     data.report.finish()
     return data
