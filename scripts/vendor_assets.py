@@ -22,7 +22,15 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from mda.report.offline import ASSET_DIR, ASSETS, INTEGRITY_FILE, LAND, asset_path, sri
+from mda.report.offline import (
+    ASSET_DIR,
+    ASSETS,
+    COUNTRIES,
+    INTEGRITY_FILE,
+    LAND,
+    asset_path,
+    sri,
+)
 
 LICENCE_NAMES = re.compile(r"^package/(LICEN[CS]E|MIT-LICEN[CS]E)[^/]*$", re.IGNORECASE)
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
@@ -73,7 +81,7 @@ def write_integrity() -> None:
     """Record the SRI hash of every vendored file the report uses (the bytes on disk)."""
     table = {
         asset_path(*a).relative_to(ASSET_DIR).as_posix(): sri(asset_path(*a).read_bytes())
-        for a in sorted({*ASSETS.values(), LAND})
+        for a in sorted({*ASSETS.values(), LAND, COUNTRIES})
     }
     (ASSET_DIR / INTEGRITY_FILE).write_text(json.dumps(table, indent=1) + "\n")
     print(f"{INTEGRITY_FILE}: {len(table)} hashes")
@@ -81,7 +89,7 @@ def write_integrity() -> None:
 
 def main() -> None:
     wanted: dict[tuple[str, str], list[str]] = {}
-    for pkg, version, file in [*ASSETS.values(), LAND]:
+    for pkg, version, file in [*ASSETS.values(), LAND, COUNTRIES]:
         wanted.setdefault((pkg, version), []).append(file)
     with tempfile.TemporaryDirectory() as tmp:
         for (pkg, version), files in wanted.items():

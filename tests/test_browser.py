@@ -429,3 +429,74 @@ def test_popup_coordinates_to_five_decimals(browser, tmp_path):
         assert seen["errors"] == []
     finally:
         page.close()
+
+
+@pytest.fixture(scope="module")
+def story_page(browser, tmp_path_factory):
+    """The scenario with the demo's story: its named views, narrative and partners."""
+    from test_report import scenario
+
+    from mda import demo
+
+    out = render_map(
+        tmp_path_factory.mktemp("story") / "story.html",
+        **scenario(),
+        title="story",
+        story=demo.story(Path("no-truth.json")),
+        data_sources=["simulated"],
+    )
+    page, seen = open_report(browser, out)
+    yield page, seen
+    page.close()
+
+
+def test_named_views_move_the_map(story_page):
+    from mda.demo import VIEWS
+
+    page, seen = story_page
+    assert seen == {"requests": [], "errors": []}
+    buttons = page.eval_on_selector_all(".mda-view", "bs => bs.map(b => b.textContent)")
+    assert buttons == ["Whole area", *VIEWS]
+    for i, (name, ((s, w), (n, e))) in enumerate(VIEWS.items()):
+        page.click(f"#mda-view-{i}")
+        page.wait_for_timeout(400)
+        lat, lon = page.evaluate("[mdaReport.map.getCenter().lat, mdaReport.map.getCenter().lng]")
+        assert s < lat < n and w < lon < e, name
+    page.click("#mda-view-all")
+    page.wait_for_timeout(400)
+    assert page.evaluate("mdaReport.map.getBounds().contains([34.5, 129.5])")
+
+
+def test_story_panel_partners_and_credits(story_page):
+    page, _ = story_page
+    lines = page.eval_on_selector_all(".mda-narrative li", "ls => ls.map(l => l.textContent)")
+    assert lines[0].startswith("72 h of simulated traffic")
+    assert any("VOLGA PEARL: anchor dragged across Estlink 1" in t for t in lines)
+    shaded = page.evaluate("mdaReport.partnersShaded")
+    assert len(shaded) == 28 and "South Korea" in shaded and "Germany" in shaded
+    assert "Simulated traffic (mda simulate)" in page.inner_text(".leaflet-control-attribution")
+    assert "no real vessel" in page.inner_text(".mda-credits")
+    times = page.evaluate(
+        "[...document.querySelectorAll('#mda-alert-table tbody tr')]"
+        ".map(r => mdaReport.data.alerts.start[+r.id.slice(8)])"
+    )
+    assert times == sorted(times)  # a story lists its alerts in time order
+
+
+def test_zone_and_country_labels_and_borders(story_page):
+    page, _ = story_page
+    assert page.evaluate("mdaReport.borders.getLayers().length") > 0
+    page.evaluate("mdaReport.map.setView([34.5, 129.5], 11, { animate: false })")
+    page.wait_for_timeout(300)
+    zones = page.eval_on_selector_all(".mda-label-zone", "ls => ls.map(l => l.textContent)")
+    assert "Firing <range>" in zones  # user text, as text
+    assert (
+        page.evaluate("document.querySelectorAll('.mda-label-zone b, .mda-label-zone i').length")
+        == 0
+    )
+    page.evaluate("mdaReport.map.setView([50, 10], 4, { animate: false })")
+    page.wait_for_timeout(300)
+    countries = page.eval_on_selector_all(".mda-label-country", "ls => ls.map(l => l.textContent)")
+    assert {"Germany", "France", "Poland"} <= set(countries)
+    assert page.locator(".mda-label-zone").count() == 0  # zone names only from zoom 5
+    page.evaluate("mdaReport.fit()")

@@ -7,8 +7,6 @@ import hashlib
 import importlib
 import json
 import re
-import sys
-import types
 from pathlib import Path
 
 import geopandas as gpd
@@ -326,7 +324,9 @@ def test_every_cdn_asset_is_pinned_to_the_vendored_file(scen, tmp_path):
 def test_integrity_manifest_matches_every_vendored_file():
     """scripts/vendor_assets.py records the hashes; they cannot drift from the files."""
     table = json.loads((offline.ASSET_DIR / offline.INTEGRITY_FILE).read_text())
-    used = {offline.asset_path(*a) for a in [*offline.ASSETS.values(), offline.LAND]}
+    used = {
+        offline.asset_path(*a) for a in [*offline.ASSETS.values(), offline.LAND, offline.COUNTRIES]
+    }
     assert {offline.ASSET_DIR / k for k in table} == used
     for rel, value in table.items():
         assert offline.sri((offline.ASSET_DIR / rel).read_bytes()) == value, rel
@@ -427,11 +427,14 @@ def test_build_report_from_alerts_geojson_and_store_window(scen, tmp_path, monke
         def vessels(self):
             return scen["vessels"]
 
+        def info(self):  # what was ingested: a DMA CSV
+            return {"messages_decoded_by_type": {"1": 10, "csv:dma": 5}}
+
         def alerts(self, since=None, until=None):
             raise AssertionError("--alerts file given: the store's alerts are not read")
 
     pytest.importorskip("mda.zones", reason="zones module not available yet")
-    monkeypatch.setitem(sys.modules, "mda.store", types.SimpleNamespace(Store=FakeStore))
+    monkeypatch.setattr("mda.store.Store", FakeStore)
     out = build_report(
         store=tmp_path / "store",
         alerts=path,
@@ -447,6 +450,7 @@ def test_build_report_from_alerts_geojson_and_store_window(scen, tmp_path, monke
     assert min(data["tracks"]["t0"]) >= int((T0 + pd.Timedelta("30min")).timestamp())
     assert data["header"]["sources"] == [f"store: {tmp_path / 'store'}", "alerts.geojson"]
     assert HOSTILE[0] in data["vessels"]["name"]  # names come from the store's vessel table
+    assert [c[0] for c in data["credits"]] == ["AIS: Danish Maritime Authority"]
 
 
 def test_build_report_from_a_real_store(tmp_path):
@@ -492,7 +496,7 @@ def test_flags_from_mid():
 
 
 def test_vendored_assets_and_licences_present():
-    for pkg, ver, file in [*offline.ASSETS.values(), offline.LAND]:
+    for pkg, ver, file in [*offline.ASSETS.values(), offline.LAND, offline.COUNTRIES]:
         assert offline.asset_path(pkg, ver, file).is_file(), (pkg, file)
         folder = offline.ASSET_DIR / f"{pkg}@{ver}"
         assert any(re.match(r"(?i)(mit-)?licen[cs]e", p.name) for p in folder.iterdir()), pkg

@@ -101,16 +101,17 @@ def _feed(outages: pd.DataFrame, artefacts: pd.DataFrame) -> tuple[dict, dict, d
 
 
 def _page_data(
-    points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox, feed_tables
+    points, n_positions, alerts, vessels, zones, bbox, feed_tables, text: dict
 ) -> dict[str, Any]:
-    """Everything the page script draws; within the size bounds of mda.report.limits."""
+    """Everything the page script draws; within the size bounds of mda.report.limits. `text`:
+    title, sources, thresholds, story and data_sources (see render_map)."""
     header = panel.header(
-        title=title,
-        sources=sources,
+        title=text["title"],
+        sources=text["sources"],
         points=points,
         n_positions=n_positions,
         alerts=alerts,
-        thresholds=thresholds,
+        thresholds=text["thresholds"],
     )
     drawn_alerts, cut_alerts = limits.top_alerts(alerts)
     drawn_points, cut_vessels = limits.top_vessels(points, drawn_alerts)
@@ -135,6 +136,8 @@ def _page_data(
         "artefacts": artefact_points,
         "bounds": _bounds(drawn_points, drawn_alerts, zones, bbox),
         "tiles": None,
+        "story": panel.story(text["story"]),
+        "credits": panel.credits(text["data_sources"]),
     }
 
 
@@ -146,15 +149,21 @@ def render_map(
     zones: gpd.GeoDataFrame | None = None,
     alerts: pd.DataFrame | None = None,
     vessels: pd.DataFrame | None = None,
-    title: str = "mda report",
+    title: str | None = None,
     sources: Sequence[str] = (),
     thresholds: dict | None = None,
     offline: bool = True,
     tiles: str | None = None,
     bbox=None,
     outages: pd.DataFrame | None = None,
+    data_sources: Sequence[str] = (),
+    story: dict | None = None,
 ) -> Path:
     """Render one self-contained HTML report to `out` and return its path.
+
+    `title` defaults to the area and days of the data. `data_sources` are keys of
+    panel.DATA_CREDITS ("csv:dma", "csv:noaa", "simulated"): the data's credit lines are shown.
+    `story` (panel.story: named views, narrative, partner countries) adds a story panel.
 
     `positions` alone are turned into tracks with mda.tracks.build_tracks. `bbox` (W, S, E, N)
     sets the initial view; `thresholds` ({section: {key: value}}) overrides those shown from
@@ -175,9 +184,14 @@ def render_map(
     if zones is not None and zones.crs is not None:
         zones = zones.to_crs("EPSG:4326")
     feed_tables = (outages, artefacts)
-    data = _page_data(
-        points, n_positions, alerts, vessels, zones, title, sources, thresholds, bbox, feed_tables
-    )
+    text = {
+        "title": title,
+        "sources": sources,
+        "thresholds": thresholds,
+        "story": story,
+        "data_sources": data_sources,
+    }
+    data = _page_data(points, n_positions, alerts, vessels, zones, bbox, feed_tables, text)
 
     with_tiles = bool(tiles) or not offline
     if with_tiles:
@@ -264,11 +278,15 @@ def build_report(
     tiles: str | None = None,
     out: str | Path,
     start_time: pd.Timestamp | None = None,
+    data_sources: Sequence[str] = (),
+    story: dict | None = None,
 ) -> Path:
     """Gather positions (INPUT files or a store window), zones and alerts, filter, render.
 
     Zones default to the bundled layers. Alerts come from an alert file (`mda scan --out`) or,
-    with a store, from the alerts stored for the window. Returns the written HTML path.
+    with a store, from the alerts stored for the window. The credit lines of the public feeds
+    read (DMA, MarineCadastre) are shown with any `data_sources` given; `title` defaults to the
+    data's area and days; `story` as in render_map. Returns the written HTML path.
     """
     from mda.zones import load_zones
 
@@ -280,6 +298,7 @@ def build_report(
         data = read_ais(list(inputs), start_time=start_time)
         positions, vessels = data.positions, data.vessels  # 24A names merged with 24B
         sources = [Path(p).name for p in inputs]
+        kinds = set(data.report.messages)
     elif store is not None:
         from mda.store import Store
 
@@ -287,6 +306,7 @@ def build_report(
         positions = st.positions(since=since, until=until, mmsi=mmsi)
         vessels = st.vessels()
         sources = [f"store: {store}"]
+        kinds = set(st.info()["messages_decoded_by_type"])
     else:
         raise MdaError("give INPUT files or --store DIR")
     positions = _filter(positions, since=since, until=until, mmsi=mmsi, bbox=bbox)
@@ -306,9 +326,11 @@ def build_report(
         zones=load_zones(list(zones) if zones else None),
         alerts=table,
         vessels=vessels,
-        title=title or "mda report: " + ", ".join(sources),
+        title=title,
         sources=sources,
         offline=offline,
         tiles=tiles,
         bbox=bbox,
+        data_sources=[*kinds, *data_sources],
+        story=story,
     )

@@ -41,8 +41,11 @@ ASSETS: dict[str, tuple[str, str, str]] = {
     "topojson.js": ("topojson-client", "3.1.0", "dist/topojson-client.min.js"),
 }
 
-#: The vector basemap: Natural Earth 1:50m land (public domain) as TopoJSON from world-atlas.
+#: Natural Earth 1:50m land (public domain) as TopoJSON from world-atlas: mda.context's coast.
 LAND = ("world-atlas", "2.0.2", "land-50m.json")
+#: The page's vector basemap, the same Natural Earth 1:50m with countries: the page draws its
+#: "land" object as land, the borders between its "countries" and their names.
+COUNTRIES = ("world-atlas", "2.0.2", "countries-50m.json")
 
 #: Our own script and stylesheet (not from npm; always inlined).
 OWN = ("mda-report.js", "mda-report.css")
@@ -123,8 +126,8 @@ def head_html(*, offline: bool, minimap: bool = True) -> str:
 
 
 def land_topojson() -> str:
-    """The vendored Natural Earth land TopoJSON, as JSON text."""
-    return read_asset(asset_path(*LAND))
+    """The vendored Natural Earth countries (and land) TopoJSON, as JSON text."""
+    return read_asset(asset_path(*COUNTRIES))
 
 
 def json_for_html(obj) -> str:

@@ -9,11 +9,59 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mda.alerts import jsonable
 from mda.report import limits, styles
 from mda.schema import ALERT_TYPES, SEVERITIES
+
+#: Credit lines of the data sources a report can show, by source key: (short, for the map's
+#: attribution, full, as the source asks it to be given). Keys: ingest message kinds
+#: ("csv:dma", "csv:noaa") and "simulated".
+DATA_CREDITS = {
+    "csv:dma": (
+        "AIS: Danish Maritime Authority",
+        "Contains data from the Danish Maritime Authority that is used in accordance with the"
+        " conditions for the use of Danish public data.",
+    ),
+    "csv:noaa": (
+        "AIS: MarineCadastre.gov (BOEM/NOAA)",
+        "AIS data courtesy of MarineCadastre.gov (BOEM/NOAA), from the U.S. Coast Guard's"
+        " national AIS network.",
+    ),
+    "simulated": (
+        "Simulated traffic (mda simulate)",
+        "Simulated traffic from the mda simulator: no real vessel, every name and MMSI invented.",
+    ),
+}
+
+
+def credits(keys) -> list[list[str]]:
+    """[short, full] credit lines of the data sources among `keys` (others have none)."""
+    return [list(DATA_CREDITS[k]) for k in DATA_CREDITS if k in set(keys)]
+
+
+def _degrees(v: float, pos: str, neg: str) -> str:
+    return f"{abs(v):.2f}° {pos if v >= 0 else neg}"
+
+
+def default_title(points: pd.DataFrame, period: list[int | None]) -> str:
+    """A title from the data when none is given: the area the positions cover and their days
+    ("AIS 54.90° N–57.80° N, 9.10° E–13.20° E · 2024-03-01 – 2024-03-02")."""
+    title = "AIS"
+    lat, lon = points["lat"].to_numpy(float), points["lon"].to_numpy(float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if ok.any():
+        lat, lon = lat[ok], lon[ok]
+        title += (
+            f" {_degrees(lat.min(), 'N', 'S')}–{_degrees(lat.max(), 'N', 'S')},"
+            f" {_degrees(lon.min(), 'E', 'W')}–{_degrees(lon.max(), 'E', 'W')}"
+        )
+    if period[0] is not None:
+        first, last = (pd.Timestamp(t, unit="s", tz="UTC").strftime("%Y-%m-%d") for t in period)
+        title += f" · {first}" if first == last else f" · {first} – {last}"
+    return title
 
 
 def _period(points: pd.DataFrame, alerts: pd.DataFrame | None) -> list[int | None]:
@@ -51,18 +99,20 @@ def _counts(col: pd.Series | None, order: Sequence[str]) -> dict[str, int]:
 
 def header(
     *,
-    title: str,
+    title: str | None,
     sources: Sequence[str],
     points: pd.DataFrame,
     n_positions: int,
     alerts: pd.DataFrame | None,
     thresholds: dict | None,
 ) -> dict[str, Any]:
-    """The header panel: title, period, sources, counts and thresholds in force."""
+    """The header panel: title (from the data when None), period, sources, counts and
+    thresholds in force."""
     has = alerts is not None and len(alerts) > 0
+    period = _period(points, alerts)
     return {
-        "title": limits.text(title),
-        "period": _period(points, alerts),
+        "title": limits.text(default_title(points, period) if title is None else title),
+        "period": period,
         "sources": limits.head(limits.texts(pd.Series(list(sources), dtype="object")), "sources"),
         "vessels": int(points["mmsi"].nunique()) if len(points) else 0,
         "positions": int(n_positions),
@@ -88,4 +138,24 @@ def legend(zone_layers: list[dict], ship_groups: list[str]) -> dict[str, Any]:
         "overlays": styles.OVERLAYS,
         "artefact_style": styles.ARTEFACT_STYLE,
         "land": styles.LAND_STYLE,
+        "labels": styles.LABELS,
+    }
+
+
+def story(given: dict | None) -> dict[str, Any] | None:
+    """The page's story panel (a demo's): named views (``[name, [[S, W], [N, E]]]``, a button
+    each that fits the map to them), the narrative (lines of text), the countries shaded as
+    partners (Natural Earth names) and their legend label. Texts are cut like every other text;
+    alerts are then listed in time order."""
+    if not given:
+        return None
+    views = [
+        {"name": limits.text(name), "bounds": [[float(v) for v in c] for c in bounds]}
+        for name, bounds in given.get("views", ())
+    ]
+    return {
+        "views": views[: limits.MAX_LIST],
+        "narrative": limits.head(limits.texts(list(given.get("narrative", ()))), "lines"),
+        "partners": limits.texts(list(given.get("partners", ()))),
+        "partners_label": limits.text(given.get("partners_label", "")),
     }

@@ -76,4 +76,17 @@ SHIP_GROUP_COLORS = {
 #: feed, not alerts.
 ARTEFACT_STYLE = {"radius": 3, "color": "#555b63", "fillColor": "#9aa1a9", "weight": 1}
 
-LAND_STYLE = {"fill": "#f2efe6", "stroke": "#b9b3a5", "sea": "#cfe2ee"}
+#: The offline basemap: land, sea, borders between countries, and the countries a story shades
+#: as partners.
+LAND_STYLE = {
+    "fill": "#f2efe6",
+    "stroke": "#b9b3a5",
+    "sea": "#cfe2ee",
+    "border": "#a59c8a",
+    "partner": "#cfe0c3",
+}
+
+#: Map labels (zone and country names): drawn from zoom `min_zoom` when the named shape is at
+#: least `min_px` pixels across, at most `max` at once, zones first, then the largest; a label
+#: that would overlap one already placed is left out.
+LABELS = {"min_px": {"zone": 40, "country": 28}, "min_zoom": {"zone": 5, "country": 2}, "max": 80}

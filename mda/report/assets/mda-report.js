@@ -46,6 +46,10 @@
     return String(v);
   }
   function label(key) { return String(key).replace(/_/g, " "); }
+  /* Only for mda's own fixed credit lines, which Leaflet's attribution control puts in as HTML. */
+  function escapeHtml(t) {
+    return String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
 
   function speedClass(sog, breaks) {
     if (sog === null || sog === undefined) return -1;
@@ -127,6 +131,46 @@
     return { type: "Feature", properties: {}, geometry: { type: "MultiPolygon", coordinates: polys } };
   }
 
+  /* Border lines cut where they jump across the antimeridian. */
+  function cutAntimeridian(geom) {
+    var out = [];
+    (geom.type === "LineString" ? [geom.coordinates] : geom.coordinates).forEach(function (line) {
+      var part = [line[0]];
+      for (var i = 1; i < line.length; i++) {
+        if (Math.abs(line[i][0] - line[i - 1][0]) > 180) { if (part.length > 1) out.push(part); part = []; }
+        part.push(line[i]);
+      }
+      if (part.length > 1) out.push(part);
+    });
+    return { type: "MultiLineString", coordinates: out };
+  }
+
+  /* Where a country's name goes: the middle of the widest span across its largest polygon, at
+   * the mean latitude of that polygon's outline; and the polygon's bounds (to size the label). */
+  function labelPlace(geom) {
+    var polys = geom.type === "Polygon" ? [geom.coordinates] : geom.coordinates, ring = null, best = -1;
+    polys.forEach(function (p) {
+      var r = p[0], area = 0;
+      for (var i = 1; i < r.length; i++) area += (r[i - 1][0] * r[i][1] - r[i][0] * r[i - 1][1]);
+      if (Math.abs(area) > best) { best = Math.abs(area); ring = r; }
+    });
+    var lat = 0, s = 90, n = -90, w = 180, e = -180;
+    ring.forEach(function (c) { lat += c[1]; s = Math.min(s, c[1]); n = Math.max(n, c[1]); w = Math.min(w, c[0]); e = Math.max(e, c[0]); });
+    lat /= ring.length;
+    var xs = [];
+    for (var i = 1; i < ring.length; i++) {
+      var a = ring[i - 1], b = ring[i];
+      if (Math.abs(b[0] - a[0]) > 180 || (a[1] <= lat) === (b[1] <= lat)) continue;
+      xs.push(a[0] + (lat - a[1]) * (b[0] - a[0]) / (b[1] - a[1]));
+    }
+    xs.sort(function (x, y) { return x - y; });
+    var lon = (w + e) / 2, widest = -1;
+    for (var k = 0; k + 1 < xs.length; k += 2) {
+      if (xs[k + 1] - xs[k] > widest) { widest = xs[k + 1] - xs[k]; lon = (xs[k] + xs[k + 1]) / 2; }
+    }
+    return { latlng: [lat, lon], bounds: [[s, w], [n, e]] };
+  }
+
   function MdaReport(map, control, data) {
     this.map = map;
     this.control = control;
@@ -140,6 +184,7 @@
     }
     this.colorBy = "speed";
     this.layers = {};
+    this.labels = [];  // {kind, text, latlng, bounds, layer}: see placeLabels
   }
 
   MdaReport.prototype.vesselRows = function (mmsi) {
@@ -168,21 +213,71 @@
     }
     var node = document.getElementById("mda-land");
     if (!node || !window.topojson) return;
-    var topo = JSON.parse(node.textContent);
-    var st = this.legend.land;
-    this.map.getContainer().style.background = st.sea;
-    this.map.createPane("mda-land").style.zIndex = 250;
-    L.geoJSON(splitAntimeridian(topojson.feature(topo, topo.objects.land)), {
-      pane: "mda-land", interactive: false, noClip: true,
-      style: { stroke: false, fillColor: st.fill, fillOpacity: 1 }
-    }).addTo(this.map);
-    this.map.attributionControl.addAttribution("Land: Natural Earth (public domain)");
+    var topo = JSON.parse(node.textContent), self = this;
+    var st = this.legend.land, map = this.map, story = this.data.story;
+    map.getContainer().style.background = st.sea;
+    map.createPane("mda-land").style.zIndex = 250;
+    function fill(features, color) {
+      L.geoJSON(splitAntimeridian({ type: "FeatureCollection", features: features }), {
+        pane: "mda-land", interactive: false, noClip: true,
+        style: { stroke: false, fillColor: color, fillOpacity: 1 }
+      }).addTo(map);
+    }
+    fill(topojson.feature(topo, topo.objects.land).features, st.fill);
+    var countries = topojson.feature(topo, topo.objects.countries).features;
+    var partners = story ? story.partners : [];
+    var shaded = countries.filter(function (f) { return partners.indexOf(f.properties.name) >= 0; });
+    if (shaded.length) fill(shaded, st.partner);
+    this.partnersShaded = shaded.map(function (f) { return f.properties.name; });
+    var borders = topojson.mesh(topo, topo.objects.countries, function (a, b) { return a !== b; });
+    this.borders = L.geoJSON(cutAntimeridian(borders), { pane: "mda-land", interactive: false,
+      style: { color: st.border, weight: 0.8, opacity: 1, fill: false } }).addTo(map);
+    countries.forEach(function (f) {
+      var place = labelPlace(f.geometry);
+      self.labels.push({ kind: "country", text: f.properties.name, latlng: L.latLng(place.latlng),
+        bounds: L.latLngBounds(place.bounds), layer: null });
+    });
+    map.attributionControl.addAttribution("Land, borders: Natural Earth (public domain)");
+  };
+
+  /* Names on the map (zones and countries): see styles.LABELS. Redrawn after every move; each
+   * label is a DOM text node (zone names are user text). */
+  MdaReport.prototype.placeLabels = function () {
+    var map = this.map, cfg = this.legend.labels, z = map.getZoom(), view = map.getBounds().pad(0.05);
+    var layer = this.labelLayer, cand = [], placed = [];
+    layer.clearLayers();
+    this.labels.forEach(function (l) {
+      if ((l.layer && !map.hasLayer(l.layer)) || !view.contains(l.latlng)) return;
+      if (z < cfg.min_zoom[l.kind]) return;
+      var a = map.latLngToContainerPoint(l.bounds.getNorthWest()), b = map.latLngToContainerPoint(l.bounds.getSouthEast());
+      var size = Math.max(b.x - a.x, b.y - a.y);
+      if (size >= cfg.min_px[l.kind]) cand.push([l.kind === "zone" ? 1e9 + size : size, l]);
+    });
+    cand.sort(function (x, y) { return y[0] - x[0]; });
+    cand.forEach(function (c) {
+      var l = c[1];
+      if (placed.length >= cfg.max) return;
+      var p = map.latLngToContainerPoint(l.latlng), w = 3.3 * Math.min(l.text.length, 40) + 4, h = 8;
+      var box = [p.x - w, p.y - h, p.x + w, p.y + h];
+      if (placed.some(function (q) { return box[0] < q[2] && q[0] < box[2] && box[1] < q[3] && q[1] < box[3]; })) return;
+      placed.push(box);
+      layer.addLayer(L.tooltip({ permanent: true, direction: "center", interactive: false, opacity: 1,
+        pane: "mda-labels", className: "mda-label mda-label-" + l.kind })
+        .setLatLng(l.latlng).setContent(el("span", {}, [l.text])));
+    });
   };
 
   /* Zone layers, one per group of kinds, in the layer control before the data layers. */
   MdaReport.prototype.drawZones = function () {
+    var self = this;
     this.zoneLayers = this.data.zones.map(function (z) {
       var layer = L.geoJSON(z.geojson, { style: z.style });
+      layer.eachLayer(function (part) {  // one label per zone (its corridor, not its centre line)
+        var t = part.feature.geometry.type, name = part.feature.properties.name;
+        if (!name || (t !== "Polygon" && t !== "MultiPolygon")) return;
+        var b = part.getBounds();
+        self.labels.push({ kind: "zone", text: name, latlng: b.getCenter(), bounds: b, layer: layer });
+      });
       layer.bindTooltip(function (part) {
         var p = part.feature.properties;
         return infoTable(z.name, [["Name", p.name], ["Kind", p.kind], ["Source", p.source]]);
@@ -369,6 +464,10 @@
       self.control.addOverlay(layer, name);
       if (self.legend.overlays[name]) layer.addTo(map);
     });
+    this.data.credits.forEach(function (c) { map.attributionControl.addAttribution(escapeHtml(c[0])); });
+    map.createPane("mda-labels").style.zIndex = 450;  // over zones and tracks, under markers
+    this.labelLayer = L.layerGroup().addTo(map);
+    map.on("zoomend moveend overlayadd overlayremove", function () { self.placeLabels(); });
   };
 
   /* ---- time slider: replay tracks and alerts up to a moment ---- */
@@ -466,8 +565,12 @@
         "Not drawn (report limits): " + Object.keys(h.not_drawn).map(function (k) {
           return fmtNum(h.not_drawn[k]) + " " + k;
         }).join(", ")]) : null,
-      counts, chips
+      counts, chips,
+      this.data.credits.length ? el("div", { class: "mda-credits" }, this.data.credits.map(function (c) {
+        return el("div", {}, [c[1]]);
+      })) : null
     ]));
+    if (this.data.story) side.appendChild(this.buildStory());
     side.appendChild(this.buildLegend());
     side.appendChild(this.buildFeed());
     var th = el("details", { class: "mda-box" }, [el("summary", {}, ["Thresholds in force"])]);
@@ -481,6 +584,27 @@
     side.appendChild(this.buildTable());
     document.body.appendChild(side);
     document.body.classList.add("mda-page");
+  };
+
+  /* The story of a demo: named views one click away (each fits the map to its area) and what
+   * happened, in order. All text by textContent. */
+  MdaReport.prototype.buildStory = function () {
+    var self = this, st = this.data.story;
+    var box = el("section", { class: "mda-box mda-story", id: "mda-story" }, [el("h2", {}, ["The story"])]);
+    var views = el("div", { class: "mda-views" }, [el("button", { type: "button", class: "mda-view",
+      id: "mda-view-all", onclick: function () { self.fit(); } }, ["Whole area"])]);
+    st.views.forEach(function (v, i) {
+      views.appendChild(el("button", { type: "button", class: "mda-view", id: "mda-view-" + i, onclick: function () {
+        self.map.fitBounds(v.bounds, { padding: [16, 16] });
+      } }, [v.name]));
+    });
+    box.appendChild(views);
+    if (st.narrative.length) box.appendChild(el("ol", { class: "mda-narrative" }, st.narrative.map(function (t) {
+      return el("li", {}, [t]);
+    })));
+    if (st.partners_label) box.appendChild(el("div", { class: "mda-legend-row" }, [el("span", { class: "mda-key" }, [
+      el("i", { class: "mda-swatch", style: "background:" + this.legend.land.partner }), st.partners_label])]));
+    return box;
   };
 
   /* Feed health: when the whole feed was silent (outages) and how many fixes were left out for a
@@ -580,7 +704,7 @@
     ];
     var table = el("table", { class: "mda-table", id: "mda-alert-table" });
     var head = el("tr"), body = el("tbody");
-    var sort = { col: 2, dir: -1 };  // most severe first
+    var sort = this.data.story ? { col: 0, dir: 1 } : { col: 2, dir: -1 };  // a story in time order, else most severe first
     this.rows = [];
     for (var i = 0; i < n; i++) {
       var tr = el("tr", { id: "mda-row-" + i, "data-type": a.type[i], "data-severity": a.severity[i] });
@@ -683,7 +807,7 @@
       var r = new MdaReport(map, control, data);
       r.timings = {};  // milliseconds per step, read by scripts/bench_report.py
       ["buildPanel", "drawLand", "drawZones", "drawTracks", "drawLatest", "drawAlerts", "drawHeat",
-        "drawArtefacts", "addControls", "addTimeSlider", "fit"].forEach(function (step) {
+        "drawArtefacts", "addControls", "addTimeSlider", "fit", "placeLabels"].forEach(function (step) {
         var t = performance.now();
         r[step]();
         r.timings[step] = Math.round(performance.now() - t);
