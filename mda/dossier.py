@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mda import schema
@@ -66,14 +67,18 @@ class Dossier:
         return out
 
     @property
+    def ais_gaps(self) -> pd.DataFrame:
+        """Its ais_gap alerts (those where it is the silent vessel)."""
+        a = self.alerts
+        return a[((a["type"] == "ais_gap") & (a["mmsi"] == self.mmsi)).to_numpy(dtype=bool)]
+
+    @property
     def dark_hours(self) -> float:
-        """Hours of its AIS gaps (the ais_gap alerts where it is the silent vessel)."""
-        gaps = self.alerts[(self.alerts["type"] == "ais_gap") & (self.alerts["mmsi"] == self.mmsi)]
-        return float(_hours(gaps).sum())
+        """Hours dark: the length of its AIS gaps."""
+        return float(_hours(self.ais_gaps).sum())
 
     def to_dict(self) -> dict[str, Any]:
         """The dossier as plain JSON values (times ISO 8601 UTC)."""
-        gaps = int(((self.alerts["type"] == "ais_gap") & (self.alerts["mmsi"] == self.mmsi)).sum())
         return jsonable(
             {
                 "mmsi": self.mmsi,
@@ -89,7 +94,7 @@ class Dossier:
                 "last_seen": self.last_seen,
                 "port_visits": self.port_visits.to_dict("records"),
                 "dark_hours": round(self.dark_hours, 2),
-                "ais_gaps": gaps,
+                "ais_gaps": len(self.ais_gaps),
                 "alerts": records(self.alerts),
                 "source": self.source,
                 "notes": self.notes,
@@ -188,7 +193,7 @@ def dossier(
     tracks = build_tracks(positions, cfg.tracks) if len(positions) else None
     return Dossier(
         mmsi=mmsi,
-        flag=str(flag_of([mmsi]).iloc[0]),
+        flag=str(flag_of(np.array([mmsi])).iloc[0]),
         identity=history.iloc[-1].to_dict() if len(history) else {},
         history=history,
         changes=_changes(history),
