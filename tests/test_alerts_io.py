@@ -312,3 +312,27 @@ def test_alert_table_strips_control_characters():
     assert "encounter" in table and "identity_conflict" in table
     assert table.splitlines()[-1] == "2 alert(s)"
     assert format_alert_table(schema.empty(schema.ALERTS)) == "no alerts"
+
+
+def test_cli_scan_writes_geoparquet_and_geopackage(tmp_path, capsys):
+    import geopandas as gpd
+    import pyogrio
+
+    from mda.cli import main
+    from mda.simulate import simulate
+
+    nmea = tmp_path / "baltic.nmea"
+    simulate("baltic-cables", seed=1).write(nmea)
+    assert main(["scan", str(nmea), "--out", str(tmp_path / "alerts.parquet")]) == 0
+    gdf = gpd.read_parquet(tmp_path / "alerts.parquet")
+    assert gdf.crs.to_epsg() == 4326 and len(gdf) > 0
+    assert {"ais_gap", "port_visit"} <= set(gdf["type"])
+    assert isinstance(gdf["start"].dtype, pd.DatetimeTZDtype)
+    with pytest.raises(SystemExit):  # refused before any work
+        main(["scan", str(nmea), "--out", str(tmp_path / "alerts.xlsx")])
+    assert ".parquet" in capsys.readouterr().err
+    assert main(["scan", str(nmea), "--out", str(tmp_path / "alerts.gpkg")]) == 0
+    assert (tmp_path / "alerts.qml").is_file()
+    back = pyogrio.read_dataframe(tmp_path / "alerts.gpkg")
+    assert sorted(back["id"]) == sorted(gdf["id"])
+    capsys.readouterr()
