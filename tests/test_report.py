@@ -589,6 +589,37 @@ def test_report_cdn_flag_opts_in_to_cdn_assets(scan_map, tmp_path):
     assert len(cdn) < len(own)
 
 
+def test_title_from_the_data_when_none_given(scen, tmp_path):
+    """The area the positions cover and their day, not "mda report: store: st_mc"."""
+    html = render_map(tmp_path / "t.html", tracks=scen["tracks"]).read_text()
+    lat, lon = scen["tracks"].points["lat"], scen["tracks"].points["lon"]
+    area = f"{lat.min():.2f}° N–{lat.max():.2f}° N, {lon.min():.2f}° E–{lon.max():.2f}° E"
+    assert page_data(html)["header"]["title"] == f"AIS {area} · 2026-03-02"
+    west = scen["tracks"].points.assign(lon=-lon, lat=-lat)
+    html = render_map(tmp_path / "w.html", positions=west).read_text()
+    assert page_data(html)["header"]["title"].startswith(f"AIS {lat.max():.2f}° S–")
+    assert f"{lon.min():.2f}° W" in page_data(html)["header"]["title"]
+
+
+def test_credit_lines_of_the_public_feeds_read(tmp_path):
+    """A DMA CSV and a MarineCadastre CSV: both credit lines, as their terms ask."""
+    from conftest import shared_file
+
+    dma = shared_file("positions/dma_dipaal_ferry_ane_laesoe_2022-10-15.csv")
+    noaa = shared_file("positions/marinecadastre_aisdb_2023-01-11_1000rows.csv")
+    out = build_report(inputs=[dma, noaa], out=tmp_path / "c.html")
+    credits = page_data(out.read_text())["credits"]
+    assert [c[0] for c in credits] == [
+        "AIS: Danish Maritime Authority",
+        "AIS: MarineCadastre.gov (BOEM/NOAA)",
+    ]
+    assert credits[0][1].startswith("Contains data from the Danish Maritime Authority")
+    one = build_report(inputs=[noaa], out=tmp_path / "n.html", title="given")
+    data = page_data(one.read_text())
+    assert [c[0] for c in data["credits"]] == ["AIS: MarineCadastre.gov (BOEM/NOAA)"]
+    assert data["header"]["title"] == "given"
+
+
 def test_bbox_sets_the_initial_view(scen, tmp_path):
     html = render_map(tmp_path / "v.html", tracks=scen["tracks"], bbox=(129.0, 34.0, 130.0, 35.0))
     assert page_data(html.read_text())["bounds"] == [[34.0, 129.0], [35.0, 130.0]]

@@ -198,9 +198,20 @@ def test_render_map_with_hostile_zones_titles_tiles_sources_and_alerts(
             thresholds={"zones": {p: p for p in PAYLOADS}},
             offline=inline,
             tiles=tiles,
+            data_sources=list(PAYLOADS),  # not known sources: no credit line
+            story={
+                "views": [(p, [[34, 129], [35, 130]]) for p in PAYLOADS],
+                "narrative": list(PAYLOADS),
+                "partners": list(PAYLOADS),
+                "partners_label": XSS,
+            },
         )
         html = out.read_text(encoding="utf-8")
         data = assert_payloads_are_text(html)
+        assert data["credits"] == []
+        assert [v["name"] for v in data["story"]["views"]] == list(PAYLOADS)
+        assert data["story"]["narrative"] == list(PAYLOADS)
+        assert data["story"]["partners_label"] == XSS
         assert data["header"]["title"] == " ".join(PAYLOADS)
         assert data["header"]["sources"] == list(PAYLOADS)
         assert MATH in data["vessels"]["callsign"] and "49" not in data["vessels"]["callsign"]
