@@ -74,6 +74,11 @@ _SENTENCE = re.compile(
     r"!(([^,*\\!$\s]{2})(VD[MO]),(\d),(\d),(\d*),([^,*\\]*),([0-W`-w]*),([0-5]))\*([0-9A-Fa-f]{2})"
 )
 _SENTENCE_LINE = re.compile(_SENTENCE.pattern + "\r?")
+#: The commonest timed line: one tag block (station, time, nothing else) and one sentence.
+_TAGGED_LINE = re.compile(
+    r"\\(s:([^,*\\]*),c:(\d{9,13})|c:(\d{9,13}),s:([^,*\\]*)|c:(\d{9,13}))"
+    r"\*[0-9A-Fa-f]{2}\\" + _SENTENCE.pattern + "\r?"
+)
 _AIS_LIKE = re.compile(r"!..VD[MO]")
 _OLD_GROUP = re.compile(r"(\d+)G(\d+)")
 #: What a tag block cut short (a closing backslash alone) reads as: one with a bad time.
@@ -291,7 +296,7 @@ class NmeaDecoder:
         """
         s = _Sentences()
         fields, times, stations, tags = s.fields, s.t, s.station, s.tag
-        fullmatch = _SENTENCE_LINE.fullmatch
+        fullmatch, tagged = _SENTENCE_LINE.fullmatch, _TAGGED_LINE.fullmatch
         nan = np.nan
         clock = np.nan if self.clock is None else self.clock
         malformed = 0
@@ -305,6 +310,15 @@ class NmeaDecoder:
                 times.append(clock)
                 stations.append(self.pghp_station)
                 tags.append(None)
+                self.pghp_station = ""
+            elif (m := tagged(line)) is not None and (t := _unix(m[3] or m[4] or m[6])):
+                # what _scan_line makes of it, without its general parsing
+                station = m[2] or m[5] or ""
+                clock = t if t > 0 else clock
+                fields.append(m.groups()[6:])
+                times.append(t)
+                stations.append(station or self.pghp_station)
+                tags.append((station, None))
                 self.pghp_station = ""
             elif "!" in line:
                 self.clock = None if clock != clock else clock
