@@ -31,6 +31,8 @@ log = logging.getLogger("mda")
 
 #: Bytes asked of a socket or file per read.
 READ_BYTES = 1 << 16
+#: Receive buffer asked for a UDP feed (bytes).
+UDP_BUFFER_BYTES = 8 << 20
 #: First wait before reconnecting to a TCP feed (s); it doubles up to reconnect_max_seconds.
 FIRST_BACKOFF_S = 0.5
 #: How often a followed file is polled for new data, and a blocked reader checks for stop (s).
@@ -161,6 +163,7 @@ class Reader(threading.Thread):
         self.backoff_max = backoff_max
         self.stats: Counter = Counter()
         self.done = threading.Event()
+        self.ready = threading.Event()  # listening (UDP) or the file opened: for tests, logs
         self.error: str | None = None
         self._splitter = Splitter(self.stats)
 
@@ -234,11 +237,15 @@ class Reader(threading.Thread):
         family = socket.AF_INET6 if ":" in t.host else socket.AF_INET
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # datagrams arriving while a cycle holds the interpreter wait in the kernel: ask
+            # for a large buffer (the kernel caps it at net.core.rmem_max)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER_BYTES)
             try:
                 sock.bind((t.host, t.port))
             except OSError as e:
                 raise MdaError(f"{t}: cannot listen: {_why(e)}") from None
             log.warning("%s: listening", t)
+            self.ready.set()
             sock.settimeout(POLL_S)
             while not self.stop.is_set():
                 try:

@@ -34,13 +34,10 @@ POLL_MS = 2000
 
 _SCRIPT = """
 <script>
-(function () {
+(function start() {
   "use strict";
-  var map = null;
-  for (var k in window) {
-    try { if (window[k] instanceof L.Map) { map = window[k]; break; } } catch (e) {}
-  }
-  if (!map) { return; }
+  var map = window.mdaReport && window.mdaReport.map;
+  if (!map) { setTimeout(start, 100); return; }  // the report script sets it up on load
   var COLOURS = {critical: "#7a0000", high: "#d7301f", medium: "#fc8d59", low: "#fdcc8a",
                  info: "#6baed6"};
   var layer = L.layerGroup().addTo(map);

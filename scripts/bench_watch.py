@@ -1,0 +1,160 @@
+"""Benchmark `mda watch`: a simulator scenario replayed over local TCP as fast as the socket
+takes it, all detectors on.
+
+Prints sustained messages/s (lines read, decoded, stored and scanned per second of the run),
+memory (RSS at start, peak and end of the replay, and the in-memory window), and the latency
+from each alert's triggering message (the first line whose time reaches the alert's end when it
+was first written) leaving the feed server to its JSON line being written. Baseline, timed in
+the same run: decoding the same lines with `read_ais` alone (no store, no detectors).
+
+    .venv/bin/python scripts/bench_watch.py [--scenario korea-strait] [--vessels N] [--hours H]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mda.config import Config  # noqa: E402
+from mda.simulate import simulate  # noqa: E402
+from mda.sources import read_ais  # noqa: E402
+from mda.watch import Watcher  # noqa: E402
+
+CHUNK = 2000
+
+
+def serve(path: str, port_q, times_path: str) -> None:
+    """The feed server (a child process): send every line as fast as the socket takes it,
+    recording when each chunk left."""
+    lines = Path(path).read_bytes().splitlines(keepends=True)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    port_q.put(sock.getsockname()[1])
+    conn, _ = sock.accept()
+    sent = []
+    for i in range(0, len(lines), CHUNK):
+        conn.sendall(b"".join(lines[i : i + CHUNK]))
+        sent.append(time.time())
+    Path(times_path).write_text(json.dumps(sent))
+    time.sleep(3600)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def line_times(lines: list[str]) -> np.ndarray:
+    """Tag-block time (epoch s) of each line, carried forward to lines without one."""
+    t = np.full(len(lines), np.nan)
+    for i, line in enumerate(lines):
+        if line.startswith("\\") and ",c:" in line or line.startswith("\\c:"):
+            tag = line[1 : line.index("\\", 1)]
+            for field in tag.split("*")[0].split(","):
+                if field.startswith("c:"):
+                    t[i] = float(field[2:])
+    return pd.Series(t).ffill().to_numpy()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="korea-eu")
+    ap.add_argument("--vessels", type=int)
+    ap.add_argument("--hours", type=float)
+    a = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-watch-"))
+    path = tmp / "feed.nmea"
+    simulate(a.scenario, seed=1, vessels=a.vessels, hours=a.hours).write(path)
+    lines = path.read_text(encoding="latin-1").splitlines()
+    print(f"scenario {a.scenario}: {len(lines):,} lines")
+
+    t0 = time.perf_counter()
+    base = read_ais(path)
+    decode_s = time.perf_counter() - t0
+    print(f"baseline read_ais: {len(lines) / decode_s:,.0f} lines/s ({len(base.positions):,} pos)")
+
+    ctx = multiprocessing.get_context("fork")
+    port_q = ctx.Queue()
+    server = ctx.Process(target=serve, args=(str(path), port_q, str(tmp / "sent.json")))
+    server.start()
+    port = port_q.get(timeout=30)
+    cfg = Config()
+    out = (tmp / "alerts.jsonl").open("w")
+    w = Watcher(f"tcp://127.0.0.1:{port}", store=tmp / "store", config=cfg, alerts_out=out)
+    arrivals: dict[str, float] = {}
+    rss = [rss_mb()]
+    done = threading.Event()
+
+    def watch_lines() -> None:  # when each alert's first line was written
+        seen = 0
+        while not done.is_set():
+            with open(tmp / "alerts.jsonl") as fh:
+                got = fh.read().splitlines()
+            now = time.time()
+            for line in got[seen:]:
+                rec = json.loads(line)
+                arrivals.setdefault(rec["id"], now)
+            seen = len(got)
+            rss.append(rss_mb())
+            time.sleep(0.01)
+
+    runner = threading.Thread(target=w.run, daemon=True)
+    poller = threading.Thread(target=watch_lines, daemon=True)
+    start = time.time()
+    runner.start()
+    poller.start()
+    while w.summary.lines < len(lines):
+        time.sleep(0.01)
+    end = time.time()
+    w.stop.set()
+    runner.join(60)
+    time.sleep(0.1)
+    done.set()
+    poller.join()
+    out.close()
+    server.kill()
+
+    rate = len(lines) / (end - start)
+    print(f"mda watch: {rate:,.0f} messages/s sustained over {end - start:.2f} s "
+          f"({w.summary.cycles} cycles, {w.summary.positions_stored:,} positions stored)")
+    print(f"ratio to decoding alone: {rate / (len(lines) / decode_s):.2f}")
+    print(f"memory: RSS {rss[0]:.0f} MB at start, peak {max(rss):.0f} MB, "
+          f"{rss[-1]:.0f} MB at end; window {len(w.window.frame):,} fixes")
+
+    sent = np.array(json.loads((tmp / "sent.json").read_text()))
+    times = line_times(lines)
+    first_written = {}
+    for line in (tmp / "alerts.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        first_written.setdefault(rec["id"], rec)
+    lat = []
+    for i, rec in first_written.items():
+        end_t = pd.Timestamp(rec["end"]).timestamp()
+        k = int(np.searchsorted(times, end_t, side="left"))
+        k = min(k, len(lines) - 1)
+        lat.append(arrivals[i] - sent[min(k // CHUNK, len(sent) - 1)])
+    lat_a = np.array(lat)
+    if len(lat_a):
+        print(f"alert latency: {len(lat_a)} alerts, median {np.median(lat_a):.2f} s, "
+              f"p95 {np.percentile(lat_a, 95):.2f} s, max {lat_a.max():.2f} s")
+    ok = rate >= 50_000 and (not len(lat_a) or np.percentile(lat_a, 95) < 1.0)
+    print("targets (>= 50,000 msg/s, p95 latency < 1 s):", "met" if ok else "NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
