@@ -173,16 +173,14 @@ def dossier(
     INPUT files (decoded and scanned whole with `zones` and `config`). `zones` (files, a loaded
     layer, None for the bundled layers) are also where the map finds the zones alerts name.
     MdaError when the MMSI is neither heard nor described in the data."""
-    from mda.zones import load_zones
-
     mmsi = int(mmsi)
     since, until = schema.utc(since), schema.utc(until)
     cfg = config if isinstance(config, Config) else load_config(config)
     if store is None and not inputs:
         raise MdaError("give INPUT files or --store DIR")
-    layer = zones if hasattr(zones, "geometry") else load_zones(zones)
     if inputs:
-        found = _from_inputs(mmsi, list(inputs), layer, cfg, since, until, start_time)
+        zones = _layer(zones)  # the scan needs them; a store's alerts name theirs
+        found = _from_inputs(mmsi, list(inputs), zones, cfg, since, until, start_time)
     else:
         found = _from_store(mmsi, Path(store), since, until)
     positions, history, alerts, source, notes = found
@@ -204,7 +202,7 @@ def dossier(
         source=source,
         notes=notes,
         tracks=tracks,
-        zones=_zones_of(layer, alerts),
+        zones=_zones_of(zones, alerts),
     )
 
 
@@ -294,7 +292,18 @@ def _ship_type_text(code: Any) -> str:
     return ship_type_text(pd.Series([code])).iloc[0]
 
 
-def _zones_of(layer: Any, alerts: pd.DataFrame) -> Any:
-    """The zones of `layer` the vessel's alerts name, for its map (None when none)."""
-    picked = layer[layer["id"].isin(set(alerts["zone_id"].dropna()))]
+def _layer(zones: Any) -> Any:
+    """`zones` loaded (files, or None for the bundled layers), or as given when loaded."""
+    from mda.zones import load_zones
+
+    return zones if hasattr(zones, "geometry") else load_zones(zones)
+
+
+def _zones_of(zones: Any, alerts: pd.DataFrame) -> Any:
+    """The zones the vessel's alerts name, for its map (None when none); read only then."""
+    ids = set(alerts["zone_id"].dropna())
+    if not ids:
+        return None
+    layer = _layer(zones)
+    picked = layer[layer["id"].isin(ids)]
     return picked if len(picked) else None

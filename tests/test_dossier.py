@@ -62,6 +62,7 @@ def test_store_and_inputs_agree(baltic):
     assert sorted(from_store.alerts["id"]) == sorted(from_files.alerts["id"])
     assert from_store.first_seen == from_files.first_seen
     assert from_store.flag == "Finland" and from_store.notes == []
+    assert set(from_store.zones["id"]) == set(visits["zone_id"])  # the ports it called at, mapped
 
 
 def test_cli_json_and_map(baltic, tmp_path, capsys):
