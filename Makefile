@@ -33,4 +33,4 @@ bench: $(STAMP)
 	for s in scripts/bench_*.py; do $(PY) $$s || exit 1; done
 
 clean:
-	rm -rf $(VENV) build maps/*.html maps/*.png
+	rm -rf $(VENV) build maps/*.html maps/browser-test.png

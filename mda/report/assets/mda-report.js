@@ -146,7 +146,8 @@
   }
 
   /* Where a country's name goes: the middle of the widest span across its largest polygon, at
-   * the mean latitude of that polygon's outline; and the polygon's bounds (to size the label). */
+   * the mean latitude of that polygon's outline; and the polygon's bounds (to size the label).
+   * null when that polygon crosses ±180° with no span on one side (no sensible place). */
   function labelPlace(geom) {
     var polys = geom.type === "Polygon" ? [geom.coordinates] : geom.coordinates, ring = null, best = -1;
     polys.forEach(function (p) {
@@ -164,11 +165,12 @@
       xs.push(a[0] + (lat - a[1]) * (b[0] - a[0]) / (b[1] - a[1]));
     }
     xs.sort(function (x, y) { return x - y; });
-    var lon = (w + e) / 2, widest = -1;
+    var lon = e - w > 180 ? null : (w + e) / 2, widest = -1;  // across ±180° (Fiji): no middle
     for (var k = 0; k + 1 < xs.length; k += 2) {
-      if (xs[k + 1] - xs[k] > widest) { widest = xs[k + 1] - xs[k]; lon = (xs[k] + xs[k + 1]) / 2; }
+      var d = xs[k + 1] - xs[k];
+      if (d > widest && d < 180) { widest = d; lon = (xs[k] + xs[k + 1]) / 2; }
     }
-    return { latlng: [lat, lon], bounds: [[s, w], [n, e]] };
+    return lon === null ? null : { latlng: [lat, lon], bounds: [[s, w], [n, e]] };
   }
 
   function MdaReport(map, control, data) {
@@ -234,7 +236,7 @@
       style: { color: st.border, weight: 0.8, opacity: 1, fill: false } }).addTo(map);
     countries.forEach(function (f) {
       var place = labelPlace(f.geometry);
-      self.labels.push({ kind: "country", text: f.properties.name, latlng: L.latLng(place.latlng),
+      if (place) self.labels.push({ kind: "country", text: f.properties.name, latlng: L.latLng(place.latlng),
         bounds: L.latLngBounds(place.bounds), layer: null });
     });
     map.attributionControl.addAttribution("Land, borders: Natural Earth (public domain)");
