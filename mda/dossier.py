@@ -57,6 +57,9 @@ class Dossier:
     tracks: Any = None
     #: The zones its alerts name (from the zone layers given), for the map; None when none.
     zones: Any = None
+    #: Outages of the whole feed while it was heard (mda.feed.FEED_OUTAGES): a silence then is
+    #: the receivers', not the vessel's.
+    outages: pd.DataFrame | None = None
 
     @property
     def port_visits(self) -> pd.DataFrame:
@@ -95,6 +98,7 @@ class Dossier:
                 "port_visits": self.port_visits.to_dict("records"),
                 "dark_hours": round(self.dark_hours, 2),
                 "ais_gaps": len(self.ais_gaps),
+                "feed_outages": self.outages.to_dict("records"),
                 "alerts": records(self.alerts),
                 "source": self.source,
                 "notes": self.notes,
@@ -122,6 +126,8 @@ class Dossier:
         lines += [
             f"  {'seen':<12} {seen} ({self.positions:,} positions)",
             f"  {'dark':<12} {self.dark_hours:.1f} h in {d['ais_gaps']} AIS gap(s)",
+            f"  {'feed':<12} {len(self.outages)} outage(s) of the whole feed while it was heard "
+            f"({self.outages['hours'].sum():.1f} h)",
             f"  {'source':<12} {self.source}",
         ]
         lines += [f"  note: {n}" for n in self.notes]
@@ -155,6 +161,7 @@ class Dossier:
             title=f"Vessel {self.mmsi} {name}".strip(),
             sources=[self.source],
             offline=offline,
+            outages=self.outages,
         )
 
 
@@ -183,7 +190,7 @@ def dossier(
         found = _from_inputs(mmsi, list(inputs), zones, cfg, since, until, start_time)
     else:
         found = _from_store(mmsi, Path(store), since, until)
-    positions, history, alerts, source, notes = found
+    positions, history, alerts, source, notes, feed = found
     if positions.empty and history.empty:
         raise MdaError(f"MMSI {mmsi}: not heard in {source}")
     from mda.tracks import build_tracks
@@ -203,6 +210,7 @@ def dossier(
         notes=notes,
         tracks=tracks,
         zones=_zones_of(zones, alerts),
+        outages=_outages(feed, positions, cfg),
     )
 
 
@@ -216,7 +224,12 @@ def _from_store(mmsi: int, path: Path, since, until):
         notes = []
         if st.pending() is not None:
             notes.append("the store holds data no scan has seen: run mda scan --store for alerts")
-    return positions, _own(history, mmsi), _involving(alerts, mmsi), f"store {path}", notes
+        feed = positions[["ts", "mmsi"]]
+        if len(positions):  # every vessel heard while it was (ts and mmsi only)
+            last = positions["ts"].max() + pd.Timedelta(1, "ns")
+            feed = st.positions(since=positions["ts"].min(), until=last, columns=["ts"])
+    own = _own(history, mmsi)
+    return positions, own, _involving(alerts, mmsi), f"store {path}", notes, feed
 
 
 def _from_inputs(mmsi: int, inputs: list, zones, cfg: Config, since, until, start_time):
@@ -233,7 +246,7 @@ def _from_inputs(mmsi: int, inputs: list, zones, cfg: Config, since, until, star
     history = _own(data.vessel_history, mmsi)
     source = ", ".join(Path(str(i)).name for i in inputs)
     if mine.empty:  # nothing to scan for this vessel
-        return mine, history, schema.empty(schema.ALERTS), source, []
+        return mine, history, schema.empty(schema.ALERTS), source, [], mine
     alerts, _ = detect_window(
         pos.reset_index(drop=True),
         cfg,
@@ -241,7 +254,18 @@ def _from_inputs(mmsi: int, inputs: list, zones, cfg: Config, since, until, star
         vessels=data.vessels,
         history=data.vessel_history,
     )
-    return mine, history, _involving(alerts, mmsi), source, []
+    return mine, history, _involving(alerts, mmsi), source, [], pos
+
+
+def _outages(feed: pd.DataFrame, positions: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Outages of the feed (all vessels' `feed` fixes) between the vessel's first and last fix."""
+    from mda.feed import feed_outages
+
+    out = feed_outages(feed, cfg.feed)
+    if len(positions):
+        t0, t1 = positions["ts"].min(), positions["ts"].max()
+        out = out[(out["end"] > t0) & (out["start"] < t1)]
+    return out.reset_index(drop=True)
 
 
 def _own(history: pd.DataFrame, mmsi: int) -> pd.DataFrame:

@@ -47,6 +47,8 @@ def test_dark_tanker_from_inputs(baltic):
     assert d.dark_hours == pytest.approx(hours, abs=0.5)
     assert "ais_gap" in set(d.alerts["type"])
     assert (d.alerts["mmsi"] == DARK).all()
+    # the feed is measured on every vessel: the tanker's own silence is no feed outage
+    assert d.outages.empty and "0 outage(s) of the whole feed" in d.format_text()
     text = d.format_text()
     assert f"MMSI {DARK}" in text and "flag Comoros" in text and "dark" in text
 
@@ -71,7 +73,7 @@ def test_cli_json_and_map(baltic, tmp_path, capsys):
     assert main(["vessel", str(DARK), "--store", str(store), "--json", "--report", str(out)]) == 0
     d = json.loads(capsys.readouterr().out)  # stdout is only the JSON
     assert d["mmsi"] == DARK and d["flag"] == "Comoros" and d["ais_gaps"] >= 1
-    assert d["dark_hours"] > 10 and d["first_seen"].endswith("Z")
+    assert d["dark_hours"] > 10 and d["first_seen"].endswith("Z") and d["feed_outages"] == []
     assert {a["type"] for a in d["alerts"]} >= {"ais_gap"}
     html = out.read_text()
     assert str(DARK) in html and "ais_gap" in html
