@@ -172,6 +172,9 @@ class LiveServer:
                     with server._lock:
                         body = server._json
                     self._send(body, "application/json")
+                elif path == "/favicon.ico":
+                    self.send_response(HTTPStatus.NO_CONTENT)
+                    self.end_headers()
                 else:
                     self.send_error(HTTPStatus.NOT_FOUND)
 
@@ -218,4 +221,5 @@ class LiveServer:
             html = page.read_text(encoding="utf-8")
         cut = html.rfind("</body>")
         cut = cut if cut >= 0 else len(html)
-        return (html[:cut] + _SCRIPT + html[cut:]).encode("utf-8")
+        script = _SCRIPT.replace("POLL_MS", str(POLL_MS))
+        return (html[:cut] + script + html[cut:]).encode("utf-8")
