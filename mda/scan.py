@@ -39,6 +39,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -393,7 +394,7 @@ def scan_store(
         pos = _in_window(window[SCAN_COLUMNS], since, until)
     feed, dark = None, pd.Index([])
     if not look_back and len(pos):
-        front, feed, dark = _front(st, pos, since, cfg)
+        front, feed, dark = _front(st, pos, since, cfg, pending)
         pos = pd.concat([front, pos], ignore_index=True)
     result.positions = len(pos)
     vessels = st.vessels()
@@ -445,7 +446,7 @@ def _examined(tracks: Any, feed: pd.DataFrame | None, cfg: Config, only) -> np.n
 
 
 def _front(
-    st, pos: pd.DataFrame, since: pd.Timestamp, cfg: Config
+    st, pos: pd.DataFrame, since: pd.Timestamp, cfg: Config, pending
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
     """What goes in front of an incremental scan's window for the vessels heard in it: the
     fixes of their open events from MERGE_GAP before the events' start (of both vessels of an
@@ -479,8 +480,61 @@ def _front(
     front = front.drop_duplicates(["mmsi", "ts", "lat", "lon"], ignore_index=True)
     if front.empty:
         return front, front[["ts", "mmsi"]], dark
-    feed = st.positions(since=front["ts"].min(), until=since, columns=["ts"])
-    return front, feed, dark
+    return front, _heard_before(st, front["ts"].min(), since, cfg, pending), dark
+
+
+@dataclass
+class _Heard:
+    """What a scheduled scan read of the feed before its window, kept for the next scan of
+    the same open Store (mda watch scans one every few seconds): `fixes` over [since, until)
+    reduced by `last_per_bin`, as of the store's watermark `upto`."""
+
+    since: pd.Timestamp
+    until: pd.Timestamp
+    upto: int
+    bin_s: float
+    fixes: pd.DataFrame
+
+
+#: Per open Store, the feed its last scan read before its window (see _heard_before).
+_HEARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def last_per_bin(fixes: pd.DataFrame, bin_s: float) -> pd.DataFrame:
+    """(ts, mmsi) of each vessel's last fix in each coverage bin: all the feed's coverage counts
+    (vessels heard per bin, the last fix of each bin), as mda.feed bins from the epoch."""
+    t = fixes["ts"].array.asi8
+    key = (t // int(bin_s * 1e9)) * (1 << 32) + fixes["mmsi"].to_numpy(dtype=np.int64)
+    order = np.lexsort((t, key))
+    last = order[np.r_[key[order][1:] != key[order][:-1], True]] if len(t) else order
+    return fixes.iloc[np.sort(last)][["ts", "mmsi"]].reset_index(drop=True)
+
+
+def _heard_before(
+    st, start: pd.Timestamp, since: pd.Timestamp, cfg: Config, pending
+) -> pd.DataFrame:
+    """The feed's fixes over [start, since), for the coverage, reduced by `last_per_bin`. What
+    the previous scan of this Store read is reused when nothing came into it since (no other
+    scan, no new batch holding fixes before its end): only the rest is read. The scheduled scan
+    of a new process reads it all: with the dark horizon that is up to
+    ``dark_horizon_hours - overlap_hours`` of (ts, mmsi), on top of the window it reads."""
+    bin_s = cfg.feed.coverage_bin_minutes * 60.0
+    upto, lo, _ = pending
+    got = _HEARD.get(st)
+    if got is not None and ((got.bin_s, got.upto) != (bin_s, st.watermark()) or lo < got.until):
+        got = None
+    read_from, parts = start, []
+    if got is not None:
+        if start < got.since:  # an event opened since reaches further back
+            parts.append(st.positions(since=start, until=got.since, columns=["ts"]))
+        read_from, parts = got.until, [*parts, got.fixes]
+    if read_from < since:
+        parts.append(st.positions(since=read_from, until=since, columns=["ts"]))
+    fixes = last_per_bin(pd.concat(parts, ignore_index=True), bin_s)  # start < since: not empty
+    # a vessel heard in a bin from `start` on has its last fix there at or after `start`
+    fixes = fixes[fixes["ts"] >= start].reset_index(drop=True)
+    _HEARD[st] = _Heard(start, max(since, read_from), upto, bin_s, fixes)
+    return fixes[fixes["ts"] < since]
 
 
 def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:

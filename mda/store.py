@@ -887,6 +887,10 @@ class Store:
 
     # -- scans and alerts ---------------------------------------------------------------------
 
+    def watermark(self) -> int:
+        """The newest batch a scan making progress has seen (0 before any)."""
+        return self._db.execute("SELECT COALESCE(MAX(upto_batch), 0) FROM scans").fetchone()[0]
+
     def pending(self) -> tuple[int, pd.Timestamp, pd.Timestamp] | None:
         """(latest batch id, min ts, max ts) of batches stored since the last scan, or None."""
         row = self._db.execute(

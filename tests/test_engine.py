@@ -240,3 +240,33 @@ def test_dark_now_kept_open_through_an_outage_at_the_end(tmp_path):
     final = store.alerts(types=["ais_gap"])
     assert _key(final) == _key(_scheduled_once(tmp_path, feed))
     assert final["evidence"].iloc[0]["hours_heard"] < final["evidence"].iloc[0]["hours"] - 4
+
+
+def test_one_open_store_scanned_piece_by_piece_reads_the_feed_once(engine, tmp_path):
+    """As mda watch does: one open Store, scan_store after each six-hour piece, with a six-hour
+    overlap so that both silences outlast it. The feed before each window (for the coverage of
+    silences older than it) is read once, never again, and the silences are those of one scan
+    over everything."""
+    from mda.scan import scan_store
+
+    feed, whole, _ = engine
+    store, cfg, layer, reads = Store(tmp_path / "open"), _config(), zones(), []
+    cfg.scan.overlap_hours = 6.0
+    positions_of = store.positions
+
+    def spy(since=None, until=None, mmsi=None, columns=None):
+        if columns == ["ts"]:
+            reads.append((since, until))
+        return positions_of(since=since, until=until, mmsi=mmsi, columns=columns)
+
+    store.positions = spy
+    for lo, hi in itertools.pairwise(T0 + pd.to_timedelta(range(0, HOURS + 7, 6), unit="h")):
+        store.add(AisData(positions=feed[(feed["ts"] >= lo) & (feed["ts"] < hi)]), source=f"{lo}")
+        with store.lock():
+            scan_store(store, cfg=cfg, zones=layer)
+    gaps = store.alerts(types=["ais_gap"])
+    assert _key(gaps) == _key(whole[whole["type"] == "ais_gap"])
+    assert list(gaps["status"]) == ["closed", "open"]
+    assert len(reads) >= 5
+    spans = sorted(reads)
+    assert all(b <= c for (_, b), (c, _) in itertools.pairwise(spans)), reads  # none twice
