@@ -16,6 +16,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -28,12 +29,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mda.config import Config  # noqa: E402
-from mda.simulate import simulate  # noqa: E402
-from mda.sources import read_ais  # noqa: E402
-from mda.watch import Watcher  # noqa: E402
+from mda.config import Config
+from mda.simulate import simulate
+from mda.sources import read_ais
+from mda.watch import Watcher
 
 CHUNK = 2000
+_TAG_TIME = re.compile(r"\\[^\\]*?c:(\d{9,13})")
 
 
 def serve(path: str, port_q, times_path: str) -> None:
@@ -60,13 +62,7 @@ def rss_mb() -> float:
 
 def line_times(lines: list[str]) -> np.ndarray:
     """Tag-block time (epoch s) of each line, carried forward to lines without one."""
-    t = np.full(len(lines), np.nan)
-    for i, line in enumerate(lines):
-        if line.startswith("\\") and ",c:" in line or line.startswith("\\c:"):
-            tag = line[1 : line.index("\\", 1)]
-            for field in tag.split("*")[0].split(","):
-                if field.startswith("c:"):
-                    t[i] = float(field[2:])
+    t = [float(m.group(1)) if (m := _TAG_TIME.match(x)) else np.nan for x in lines]
     return pd.Series(t).ffill().to_numpy()
 
 
@@ -129,11 +125,15 @@ def main() -> int:
     server.kill()
 
     rate = len(lines) / (end - start)
-    print(f"mda watch: {rate:,.0f} messages/s sustained over {end - start:.2f} s "
-          f"({w.summary.cycles} cycles, {w.summary.positions_stored:,} positions stored)")
+    print(
+        f"mda watch: {rate:,.0f} messages/s sustained over {end - start:.2f} s "
+        f"({w.summary.cycles} cycles, {w.summary.positions_stored:,} positions stored)"
+    )
     print(f"ratio to decoding alone: {rate / (len(lines) / decode_s):.2f}")
-    print(f"memory: RSS {rss[0]:.0f} MB at start, peak {max(rss):.0f} MB, "
-          f"{rss[-1]:.0f} MB at end; window {len(w.window.frame):,} fixes")
+    print(
+        f"memory: RSS {rss[0]:.0f} MB at start, peak {max(rss):.0f} MB, "
+        f"{rss[-1]:.0f} MB at end; window {len(w.window.frame):,} fixes"
+    )
 
     sent = np.array(json.loads((tmp / "sent.json").read_text()))
     times = line_times(lines)
@@ -149,8 +149,10 @@ def main() -> int:
         lat.append(arrivals[i] - sent[min(k // CHUNK, len(sent) - 1)])
     lat_a = np.array(lat)
     if len(lat_a):
-        print(f"alert latency: {len(lat_a)} alerts, median {np.median(lat_a):.2f} s, "
-              f"p95 {np.percentile(lat_a, 95):.2f} s, max {lat_a.max():.2f} s")
+        print(
+            f"alert latency: {len(lat_a)} alerts, median {np.median(lat_a):.2f} s, "
+            f"p95 {np.percentile(lat_a, 95):.2f} s, max {lat_a.max():.2f} s"
+        )
     ok = rate >= 50_000 and (not len(lat_a) or np.percentile(lat_a, 95) < 1.0)
     print("targets (>= 50,000 msg/s, p95 latency < 1 s):", "met" if ok else "NOT met")
     return 0
