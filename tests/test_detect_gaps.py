@@ -158,18 +158,28 @@ def _gone(mmsi: int, hours: float, *, after: float = 2.0, **kw) -> pd.DataFrame:
     )
 
 
+def _near(gone: pd.DataFrame, hours: float, mmsi: int = 8888) -> pd.DataFrame:
+    """A still vessel 3 km north of where `gone` was last heard, heard for `hours` from T0: the
+    feed still hears that place."""
+    last = gone.iloc[-1]
+    return sail(mmsi, [Leg(hours * 60, 0.0)], lat=last["lat"] + 0.027, lon=last["lon"])
+
+
 def test_vessel_silent_at_sea_to_the_end_of_the_data_is_dark_now():
-    feed = positions(_gone(444, 12), _witness(12))
+    gone = _gone(444, 12)
+    feed = positions(gone, _near(gone, 12), _witness(12))
     alerts = gaps.detect(context(feed), Config())
     assert alerts["mmsi"].tolist() == [444]
     a = alerts.iloc[0]
     ev = a["evidence"]
-    assert ev["dark_now"] is True and ev["reappeared"] is None
+    assert ev["dark_now"] is True and ev["reappeared"] is None and ev["heard_near"] == 1
     assert a["start"] == feed.loc[feed["mmsi"] == 444, "ts"].max()  # its last fix
     assert a["end"] == feed["ts"].max()  # the end of the data
     assert abs(ev["hours"] - 10) < 0.05 and abs(ev["hours_heard"] - 10) < 0.05
     assert (ev["lat0"], ev["lon0"]) == (a["lat"], a["lon"])
     assert a["severity"] == "medium"
+    # nobody heard near its last place since: it may have sailed out of the receivers' range
+    assert gaps.detect(context(positions(gone, _witness(12))), Config()).empty
     from mda.scan import event_status
 
     points = context(feed).tracks.points
@@ -186,10 +196,9 @@ def test_vessel_last_heard_in_harbour_is_not_dark():
     assert gaps.detect(context(positions(moored, _witness(12))), Config()).empty
     port = zones(("port-x", "port", box(55.0, 15.3, 30)))
     sailing = _gone(555, 12, lat=55.0)
-    assert gaps.detect(context(positions(sailing, _witness(12)), port), Config()).empty
-    assert gaps.detect(context(positions(sailing, _witness(12))), Config())["mmsi"].tolist() == [
-        555
-    ]
+    sailing = positions(sailing, _near(sailing, 12), _witness(12))
+    assert gaps.detect(context(sailing, port), Config()).empty
+    assert gaps.detect(context(sailing), Config())["mmsi"].tolist() == [555]
 
 
 def test_no_vessel_is_dark_when_the_feed_is_not_heard_at_the_end():
@@ -198,23 +207,26 @@ def test_no_vessel_is_dark_when_the_feed_is_not_heard_at_the_end():
     fleet = _fleet(12, None)
     fleet = fleet[fleet["ts"] < fleet["ts"].min() + pd.Timedelta(hours=9)]
     dark = _gone(999, 14, lat=53.5)
-    feed = positions(fleet, dark, _witness(14))
+    near = _near(dark, 14)
+    feed = positions(fleet, dark, near[near["ts"] < fleet["ts"].max()], _witness(14))
     assert gaps.detect(context(feed), Config()).empty
-    heard = positions(_fleet(12, None), dark, _witness(14))  # the same, the feed heard to the end
+    heard = positions(_fleet(12, None), dark, near, _witness(14))  # the feed heard to the end
     assert gaps.detect(context(heard), Config())["mmsi"].tolist() == [999]
 
 
 def test_vessels_sailing_out_of_range_together_are_not_dark():
     """Three vessels last heard near one another and silent since: the edge of coverage."""
     edge = [_gone(700 + k, 12, lat=56.0 + 0.02 * k) for k in range(3)]
-    assert gaps.detect(context(positions(*edge, _witness(12))), Config()).empty
+    assert gaps.detect(context(positions(*edge, _near(edge[0], 12), _witness(12))), Config()).empty
     apart = [_gone(700 + k, 12, lat=56.0 + 2 * k) for k in range(3)]
-    alerts = gaps.detect(context(positions(*apart, _witness(12))), Config())
+    watched = [_near(g, 12, 800 + k) for k, g in enumerate(apart)]
+    alerts = gaps.detect(context(positions(*apart, *watched, _witness(12))), Config())
     assert sorted(alerts["mmsi"]) == [700, 701, 702]
 
 
 def test_short_silence_to_the_end_counts_only_in_a_cable_corridor():
-    feed = positions(_gone(444, 5, after=3), _witness(5))  # silent for the last 2 h
+    gone = _gone(444, 5, after=3)
+    feed = positions(gone, _near(gone, 5), _witness(5))  # silent for the last 2 h
     assert gaps.detect(context(feed), Config()).empty
     last = feed[feed["mmsi"] == 444].iloc[-1]
     layer = zones(("cable-x", "cable", box(last["lat"], last["lon"], 2)))

@@ -153,11 +153,17 @@ def dark_now(ctx: Context, cfg: Config) -> pd.DataFrame:
     at_sea[at_sea & ~under_way] = ctx.offshore(lat[at_sea & ~under_way], lon[at_sea & ~under_way])
     zone = _zone_at(ctx, last, th.zone_kinds)
     keep = ((hours >= th.min_hours) & at_sea) | ((zone >= 0) & (hours >= th.zone_min_hours))
-    keep &= _near(lat, lon, at_sea | (zone >= 0), th.dark_edge_km) < th.dark_edge_vessels
+    cell = _cells(lat, lon, th.dark_edge_km)
+    keep &= _near(cell, at_sea | (zone >= 0)) < th.dark_edge_vessels
+    # the place was still heard: another vessel heard around it once the silence counted
+    after = t0 + np.where(zone >= 0, th.zone_min_hours, th.min_hours) * 3600.0
+    others = np.zeros(len(keep), dtype=np.int64)
+    others[keep] = _heard_near(pts, p["mmsi"].to_numpy()[keep], cell[keep], after[keep], th)
+    keep &= others > 0
     if not keep.any():
         return schema.empty(schema.ALERTS)
     p = p[keep].reset_index(drop=True)
-    zone, hours, sog = zone[keep], hours[keep], sog[keep]
+    zone, hours, sog, others = zone[keep], hours[keep], sog[keep], others[keep]
     until = pd.Timestamp(end, unit="s", tz="UTC")
     rows = pd.DataFrame(
         {
@@ -181,8 +187,9 @@ def dark_now(ctx: Context, cfg: Config) -> pd.DataFrame:
             "lat0": float(la),
             "lon0": float(lo),
             "sog0": None if np.isnan(v) else round(float(v), 1),
+            "heard_near": int(n),
         }
-        for t, h, la, lo, v in zip(p["ts"], hours, p["lat"], p["lon"], sog, strict=True)
+        for t, h, la, lo, v, n in zip(p["ts"], hours, p["lat"], p["lon"], sog, others, strict=True)
     ]
     return make_alerts(rows, ctx, cfg.thresholds("ais_gap"))
 
@@ -193,15 +200,49 @@ def heard_at_end(ctx: Context) -> bool:
     return ctx.coverage.up_at(ctx.coverage.end)
 
 
-def _near(lat: np.ndarray, lon: np.ndarray, counted: np.ndarray, km: float) -> np.ndarray:
-    """Per place: how many `counted` places lie in its grid cell of about `km` or a
-    neighbouring one (itself included when counted)."""
+#: Offsets of a grid cell's key to its own and its eight neighbours' (see _cells).
+_AROUND = np.array([di * (1 << 32) + dj for di in (-1, 0, 1) for dj in (-1, 0, 1)])
+
+
+def _cells(lat: np.ndarray, lon: np.ndarray, km: float) -> np.ndarray:
+    """Key of each place's grid cell of about `km` (in degrees of latitude, both ways)."""
     deg = km / 111.2
-    i, j = np.floor(lat / deg).astype(np.int64), np.floor(lon / deg).astype(np.int64)
-    key = i * (1 << 32) + j
-    counts = pd.Series(key[counted]).value_counts()
-    near = np.zeros(len(key), dtype=np.int64)
-    for di in (-1, 0, 1):
-        for dj in (-1, 0, 1):
-            near += counts.reindex(key + di * (1 << 32) + dj, fill_value=0).to_numpy()
-    return near
+    return np.floor(lat / deg).astype(np.int64) * (1 << 32) + np.floor(lon / deg).astype(np.int64)
+
+
+def _near(cell: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """Per place: how many `counted` places lie in its grid cell or a neighbouring one (itself
+    included when counted)."""
+    counts = pd.Series(cell[counted]).value_counts()
+    return sum(counts.reindex(cell + d, fill_value=0).to_numpy() for d in _AROUND)
+
+
+def _heard_near(
+    pts: pd.DataFrame, mmsi: np.ndarray, cell: np.ndarray, after: np.ndarray, th
+) -> np.ndarray:
+    """Per silent vessel (its mmsi, the grid cell of its last fix): how many other vessels were
+    heard in that cell or a neighbouring one at or after `after` (epoch seconds)."""
+    if not len(mmsi):
+        return np.zeros(0, dtype=np.int64)
+    t = seconds(pts["ts"])
+    sel = t >= after.min()
+    p = pts[sel]
+    heard = pd.DataFrame(
+        {
+            "cell": _cells(p["lat"].to_numpy(), p["lon"].to_numpy(), th.dark_edge_km),
+            "other": p["mmsi"].to_numpy(dtype=np.int64),
+            "t": t[sel],
+        }
+    )
+    heard = heard.groupby(["cell", "other"], sort=False)["t"].max().reset_index()
+    ask = pd.DataFrame(
+        {
+            "q": np.repeat(np.arange(len(mmsi)), len(_AROUND)),
+            "cell": (cell[:, None] + _AROUND).ravel(),
+            "mmsi": np.repeat(mmsi.astype(np.int64), len(_AROUND)),
+            "after": np.repeat(after, len(_AROUND)),
+        }
+    )
+    m = ask.merge(heard, on="cell")
+    m = m[(m["other"] != m["mmsi"]) & (m["t"] >= m["after"])].drop_duplicates(["q", "other"])
+    return np.bincount(m["q"].to_numpy(), minlength=len(mmsi))
