@@ -110,8 +110,9 @@ class AisGapConfig:
     )
     dark_edge_km: float = _f(
         20.0,
-        "dark now: vessels whose last fixes lie within about this of each other (grid cells of "
-        "this size and their neighbours) share a place (km)",
+        "dark now: places within about this of each other (grid cells of this size and their "
+        "neighbours) are one place: where vessels vanish together, and where the feed must "
+        "still hear another vessel once the silence counts (km)",
         1.0,
     )
     dark_edge_vessels: int = _f(

@@ -24,9 +24,11 @@ same thresholds, in heard time, up to the end of the data is dark now: an ais_ga
 fix to the feed's last fix, with ``dark_now: true`` and ``reappeared: null`` (mda.scan keeps it
 open; the scan that hears the vessel again finds the closed silence with the same start, so the
 same id, and closes it). Only while the feed is still heard: not when the end of the data lies in
-a down bin, nor across a data hole; and not where ``dark_edge_vessels`` vessels at sea were last
-heard near each other (``dark_edge_km``) and are all silent since: that place is the edge of what
-the receivers hear, where vessels sail out of range.
+a down bin, nor across a data hole; only where another vessel was heard around the vessel's last
+fix (within about ``dark_edge_km``) once the silence counted, so the place is still heard
+(``heard_near`` in the evidence); and not where ``dark_edge_vessels`` vessels at sea were last
+heard near each other and are all silent since: that place is the edge of what the receivers
+hear, where vessels sail out of range.
 """
 
 from __future__ import annotations
