@@ -500,3 +500,25 @@ def test_zone_and_country_labels_and_borders(story_page):
     assert {"Germany", "France", "Poland"} <= set(countries)
     assert page.locator(".mda-label-zone").count() == 0  # zone names only from zoom 5
     page.evaluate("mdaReport.fit()")
+
+
+def test_demo_opens_on_the_whole_lane_with_critical_alerts_in_sight(browser, tmp_path):
+    """`mda demo`: the whole Korea–EU lane at the initial zoom, the two critical anchor drags
+    drawn on their own (they hid in a cluster of 78), the story panel and the partners."""
+    from mda.demo import VIEWS, run_demo
+
+    out = run_demo(out=tmp_path / "demo.html", build=tmp_path / "build")
+    page, seen = open_report(browser, out)
+    try:
+        assert seen == {"requests": [], "errors": []}
+        assert page.evaluate("mdaReport.map.getBounds().contains([35.1, 129.0])")  # Busan
+        assert page.evaluate("mdaReport.map.getBounds().contains([51.95, 4.1])")  # Rotterdam
+        severities = page.evaluate("mdaReport.data.alerts.severity")
+        critical = [i for i, s in enumerate(severities) if s == "critical"]
+        assert len(critical) == 2
+        assert all(page.evaluate(MARKER_SHOWN, i) for i in critical)
+        assert page.locator(".mda-view").count() == 1 + len(VIEWS)
+        assert len(page.evaluate("mdaReport.partnersShaded")) == 28
+        assert page.locator(".mda-narrative li").count() >= 8
+    finally:
+        page.close()
