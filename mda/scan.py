@@ -211,12 +211,32 @@ def last_fixes(points: pd.DataFrame) -> pd.DataFrame:
     return good.drop_duplicates("mmsi", keep="last").reset_index(drop=True)
 
 
-def seen_whole(alerts: pd.DataFrame, points: pd.DataFrame) -> pd.Series:
-    """Per alert: the scan saw its vessel (both, for two) before the event began, so the
-    event's start is its own, not where the data the scan read begin."""
-    first = points.drop_duplicates("mmsi", keep="first")  # points are by mmsi, ts
+def seen_whole(
+    alerts: pd.DataFrame,
+    points: pd.DataFrame,
+    cfg: Config,
+    since: pd.Timestamp | None = None,
+    history: pd.Index | None = None,
+) -> pd.Series:
+    """Per alert: the scan read its vessel's track (both, for two) from before the event began,
+    so the event's start is its own, not where the data the scan read begin. A vessel's stored
+    state in front of an incremental scan is one fix, not its track: a track read begins at
+    `since`, or earlier for the vessels whose open events' fixes were read (`history`). An
+    encounter is judged on a time grid: the grid step before its start must have been read."""
+    if since is not None:  # points are by mmsi, ts: filtering keeps that order
+        read = (points["ts"] >= since).to_numpy()
+        if history is not None and len(history):
+            read = read | points["mmsi"].isin(history).to_numpy()
+        points = points[read]
+    first = points.drop_duplicates("mmsi", keep="first")
     since = _per_vessel(first, alerts, np.maximum, -np.inf)
-    return pd.Series(schema.seconds(alerts["start"]) > since, index=alerts.index)
+    start = schema.seconds(alerts["start"]) - _grid(alerts, cfg)
+    return pd.Series(start > since, index=alerts.index)
+
+
+def _grid(alerts: pd.DataFrame, cfg: Config) -> np.ndarray:
+    """Per alert: the time step (s) its detector judges on, 0 for those judging every fix."""
+    return np.where(alerts["type"] == "encounter", cfg.encounter.time_bucket_min * 60.0, 0.0)
 
 
 def _per_vessel(fixes: pd.DataFrame, alerts: pd.DataFrame, both, missing: float) -> np.ndarray:
@@ -244,7 +264,7 @@ def event_status(alerts: pd.DataFrame, points: pd.DataFrame, cfg: Config) -> pd.
     """ "open" or "closed" per alert, by the rule of the module docstring."""
     # a vessel without good fixes is never open
     until = _per_vessel(last_fixes(points), alerts, np.minimum, np.inf)
-    slack = np.where(alerts["type"] == "encounter", cfg.encounter.time_bucket_min * 60.0, 0.0)
+    slack = _grid(alerts, cfg)
     is_open = alerts["type"].isin(LASTING).to_numpy() & (
         schema.seconds(alerts["end"]) + slack >= until
     )
@@ -392,9 +412,9 @@ def scan_store(
         pos = st.positions(since=since, until=until, columns=SCAN_COLUMNS)
     else:
         pos = _in_window(window[SCAN_COLUMNS], since, until)
-    feed, dark = None, pd.Index([])
+    feed, dark, history = None, pd.Index([]), None
     if not look_back and len(pos):
-        front, feed, dark = _front(st, pos, since, cfg, pending)
+        front, feed, dark, history = _front(st, pos, since, cfg, pending)
         pos = pd.concat([front, pos], ignore_index=True)
     result.positions = len(pos)
     vessels = st.vessels()
@@ -412,7 +432,7 @@ def scan_store(
             feed=feed,
         )
         alerts["status"] = event_status(alerts, result.tracks.points, cfg)
-        alerts["whole"] = seen_whole(alerts, result.tracks.points)
+        alerts["whole"] = seen_whole(alerts, result.tracks.points, cfg, since, history)
         if look_back and until is not None:  # may end before the newest data
             alerts["status"] = pd.Series("closed", index=alerts.index, dtype="string")
         if not look_back:  # the vessels heard anew; the others' state has not changed
@@ -447,14 +467,14 @@ def _examined(tracks: Any, feed: pd.DataFrame | None, cfg: Config, only) -> np.n
 
 def _front(
     st, pos: pd.DataFrame, since: pd.Timestamp, cfg: Config, pending
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index, pd.Index]:
     """What goes in front of an incremental scan's window for the vessels heard in it: the
     fixes of their open events from MERGE_GAP before the events' start (of both vessels of an
     encounter, so seen_whole holds) and their last good fix stored as their state, when older
     than the window; the state of every vessel not heard in it but last heard within
     ``ais_gap.dark_horizon_hours`` of its end (it may be dark now); (ts, mmsi) of every fix
-    stored over that span, for the feed's coverage; and the vessels in front for their state
-    alone. See the module docstring."""
+    stored over that span, for the feed's coverage; the vessels in front for their state
+    alone; and those whose open events' fixes were read. See the module docstring."""
     from mda.store import MERGE_GAP
 
     heard = pos["mmsi"].unique()
@@ -479,8 +499,9 @@ def _front(
     front = schema.conform(front, {c: schema.POSITIONS[c] for c in SCAN_COLUMNS}, extra=False)
     front = front.drop_duplicates(["mmsi", "ts", "lat", "lon"], ignore_index=True)
     if front.empty:
-        return front, front[["ts", "mmsi"]], dark
-    return front, _heard_before(st, front["ts"].min(), since, cfg, pending), dark
+        return front, front[["ts", "mmsi"]], dark, first.index
+    heard_before = _heard_before(st, front["ts"].min(), since, cfg, pending)
+    return front, heard_before, dark, first.index
 
 
 @dataclass
