@@ -438,7 +438,7 @@ def scan_store(
         if not look_back:  # the vessels heard anew; the others' state has not changed
             states = last_fixes(result.tracks.points)
             states = states[states["ts"] >= pd.Timestamp(pending[1])]
-            examined = _examined(result.tracks, feed, cfg, only)
+            examined = _examined(st, result.tracks, feed, cfg, only)
         # a vessel in front for its state alone is scanned for a silence going on, no more
         alone = alerts["mmsi"].isin(dark) & (
             alerts["other_mmsi"].isna() | alerts["other_mmsi"].isin(dark)
@@ -451,18 +451,26 @@ def scan_store(
     return result
 
 
-def _examined(tracks: Any, feed: pd.DataFrame | None, cfg: Config, only) -> np.ndarray:
-    """The vessels this scan judged for a silence going on (dark now): all of them when the
-    ais_gap detector ran and the feed was heard at the end of the data, else none (nothing is
-    known about now, and an open dark-now alert stays as it was)."""
+def _examined(st, tracks: Any, feed: pd.DataFrame | None, cfg: Config, only) -> np.ndarray:
+    """The vessels with an open dark-now alert this scan judged for a silence going on: those
+    in it when the ais_gap detector ran and the feed was heard at the end of the data, else none
+    (nothing is known about now, and an open dark-now alert stays as it was)."""
     from mda.detect.base import Context
     from mda.detect.gaps import heard_at_end
 
+    opened = st.open_alerts()
+    dark = np.intersect1d(
+        opened.loc[opened["type"] == "ais_gap", "mmsi"].to_numpy(dtype=np.int64),
+        tracks.points["mmsi"].to_numpy(dtype=np.int64),
+    )
     ran = only is None or bool({"ais_gap"} & set(only))
-    ctx = Context(tracks=tracks, zones=None, config=cfg, feed=feed)
-    if not ran or not heard_at_end(ctx):
-        return np.zeros(0, dtype=np.int64)
-    return tracks.points["mmsi"].unique()
+    if not len(dark) or not ran:  # the coverage is measured only when it can matter
+        return dark[:0]
+    return (
+        dark
+        if heard_at_end(Context(tracks=tracks, zones=None, config=cfg, feed=feed))
+        else dark[:0]
+    )
 
 
 def _front(
