@@ -1035,7 +1035,9 @@ class Store:
         status (what a run saw of an event still going on may differ at its edges). Any other
         view widens the end, and the start when it is whole; when it ends later its evidence,
         zone and position replace the stored ones, and its status too when the scan makes
-        `progress`. A view cut by the start of the data a run read changes nothing else.
+        `progress`; when it ends at the same time, only its status (a progress scan that saw the
+        vessel after the event knows it is over). A view cut by the start of the data a run read
+        changes nothing else.
         """
         other = None if pd.isna(a["other_mmsi"]) else int(a["other_mmsi"])
         zone = _text(a["zone_id"])
@@ -1103,6 +1105,8 @@ class Store:
                 "evidence=?, thresholds=?, status=CASE WHEN ? THEN ? ELSE status END WHERE id=?",
                 (*view[:-1], progress, view[-1], sid),
             )
+        elif progress and _iso(end) == t_end:  # the same end seen again, now perhaps over
+            self._db.execute("UPDATE alerts SET status=? WHERE id=?", (view[-1], sid))
         return None
 
     def alerts(
