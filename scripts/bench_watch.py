@@ -5,9 +5,12 @@ Prints sustained messages/s (lines read, decoded, stored and scanned per second 
 memory (RSS at start, peak and end of the replay, and the in-memory window), and the latency
 from each alert's triggering message (the first line whose time reaches the alert's end when it
 was first written) leaving the feed server to its JSON line being written. Baseline, timed in
-the same run: decoding the same lines with `read_ais` alone (no store, no detectors).
+the same run: decoding the same lines with `read_ais` alone (no store, no detectors). With
+`--rate`, lines are sent at that rate (a national feed sends a few thousand a second), so the
+latency is the watch's own rather than that of a backlog.
 
-    .venv/bin/python scripts/bench_watch.py [--scenario korea-strait] [--vessels N] [--hours H]
+    .venv/bin/python scripts/bench_watch.py [--scenario korea-eu] [--vessels N] [--hours H]
+                                            [--rate LINES_PER_S]
 """
 
 from __future__ import annotations
@@ -34,13 +37,13 @@ from mda.simulate import simulate
 from mda.sources import read_ais
 from mda.watch import Watcher
 
-CHUNK = 2000
+CHUNK = 500
 _TAG_TIME = re.compile(r"\\[^\\]*?c:(\d{9,13})")
 
 
-def serve(path: str, port_q, times_path: str) -> None:
-    """The feed server (a child process): send every line as fast as the socket takes it,
-    recording when each chunk left."""
+def serve(path: str, port_q, times_path: str, rate: float) -> None:
+    """The feed server (a child process): send every line as fast as the socket takes it, or
+    at `rate` lines/s when given, recording when each chunk left."""
     lines = Path(path).read_bytes().splitlines(keepends=True)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -48,7 +51,10 @@ def serve(path: str, port_q, times_path: str) -> None:
     port_q.put(sock.getsockname()[1])
     conn, _ = sock.accept()
     sent = []
+    start = time.time()
     for i in range(0, len(lines), CHUNK):
+        if rate:
+            time.sleep(max(0.0, start + i / rate - time.time()))
         conn.sendall(b"".join(lines[i : i + CHUNK]))
         sent.append(time.time())
     Path(times_path).write_text(json.dumps(sent))
@@ -71,6 +77,7 @@ def main() -> int:
     ap.add_argument("--scenario", default="korea-eu")
     ap.add_argument("--vessels", type=int)
     ap.add_argument("--hours", type=float)
+    ap.add_argument("--rate", type=float, default=0, help="lines/s sent (default: flat out)")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-watch-"))
     path = tmp / "feed.nmea"
@@ -85,7 +92,7 @@ def main() -> int:
 
     ctx = multiprocessing.get_context("fork")
     port_q = ctx.Queue()
-    server = ctx.Process(target=serve, args=(str(path), port_q, str(tmp / "sent.json")))
+    server = ctx.Process(target=serve, args=(str(path), port_q, str(tmp / "sent.json"), a.rate))
     server.start()
     port = port_q.get(timeout=30)
     cfg = Config()
@@ -97,15 +104,18 @@ def main() -> int:
 
     def watch_lines() -> None:  # when each alert's first line was written
         seen = 0
-        while not done.is_set():
+        while True:
+            ending = done.is_set()  # one more read once the run ended: its last lines
             with open(tmp / "alerts.jsonl") as fh:
-                got = fh.read().splitlines()
+                got = fh.read().split("\n")[:-1]  # whole lines only
             now = time.time()
             for line in got[seen:]:
                 rec = json.loads(line)
                 arrivals.setdefault(rec["id"], now)
             seen = len(got)
             rss.append(rss_mb())
+            if ending:
+                return
             time.sleep(0.01)
 
     runner = threading.Thread(target=w.run, daemon=True)
