@@ -1,7 +1,8 @@
 """mda: maritime domain awareness from public AIS.
 
 Decode AIS (NMEA 0183, DMA and MarineCadastre CSV), build vessel tracks, check them against zone
-layers, flag anomalies and render Folium map reports. The public API is imported lazily so that
+layers, flag anomalies and render Folium map reports; alerts and positions as GeoDataFrames for
+a GIS (`alerts_gdf`, `positions_gdf`, `points_gdf`). The public API is imported lazily so that
 `import mda` stays fast.
 """
 
@@ -25,6 +26,9 @@ _API = {
     "run_scan": "mda.scan",
     "build_report": "mda.report",
     "render_map": "mda.report",
+    "alerts_gdf": "mda.gis",
+    "positions_gdf": "mda.gis",
+    "points_gdf": "mda.gis",
     "MdaError": "mda.errors",
 }
 

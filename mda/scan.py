@@ -576,8 +576,9 @@ def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:
         zones=result.zones,
         alerts=result.alerts,
         vessels=result.vessels,
-        title="mda scan",
+        title=None,  # the data's area and days
         sources=[Path(f).name for f in (result.ingest.files if result.ingest else [])],
         thresholds=dataclasses.asdict(cfg),
         outages=result.outages,
+        data_sources=list(result.ingest.messages) if result.ingest else [],  # their credits
     )

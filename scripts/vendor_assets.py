@@ -1,11 +1,12 @@
 """Fetch the report's JS/CSS and the Natural Earth land basemap from the npm registry.
 
-Reproducible: `npm pack <pkg>@<version>` for every package in mda.report.offline (ASSETS, LAND),
-then extract the files the report uses plus each package's licence into mda/report/assets/
-<pkg>@<version>/. Images referenced by a stylesheet are embedded as data: URIs so an offline
-page makes no request at all. Last, the sha384 of every file the report uses is written to
-mda/report/assets/integrity.json: an online report pins its CDN scripts to these hashes
-(Subresource Integrity), and tests check them against the files. Run it after changing a version:
+Reproducible: `npm pack <pkg>@<version>` for every package in mda.report.offline (VENDORED:
+ASSETS and the Natural Earth LAND, LAND_10M, COUNTRIES), then extract the files the report
+uses plus each package's licence into mda/report/assets/<pkg>@<version>/. Images referenced by a
+stylesheet are embedded as data: URIs so an offline page makes no request at all. Last, the
+sha384 of every file the report uses is written to mda/report/assets/integrity.json: an online
+report pins its CDN scripts to these hashes (Subresource Integrity), and tests check them against
+the files. Run it after changing a version:
 
     .venv/bin/python scripts/vendor_assets.py
 """
@@ -22,15 +23,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from mda.report.offline import (
-    ASSET_DIR,
-    ASSETS,
-    COUNTRIES,
-    INTEGRITY_FILE,
-    LAND,
-    asset_path,
-    sri,
-)
+from mda.report.offline import ASSET_DIR, INTEGRITY_FILE, VENDORED, asset_path, sri
 
 LICENCE_NAMES = re.compile(r"^package/(LICEN[CS]E|MIT-LICEN[CS]E)[^/]*$", re.IGNORECASE)
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
@@ -81,7 +74,7 @@ def write_integrity() -> None:
     """Record the SRI hash of every vendored file the report uses (the bytes on disk)."""
     table = {
         asset_path(*a).relative_to(ASSET_DIR).as_posix(): sri(asset_path(*a).read_bytes())
-        for a in sorted({*ASSETS.values(), LAND, COUNTRIES})
+        for a in VENDORED
     }
     (ASSET_DIR / INTEGRITY_FILE).write_text(json.dumps(table, indent=1) + "\n")
     print(f"{INTEGRITY_FILE}: {len(table)} hashes")
@@ -89,7 +82,7 @@ def write_integrity() -> None:
 
 def main() -> None:
     wanted: dict[tuple[str, str], list[str]] = {}
-    for pkg, version, file in [*ASSETS.values(), LAND, COUNTRIES]:
+    for pkg, version, file in VENDORED:
         wanted.setdefault((pkg, version), []).append(file)
     with tempfile.TemporaryDirectory() as tmp:
         for (pkg, version), files in wanted.items():

@@ -72,15 +72,20 @@ def open_report(browser, path: Path):
     return page, seen
 
 
+def screen_xy(page, points) -> list[list[int]]:
+    """Page pixels of map positions [(lat, lon), ...]."""
+    return page.evaluate(
+        "pts => pts.map(([lat, lon]) => {"
+        " const p = mdaReport.map.latLngToContainerPoint([lat, lon]);"
+        " const r = mdaReport.map.getContainer().getBoundingClientRect();"
+        " return [Math.round(r.left + p.x), Math.round(r.top + p.y)]; })",
+        points,
+    )
+
+
 def tooltip_at(page, lat: float, lon: float) -> str:
     """Move the mouse over a map position and return the text of the tooltip that opens."""
-    xy = page.evaluate(
-        "([lat, lon]) => { const p = mdaReport.map.latLngToContainerPoint([lat, lon]);"
-        " const r = mdaReport.map.getContainer().getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; }",
-        [lat, lon],
-    )
-    page.mouse.move(*xy)
+    page.mouse.move(*screen_xy(page, [(lat, lon)])[0])
     page.wait_for_selector(".leaflet-tooltip", timeout=3000)
     return page.inner_text(".leaflet-tooltip")
 
@@ -123,6 +128,43 @@ def test_scan_map_draws_with_networking_off(browser, tmp_path):
         assert page.evaluate("document.querySelectorAll('#mda-alert-table tbody tr').length") > 0
     finally:
         page.close()
+
+
+def _pixel_colours(page, points) -> list[str]:
+    """The colours ("#rrggbb") on screen at map positions [(lat, lon), ...]."""
+    image = pytest.importorskip("PIL.Image", reason="Pillow not installed")
+    import io
+
+    shot = image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    return ["#{:02x}{:02x}{:02x}".format(*shot.getpixel(tuple(p))) for p in screen_xy(page, points)]
+
+
+def test_harbour_is_water_at_1_to_10m(browser, tmp_path, monkeypatch):
+    """In a Long Beach harbour report the basin inside the breakwater is drawn as sea (it is
+    land at Natural Earth 1:50m, as a page without the 1:10m land shows) and the city as land."""
+    from test_report import LONG_BEACH_WATER, _vessel
+
+    from mda.report import coast
+
+    pos = _vessel(366000001, 33.70, -118.25, 0.01, 0.10, sog=5.0)
+    city = (33.80, -118.20)  # Long Beach, 4 km inland at 1:10m
+
+    def colours(name: str) -> tuple[list[str], dict]:
+        page, seen = open_report(browser, render_map(tmp_path / name, positions=pos))
+        try:
+            assert seen == {"requests": [], "errors": []}
+            page.evaluate("mdaReport.map.setView([33.77, -118.2], 12, { animate: false })")
+            page.wait_for_timeout(300)
+            return _pixel_colours(page, [LONG_BEACH_WATER, city]), page.evaluate(
+                "mdaReport.legend.land"
+            )
+        finally:
+            page.close()
+
+    fine, land = colours("lb.html")
+    assert fine == [land["sea"], land["fill"]]
+    monkeypatch.setattr(coast, "fine_land", lambda bounds: None)
+    assert colours("lb50.html")[0] == [land["fill"], land["fill"]]
 
 
 def test_layer_control_lists_expected_layers(report):

@@ -324,9 +324,7 @@ def test_every_cdn_asset_is_pinned_to_the_vendored_file(scen, tmp_path):
 def test_integrity_manifest_matches_every_vendored_file():
     """scripts/vendor_assets.py records the hashes; they cannot drift from the files."""
     table = json.loads((offline.ASSET_DIR / offline.INTEGRITY_FILE).read_text())
-    used = {
-        offline.asset_path(*a) for a in [*offline.ASSETS.values(), offline.LAND, offline.COUNTRIES]
-    }
+    used = {offline.asset_path(*a) for a in offline.VENDORED}
     assert {offline.ASSET_DIR / k for k in table} == used
     for rel, value in table.items():
         assert offline.sri((offline.ASSET_DIR / rel).read_bytes()) == value, rel
@@ -496,7 +494,7 @@ def test_flags_from_mid():
 
 
 def test_vendored_assets_and_licences_present():
-    for pkg, ver, file in [*offline.ASSETS.values(), offline.LAND, offline.COUNTRIES]:
+    for pkg, ver, file in offline.VENDORED:
         assert offline.asset_path(pkg, ver, file).is_file(), (pkg, file)
         folder = offline.ASSET_DIR / f"{pkg}@{ver}"
         assert any(re.match(r"(?i)(mit-)?licen[cs]e", p.name) for p in folder.iterdir()), pkg
@@ -727,3 +725,79 @@ def test_scan_report_and_store_report_show_the_outage_not_a_gap(tmp_path):
     assert scanned["listed"]["start"] == [_epoch("2026-03-01T03:01Z")]
     out = build_report(store=store, out=tmp_path / "store.html", offline=True)
     assert page_data(out.read_text())["feed"]["listed"] == scanned["listed"]
+
+
+#: Inside the Long Beach breakwater (San Pedro Bay): water at Natural Earth 1:10m, land at 1:50m.
+LONG_BEACH_WATER = (33.75, -118.16)
+DOWNTOWN_LA = (34.05, -118.25)  # land at both scales
+
+
+def test_harbour_report_draws_10m_land_clipped_to_its_view(tmp_path, monkeypatch):
+    """At harbour scale the page carries Natural Earth 1:10m land clipped around its view, so a
+    ship in the Long Beach basin is at sea, not on the 1:50m land; the page stays small."""
+    from mda.context import world_context
+    from mda.report import coast
+
+    pos = _vessel(366000001, 33.72, -118.24, 0.03, 0.10, sog=5.0)
+    html = render_map(tmp_path / "lb.html", positions=pos, offline=True).read_text()
+    fine = page_data(html)["fine_land"]
+    (s, w), (n, e) = fine["box"]
+    assert s < 33.72 < 33.75 < n and w < -118.24 < -118.14 < e and e - w <= 2 * 10
+    land = shapely.from_geojson(json.dumps(fine["land"]))
+    xy = shapely.get_coordinates(land)
+    assert len(xy) > 50 and (xy[:, 0] >= w).all() and (xy[:, 0] <= e).all()
+    assert (xy[:, 1] >= s).all() and (xy[:, 1] <= n).all()
+    lat, lon = LONG_BEACH_WATER
+    assert world_context().on_land(np.array([lat]), np.array([lon]))[0]  # the 1:50m coast's error
+    assert not land.contains(shapely.Point(lon, lat))
+    assert land.contains(shapely.Point(DOWNTOWN_LA[::-1]))
+    monkeypatch.setattr(coast, "fine_land", lambda bounds: None)
+    without = render_map(tmp_path / "lb50.html", positions=pos, offline=True).read_text()
+    assert 0 < len(html.encode()) - len(without.encode()) < 1_000_000
+
+
+def test_world_and_tiled_reports_carry_no_10m_land(tmp_path):
+    """A world view keeps the 1:50m land alone; a page over tiles draws no land at all."""
+    pos = pd.concat(
+        [_vessel(366000001, 33.7, -118.2, 0.1, 0.1), _vessel(440100001, 35.0, 129.2, 0.1, 0.1)]
+    )
+    world = render_map(tmp_path / "w.html", positions=pos, offline=True).read_text()
+    assert page_data(world)["fine_land"] is None
+    harbour = pos[pos["mmsi"] == 366000001]
+    cdn = render_map(tmp_path / "c.html", positions=harbour, offline=False).read_text()
+    assert page_data(cdn)["fine_land"] is None
+    bbox = render_map(tmp_path / "b.html", positions=harbour, bbox=(-170, -60, 170, 70))
+    assert page_data(bbox.read_text())["fine_land"] is None
+
+
+def test_scan_report_has_the_data_title_and_credit_lines(tmp_path):
+    """`mda scan FILE --report`: the title from the data (not "mda scan") and the feed's credit."""
+    from conftest import shared_file
+
+    from mda.cli import main
+
+    noaa = shared_file("positions/marinecadastre_aisdb_2023-01-11_1000rows.csv")
+    out = tmp_path / "scan.html"
+    assert main(["scan", str(noaa), "--report", str(out), "--quiet"]) == 0
+    data = page_data(out.read_text())
+    assert [c[0] for c in data["credits"]] == ["AIS: MarineCadastre.gov (BOEM/NOAA)"]
+    assert re.fullmatch(r"AIS .*° N–.*° W · 2023-01-1\d", data["header"]["title"])
+    assert data["header"]["sources"] == [noaa.name]
+
+
+def test_gis_helpers_in_the_public_api(tmp_path):
+    """`mda.alerts_gdf(result.alerts).to_crs(3857)`: a scan's alerts straight into a GIS."""
+    import mda
+    from mda.simulate import simulate
+
+    assert {"alerts_gdf", "positions_gdf", "points_gdf"} <= set(mda.__all__)
+    simulate("korea-strait").write(tmp_path / "strait.nmea")
+    result = mda.run_scan(inputs=[tmp_path / "strait.nmea"])
+    assert len(result.alerts)
+    web = mda.alerts_gdf(result.alerts).to_crs(3857)
+    assert web.crs.to_epsg() == 3857 and len(web) == len(result.alerts)
+    x = web.geometry.x.to_numpy()
+    assert np.allclose(x / 6378137.0, np.radians(result.alerts["lon"].to_numpy(float)))
+    tracks = mda.positions_gdf(result.tracks.points)
+    assert tracks.crs.to_epsg() == 4326 and tracks.geometry.notna().all()
+    assert mda.points_gdf(result.alerts).crs == tracks.crs

@@ -32,7 +32,7 @@ from mda.config import FeedConfig
 from mda.errors import MdaError
 from mda.feed import feed_outages
 from mda.fileio import replacing
-from mda.report import layers, limits, panel
+from mda.report import coast, layers, limits, panel
 from mda.report import offline as assets
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ def _page_data(
         "artefacts": artefact_points,
         "bounds": _bounds(drawn_points, drawn_alerts, zones, bbox),
         "tiles": None,
+        "fine_land": None,
         "story": panel.story(text["story"]),
         "credits": panel.credits(text["data_sources"]),
     }
@@ -200,6 +201,8 @@ def render_map(
             if tiles
             else ONLINE_TILES
         )
+    else:
+        data["fine_land"] = coast.fine_land(data["bounds"])
     # folium draws only the empty map and layer control: branca compiles every rendered folium
     # script as a Jinja template, so no input text may go into a folium object. Everything else
     # (tiles, zones, tracks, alerts, titles) is page data, drawn by the page script.

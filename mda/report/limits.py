@@ -21,6 +21,8 @@ Budgets and their worst-case share of the page:
   ``MAX_TEXT_CHARS`` characters each, cut ones end in "…"; lists in the header (sources,
   alert types) at most ``MAX_LIST`` entries;
 - traffic density: at most 400 x 400 grid cells (layers.heat_layer, 4 MB).
+- harbour-scale land: Natural Earth 1:10m clipped to a box at most 20° across, only for a view
+  under 10° across (mda.report.coast; the largest found, the Chilean fjords, 320 kB).
 
 So a page stays below about 250 MB however large the input.
 """

@@ -46,6 +46,11 @@ LAND = ("world-atlas", "2.0.2", "land-50m.json")
 #: The page's vector basemap, the same Natural Earth 1:50m with countries: the page draws its
 #: "land" object as land, the borders between its "countries" and their names.
 COUNTRIES = ("world-atlas", "2.0.2", "countries-50m.json")
+#: Natural Earth 1:10m land (world-atlas, quantized like the others to about 400 m x 190 m):
+#: a report of a small area draws it clipped to its view (mda.report.coast), so harbours are right.
+LAND_10M = ("world-atlas", "2.0.2", "land-10m.json")
+#: Every vendored npm file (scripts/vendor_assets.py fetches these and records their hashes).
+VENDORED = sorted({*ASSETS.values(), LAND, LAND_10M, COUNTRIES})
 
 #: Our own script and stylesheet (not from npm; always inlined).
 OWN = ("mda-report.js", "mda-report.css")

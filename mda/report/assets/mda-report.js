@@ -231,6 +231,13 @@
     var shaded = countries.filter(function (f) { return partners.indexOf(f.properties.name) >= 0; });
     if (shaded.length) fill(shaded, st.partner);
     this.partnersShaded = shaded.map(function (f) { return f.properties.name; });
+    var fine = this.data.fine_land;  // a small view: 1:10m land over a sea patch (mda.report.coast)
+    if (fine) {
+      L.rectangle(fine.box, { pane: "mda-land", interactive: false, stroke: false, fillColor: st.sea,
+        fillOpacity: 1 }).addTo(map);
+      this.fineLand = L.geoJSON(fine.land, { pane: "mda-land", interactive: false,
+        style: { stroke: false, fillColor: st.fill, fillOpacity: 1 } }).addTo(map);
+    }
     var borders = topojson.mesh(topo, topo.objects.countries, function (a, b) { return a !== b; });
     this.borders = L.geoJSON(cutAntimeridian(borders), { pane: "mda-land", interactive: false,
       style: { color: st.border, weight: 0.8, opacity: 1, fill: false } }).addTo(map);
