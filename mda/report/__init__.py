@@ -171,7 +171,8 @@ def render_map(
     the alerts. `tiles` is an XYZ URL template (e.g. an internal tile server). `outages`
     (mda.feed.FEED_OUTAGES, e.g. a scan's) are the feed outages listed in the side panel; by
     default those of the tracks' points under the default thresholds. The tracks' receiver
-    artefacts are drawn in their own layer.
+    artefacts are drawn in their own layer. A view under coast.FINE_LAND_MAX_SPAN_DEG across
+    (a harbour, a strait) gets Natural Earth 1:10m land clipped around it over the 1:50m basemap.
     """
     if tracks is None and positions is not None:
         from mda.tracks import build_tracks
