@@ -801,3 +801,23 @@ def test_gis_helpers_in_the_public_api(tmp_path):
     tracks = mda.positions_gdf(result.tracks.points)
     assert tracks.crs.to_epsg() == 4326 and tracks.geometry.notna().all()
     assert mda.points_gdf(result.alerts).crs == tracks.crs
+
+
+def test_alerts_carry_their_status_and_review_to_the_page():
+    """A store's alerts show whether they are open and what an analyst decided (issue 12)."""
+    alerts = schema.empty(schema.ALERTS)
+    alerts.loc[0, ["id", "type", "severity", "mmsi", "lat", "lon"]] = [
+        "a1", "ais_gap", "high", 123456789, 10.0, 20.0,
+    ]  # fmt: skip
+    alerts["status"] = "open"
+    alerts["review"], alerts["review_note"] = "dismissed", "tug on trials <b>"
+    page = layers.alert_layer(alerts)
+    assert page["status"] == ["open"]
+    assert page["review"] == ["dismissed"]
+    assert page["review_note"] == ["tug on trials <b>"]  # text, drawn with textContent
+    # alerts from a file carry neither: empty strings, which the page leaves out
+    plain = layers.alert_layer(alerts.drop(columns=["status", "review", "review_note"]))
+    assert plain["status"] == [""] and plain["review"] == [""]
+    assert set(layers.alert_layer(None)) == set(page)
+    script = (Path(offline.__file__).parent / "assets" / "mda-report.js").read_text()
+    assert '["Dossier", "mda vessel "' in script and "stateOf(i)" in script

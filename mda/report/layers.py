@@ -284,11 +284,15 @@ def _alert_line(types: pd.Series, evidence: pd.Series, lat, lon) -> list:
     return out
 
 
+#: What a store says of an alert beyond its finding: open/closed, and an analyst's review.
+EVENT_TEXT = ("status", "review", "review_note")
+
+
 def alert_layer(alerts: pd.DataFrame | None) -> dict[str, list]:
     """Alerts as columns, with evidence as JSON objects and the gap/encounter line if any."""
     cols = ("id", "type", "severity", "mmsi", "other_mmsi", "name", "start", "end", "lat", "lon")
     if alerts is None or alerts.empty:
-        return {c: [] for c in (*cols, "zone", "zone_kind", "evidence", "line")}
+        return {c: [] for c in (*cols, *EVENT_TEXT, "zone", "zone_kind", "evidence", "line")}
     a = alerts.reset_index(drop=True)
     a = a[np.isfinite(a["lat"].astype(float)) & np.isfinite(a["lon"].astype(float))]
     a = a.reset_index(drop=True)
@@ -314,6 +318,7 @@ def alert_layer(alerts: pd.DataFrame | None) -> dict[str, list]:
         "lon": a["lon"].astype(float).round(COORD_DECIMALS).tolist(),
         "zone": txt("zone_name"),
         "zone_kind": txt("zone_kind"),
+        **{c: txt(c) for c in EVENT_TEXT},
         "evidence": [
             limits.json_value(jsonable(e)) if isinstance(e, dict) else {} for e in evidence
         ],

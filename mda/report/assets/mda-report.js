@@ -356,9 +356,16 @@
       rows.push(["SOG", p.sog[j] === null ? "–" : p.sog[j] + " kn"]);
       rows.push(["Heading", p.hdg[j] === null ? "–" : p.hdg[j] + "°"]);
       rows.push(["Position", fmtValue(p.lat[j], "lat") + ", " + fmtValue(p.lon[j], "lon")]);
+      rows.push(["Dossier", "mda vessel " + p.mmsi[j]]);
       return infoTable("Latest position", rows);
     });
     this.layers["Latest positions"] = group;
+  };
+
+  /* An alert's status (open/closed) and review, as the store has them ("" from a file). */
+  MdaReport.prototype.stateOf = function (i) {
+    var a = this.data.alerts, r = a.review[i] && a.review[i] !== "unreviewed" ? a.review[i] : "";
+    return [a.status[i], r].filter(function (x) { return x; }).join(", ");
   };
 
   MdaReport.prototype.alertPopup = function (i) {
@@ -368,7 +375,9 @@
       ["Other MMSI", a.other_mmsi[i]], ["Start", fmtTime(a.start[i])], ["End", fmtTime(a.end[i])],
       ["Duration", a.end[i] !== null && a.start[i] !== null ? fmtDur(a.end[i] - a.start[i]) : ""],
       ["Zone", a.zone[i] ? a.zone[i] + (a.zone_kind[i] ? " (" + a.zone_kind[i] + ")" : "") : ""],
-      ["Position", fmtValue(a.lat[i], "lat") + ", " + fmtValue(a.lon[i], "lon")]];
+      ["Position", fmtValue(a.lat[i], "lat") + ", " + fmtValue(a.lon[i], "lon")],
+      ["Status", a.status[i]], ["Review", a.review[i] === "unreviewed" ? "" : a.review[i]],
+      ["Review note", a.review_note[i]], ["Dossier", "mda vessel " + a.mmsi[i]]];
     var ev = a.evidence[i] || {};
     Object.keys(ev).forEach(function (k) { rows.push([label(k), fmtValue(ev[k], k)]); });
     var box = infoTable("Alert", rows);
@@ -709,7 +718,8 @@
       ["Vessel / MMSI", function (i) { return self.nameOf(i); }, function (i) {
         return el("span", {}, [self.nameOf(i) || "(unknown)", el("small", {}, [a.mmsi[i]])]);
       }],
-      ["Zone", function (i) { return a.zone[i]; }, function (i) { return a.zone[i]; }]
+      ["Zone", function (i) { return a.zone[i]; }, function (i) { return a.zone[i]; }],
+      ["State", function (i) { return self.stateOf(i); }, function (i) { return self.stateOf(i); }]
     ];
     var table = el("table", { class: "mda-table", id: "mda-alert-table" });
     var head = el("tr"), body = el("tbody");
