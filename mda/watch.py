@@ -161,7 +161,7 @@ class AlertLines:
 
 @dataclass
 class WatchSummary:
-    """What a watch did, for its last log line and `--json`."""
+    """What a watch did, for its last log line."""
 
     cycles: int = 0
     lines: int = 0
