@@ -367,6 +367,12 @@ class ScanConfig:
         "history a scheduled scan re-reads for the detectors that need it (each vessel's last "
         "fix is kept in the store, so a silence of any length is seen without it) (h)",
     )
+    context_hours: float = _f(
+        6.0,
+        "an event a scheduled scan finds within this of the start of the track it read is "
+        "judged without its context: it may extend an event going on, never rewrite one that "
+        "is over (h)",
+    )
 
 
 @dataclass

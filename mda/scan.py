@@ -222,7 +222,9 @@ def seen_whole(
     so the event's start is its own, not where the data the scan read begin. A vessel's stored
     state in front of an incremental scan is one fix, not its track: a track read begins at
     `since`, or earlier for the vessels whose open events' fixes were read (`history`). An
-    encounter is judged on a time grid: the grid step before its start must have been read."""
+    encounter is judged on a time grid: the grid step before its start must have been read. An
+    event is judged in context: ``scan.context_hours`` of track must precede it (a jump back
+    from a spoofed position read without the jump out looks like a relocation)."""
     if since is not None:  # points are by mmsi, ts: filtering keeps that order
         read = (points["ts"] >= since).to_numpy()
         if history is not None and len(history):
@@ -230,7 +232,7 @@ def seen_whole(
         points = points[read]
     first = points.drop_duplicates("mmsi", keep="first")
     since = _per_vessel(first, alerts, np.maximum, -np.inf)
-    start = schema.seconds(alerts["start"]) - _grid(alerts, cfg)
+    start = schema.seconds(alerts["start"]) - _grid(alerts, cfg) - cfg.scan.context_hours * 3600
     return pd.Series(start > since, index=alerts.index)
 
 

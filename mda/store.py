@@ -1037,7 +1037,10 @@ class Store:
         zone and position replace the stored ones, and its status too when the scan makes
         `progress`; when it ends at the same time, only its status (a progress scan that saw the
         vessel after the event knows it is over). A view cut by the start of the data a run read
-        changes nothing else.
+        changes nothing else, and a view that is not whole and begins after an event already
+        over (closed or withdrawn) does not join it: the scan that found that event read the
+        context this view lacks (a jump back from a spoofed position, read without the jump
+        out, looks like a relocation).
         """
         other = None if pd.isna(a["other_mmsi"]) else int(a["other_mmsi"])
         zone = _text(a["zone_id"])
@@ -1047,11 +1050,11 @@ class Store:
         if _text(a["id"]) is None:
             a["id"] = schema.alert_id(a["type"], a["mmsi"], other, zone, start, subtype)
         match = self._db.execute(
-            "SELECT id, severity, t_start, t_end FROM alerts WHERE id=?", (a["id"],)
+            "SELECT id, severity, t_start, t_end, status FROM alerts WHERE id=?", (a["id"],)
         ).fetchone()
         if match is None:
             match = self._db.execute(
-                "SELECT id, severity, t_start, t_end FROM alerts WHERE type=? AND mmsi=? "
+                "SELECT id, severity, t_start, t_end, status FROM alerts WHERE type=? AND mmsi=? "
                 "AND other_mmsi IS ? AND (? = 0 OR zone_id IS ?) AND t_start <= ? "
                 "AND t_end >= ? AND (? IS NULL OR json_extract(evidence, '$.kind') = ?) "
                 "ORDER BY t_start LIMIT 1",
@@ -1084,10 +1087,13 @@ class Store:
                 ),
             )  # fmt: skip
             return a["id"]
-        sid, severity, t_start, t_end = match
+        sid, severity, t_start, t_end, stored_status = match
+        if stored_status != "open" and not a["whole"] and _iso(start) > t_end:
+            return None  # next to an event over, read with less context than when it was found
         if schema.severity_rank(a["severity"]) > schema.severity_rank(severity):
             severity = a["severity"]
-        replace = bool(a["whole"]) and progress and _iso(end) >= t_end
+        # an event going on had a provisional end: the newer whole view may end it earlier
+        replace = bool(a["whole"]) and progress and (_iso(end) >= t_end or stored_status == "open")
         newer = replace or _iso(end) > t_end
         if not replace:
             start = min(t_start, _iso(start)) if a["whole"] else t_start
