@@ -251,9 +251,9 @@ def _cmd_watch(a: argparse.Namespace) -> int:
             serve=a.serve,
         )
     print(
-        f"mda watch: {summary.lines:,} lines, {summary.positions_stored:,} positions stored, "
-        f"{summary.alert_lines:,} alert lines, {summary.reconnects:,} reconnects "
-        f"in {summary.seconds:.1f} s",
+        f"mda watch: {summary.lines:,} lines ({sum(summary.rejected.values()):,} rejected), "
+        f"{summary.positions_stored:,} positions stored, {summary.alert_lines:,} alert lines, "
+        f"{summary.reconnects:,} reconnects in {summary.seconds:.1f} s",
         file=sys.stderr,
     )
     return 0
