@@ -168,9 +168,7 @@ class WatchSummary:
     positions_stored: int = 0
     alert_lines: int = 0
     reconnects: int = 0
-    feed: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
-    dropped_from_window: int = 0
     seconds: float = 0.0
 
 
@@ -235,7 +233,6 @@ class Watcher:
             self.stop.set()
             self.reader.join(timeout=2)
         self.summary.seconds = time.monotonic() - t0
-        self.summary.feed = dict(self.reader.stats)
         self.summary.reconnects = self.reader.stats.get("reconnects", 0)
         if self.reader.error:
             from mda.errors import MdaError
@@ -289,7 +286,6 @@ class Watcher:
         self.window.trim()
         self.summary.cycles += 1
         self.summary.positions_stored += len(stored)
-        self.summary.dropped_from_window = self.window.dropped
         if changed is not None:
             self.last = result
             self.summary.alert_lines += self.lines.write(changed, final=final)
