@@ -38,6 +38,19 @@ AUX_POSITIONS: dict[str, str] = {
     "msg_type": "uint8",
     "name": "string",  # AtoN name, else ""
     "source": "string",
+    "clock": TS,  # UTC a base station (type 4) reports: a receiver-health signal; else NaT
+}
+
+#: Binary messages (types 6 and 8, addressed and broadcast): kept with their application id.
+BINARY: dict[str, str] = {
+    "mmsi": "uint32",
+    "ts": TS,
+    "msg_type": "uint8",
+    "dest_mmsi": "UInt32",  # type 6 only
+    "dac": "UInt16",  # designated area code
+    "fi": "UInt8",  # function identifier
+    "data": "string",  # the application data as hexadecimal text
+    "source": "string",
 }
 
 #: Static and voyage data (types 5, 19, 24A/B). `vessels` holds the latest row per MMSI; the

@@ -238,11 +238,12 @@ def _feed_rows(feed: dict[str, Any], first: pd.Timestamp | None, last: pd.Timest
 
 @dataclass
 class AisData:
-    """Decoded AIS: vessel positions, non-vessel positions, static reports, and the report."""
+    """Decoded AIS: vessel and other positions, static reports, binary messages, the report."""
 
     positions: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.POSITIONS))
     aux: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.AUX_POSITIONS))
     statics: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
+    binary: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.BINARY))
     report: IngestReport = field(default_factory=IngestReport)
 
     @property
@@ -335,5 +336,6 @@ def concat(parts: list[AisData]) -> AisData:
         positions=cat("positions", schema.POSITIONS),
         aux=cat("aux", schema.AUX_POSITIONS),
         statics=cat("statics", schema.VESSELS),
+        binary=cat("binary", schema.BINARY),
         report=report,
     )
