@@ -870,6 +870,26 @@ def classify(positions: pd.DataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame({"pos": pos[order], "zone": zone[order]})
 
 
+def zone_at(lat, lon, zones: gpd.GeoDataFrame, kinds: Sequence[str]) -> np.ndarray:
+    """Row position in zones of the zone holding each point, -1 for none: among the zones of
+    `kinds`, those of the first kind listed win, then the first row (same rule as classify)."""
+    lat = np.asarray(lat, dtype="float64")
+    lon = np.asarray(lon, dtype="float64")
+    out = np.full(len(lat), -1, dtype=np.int64)
+    if len(lat) == 0 or len(zones) == 0:
+        return out
+    rank = {k: i for i, k in enumerate(kinds)}
+    zone_rank = np.array([rank.get(k, -1) for k in zones["kind"]], dtype=np.int64)
+    pos, zone = _classify_xy(lon, lat, _index_for(np.asarray(zones.geometry.values)))
+    keep = zone_rank[zone] >= 0
+    pos, zone = pos[keep], zone[keep]
+    best = np.full(len(lat), np.iinfo(np.int64).max)
+    np.minimum.at(best, pos, zone_rank[zone] * len(zones) + zone)
+    hit = best < np.iinfo(np.int64).max
+    out[hit] = best[hit] % len(zones)
+    return out
+
+
 def _classify_xy(lon: np.ndarray, lat: np.ndarray, idx: _GridIndex):
     ok = np.flatnonzero(
         np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from mda import schema
 from mda.config import Config
@@ -153,11 +152,11 @@ def _zone_at(lat: np.ndarray, lon: np.ndarray, zones) -> tuple[pd.Series, pd.Ser
     kind = zid.copy()
     if zones is None or not len(zones):
         return zid, kind
-    for k in ZONE_KINDS:
-        layer = zones[zones["kind"] == k]
-        for z, geom in zip(layer["id"], layer.geometry, strict=True):
-            inside = shapely.contains_xy(geom, lon, lat) & zid.isna().to_numpy()
-            zid[inside], kind[inside] = z, k
+    from mda.zones import zone_at
+
+    at = zone_at(lat, lon, zones, ZONE_KINDS)
+    hit = at >= 0
+    zid[hit], kind[hit] = zones["id"].to_numpy()[at[hit]], zones["kind"].to_numpy()[at[hit]]
     return zid, kind
 
 
