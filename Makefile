@@ -24,10 +24,12 @@ demo: $(RUNTIME)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	for s in scripts/bench_*.py; do $(PY) $$s || exit 1; done
