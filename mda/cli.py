@@ -92,10 +92,25 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _cmd_ingest(a: argparse.Namespace) -> int:
-    from mda.store import Store
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    from mda.engine import ENGINES
 
-    report = Store(a.store).ingest(a.inputs, start_time=a.start_time, wait=a.wait)
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: this process (default); dask: a Dask cluster (pip install 'mda[dask]')",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, help="dask: local worker processes (default: cores)")
+    g.add_argument("--scheduler", metavar="tcp://HOST:8786", help="dask: join this cluster")
+
+
+def _cmd_ingest(a: argparse.Namespace) -> int:
+    from mda.engine import open_engine
+
+    with open_engine(a.engine, workers=a.workers, scheduler=a.scheduler) as engine:
+        report = engine.ingest(a.store, a.inputs, start_time=a.start_time, wait=a.wait)
     print(report.to_json() if a.json else report.format_table())
     # what was read is stored; an input not read to its end is an input error all the same
     for name, reason in report.failed.items():
@@ -186,21 +201,24 @@ def _cmd_simulate(a: argparse.Namespace) -> int:
 
 
 def _cmd_scan(a: argparse.Namespace) -> int:
+    from mda.engine import open_engine
     from mda.scan import run_scan
 
-    result = run_scan(
-        inputs=a.inputs,
-        store=a.store,
-        zones=a.zones,
-        config=a.config,
-        watchlist=a.watchlist,
-        since=a.since,
-        until=a.until,
-        start_time=a.start_time,
-        out=a.out,
-        report=a.report,
-        wait=a.wait,
-    )
+    with open_engine(a.engine, workers=a.workers, scheduler=a.scheduler) as engine:
+        result = run_scan(
+            inputs=a.inputs,
+            store=a.store,
+            zones=a.zones,
+            config=a.config,
+            watchlist=a.watchlist,
+            since=a.since,
+            until=a.until,
+            start_time=a.start_time,
+            out=a.out,
+            report=a.report,
+            wait=a.wait,
+            engine=engine,
+        )
     print(json.dumps(result.summary(), default=str) if a.json else result.format_summary())
     if a.fail_on and result.reached(a.fail_on):
         return 3
@@ -393,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     _add_wait(s)
     _add_read_options(s)
+    _add_engine(s)
     s.set_defaults(func=_cmd_ingest)
 
     s = sub.add_parser(
@@ -473,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_wait(s)
     _add_window(s)
     _add_read_options(s)
+    _add_engine(s)
     s.set_defaults(func=_cmd_scan)
 
     s = sub.add_parser("watch", help="alerts from a live feed: tcp://, udp://, a followed FILE, -")

@@ -43,7 +43,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,9 @@ from mda import schema
 from mda.config import Config, load_config
 from mda.errors import MdaError
 from mda.feed import FEED_OUTAGES, feed_outages
+
+if TYPE_CHECKING:
+    from mda.engine import Engine
 
 log = logging.getLogger("mda")
 
@@ -238,7 +241,7 @@ def seen_whole(
 
 def _grid(alerts: pd.DataFrame, cfg: Config) -> np.ndarray:
     """Per alert: the time step (s) its detector judges on, 0 for those judging every fix."""
-    return np.where(alerts["type"] == "encounter", cfg.encounter.time_bucket_min * 60.0, 0.0)
+    return np.where(alerts["type"] == "encounter", cfg.encounter.time_bucket_minutes * 60.0, 0.0)
 
 
 def _per_vessel(fixes: pd.DataFrame, alerts: pd.DataFrame, both, missing: float) -> np.ndarray:
@@ -296,12 +299,14 @@ def run_scan(
     report: str | Path | None = None,
     only: Iterable[str] | None = None,
     wait: float = 0,
+    engine: Engine | None = None,
 ) -> ScanResult:
     """Scan INPUT files, or a store incrementally, and write the alerts (see module docstring).
 
     `zones` is None (the bundled layers), a list of files or an already loaded GeoDataFrame;
     `config` a TOML path or a Config; `watchlist` a CSV path or a loaded watchlist table;
-    `wait` the seconds to wait for a store another process holds (math.inf: as long as it takes).
+    `wait` the seconds to wait for a store another process holds (math.inf: as long as it takes);
+    `engine` maps the detectors of a store's scan (mda.engine; None: this process).
     """
     from mda.detect.watchlist import load_watchlist
     from mda.zones import load_zones
@@ -320,7 +325,7 @@ def run_scan(
     if store is None:
         result = _scan_inputs(inputs, since, until, start_time, **kw)
     else:
-        result = _scan_store(store, inputs, since, until, start_time, wait, **kw)
+        result = _scan_store(store, inputs, since, until, start_time, wait, engine, **kw)
     result.zones = layer
     if result.tracks is not None:
         result.outages = feed_outages(result.tracks.points, cfg.feed)
@@ -369,13 +374,17 @@ def _scan_inputs(inputs, since, until, start_time, *, cfg, zones, watchlist, onl
     return result
 
 
-def _scan_store(store, inputs, since, until, start_time, wait, *, cfg, zones, watchlist, only):
+def _scan_store(
+    store, inputs, since, until, start_time, wait, engine, *, cfg, zones, watchlist, only
+) -> ScanResult:
     """Ingest INPUT files if given, then scan what the store holds that no scan has seen."""
     from mda.store import Store
 
     with contextlib.closing(Store(store, create=bool(inputs))) as st, st.lock(timeout=wait):
         report = st.ingest(inputs, start_time=start_time) if inputs else None
-        result = scan_store(st, since, until, cfg=cfg, zones=zones, watchlist=watchlist, only=only)
+        result = scan_store(
+            st, since, until, cfg=cfg, zones=zones, watchlist=watchlist, only=only, engine=engine
+        )
         result.ingest = report
     return result
 
@@ -390,6 +399,7 @@ def scan_store(
     watchlist: pd.DataFrame | None = None,
     only: Iterable[str] | None = None,
     window: pd.DataFrame | None = None,
+    engine: Engine | None = None,
 ) -> ScanResult:
     """One scan of an open Store whose lock the caller holds: incremental (what no scan has
     seen, with the vessels' state in front) unless `since`/`until` ask for a look back. The
@@ -423,7 +433,8 @@ def scan_store(
     result.vessels = vessels
     alerts, states, examined = schema.empty(schema.ALERTS), None, []
     if len(pos):
-        alerts, result.tracks = detect_window(
+        detect = detect_window if engine is None else engine.detect_window
+        alerts, result.tracks = detect(
             pos,
             cfg,
             zones,
