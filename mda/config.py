@@ -3,6 +3,9 @@
 A TOML file holds sections named like the dataclasses below (``[tracks]``, ``[ais_gap]``, ...).
 Unknown sections or keys and out-of-range values raise MdaError naming the file and key, so a
 typo never silently leaves a default in force. ``mda config show`` prints :func:`describe`.
+Every name carries its unit (``_s``, ``_minutes``, ``_hours``, ``_m``, ``_km``, ``_kn``, ``_deg``);
+a key renamed for that is still read under its old name (RENAMED) with a FutureWarning, so
+existing files keep working.
 
 Config files are passed between organisations, so every value is checked: its type (true/false,
 integer, number, list of names), a finite number within its field's range (lo and hi below; a
@@ -17,6 +20,7 @@ import dataclasses
 import math
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +73,8 @@ class TracksConfig:
         2.0, "same vessel, same position within this time = one report heard twice (s)"
     )
     repeat_window_s: float = _f(
-        30.0, "a moving vessel (SOG >= 1 kn) at exactly the same fix again within this = stale (s)"
+        30.0,
+        "a moving vessel (SOG >= moving_kn) at exactly the same fix again within this = stale (s)",
     )
     noise_m: float = _f(
         300.0, "position noise forgiven before implied speed counts (GPS scatter, type 27) (m)"
@@ -85,6 +90,11 @@ class TracksConfig:
     )
     burst_min_messages: int = _f(
         20, "... and at least this many messages (a quiet feed cannot show a burst)", 2
+    )
+    moving_kn: float = _f(
+        1.0,
+        "a vessel reporting at least this SOG moves metres between reports, so the same fix "
+        "again within repeat_window_s is a stale relay (kn)",
     )
 
 
@@ -205,7 +215,7 @@ class AnchorDragConfig:
     min_speed_kn: float = _f(
         1.0, "below this the vessel is anchored or drifting, not dragging (kn)"
     )
-    cruise_window_h: float = _f(
+    cruise_window_hours: float = _f(
         12.0,
         "window before the corridor used for cruising speed: reaches back before a drag that "
         "began hours before the cable (Eagle S dragged for ~100 km) (h)",
@@ -242,7 +252,22 @@ class EncounterConfig:
     min_hours: float = _f(2.0, "minimum time together (h)", 0.1)
     max_median_kn: float = _f(2.0, "both vessels' median speed below this (kn)")
     min_port_distance_km: float = _f(10.0, "ignore encounters closer than this to ports (km)")
-    time_bucket_min: float = _f(10.0, "time resolution for pairing (min)", 1.0)
+    time_bucket_minutes: float = _f(10.0, "time resolution for pairing (min)", 1.0)
+    max_missed_buckets: int = _f(
+        1,
+        "a pair may be out of range for this many time buckets without ending the encounter "
+        "(GPS jitter)",
+        0,
+        100,
+    )
+    speed_slack: float = _f(
+        2.0,
+        "time buckets are kept as candidates while a vessel moves up to this multiple of "
+        "max_median_kn, so a vessel hovering around the limit is judged on its median, not cut "
+        "into pieces",
+        1.0,
+        100.0,
+    )
 
 
 @dataclass
@@ -281,10 +306,10 @@ class IdentityConfig:
     max_speed_kn: float = _f(
         50.0, "implied speed between two fixes of one MMSI that no vessel reaches (kn)", 1.0
     )
-    swap_seconds: float = _f(
+    swap_window_s: float = _f(
         120.0,
-        "one MMSI stops and another starts within (s): powering one transponder down and another "
-        "up takes a minute or two, and a Class A at anchor reports only every 3 min",
+        "one MMSI stops and another starts within this: powering one transponder down and "
+        "another up takes a minute or two, and a Class A at anchor reports only every 3 min (s)",
         1.0,
     )
     swap_distance_m: float = _f(
@@ -340,7 +365,8 @@ class ZoneEntryConfig:
         ("restricted",), "zone kinds whose entry raises an alert", schema.ZONE_KINDS
     )
     merge_minutes: float = _f(
-        10.0, "leaving a zone for less than this and coming back is one visit (boundary jitter)"
+        10.0,
+        "leaving a zone for less than this and coming back is one visit: boundary jitter (min)",
     )
     min_fixes: int = _f(
         2,
@@ -372,6 +398,13 @@ class ScanConfig:
         "an event a scheduled scan finds within this of the start of the track it read is "
         "judged without its context: it may extend an event going on, never rewrite one that "
         "is over (h)",
+    )
+    alert_merge_hours: float = _f(
+        1.0,
+        "the store makes one event of alerts of the same type and vessels (and zone, for zone "
+        "events) that overlap or lie within this of each other (h)",
+        0.0,
+        24.0,
     )
 
 
@@ -441,6 +474,14 @@ class ContextConfig:
         2000.0, "grid cell of learned anchorages; neighbouring cells count together (m)", 100.0
     )
 
+
+#: Keys renamed so that their names carry their unit: (section, old name) -> new name. A file
+#: using an old name still loads, with a FutureWarning.
+RENAMED = {
+    ("anchor_drag", "cruise_window_h"): "cruise_window_hours",
+    ("encounter", "time_bucket_min"): "time_bucket_minutes",
+    ("identity_conflict", "swap_seconds"): "swap_window_s",
+}
 
 #: identity_conflict sub-cases (evidence "kind", see mda.detect.identity): each has its own
 #: [severity] key beside the alert types.
@@ -517,8 +558,21 @@ def load_config(path: str | Path | None = None) -> Config:
             raise MdaError(f"{path}: unknown section [{_name(name)}] (known: {known})")
         if not isinstance(values, dict):
             raise MdaError(f"{path}: [{name}] must be a table")
-        _apply(getattr(cfg, name), values, f"{path}: [{name}]")
+        _apply(getattr(cfg, name), _renamed(name, values, f"{path}: [{name}]"), f"{path}: [{name}]")
     return cfg
+
+
+def _renamed(section: str, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """`values` with each key of RENAMED under its new name, warning that the old is deprecated."""
+    out = dict(values)
+    for (sec, old), new in RENAMED.items():
+        if sec != section or old not in out:
+            continue
+        if new in out:
+            raise MdaError(f"{where} {old} and {new} both given ({old} is the old name of {new})")
+        warnings.warn(f"{where} {old} is deprecated: use {new}", FutureWarning, stacklevel=2)
+        out[new] = out.pop(old)
+    return out
 
 
 def _apply(section: Any, values: dict[str, Any], where: str) -> None:

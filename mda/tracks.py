@@ -81,8 +81,6 @@ SEGMENTS: dict[str, str] = {
 KN_MS = NM / 3600.0  # metres per second in one knot
 #: Fixes compared with each earlier one when looking for a report heard by several receivers.
 _DUP_LOOKBACK = 4
-#: Reported SOG at which a vessel moves metres between reports, so an identical fix is stale.
-_MOVING_KN = 1.0
 _SUFFIXES = (".parquet", ".geojson", ".gpkg")
 
 
@@ -194,15 +192,15 @@ def _duplicates(a: dict[str, np.ndarray], cfg: TracksConfig) -> np.ndarray:
     """True for a report equal (lat, lon, sog, cog) to an earlier one of the same vessel heard
     within duplicate_window_s, over arrays sorted by (mmsi, ts); the earliest is kept.
 
-    Exact duplicates are the dt = 0 case. A vessel reporting SOG >= 1 kn cannot be at exactly the
-    same fix again, so such a repeat within repeat_window_s is a stale relay of an old message
+    Exact duplicates are the dt = 0 case. A vessel reporting SOG >= moving_kn cannot be at exactly
+    the same fix again, so such a repeat within repeat_window_s is a stale relay of an old message
     (seen in DMA data: a copy 8 s late, then the fresh report 1 s after it, implying 100 kn).
     Each report is compared with the few reports before it, so copies interleaved with other
     traffic are still caught.
     """
     ts, n = a["ts"], len(a["ts"])
     cols = [a[c] for c in ("mmsi", "lat", "lon", "sog", "cog")]
-    moving = np.nan_to_num(a["sog"]) >= _MOVING_KN
+    moving = np.nan_to_num(a["sog"]) >= cfg.moving_kn
     repeat = max(cfg.repeat_window_s, cfg.duplicate_window_s)
     window = np.where(moving, repeat, cfg.duplicate_window_s) * 1e9
     dup = np.zeros(n, dtype=bool)

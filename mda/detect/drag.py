@@ -8,7 +8,7 @@ while moving. Each passage through a cable corridor is judged on its own fixes:
 
 * slowed: the median SOG inside <= (1 - min_drop_fraction) x the vessel's cruising speed, the
   cruise_quantile (upper quartile) of its SOG under way (>= min_speed_kn) over
-  cruise_window_h before entering (a plain median would already hold the dragging speed when the
+  cruise_window_hours before entering (a plain median would already hold the dragging speed when the
   drag began hours before the cable), and still >= min_speed_kn (below that it is anchored or
   drifting); the speed made good through the corridor must be that slow as well (noisy SOG
   alone does not make a drag);
@@ -123,7 +123,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     anchored_kn = _median(owner[anchored], sog[idx][anchored], n)
 
     # the vessel's own cruising before it entered the corridor
-    lo, hi = window(code, t, code[first], t[first] - th.cruise_window_h * 3600, t[first])
+    lo, hi = window(code, t, code[first], t[first] - th.cruise_window_hours * 3600, t[first])
     b_owner, b_idx = expand(lo, hi)
     b_keep = usable[b_idx]
     b_owner, b_idx = b_owner[b_keep], b_idx[b_keep]

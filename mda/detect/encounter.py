@@ -5,7 +5,7 @@ least ``min_hours``, both with a median speed under ``max_median_kn``, at least
 ``min_port_distance_km`` from ports and anchorages (the zone layers' and, with the world
 context, every World Port Index port, and out of its harbour radius). Candidate pairs come from a
 space-time index, never from all pairs: each slow vessel's track is resampled onto a grid of
-``time_bucket_min``
+``time_bucket_minutes``
 (interpolated within a segment, never across a gap), binned into grid cells about one
 ``max_distance_m`` wide, and joined with itself on (bucket, cell) and the neighbouring cells.
 
@@ -163,7 +163,7 @@ def _zone_at(lat: np.ndarray, lon: np.ndarray, zones) -> tuple[pd.Series, pd.Ser
 def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     """One `encounter` alert per pair of vessels and meeting (mmsi < other_mmsi)."""
     c = cfg.encounter
-    bucket_s = c.time_bucket_min * 60.0
+    bucket_s = c.time_bucket_minutes * 60.0
     p = ctx.tracks.points
     good = (p["segment"].to_numpy() >= 0) & ~p["outlier"].to_numpy(dtype=bool)
     p = p.loc[good, ["mmsi", "ts", "lat", "lon", "segment"]].assign(speed=speed(p)[good])

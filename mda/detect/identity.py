@@ -15,7 +15,7 @@ Four sub-cases, named in ``evidence["kind"]``:
   (two craft with one copied configuration): found by the position-jump rules, reported here.
 * ``static_change`` (medium): name, call sign, IMO or ship type changing within the window.
 * ``mmsi_swap`` (high): one MMSI falls silent and another, unheard before, starts after it
-  (never overlapping) within ``swap_seconds`` (or 1.5 of the first's usual interval between fixes,
+  (never overlapping) within ``swap_window_s`` (or 1.5 of the first's usual interval between fixes,
   up to ``swap_max_minutes``, when reception is sparse), where the first would be by dead
   reckoning (within ``swap_distance_m`` plus ``swap_distance_fraction`` of the run), both
   under way (``swap_min_kn``) outside harbours with one course and speed; the first stays
@@ -309,7 +309,7 @@ def swaps(
     # with sparse reception the switch is heard only at the next fixes received: the window
     # stretches to 1.5 times the first vessel's usual interval between fixes
     interval = p["dt_s"].groupby(p["mmsi"]).median().reindex(ends["mmsi"]).to_numpy(float)
-    window = np.clip(np.nan_to_num(1.5 * interval), c.swap_seconds, c.swap_max_minutes * 60)
+    window = np.clip(np.nan_to_num(1.5 * interval), c.swap_window_s, c.swap_max_minutes * 60)
     # the second starts after the first's last fix: two transmitters heard at once are two ships
     lo = np.searchsorted(st, et, side="right")
     hi = np.searchsorted(st, et + window, side="right")
