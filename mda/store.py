@@ -406,6 +406,7 @@ class Store:
         start_time: Any = None,
         chunk_rows: int = 500_000,
         wait: float = 0,
+        decode: Any = None,
     ) -> IngestReport:
         """Decode `inputs` (paths, directories, "-" for stdin) chunk by chunk into the store.
 
@@ -414,10 +415,14 @@ class Store:
         Memory is bounded by `chunk_rows`, not by the size of the inputs or of the store.
         `wait` is how many seconds to wait for a busy store (see `lock`). When no input can be
         read into a store this object created, the store is removed again (and this object
-        closed): a mistyped path leaves no empty store behind.
+        closed): a mistyped path leaves no empty store behind. `decode(src, start_time=,
+        chunk_rows=)` yields the decoded chunks of one input (default mda.sources.iter_ais; the
+        Dask engine decodes them on its workers).
         """
         try:
-            report = self._ingest(inputs, start_time=start_time, chunk_rows=chunk_rows, wait=wait)
+            report = self._ingest(
+                inputs, start_time=start_time, chunk_rows=chunk_rows, wait=wait, decode=decode
+            )
         except MdaError:
             if self._fresh and not self._db.execute("SELECT 1 FROM parts LIMIT 1").fetchone():
                 self._discard()
@@ -425,7 +430,9 @@ class Store:
         self._fresh = ""
         return report
 
-    def _ingest(self, inputs: Any, *, wait: float, **read_options: Any) -> IngestReport:
+    def _ingest(
+        self, inputs: Any, *, wait: float, decode: Any, **read_options: Any
+    ) -> IngestReport:
         from mda.sources import expand_inputs, none_read, warn_skipped
 
         report = IngestReport(feed=FeedTally())
@@ -439,7 +446,7 @@ class Store:
                 if read:
                     warn_skipped(failures)
                 try:
-                    self._ingest_one(src, report, **read_options)
+                    self._ingest_one(src, report, decode, **read_options)
                     read += 1
                 except MdaError as e:  # unreadable: already counted in the report
                     if not self._unreadable(report, str(src)):
@@ -467,7 +474,7 @@ class Store:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only when empty
 
-    def _ingest_one(self, src: Any, report: IngestReport, **read_options: Any) -> None:
+    def _ingest_one(self, src: Any, report: IngestReport, decode: Any, **read_options: Any) -> None:
         """Ingest one input of mda.sources.expand_inputs: a file path, "-" or a line iterable.
 
         Static reports are reduced to changes chunk by chunk and saved once, after the input's
@@ -484,7 +491,7 @@ class Store:
                 return
             statics: list[pd.DataFrame] = []
             storing: Future | None = None
-            for chunk in progress.chunks(iter_ais(src, **read_options), "ingest"):
+            for chunk in progress.chunks((decode or iter_ais)(src, **read_options), "ingest"):
                 name = chunk.report.files[0] if chunk.report.files else "<lines>"
                 report.merge(chunk.report)
                 report.feed.add(chunk.positions["ts"], chunk.positions["mmsi"].to_numpy())
