@@ -1,0 +1,85 @@
+"""AIS facts that decide results: navigational status, message-type groups, "not available".
+
+The sentinels themselves are declared with each field in :mod:`mda.ais.layouts`
+(``Field.na``, ``Field.limit``); :func:`available` is the one rule that applies them.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mda.ais.decode import convert
+from mda.ais.layouts import Field
+
+
+class NavStatus(IntEnum):
+    """Navigational status of a position report (ITU-R M.1371, types 1-3 and 27)."""
+
+    UNDER_WAY_USING_ENGINE = 0
+    AT_ANCHOR = 1
+    NOT_UNDER_COMMAND = 2
+    RESTRICTED_MANOEUVRABILITY = 3
+    CONSTRAINED_BY_DRAUGHT = 4
+    MOORED = 5
+    AGROUND = 6
+    ENGAGED_IN_FISHING = 7
+    UNDER_WAY_SAILING = 8
+    RESERVED_HSC = 9
+    RESERVED_WIG = 10
+    TOWING_ASTERN = 11
+    PUSHING_AHEAD = 12
+    RESERVED = 13
+    AIS_SART = 14
+    NOT_DEFINED = 15  # also what mda stores for Class B, which sends no status
+
+
+#: Vessel position reports: Class A (1-3), Class B (18, 19), long-range (27).
+POSITION_TYPES = (1, 2, 3, 18, 19, 27)
+#: Positions of what is not a vessel: base stations (4), SAR aircraft (9), aids to navigation (21).
+AUX_TYPES = (4, 9, 21)
+#: Static and voyage data: Class A (5), Class B extended (19), Class B static (24, parts A and B).
+STATIC_TYPES = (5, 19, 24)
+#: Binary messages kept with their application id: addressed (6) and broadcast (8).
+BINARY_TYPES = (6, 8)
+#: Class B position reports (no navigational status).
+CLASS_B_TYPES = (18, 19)
+#: Long-range broadcast (27): coarse position, speed and course (see its layout).
+LONG_RANGE_TYPE = 27
+#: Message types 1-27 (pyais also reads 0 as type 1 and a non-standard 28; mda does not).
+ALL_TYPES = tuple(range(1, 28))
+
+#: Bits a message needs to hold the position fields mda reads (up to the heading, course or
+#: latitude): a shorter payload would decode to partial, wrong values, or to nothing.
+POSITION_BITS = {1: 137, 2: 137, 3: 137, 4: 134, 9: 128, 18: 133, 19: 133, 21: 219, 27: 94}
+
+#: Knots in metres per second (1 nautical mile = 1852 m).
+KNOT_MS = 1852.0 / 3600.0
+
+
+def available(f: Field, value: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Where a decoded field holds a real reading: not its "not available" value and, when the
+    field declares one, within its limit (of the magnitude, for signed fields).
+
+    `value` is as :func:`mda.ais.decode.decode` gives it (knots, degrees...): conversions are
+    monotone, so comparing converted values is comparing the raw ones.
+    """
+    ok = np.ones(len(value), bool)
+    if f.na is not None:
+        ok &= value != convert(f, np.array([f.na]))[0]
+    if f.limit is not None:
+        ok &= (np.abs(value) if f.kind == "i" else value) <= convert(f, np.array([f.limit]))[0]
+    return ok
+
+
+def not_available_to_nan(f: Field, value: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """The field's values as floats, NaN where AIS says "not available" (see available)."""
+    return np.where(available(f, value), value, np.nan)
+
+
+def wrap180(deg: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Angles in degrees brought into [-180, 180) (differences of courses and longitudes)."""
+    return (np.asarray(deg, np.float64) + 180.0) % 360.0 - 180.0
