@@ -41,7 +41,7 @@ _LONGEST_CHARS = -(-max(lo.bits for lo in LAYOUTS.values()) // _WORD_BITS) * _WO
 
 @dataclass
 class Batch:
-    """The messages of one layout: their rows in the input and every field's values.
+    """The messages of one layout: their rows in the input, lengths in bits, field values.
 
     Numeric fields are int64 (bool for kind "b", float64 when the layout converts them); text
     and raw-bit fields are pyarrow string arrays. `present[name]` is False where the message
@@ -50,6 +50,7 @@ class Batch:
 
     layout: Layout
     rows: I64
+    nbits: I64
     values: dict[str, np.ndarray | pa.StringArray] = field(default_factory=dict)
     present: dict[str, Bools] = field(default_factory=dict)
 
@@ -255,7 +256,7 @@ def _hex(bits: _Bits, start: int, width: int) -> pa.StringArray:
 
 
 def _decode_layout(layout: Layout, bits: _Bits, rows: I64, fields: frozenset[str] | None) -> Batch:
-    batch = Batch(layout, rows)
+    batch = Batch(layout, rows, bits.nbits)
     for f in layout.fields:
         if f.kind == "spare" or (fields is not None and f.name not in fields):
             continue
