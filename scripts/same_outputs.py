@@ -31,6 +31,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,11 @@ SHARED = ROOT.parent / "shared" / "data"
 _VOLATILE = frozenset(
     {"seconds", "elapsed_s", "messages_per_s", "rate", "last_scan", "path", "created", "updated"}
 )
+#: The config's field names, written by each side so the comparison can allow for issue 13's
+#: config changes (not itself compared).
+_CONFIG = "_config-fields.json"
+#: A flat JSON object (alert thresholds, a map's thresholds per section).
+_OBJECT = re.compile(rb"\{[^{}]*\}")
 #: Folium names each map element with a random 32-digit hex id: ids become their order of use.
 _FOLIUM_ID = re.compile(rb"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 #: Scenarios compared with --quick (the full run takes every bundled one but `scale`).
@@ -139,10 +145,23 @@ def _sample(path: Path, out: Path) -> None:
     _cli("scan", str(path), "--out", str(out / f"{name}.alerts.csv"))
 
 
+def _config_fields(path: Path) -> None:
+    from dataclasses import fields
+
+    from mda.config import Config
+
+    cfg = Config()
+    names = {f.name: [g.name for g in fields(getattr(cfg, f.name))] for f in fields(cfg)}
+    path.write_text(json.dumps(names, sort_keys=True))
+
+
 def produce(out: Path, quick: bool) -> None:
     """Write every output of this interpreter's `mda` into OUT."""
     import mda
 
+    shutil.rmtree(out, ignore_errors=True)  # a store left by an earlier run would skip inputs
+    out.mkdir(parents=True)
+    _config_fields(out / _CONFIG)
     print(f"producing with {Path(mda.__file__).parent}", file=sys.stderr)
     scenarios = sorted(
         p.stem
@@ -152,7 +171,6 @@ def produce(out: Path, quick: bool) -> None:
     samples = _samples(quick)
     if quick:
         scenarios = [s for s in scenarios if s in _QUICK]
-    out.mkdir(parents=True, exist_ok=True)
     os.chdir(out)  # stores and simulated files are named relative to it, as recorded
     out, work = Path("."), Path(".stores")
     for name in scenarios:
@@ -164,16 +182,58 @@ def produce(out: Path, quick: bool) -> None:
         _store_outputs(work / "real", out, "real-samples")
 
 
-def _digest(path: Path) -> str:
-    data = path.read_bytes()
+class _Thresholds:
+    """Issue 13 renamed config keys (mda.config.RENAMED) and made constants configurable: alerts
+    and maps record their thresholds, so both sides' threshold objects are compared with old
+    names mapped to new ones and the keys new in this tree's config left out."""
+
+    def __init__(self, base: Path, head: Path) -> None:
+        from mda.config import RENAMED
+
+        old, new = (json.loads((d / _CONFIG).read_text()) for d in (base, head))
+        self.renamed = {o: n for (_, o), n in RENAMED.items()}
+        self.added = {
+            k
+            for sec, keys in new.items()
+            for k in keys
+            if k not in old.get(sec, ()) and k not in self.renamed.values()
+        }
+        self.keys = {*self.renamed, *self.renamed.values(), *self.added}
+        if self.renamed or self.added:
+            print(f"config: renamed {self.renamed}, new {sorted(self.added)}")
+
+    def _object(self, m: re.Match[bytes]) -> bytes:
+        try:
+            obj = json.loads(m[0])
+        except ValueError:
+            return m[0]
+        if not isinstance(obj, dict) or not self.keys & obj.keys():
+            return m[0]
+        obj = {self.renamed.get(k, k): v for k, v in obj.items() if k not in self.added}
+        return json.dumps(obj, sort_keys=True).encode()
+
+    def __call__(self, data: bytes, suffix: str) -> bytes:
+        if suffix not in (".csv", ".json", ".geojson", ".html"):
+            return data
+        if suffix == ".csv":
+            data = data.replace(b'""', b'"')
+        return _OBJECT.sub(self._object, data)
+
+
+def _digest(path: Path, thresholds: _Thresholds) -> str:
+    data = thresholds(path.read_bytes(), path.suffix)
     if path.suffix == ".html":
         order: dict[bytes, bytes] = {}
         data = _FOLIUM_ID.sub(lambda m: order.setdefault(m[0], b"%032d" % len(order)), data)
     return hashlib.sha256(data).hexdigest()
 
 
-def _digests(folder: Path) -> dict[str, str]:
-    return {p.name: _digest(p) for p in sorted(folder.iterdir()) if p.is_file()}
+def _digests(folder: Path, thresholds: _Thresholds) -> dict[str, str]:
+    return {
+        p.name: _digest(p, thresholds)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != _CONFIG
+    }
 
 
 def _run(tree: Path, out: Path, quick: bool) -> None:
@@ -204,7 +264,8 @@ def compare(base: str, quick: bool, keep: Path | None) -> int:
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
             )
-        a, b = _digests(work / "base"), _digests(work / "head")
+        thresholds = _Thresholds(work / "base", work / "head")
+        a, b = _digests(work / "base", thresholds), _digests(work / "head", thresholds)
     differ = sorted(n for n in a.keys() & b.keys() if a[n] != b[n])
     only = sorted(a.keys() ^ b.keys())
     for n in differ:
