@@ -85,10 +85,13 @@ def main() -> int:
     lines = path.read_text(encoding="latin-1").splitlines()
     print(f"scenario {a.scenario}: {len(lines):,} lines")
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     base = read_ais(path)
-    decode_s = time.perf_counter() - t0
-    print(f"baseline read_ais: {len(lines) / decode_s:,.0f} lines/s ({len(base.positions):,} pos)")
+    decode_s, decode_cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        f"baseline read_ais: {len(lines) / decode_s:,.0f} lines/s ({len(base.positions):,} pos; "
+        f"{decode_s:.2f} s wall, {decode_cpu:.2f} s CPU)"
+    )
 
     ctx = multiprocessing.get_context("fork")
     port_q = ctx.Queue()
@@ -120,12 +123,12 @@ def main() -> int:
 
     runner = threading.Thread(target=w.run, daemon=True)
     poller = threading.Thread(target=watch_lines, daemon=True)
-    start = time.time()
+    start, cpu0 = time.time(), time.process_time()
     runner.start()
     poller.start()
     while w.summary.lines < len(lines):
         time.sleep(0.01)
-    end = time.time()
+    end, cpu = time.time(), time.process_time() - cpu0
     w.stop.set()
     runner.join(60)
     time.sleep(0.1)
@@ -136,7 +139,8 @@ def main() -> int:
 
     rate = len(lines) / (end - start)
     print(
-        f"mda watch: {rate:,.0f} messages/s sustained over {end - start:.2f} s "
+        f"mda watch: {rate:,.0f} messages/s sustained over {end - start:.2f} s wall, "
+        f"{cpu:.2f} s CPU (this process; the feed server is another) "
         f"({w.summary.cycles} cycles, {w.summary.positions_stored:,} positions stored)"
     )
     print(f"ratio to decoding alone: {rate / (len(lines) / decode_s):.2f}")
