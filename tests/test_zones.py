@@ -26,6 +26,7 @@ from mda.zones import (
     format_zone_table,
     load_zones,
     zone_area_km2,
+    zone_at,
     zone_distance_m,
 )
 
@@ -373,21 +374,22 @@ def test_boundary_rule_and_grid_edges(tmp_path):
 
 
 def test_zone_index_disk_cache_is_reused_keyed_and_rebuilt_when_damaged(tmp_path, monkeypatch):
-    from mda import zones as zmod
+    from mda.zones import index
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("MDA_CACHE_DIR", str(cache))
-    monkeypatch.setattr(zmod, "_INDEX_CACHE", type(zmod._INDEX_CACHE)())
+    monkeypatch.setattr(index, "_INDEX_CACHE", type(index._INDEX_CACHE)())
     builds = []
-    build = zmod._build_index
-    monkeypatch.setattr(zmod, "_build_index", lambda g: builds.append(len(g)) or build(g))
+    build = index._build_index
+    monkeypatch.setattr(index, "_build_index", lambda g: builds.append(len(g)) or build(g))
     sq = one(tmp_path, feature("sq", polygon((0, 0), (1, 0), (1, 1), (0, 1)), "restricted"))
+    files = list(cache.glob("zone-index-*.npz"))
+    assert len(files) == 1 and len(builds) == 1  # built and written as the zones load
     pts = positions([0.5, 0.5, 1.5], [0.5, 1.0, 0.5])
     want = pairs(classify(pts, sq))
-    assert want == {(0, 0)}
-    files = list(cache.glob("zone-index-*.npz"))
-    assert len(files) == 1 and len(builds) == 1
-    zmod._INDEX_CACHE.clear()  # as in a fresh process: the file is used, not rebuilt
+    assert want == {(0, 0)} and len(builds) == 1
+    index._INDEX_CACHE.clear()  # as in a fresh process: the file is used, not rebuilt
+    sq = one(tmp_path, feature("sq", polygon((0, 0), (1, 0), (1, 1), (0, 1)), "restricted"))
     assert pairs(classify(pts, sq)) == want
     assert len(builds) == 1
     # another geometry gets another file; a damaged file is rebuilt and rewritten
@@ -395,7 +397,8 @@ def test_zone_index_disk_cache_is_reused_keyed_and_rebuilt_when_damaged(tmp_path
     assert pairs(classify(pts, big)) == {(0, 0), (1, 0), (2, 0)}
     assert len(list(cache.glob("zone-index-*.npz"))) == 2 and len(builds) == 2
     files[0].write_bytes(b"not an index")
-    zmod._INDEX_CACHE.clear()
+    index._INDEX_CACHE.clear()
+    sq = one(tmp_path, feature("sq", polygon((0, 0), (1, 0), (1, 1), (0, 1)), "restricted"))
     assert pairs(classify(pts, sq)) == want
     assert len(builds) == 3 and files[0].stat().st_size > 100
     # "off" writes nothing
@@ -403,6 +406,42 @@ def test_zone_index_disk_cache_is_reused_keyed_and_rebuilt_when_damaged(tmp_path
     other = one(tmp_path, feature("t", polygon((5, 5), (6, 5), (6, 6)), "restricted"))
     assert len(classify(positions([5.9], [5.1]), other)) == 1
     assert len(list(cache.glob("zone-index-*.npz"))) == 2 and len(builds) == 4
+
+
+def test_classify_reads_and_writes_no_file_and_never_uses_a_stale_index(tmp_path, monkeypatch):
+    """The index is built as zones load; a copy, slice or changed table gets its own, in memory."""
+    from mda.zones import index
+
+    monkeypatch.setenv("MDA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(index, "_INDEX_CACHE", type(index._INDEX_CACHE)())
+    z = one(
+        tmp_path,
+        feature("a", polygon((0, 0), (1, 0), (1, 1), (0, 1)), "restricted"),
+        feature("b", polygon((2, 0), (3, 0), (3, 1), (2, 1)), "cable"),
+    )
+
+    def no_disk(*a, **k):
+        raise AssertionError("disk cache used while classifying")
+
+    monkeypatch.setattr(index, "_load_index", no_disk)
+    monkeypatch.setattr(index, "_save_index", no_disk)
+    monkeypatch.setenv("MDA_CACHE_DIR", str(tmp_path / "elsewhere"))
+    builds = []
+    build = index._build_index
+    monkeypatch.setattr(index, "_build_index", lambda g: builds.append(len(g)) or build(g))
+    pts = positions([0.5, 2.5, 5.0], [0.5, 0.5, 0.5])
+    assert pairs(classify(pts, z)) == {(0, 0), (1, 1)} and not builds
+    assert pairs(classify(pts, z.copy())) == {(0, 0), (1, 1)}  # same zones: in memory already
+    assert pairs(classify(pts, z.iloc[::-1])) == {(0, 1), (1, 0)}
+    assert pairs(classify(pts, z.iloc[[1]])) == {(1, 0)}
+    z.loc[0, "geometry"] = shapely.box(4, 0, 6, 1)  # changed in place: its index is stale
+    assert pairs(classify(pts, z)) == {(1, 1), (2, 0)}
+    assert len(builds) == 3 and not (tmp_path / "elsewhere").exists()
+    assert zone_at([0.5, 0.5, 0.5], [5.0, 2.5, 9.0], z, ["cable", "restricted"]).tolist() == [
+        0,
+        1,
+        -1,
+    ]
 
 
 def test_point_in_several_zones(tmp_path):

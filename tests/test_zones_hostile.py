@@ -13,6 +13,7 @@ import shapely
 
 from mda import cli, zones
 from mda.errors import MdaError
+from mda.zones import load as zone_load
 
 POS = (
     "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,"
@@ -155,7 +156,7 @@ def test_validate_rejects_exactly_what_scan_cannot_use(tmp_path, capsys, case):
     ],
 )
 def test_resource_bounds_fail_in_one_line(tmp_path, capsys, monkeypatch, limit, value, pattern):
-    monkeypatch.setattr(zones, limit, value)
+    monkeypatch.setattr(zone_load, limit, value)
     path = tmp_path / "many.geojson"
     path.write_text(collection(*(feat(f"z{i}", square(i, 0, i + 1, 1)) for i in range(5))))
     check_both(tmp_path, capsys, path, pattern)
@@ -165,12 +166,12 @@ def test_size_is_checked_before_reading(tmp_path, monkeypatch):
     """A file over the limit is refused without handing it to the reader at all."""
     path = tmp_path / "huge.geojson"
     path.write_text(collection(feat("a", square(4, 54, 5, 55))))
-    monkeypatch.setattr(zones, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(zone_load, "MAX_FILE_BYTES", 10)
 
     def boom(*a, **k):
         raise AssertionError("read before the size check")
 
-    monkeypatch.setattr(zones.pyogrio, "list_layers", boom)
+    monkeypatch.setattr(zone_load.pyogrio, "list_layers", boom)
     with pytest.raises(MdaError, match="over the limit"):
         zones.load_zones(path)
 
