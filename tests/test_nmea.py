@@ -11,10 +11,12 @@ import pyais
 import pytest
 from conftest import SHARED, shared_file
 from pyais.bit_vector import bit_vector
-from pyais.messages import MSG_CLASS
+from pyais.messages import MSG_CLASS, MessageType6Default, MessageType8Default
 
+from mda import schema
 from mda.sources import nmea, read_ais
 
+MSG_CLASS_DEFAULT = {6: MessageType6Default, 8: MessageType8Default}
 START = pd.Timestamp("2024-05-30T00:00:00Z")
 SENTENCE = re.compile(r"!..VD[MO],[^*]*\*[0-9A-Fa-f]{2}")
 NMEA_DIR = SHARED / "nmea"
@@ -194,47 +196,64 @@ def test_aux_and_statics_equal_pyais_on_real_samples(rel):
     assert got_s == statics
 
 
-def test_vectorised_fast_path_is_bit_identical_to_pyais(shared_data):
-    """Every 28-character type 1/2/3/18 payload of every sample, decoded both ways."""
-    payloads = []
-    for p in sorted((shared_data / "nmea").rglob("*")):
-        if p.is_file():
-            for m in SENTENCE.finditer(p.read_text("latin-1")):
-                f = m.group(0).split(",")
-                if len(f[5]) == 28 and f[5][0] in "123B" and f[6].startswith("0"):
-                    payloads.append(f[5])
-    assert len(payloads) > 3000
-    idx = np.arange(len(payloads))
-    mtype = np.array([{"1": 1, "2": 2, "3": 3, "B": 18}[p[0]] for p in payloads])
-    fast = nmea._fast_positions(payloads, idx, mtype)
-    for i, p in enumerate(payloads):
-        ref = MSG_CLASS[int(mtype[i])].from_vector(bit_vector(p.encode(), 0))
-        assert fast["mmsi"][i] == ref.mmsi
-        assert fast["lat"][i] == ref.lat and fast["lon"][i] == ref.lon, p
-        assert fast["sog"][i] == ref.speed and fast["cog"][i] == ref.course, p
-        assert fast["heading"][i] == ref.heading, p
-        assert fast["nav_status"][i] == (15 if mtype[i] == 18 else int(ref.status)), p
+def test_base_station_clock_is_stored_with_its_position():
+    """Type 4's reported UTC goes to aux `clock` (a receiver-health signal); NaT elsewhere."""
+    t4 = encode(msg_type=4, mmsi=2190047, year=2024, month=5, day=30, hour=0, minute=0,
+                second=9, lat=55.0, lon=12.0)  # fmt: skip
+    bad = encode(msg_type=4, mmsi=2190048, year=2024, month=2, day=30, hour=24, minute=60,
+                 second=60, lat=55.0, lon=12.0)  # fmt: skip
+    aton = encode(msg_type=21, mmsi=993_672_085, name="NORTH CARDINAL", lat=55.1, lon=12.1)
+    sar = encode(msg_type=9, mmsi=111_219_502, lat=55.2, lon=12.2, speed=120)
+    data = read_ais([t4, bad, aton, sar], start_time=START)
+    aux = data.aux.set_index("mmsi")
+    assert str(aux["clock"].dtype) == schema.TS
+    assert aux.loc[2190047, "clock"] == pd.Timestamp("2024-05-30T00:00:09Z")
+    assert pd.isna(aux.loc[2190048, "clock"])  # 30 February, hour 24: not a time
+    assert aux.loc[993_672_085, "name"] == "NORTH CARDINAL"
+    assert aux["clock"].drop(index=[2190047]).isna().all()
+    assert sorted(aux["msg_type"]) == [4, 4, 9, 21]
 
 
-def test_vectorised_type5_equals_pyais(shared_data):
-    """Every 424-bit type 5 of every sample: numpy decoding vs pyais (through _slow_decode)."""
-    payloads = []
+def test_binary_messages_kept_with_dac_fi_and_data():
+    addressed = encode(msg_type=6, mmsi=2_655_619, seqno=1, dest_mmsi=265_538_450, dac=1,
+                       fid=0, data=b"\x12\x34\x56")  # fmt: skip
+    broadcast = encode(msg_type=8, mmsi=366_999_712, dac=366, fid=56, data=b"\xab\xcd")
+    data = read_ais([addressed, broadcast, T1], start_time=START)
+    b = data.binary.set_index("msg_type")
+    assert list(data.binary.columns) == list(schema.BINARY)
+    assert (b.loc[6, "mmsi"], b.loc[6, "dest_mmsi"], b.loc[6, "dac"], b.loc[6, "fi"]) == (
+        2_655_619, 265_538_450, 1, 0)  # fmt: skip
+    assert b.loc[6, "data"] == "123456"
+    assert (b.loc[8, "dac"], b.loc[8, "fi"], b.loc[8, "data"]) == (366, 56, "abcd")
+    assert pd.isna(b.loc[8, "dest_mmsi"])
+    assert data.report.messages[6] == data.report.messages[8] == 1
+    assert len(data.positions) == 1  # binary messages change nothing else
+
+
+def test_binary_messages_of_the_samples_equal_pyais(shared_data):
+    """Every type 6/8 of the samples: mmsi, DAC, FI and data as pyais's default layouts."""
+    data = read_ais(shared_data / "nmea", start_time=START)
+    assert len(data.binary) > 100
+    kinds = {6: MSG_CLASS_DEFAULT[6], 8: MSG_CLASS_DEFAULT[8]}
+    want = set()
     for p in sorted(f for f in (shared_data / "nmea").rglob("*") if f.is_file()):
+        if str(p.relative_to(SHARED)) in REASSEMBLY_DIFFERS:
+            continue
         raw = [m.group(0).encode() for m in SENTENCE.finditer(p.read_text("latin-1"))]
         for msg in pyais.IterMessages(raw):
-            text = msg.payload.decode()
-            if msg.is_valid and text[:1] == "5" and len(text) == 71:  # 424 bits, 2 fill bits
-                payloads.append(text)
-    assert len(payloads) > 400
-    fast = nmea._fast_type5(payloads, np.arange(len(payloads)))
-    cols = list(nmea._STATIC_COLS)
-    for i, p in enumerate(payloads):
-        ref = nmea._slow_decode(p, 2, 5)[3]
-        got = tuple(None if pd.isna(v) else v for v in fast.loc[i, cols])
-        want = tuple(None if v is None else v for v in ref)
-        assert got[:5] == want[:5] and got[8:] == want[8:], p
-        for a, b in zip(got[5:8], want[5:8], strict=True):  # length, width, draught
-            assert (a is None and b is None) or a == pytest.approx(b, abs=1e-6), p
+            if msg.is_valid and msg.ais_id in kinds and len(msg.payload) * 6 - msg.fill_bits > 8:
+                m = kinds[msg.ais_id].from_vector(msg.bv)
+                if 0 < m.mmsi <= 999_999_999:
+                    want.add((m.msg_type, m.mmsi, m.dac, m.fid, m.data.hex() if m.data else None))
+    got = {
+        (int(r.msg_type), int(r.mmsi), _opt(r.dac), _opt(r.fi), None if pd.isna(r.data) else r.data)
+        for r in data.binary.itertuples(index=False)
+    }
+    assert want <= got
+
+
+def _opt(v) -> int | None:
+    return None if pd.isna(v) else int(v)
 
 
 def test_gpsd_oracle_values():

@@ -91,7 +91,8 @@ class _Bits:
             v = (self.words[k] & np.uint64((1 << avail) - 1)) << np.uint64(lo)
             if k + 1 < nw:
                 v = v | (self.words[k + 1] >> np.uint64(_WORD_BITS - lo))
-        return (v & np.uint64((1 << width) - 1)).astype(np.int64)
+        out: I64 = (v & np.uint64((1 << width) - 1)).astype(np.int64)
+        return out
 
     def get(self, start: int, width: int, signed: bool = False) -> tuple[I64, Bools]:
         """Field value of every row as pyais reads it, and where it is present.
@@ -198,7 +199,7 @@ def _turn(raw: I64) -> npt.NDArray[np.float64]:
 def convert(f: Field, raw: I64) -> np.ndarray:
     """A numeric field's value from its integer, computed as pyais does (bit for bit)."""
     if f.kind == "b":
-        return raw != 0
+        return np.not_equal(raw, 0)
     if f.conv == "":
         return raw
     if f.conv == "float":

@@ -28,14 +28,10 @@ import pandas as pd
 from mda.sources.base import AisData, IngestReport, concat
 from mda.sources.nmea.clock import BAD_TIME, OUT_OF_RANGE
 from mda.sources.nmea.decoding import (
-    _STATIC_COLS,
     AUX_TYPES,
     POSITION_BITS,
     POSITION_TYPES,
     STATIC_TYPES,
-    _fast_positions,
-    _fast_type5,
-    _slow_decode,
     decode,
 )
 from mda.sources.nmea.framing import Framer
@@ -56,12 +52,8 @@ __all__ = [
     "POSITION_BITS",
     "POSITION_TYPES",
     "STATIC_TYPES",
-    "_STATIC_COLS",
     "Messages",
     "NmeaDecoder",
-    "_fast_positions",
-    "_fast_type5",
-    "_slow_decode",
     "iter_nmea",
 ]
 
