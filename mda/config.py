@@ -23,7 +23,7 @@ import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mda import schema
 from mda.errors import MdaError
@@ -504,9 +504,16 @@ def _policy(key: str) -> Any:
 #: (``invalid_mmsi = "info"``, ``ais_gap = "high"``), set once after detection
 #: (mda.detect.detect_all); a sub-case's key wins over identity_conflict's. The store never
 #: lowers a stored alert's severity.
-SeverityConfig = dataclasses.make_dataclass(
-    "SeverityConfig", [(k, str, _policy(k)) for k in (*schema.ALERT_TYPES, *IDENTITY_KINDS)]
-)
+if TYPE_CHECKING:  # a field per alert type and sub-case, each a _POLICY_CHOICES string
+
+    @dataclass
+    class SeverityConfig:
+        def __getattr__(self, key: str) -> str: ...
+
+else:
+    SeverityConfig = dataclasses.make_dataclass(
+        "SeverityConfig", [(k, str, _policy(k)) for k in (*schema.ALERT_TYPES, *IDENTITY_KINDS)]
+    )
 
 
 @dataclass

@@ -50,6 +50,9 @@ class Dossier:
     last_seen: pd.Timestamp | None
     #: Alerts it takes part in (as `mmsi` or `other_mmsi`), by start.
     alerts: pd.DataFrame
+    #: Outages of the whole feed while it was heard (mda.feed.FEED_OUTAGES): a silence then is
+    #: the receivers', not the vessel's.
+    outages: pd.DataFrame
     #: Where the data came from ("store DIR" or the input files) and what is missing from it.
     source: str = ""
     notes: list[str] = field(default_factory=list)
@@ -57,9 +60,6 @@ class Dossier:
     tracks: Any = None
     #: The zones its alerts name (from the zone layers given), for the map; None when none.
     zones: Any = None
-    #: Outages of the whole feed while it was heard (mda.feed.FEED_OUTAGES): a silence then is
-    #: the receivers', not the vessel's.
-    outages: pd.DataFrame | None = None
 
     @property
     def port_visits(self) -> pd.DataFrame:
@@ -183,13 +183,13 @@ def dossier(
     mmsi = int(mmsi)
     since, until = schema.utc(since), schema.utc(until)
     cfg = config if isinstance(config, Config) else load_config(config)
-    if store is None and not inputs:
-        raise MdaError("give INPUT files or --store DIR")
     if inputs:
         zones = _layer(zones)  # the scan needs them; a store's alerts name theirs
         found = _from_inputs(mmsi, list(inputs), zones, cfg, since, until, start_time)
-    else:
+    elif store is not None:
         found = _from_store(mmsi, Path(store), since, until)
+    else:
+        raise MdaError("give INPUT files or --store DIR")
     positions, history, alerts, source, notes, feed = found
     if positions.empty and history.empty:
         raise MdaError(f"MMSI {mmsi}: not heard in {source}")

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from mda import schema
@@ -70,12 +70,12 @@ def _bounds(points: pd.DataFrame, alerts: pd.DataFrame | None, zones, bbox) -> l
     if bbox is not None:
         w, s, e, n = bbox
         return [[s, w], [n, e]]
-    lat = [points["lat"].to_numpy(float)]
-    lon = [points["lon"].to_numpy(float)]
+    lats = [points["lat"].to_numpy(float)]
+    lons = [points["lon"].to_numpy(float)]
     if alerts is not None and len(alerts):
-        lat.append(alerts["lat"].to_numpy(float))
-        lon.append(alerts["lon"].to_numpy(float))
-    lat, lon = np.concatenate(lat), np.concatenate(lon)
+        lats.append(alerts["lat"].to_numpy(float))
+        lons.append(alerts["lon"].to_numpy(float))
+    lat, lon = np.concatenate(lats), np.concatenate(lons)
     ok = np.isfinite(lat) & np.isfinite(lon)
     if ok.any():
         return [[lat[ok].min(), lon[ok].min()], [lat[ok].max(), lon[ok].max()]]
@@ -216,7 +216,7 @@ def render_map(
         world_copy_jump=False,
     )
     m.default_js, m.default_css = [], []  # assets come from offline.head_html, nothing else
-    root = m.get_root()
+    root = cast(Figure, m.get_root())  # a Map's root is its page
     root.header.add_child(
         _Raw(assets.head_html(offline=offline, minimap=with_tiles)), name="mda_assets"
     )
@@ -335,6 +335,6 @@ def build_report(
         offline=offline,
         tiles=tiles,
         bbox=bbox,
-        data_sources=[*kinds, *data_sources],
+        data_sources=[*map(str, kinds), *data_sources],
         story=story,
     )

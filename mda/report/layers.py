@@ -145,7 +145,9 @@ def track_layer(
     pieces are left out (`not_drawn` counts them).
     """
     p = points
-    empty = {"mmsi": [], "t0": [], "t1": [], "sog": [], "offsets": [0], "coords": [], "dt": []}
+    empty: dict[str, Any] = {
+        "mmsi": [], "t0": [], "t1": [], "sog": [], "offsets": [0], "coords": [], "dt": []
+    }
     empty["not_drawn"] = 0
     if len(p) < 2:
         return empty
@@ -280,7 +282,7 @@ def _alert_line(types: pd.Series, evidence: pd.Series, lat, lon) -> list:
             ok = pts is not None and all(np.isfinite(float(v)) for v in pts)
         except (TypeError, ValueError):
             ok = False
-        out.append([round(float(v), COORD_DECIMALS) for v in pts] if ok else None)
+        out.append([round(float(v), COORD_DECIMALS) for v in pts] if ok and pts else None)
     return out
 
 

@@ -108,7 +108,7 @@ def header(
 ) -> dict[str, Any]:
     """The header panel: title (from the data when None), period, sources, counts and
     thresholds in force."""
-    has = alerts is not None and len(alerts) > 0
+    shown = alerts if alerts is not None and len(alerts) > 0 else None
     period = _period(points, alerts)
     return {
         "title": limits.text(default_title(points, period) if title is None else title),
@@ -116,9 +116,9 @@ def header(
         "sources": limits.head(limits.texts(pd.Series(list(sources), dtype="object")), "sources"),
         "vessels": int(points["mmsi"].nunique()) if len(points) else 0,
         "positions": int(n_positions),
-        "alerts": len(alerts) if has else 0,
-        "by_type": _counts(alerts["type"] if has else None, ALERT_TYPES),
-        "by_severity": _counts(alerts["severity"] if has else None, SEVERITIES),
+        "alerts": len(shown) if shown is not None else 0,
+        "by_type": _counts(shown["type"] if shown is not None else None, ALERT_TYPES),
+        "by_severity": _counts(shown["severity"] if shown is not None else None, SEVERITIES),
         "thresholds": thresholds_in_force(alerts, thresholds),
     }
 

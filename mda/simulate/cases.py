@@ -253,7 +253,9 @@ def _sts(world: World, c, key, rng) -> None:
     _event(world, "slow", ib, t_b, t_e, note)
 
 
-def _drifter(world: World, c, key, rng, wps_key, at, t_in, t_out, direction, spec) -> int:
+def _drifter(
+    world: World, c, key, rng, wps_key, at: tuple[float, float], t_in, t_out, direction, spec
+) -> int:
     """One ship of a transfer: sails in to `at` by t_in, drifts until t_out, sails on."""
     speed = c.get("speed_kn", 11.0)
     wps = c.get(wps_key, [])

@@ -38,6 +38,8 @@ from mda.simulate.world import World
 
 _NEAR_M = 600_000.0  # unlisted harbours are picked within this distance of the scenario's ports
 _TEST_MMSIS = (123456789, 987654321, 111111111)
+#: A harbour where habit ships are placed: name, lon, lat.
+Place = tuple[str, float, float]
 
 
 def _span(world: World, key: str) -> tuple[float, float]:
@@ -100,7 +102,7 @@ def add_habits(world: World) -> None:
 # -- places ---------------------------------------------------------------------------------------
 
 
-def _listed_ports(world: World) -> list[tuple[str, float, float]]:
+def _listed_ports(world: World) -> list[Place]:
     """(name, lon, lat) of the port zones the scenario's traffic uses."""
     used = {p for g in world.data.get("traffic", []) for p in g.get("ports", [])}
     out = []
@@ -110,7 +112,7 @@ def _listed_ports(world: World) -> list[tuple[str, float, float]]:
     return out
 
 
-def _harbours(world: World, rng) -> list[tuple[str, float, float]]:
+def _harbours(world: World, rng: np.random.Generator) -> list[Place]:
     """Up to `harbours` real ports near the scenario's ports and outside every zone layer."""
     listed = _listed_ports(world)
     if not listed:
@@ -125,7 +127,9 @@ def _harbours(world: World, rng) -> list[tuple[str, float, float]]:
     return [(HARBOURS[k][1], float(lon[k]), float(lat[k])) for k in sorted(pick)]
 
 
-def _free_spot(world: World, lon: float, lat: float, r0: float, r1: float, rng):
+def _free_spot(
+    world: World, lon: float, lat: float, r0: float, r1: float, rng: np.random.Generator
+) -> tuple[float, float] | None:
     """A point r0..r1 m from (lon, lat) in no zone area of kinds other than port (None if none
     found in 30 tries)."""
     areas = world.zones[world.zones["kind"] != "port"].geometry.to_numpy()
@@ -144,14 +148,16 @@ def _ship(world: World, knots: motion.Knots, kind: str, rng, **spec) -> int:
     return new_ident(world, ship, spec, rng, kind, flags or DEFAULT_FLAGS, key="background")
 
 
-def _stay(world: World, lon, lat, nav: int, rng, radius=3.0) -> motion.Knots:
+def _stay(
+    world: World, lon: float, lat: float, nav: int, rng: np.random.Generator, radius: float = 3.0
+) -> motion.Knots:
     return motion.stay(lon, lat, 0.0, world.horizon + 3600, nav, radius, rng)
 
 
 # -- habit ships ----------------------------------------------------------------------------------
 
 
-def _moored_group(world: World, h, rng) -> None:
+def _moored_group(world: World, h: Place, rng: np.random.Generator) -> None:
     """2-4 ships moored side by side at neighbouring berths for the whole scenario."""
     spot = _free_spot(world, h[1], h[2], 0.0, 600.0, rng)
     if spot is None:
@@ -175,7 +181,7 @@ def _moored_group(world: World, h, rng) -> None:
         )
 
 
-def _anchored_group(world: World, h, rng) -> None:
+def _anchored_group(world: World, h: Place, rng: np.random.Generator) -> None:
     """3-5 ships waiting at anchor together 2-5 km off a harbour, a few hundred metres apart."""
     centre = _free_spot(world, h[1], h[2], 2000.0, 5000.0, rng)
     if centre is None:
@@ -189,7 +195,7 @@ def _anchored_group(world: World, h, rng) -> None:
         world.hush("anchored_group", i, 0.0, world.horizon, f"waiting at anchor off {h[0]}")
 
 
-def _class_b_on_off(world: World, place, rng) -> None:
+def _class_b_on_off(world: World, place: Place, rng: np.random.Generator) -> None:
     """A Class B craft in harbour whose transponder is switched on and off for hours."""
     spot = _free_spot(world, place[1], place[2], 50.0, 500.0, rng) or place[1:]
     kind = str(rng.choice(["pleasure", "fishing"]))
@@ -203,7 +209,7 @@ def _class_b_on_off(world: World, place, rng) -> None:
         t += off + rng.uniform(1, 4) * 3600
 
 
-def _shared_mmsi(world: World, places, rng) -> None:
+def _shared_mmsi(world: World, places: list[Place], rng: np.random.Generator) -> None:
     """Two Class B craft at harbours far apart configured with the same MMSI."""
     far = [
         (a, b)
@@ -226,7 +232,7 @@ def _shared_mmsi(world: World, places, rng) -> None:
         world.hush("shared_mmsi", i, 0.0, world.horizon, note + " (not a position jump)")
 
 
-def _invalid_mmsi(world: World, place, j: int, rng) -> None:
+def _invalid_mmsi(world: World, place: Place, j: int, rng: np.random.Generator) -> None:
     """A craft with an invalid MMSI: a test number, or a coast-station number 00MIDxxxx whose
     leading zeros were lost (seven digits)."""
     spot = _free_spot(world, place[1], place[2], 50.0, 500.0, rng) or place[1:]
@@ -352,7 +358,7 @@ def _feed(world: World, rng) -> None:
             continue
         station = None if what is None else int(rng.choice(busy_rx))
         name = None if station is None else names[station]
-        if what == "batch":
+        if what == "batch" and station is not None:  # a batch is always one receiver's
             world.batches.append((station, *w))
             world.hush("batched_timestamps", None, *w, f"{name} stamps its messages at "
                        f"{w[1] - w[0]:.0f} s intervals", station=name)  # fmt: skip

@@ -120,7 +120,7 @@ _SPEC: dict[str, dict[str, Any]] = {
         "watchlist": bool,
     },
 }
-_DEFAULTS = {
+_DEFAULTS: dict[str, dict[str, Any]] = {
     "reporting": {
         "cadence_s": 60,
         "stationary_cadence_s": 180,
