@@ -307,25 +307,39 @@ def test_bad_headers(tmp_path):
         read(other, "noaa")
 
 
-def test_prefetch_bounded_by_rows_stops_early_and_passes_errors_on():
+def test_prefetch_bounded_stops_early_and_passes_errors_on():
     made: list[int] = []
 
-    def reader(fail: bool):
+    def items(fail: bool):
         for i in range(100):
             made.append(i)
-            yield pa.record_batch([pa.array(range(10))], names=["x"])
+            yield i
         if fail:
             raise OSError("disk gone")
 
-    batches = _prefetch(reader(fail=False), rows=30)
-    next(batches)
-    time.sleep(0.3)  # time for the reader thread to run ahead as far as it may
-    assert len(made) <= 5  # 1 handed over, 3 queued (30 rows), 1 parsed and waiting
-    batches.close()  # stops the reader thread
+    ahead = _prefetch(items(fail=False), ahead=3)
+    next(ahead)
+    time.sleep(0.3)  # time for the thread to run ahead as far as it may
+    assert len(made) <= 5  # 1 handed over, 3 queued, 1 taken and waiting
+    ahead.close()  # stops the thread
     assert len(made) <= 5
-    assert sum(b.num_rows for b in _prefetch(reader(fail=False), rows=30)) == 1000
+    assert list(_prefetch(items(fail=False), ahead=3)) == list(range(100))
     with pytest.raises(OSError, match="disk gone"):
-        list(_prefetch(reader(fail=True), rows=30))
+        list(_prefetch(items(fail=True), ahead=3))
+
+
+def test_blocks_parsed_side_by_side_keep_line_numbers(tmp_path):
+    """Bad rows in several parse blocks (of a multithreaded read) are named by their lines."""
+    rows = [dma_row(ts=f"15/10/2022 11:{i // 60 % 60:02d}:{i % 60:02d}") for i in range(30_000)]
+    bad = {1_234: "x,y", 9_000: "", 17_777: "1,2,3", 29_999: "z"}  # rows, not lines
+    for i, text in bad.items():
+        rows[i] = text
+    rows[20_000] = rows[20_000].replace("57.", "abc", 1)  # parsed, then unparsable latitude
+    data = read(dma_file(tmp_path, rows), "dma", chunk_rows=4_000)
+    rep = data.report
+    assert rep.rejected["malformed"] == 4  # the blank line is not a row
+    assert "test.csv: 4 malformed rows (lines 1236, 17779, 20002, 30001)" in rep.warnings
+    assert len(data.positions) == 30_000 - 5
 
 
 def noaa11_file(tmp_path: Path, rows=NOAA11_ROWS, name: str = "noaa11.csv") -> Path:

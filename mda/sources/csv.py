@@ -1,16 +1,18 @@
 """Readers of the public AIS CSV exports: Danish Maritime Authority (DMA) and NOAA MarineCadastre.
 
-Both are streamed with pyarrow's CSV reader in chunks of `chunk_rows` rows, so a multi-GB day
-file never has to fit in memory; a background thread parses the next block while the current
-chunk is converted. Fields are read as bytes and converted with vectorised Arrow/numpy kernels;
-low-cardinality and static text columns arrive dictionary-encoded, so only their distinct values
-are interpreted in Python. Unparsable rows are counted as `malformed` (line numbers in a
-warning), never fatal. A CSV repeats a vessel's static data on every row, so statics are reduced
-to the rows where they change.
+Both are read in chunks of `chunk_rows` rows, so a multi-GB day file never has to fit in
+memory. The file is cut into blocks of whole lines that Arrow's CSV parser reads side by side
+on `pyarrow.cpu_count()` threads, about a chunk ahead of the chunk being converted; each block
+is parsed single-threaded, so Arrow numbers the rows it cannot split into fields and a bad row
+is named by its file line without a second parse. Fields are read as text and converted with
+vectorised Arrow/numpy kernels; repeated text (times, MMSIs, speeds, courses, statics) arrives
+dictionary-encoded, so only its distinct values are interpreted. Unparsable rows are counted
+as `malformed` (line numbers in a warning), never fatal. A CSV repeats a vessel's static data
+on every row, so statics are reduced to the rows where they change.
 
 Every input reaches Arrow through mda.sources.lines.LineReader: a row longer than
 ``MAX_LINE_BYTES`` is one ``line_too_long`` row (line number in a warning) and the rest of the
-file is read; Arrow's parse blocks are larger than that, so no row can straddle two of them. A
+file is read; each block is one Arrow parse block, so no row straddles two of them. A
 read that fails part-way (truncated gzip) keeps the rows before it and lists the file in the
 report's ``failed``. Times: an impossible calendar date (30 February; Arrow's strptime would
 roll it over into March) is ``invalid_date``, a time outside [2000, 2100) (see
@@ -22,14 +24,16 @@ from __future__ import annotations
 import bz2
 import collections
 import contextlib
+import functools
 import gzip
 import io
 import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import IO, Any
+from typing import IO, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -47,7 +51,11 @@ from mda.sources.base import (
     IngestReport,
     valid_position,
 )
-from mda.sources.lines import CUT_MARKER, LineReader, LineStream
+from mda.sources.lines import CUT_MARKER, LineReader, _valid_utf8
+
+T = TypeVar("T")
+#: What a CSV is read from: a path or a binary file object.
+Source = str | os.PathLike[str] | IO[bytes]
 
 #: Official headers of the layouts; extra columns (geometry, index_right, ...) are tolerated.
 DMA_COLUMNS = (
@@ -171,15 +179,15 @@ _OTHER_MOBILE = 255
 _DMA_MISSING = {"unknown", "undefined", ""}
 
 _NUMERIC = ("mmsi", "lat", "lon", "sog", "cog", "heading")
+#: Text read dictionary-encoded too (repeated values: a day has 86,400 seconds, a fleet a few
+#: thousand MMSIs), converted once per distinct value; positions stay plain text.
+_REPEATED = ("ts", "mmsi", "sog", "cog", "heading")
 _STATIC = ("imo", "name", "callsign", "ship_type", "length", "width", "draught", "destination")
 #: Read dictionary-encoded: few distinct values per chunk, interpreted once each.
 _CODED = ("mobile", "nav_status", *_STATIC)
 _MAX_LINES_SHOWN = 5
 #: Bytes per parsed block: small blocks stay in cache and parse fastest.
 _BLOCK_BYTES = 1 << 20
-#: Fewest bytes per parsed block: more than the longest row, which must fit in one block (a
-#: row of invalid UTF-8 bytes reaches Arrow three times as long, see lines.LineStream).
-_MIN_BLOCK_BYTES = 4 * MAX_LINE_BYTES
 #: Fewest bytes of a CSV row (DMA rows have about 160): sizes the blocks of small chunks.
 _ROW_BYTES = 64
 #: The date at the start of a time field, per layout (day-first DMA, ISO 8601 NOAA).
@@ -212,7 +220,7 @@ def sniff(header_line: str) -> str | None:
 
 
 def iter_csv(
-    source: str | os.PathLike | IO[bytes],
+    source: Source,
     layout: str,
     *,
     source_name: str,
@@ -227,82 +235,134 @@ def iter_csv(
     """
     if layout not in _FIELDS:
         raise ValueError(f"unknown CSV layout {layout!r}")
-    header, stream, reader = _open(source, source_name)
-    with contextlib.closing(stream):
+    header, reader, owned = _open(source, source_name)
+    try:
         names, fields = _header_fields(header, layout, source_name)
         decoder = _Decoder(layout, source_name, fields)
-        for table, last in _tables(stream, names, fields, chunk_rows, decoder):
+        for table, last in _tables(reader, names, fields, chunk_rows, decoder):
             data = decoder.chunk(table)
             if last:
                 decoder.finish(data.report, reader)
             yield data
+    finally:
+        if owned is not None:
+            owned.close()
 
 
 def _tables(
-    stream: Any, names: list[str], fields: dict[str, str], chunk_rows: int, decoder: _Decoder
+    reader: LineReader, names: list[str], fields: dict[str, str], chunk_rows: int, decoder: _Decoder
 ) -> Iterator[tuple[pa.Table, bool]]:
     """Raw tables of exactly `chunk_rows` rows, then the rest flagged as last.
 
-    A read error ends the stream early: it is kept on the decoder and what was read is kept.
+    The blocks of whole lines are parsed by Arrow on `pa.cpu_count()` threads, about a chunk
+    ahead (the next chunk is parsed while this one is stored). A read error ends the stream
+    early: it is kept on the decoder and what was read is kept.
     """
-    # numbers and times as unchecked text: stray bytes just make a field unparsable
-    types = {c: pa.string() for c in fields.values()}
-    types.update({fields[f]: pa.dictionary(pa.int32(), pa.binary()) for f in _CODED if f in fields})
-    columns = pa.schema([(c, types[c]) for c in fields.values()])
-    pending: list[pa.RecordBatch] = []
+    parse = _BlockParser(names, fields)
+    pending: list[pa.Table] = []
     npending = 0
-    block = int(min(max(chunk_rows * _ROW_BYTES, _MIN_BLOCK_BYTES), _BLOCK_BYTES))
+    workers = pa.cpu_count()
+    ahead = max(2 * workers, chunk_rows * _ROW_BYTES // _BLOCK_BYTES)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="mda-csv-parse")
+    futures = _prefetch((pool.submit(parse, _arrow_text(b)) for b in _blocks(reader)), ahead)
     try:
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(
-                column_names=names,
-                use_threads=False,  # keeps line numbers for the invalid-row handler
-                block_size=block,
-            ),
-            parse_options=pacsv.ParseOptions(
-                invalid_row_handler=decoder.on_invalid, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=list(fields.values()),
-                column_types=types,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                check_utf8=False,
-            ),
-        )
-        # parse about a chunk ahead: the next chunk is ready while this one is stored
-        for batch in _prefetch(reader, rows=chunk_rows):
-            pending.append(batch)
-            npending += batch.num_rows
-            while npending >= chunk_rows:
-                table = pa.Table.from_batches(pending, schema=columns)
-                pending = table.slice(chunk_rows).to_batches()
-                npending -= chunk_rows
-                yield table.slice(0, chunk_rows), False
+        with contextlib.closing(futures):
+            for future in futures:
+                table, invalid = future.result()
+                decoder.on_block(table.num_rows, invalid)
+                pending.append(table)
+                npending += table.num_rows
+                while npending >= chunk_rows:
+                    whole = pa.concat_tables(pending)
+                    pending = [whole.slice(chunk_rows)]
+                    npending -= chunk_rows
+                    yield whole.slice(0, chunk_rows), False
     except (pa.ArrowInvalid, OSError, EOFError) as e:
         decoder.error = str(e).splitlines()[0] if str(e) else type(e).__name__
-    yield pa.Table.from_batches(pending, schema=columns), True
+    finally:
+        pool.shutdown(cancel_futures=True)
+    yield pa.concat_tables(pending) if pending else parse.schema.empty_table(), True
 
 
-def _open(
-    source: str | os.PathLike | IO[bytes], source_name: str
-) -> tuple[str, IO[bytes], LineReader]:
-    """Header line, a stream of the rows after it for Arrow, and the LineReader under it.
+def _blocks(reader: LineReader) -> Iterator[bytes | memoryview]:
+    """The reader's blocks of whole lines, an unterminated last line joined to the block before
+    it (as Arrow reads a stream: an open quote there runs on to the end of the file)."""
+    held: bytes | memoryview | None = None
+    for block in reader.blocks():
+        if held is not None and bytes(block[-1:]) != b"\n":
+            block = bytes(held) + bytes(block)
+        elif held is not None:
+            yield held
+        held = block
+    if held is not None:
+        yield held
 
-    gzip/bzip2 are found by magic bytes. The stream is ours to close: a caller's file object
-    itself is left open.
+
+def _arrow_text(block: bytes | memoryview) -> bytes | memoryview:
+    """A block as Arrow may read it: invalid UTF-8 replaced (see mda.sources.lines.LineStream)."""
+    whole = block.obj if isinstance(block, memoryview) else block
+    return block if whole.isascii() else _valid_utf8(block)
+
+
+class _BlockParser:
+    """Arrow's parse of one block of whole lines, with the rows it could not split into fields.
+
+    Each block is parsed on one thread, so Arrow numbers its invalid rows (a multithreaded parse
+    does not); blocks are parsed side by side. The block is one Arrow block: no row straddles two.
+    """
+
+    def __init__(self, names: list[str], fields: dict[str, str]) -> None:
+        self.names = names
+        # numbers and times as unchecked text: stray bytes just make a field unparsable
+        types: dict[str, pa.DataType] = {c: pa.string() for c in fields.values()}
+        types.update({fields[f]: pa.dictionary(pa.int32(), pa.string()) for f in _REPEATED})
+        coded = pa.dictionary(pa.int32(), pa.binary())
+        types.update({fields[f]: coded for f in _CODED if f in fields})
+        self.schema = pa.schema([(c, types[c]) for c in fields.values()])
+        self.convert = pacsv.ConvertOptions(
+            include_columns=list(fields.values()),
+            column_types=types,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            check_utf8=False,
+        )
+
+    def __call__(self, block: bytes | memoryview) -> tuple[pa.Table, list[tuple[int, str]]]:
+        """The block's table and its invalid rows: (row number in the block from 1, text)."""
+        invalid: list[tuple[int, str]] = []
+
+        def on_invalid(row: pacsv.InvalidRow) -> str:
+            invalid.append((row.number, row.text))
+            return "skip"
+
+        table = pacsv.read_csv(
+            pa.py_buffer(block),
+            read_options=pacsv.ReadOptions(
+                column_names=self.names, use_threads=False, block_size=len(block) + 1
+            ),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=on_invalid, ignore_empty_lines=False
+            ),
+            convert_options=self.convert,
+        )
+        return table.cast(self.schema), invalid
+
+
+def _open(source: Source, source_name: str) -> tuple[str, LineReader, IO[bytes] | None]:
+    """Header line, the LineReader of the rows after it, and the stream to close (None when it
+    is the caller's file object, which is left open).
+
+    gzip/bzip2 are found by magic bytes.
     """
     owned = isinstance(source, str | os.PathLike)
     try:
-        if owned:
+        if isinstance(source, str | os.PathLike):
             with open(source, "rb") as f:
                 compression = _compression(f.read(3))
-            opener = open if compression is None else _OPENERS[compression]
-            buf = opener(source, "rb")
+            buf = _OPENERS[compression](source)
         else:
             buf = source if hasattr(source, "peek") else io.BufferedReader(source)  # type: ignore[arg-type]
-            compression = _compression(buf.peek(3)[:3])
+            compression = _compression(buf.peek(3)[:3])  # type: ignore[attr-defined]
             if compression is not None:
                 buf = _OPENERS[compression](buf)
         header = buf.readline(MAX_LINE_BYTES + 1)
@@ -312,12 +372,17 @@ def _open(
         if owned:
             buf.close()
         raise MdaError(f"{source_name}: line 1: longer than {MAX_LINE_BYTES:,} bytes, no header")
-    reader = LineReader(buf, block_bytes=_BLOCK_BYTES)
-    stream = io.BufferedReader(LineStream(reader, owned), buffer_size=_BLOCK_BYTES)
-    return _decode_header(header), stream, reader
+    return _decode_header(header), LineReader(buf, block_bytes=_BLOCK_BYTES), buf if owned else None
 
 
-_OPENERS = {"gzip": gzip.open, "bz2": bz2.open}
+def _opener(
+    func: Callable[..., IO[bytes]],
+) -> Callable[[str | os.PathLike[str] | IO[bytes]], IO[bytes]]:
+    """`func(source, "rb")`: opens a path, or (gzip, bz2) wraps a file object."""
+    return lambda source: func(source, "rb")
+
+
+_OPENERS = {None: _opener(open), "gzip": _opener(gzip.open), "bz2": _opener(bz2.open)}
 
 
 def _decode_header(line: bytes) -> str:
@@ -348,25 +413,24 @@ def _header_fields(header: str, layout: str, source_name: str) -> tuple[list[str
     return names, {f: by_norm[_norm(c)] for f, c in wanted.items() if _norm(c) in by_norm}
 
 
-def _prefetch(reader: pacsv.CSVStreamingReader, rows: int) -> Iterator[pa.RecordBatch]:
-    """The reader's batches, parsed up to `rows` rows ahead in a thread (Arrow releases the GIL).
+def _prefetch(items: Iterator[T], ahead: int) -> Iterator[T]:
+    """The items of an iterator, taken up to `ahead` items in advance by a thread.
 
-    Bounded by rows, not batches: the next chunk is parsed while this one is decoded and stored,
-    whatever the length of a CSV row.
+    Stops the thread when the consumer stops early; an error of the iterator is raised to the
+    consumer in its place.
     """
-    ready: collections.deque = collections.deque()
+    ready: collections.deque[T | BaseException] = collections.deque()
     cond = threading.Condition()
-    state = {"queued": 0, "stop": False, "done": False}
+    state = {"stop": False, "done": False}
 
     def work() -> None:
         try:
-            for batch in reader:
+            for item in items:
                 with cond:
-                    cond.wait_for(lambda: state["stop"] or state["queued"] < rows)
+                    cond.wait_for(lambda: state["stop"] or len(ready) < ahead)
                     if state["stop"]:
                         return
-                    ready.append(batch)
-                    state["queued"] += batch.num_rows
+                    ready.append(item)
                     cond.notify_all()
         except BaseException as e:  # handed to the consumer, which re-raises it
             with cond:
@@ -380,14 +444,13 @@ def _prefetch(reader: pacsv.CSVStreamingReader, rows: int) -> Iterator[pa.Record
     try:
         while True:
             with cond:
-                cond.wait_for(lambda: ready or state["done"])
+                cond.wait_for(lambda: bool(ready) or state["done"])
                 if not ready:
                     return
                 item = ready.popleft()
-                if isinstance(item, BaseException):
-                    raise item
-                state["queued"] -= item.num_rows
                 cond.notify_all()
+            if isinstance(item, BaseException):
+                raise item
             yield item
     finally:
         with cond:
@@ -412,21 +475,28 @@ class _Decoder:
         self.cut: list[int] = []  # line numbers of rows cut for length (LineReader counts them)
         self.error: str | None = None
         self.header = True
+        self.arrow_rows = 0  # rows of the parsed blocks, good or not (Arrow's row numbers)
 
-    def on_invalid(self, row: pacsv.InvalidRow) -> str:
-        """Arrow's handler of rows with a wrong field count: note the line, skip the row."""
-        if row.text == _CUT_TEXT:
-            self.cut.append(row.number + 1)
-        elif row.text.strip():
-            self.skipped.append(row.number + 1)  # the stream starts after the header line
-        return "skip"
+    def on_block(self, nrows: int, invalid: list[tuple[int, str]]) -> None:
+        """Note the lines of a parsed block's rows with a wrong field count (skipped) or cut for
+        length; the block held `nrows` good rows besides them."""
+        for number, text in invalid:
+            line = self.arrow_rows + number + 1  # the stream starts after the header line
+            if text == _CUT_TEXT:
+                self.cut.append(line)
+            elif text.strip():
+                self.skipped.append(line)
+        self.arrow_rows += nrows + len(invalid)
 
     def chunk(self, table: pa.Table) -> AisData:
         report = IngestReport(files=[self.source_name])
         report.lines = table.num_rows + int(self.header)
         self.header = False
-        table = table.unify_dictionaries()
         cols = {f: table.column(c) for f, c in self.fields.items()}
+        # static fields are compared by code: one dictionary per field in the chunk
+        coded = [f for f in _CODED if f in cols]
+        unified = table.select([self.fields[f] for f in coded]).unify_dictionaries()
+        cols |= {f: unified.column(i) for i, f in enumerate(coded)}
         d = _decode(cols, self.layout, report)
         unparsed = self.skipped + self.cut
         malformed = np.flatnonzero(d["malformed"])
@@ -479,14 +549,15 @@ def _np(arr: pa.ChunkedArray) -> np.ndarray:
     return out if out.flags.writeable else out.copy()
 
 
-def _number(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+def _number(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Text -> float64 (NaN when empty) and a mask of fields that are present but unparsable."""
     try:
         values = pc.cast(arr, pa.float64())
     except pa.ArrowInvalid:  # slow path, only for chunks holding bad fields
-        enc = pc.dictionary_encode(arr.cast(pa.binary()).combine_chunks())
+        flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        enc = pc.dictionary_encode(flat.cast(pa.binary()))
         parsed = pa.array([_float(v) for v in enc.dictionary.to_pylist()], pa.float64())
-        values = pa.chunked_array([parsed.take(enc.indices)])
+        values = parsed.take(enc.indices)
     return _np(values), _np(pc.and_(values.is_null(), arr.is_valid()))
 
 
@@ -497,7 +568,7 @@ def _float(v: str | bytes) -> float | None:
         return None
 
 
-def _timestamps(arr: pa.ChunkedArray, layout: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _timestamps(arr: pa.Array, layout: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Text -> datetime64[ns] (NaT when unusable), and the masks of impossible dates and of
     times outside [TIME_MIN_S, TIME_END_S). DMA is day-first, NOAA is ISO 8601."""
     ts = None
@@ -517,7 +588,7 @@ def _timestamps(arr: pa.ChunkedArray, layout: str) -> tuple[np.ndarray, np.ndarr
     return ts, impossible, out
 
 
-def _impossible_dates(arr: pa.ChunkedArray, layout: str) -> np.ndarray:
+def _impossible_dates(arr: pa.Array, layout: str) -> np.ndarray:
     """Rows whose date is not in the calendar (30 February, 31 April, month 13).
 
     Checked once per distinct date text: a file holds few dates.
@@ -542,13 +613,31 @@ def _impossible_dates(arr: pa.ChunkedArray, layout: str) -> np.ndarray:
 
 
 class _Coded:
-    """A dictionary-encoded column: per-row codes (-1 = empty) and its distinct raw values."""
+    """A dictionary-encoded column: per-row codes (-1 = empty) into its raw values.
 
-    def __init__(self, arr: pa.ChunkedArray):
+    The values are distinct when the chunks share one dictionary (`shared`: the table's
+    dictionaries were unified); otherwise the chunks' dictionaries are laid end to end.
+    """
+
+    def __init__(self, arr: pa.ChunkedArray, shared: bool):
         chunks = arr.chunks
-        self.values: list[bytes] = chunks[0].dictionary.to_pylist() if chunks else []
+        dicts = [c.dictionary for c in (chunks[:1] if shared else chunks)]
+        self.dictionary = pa.concat_arrays(dicts) if dicts else pa.array([], arr.type.value_type)
         indices = pa.chunked_array([c.indices for c in chunks], type=pa.int32())
-        self.codes = indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        codes = indices.fill_null(-1) if indices.null_count else indices
+        self.codes = codes.to_numpy(zero_copy_only=False)
+        if len(dicts) > 1:  # each chunk's codes move past the dictionaries before it
+            starts = np.cumsum([0, *map(len, dicts[:-1])])
+            at = np.repeat(starts, [len(c) for c in chunks])
+            self.codes = np.where(self.codes >= 0, self.codes + at, -1)
+
+    @functools.cached_property
+    def values(self) -> list[bytes]:
+        return list(self.dictionary.cast(pa.binary()).to_pylist())
+
+    def per_row(self, values: np.ndarray, empty: object) -> np.ndarray:
+        """`values` (one per distinct value), then `empty`, indexed with `codes`."""
+        return np.append(values, np.array([empty], values.dtype))[self.codes]
 
     def lookup(self, func: Callable[[str], object], dtype: object, empty: object) -> np.ndarray:
         """`func(text)` of each distinct value, then `empty`: index it with `codes`."""
@@ -562,16 +651,24 @@ class _Coded:
 
 def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport) -> dict:
     """Vectorised conversion of one chunk's columns, with the reject reason of each row."""
-    blank = cols["mmsi"].is_null().to_numpy(zero_copy_only=False) & _np(cols["ts"].is_null())
-    ts, bad_date, out_of_range = _timestamps(cols["ts"], layout)
+    coded = {f: _Coded(cols[f], shared=False) for f in _REPEATED}
+    coded |= {f: _Coded(cols[f], shared=True) for f in _CODED if f in cols}
+    blank = (coded["mmsi"].codes < 0) & (coded["ts"].codes < 0)
+    times = _timestamps(coded["ts"].dictionary, layout)
+    ts, bad_date, out_of_range = (
+        coded["ts"].per_row(x, e) for x, e in zip(times, _NO_TIME, strict=True)
+    )
     malformed = np.isnat(ts) & ~blank & ~bad_date & ~out_of_range
     num = {}
     for f in _NUMERIC:
-        num[f], bad = _number(cols[f])
+        if f in _REPEATED:
+            values, bad = _number(coded[f].dictionary)
+            num[f], bad = coded[f].per_row(values, np.nan), coded[f].per_row(bad, False)
+        else:
+            num[f], bad = _number(cols[f])
         malformed |= bad
     bad_date &= ~malformed
     out_of_range &= ~malformed
-    coded = {f: _Coded(cols[f]) for f in _CODED if f in cols}
     if layout == "dma":
         mobile = coded["mobile"].interpret(
             lambda v: DMA_MOBILE.get(v.lower(), _OTHER_MOBILE), np.int64, _OTHER_MOBILE
@@ -621,15 +718,21 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
     }
 
 
+#: What _timestamps gives an empty field: no time, not an impossible date, not out of range.
+_NO_TIME = (np.datetime64("NaT", "ns"), False, False)
+
+
 def _noaa_status(v: str) -> int:
     x = _float(v)
     return int(x) if x is not None and 0 <= x <= 15 and x == int(x) else 15
 
 
 def _repeat(value: str, n: int) -> pd.arrays.ArrowStringArray:
-    """A string column holding `value` n times, without a Python list of n items."""
-    arr = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
-    return pd.array(arr.cast(pa.string()), dtype="string")
+    """A string column holding `value` n times, built from its buffers (offsets and bytes)."""
+    text = value.encode()
+    offsets = pa.py_buffer(np.arange(n + 1, dtype=np.int64) * len(text))
+    arr = pa.LargeStringArray.from_buffers(n, offsets, pa.py_buffer(text * n))
+    return pd.array(arr, dtype="string")
 
 
 def _build(d: dict, report: IngestReport, source: str) -> AisData:
@@ -653,7 +756,7 @@ def _build(d: dict, report: IngestReport, source: str) -> AisData:
         copy=False,
     )
     report.positions = n
-    report.mmsis |= set(np.unique(positions["mmsi"].to_numpy()).tolist())
+    report.mmsis |= set(pd.unique(positions["mmsi"].to_numpy()).tolist())
     report.see_times(positions["ts"])
     statics = _statics(d, d["identified"] & d["vessel"])
     report.static_reports = len(statics)
