@@ -21,14 +21,13 @@ from mda.errors import MdaError
 from mda.sources.base import AisData
 from mda.sources.csv import DMA_COLUMNS
 from mda.store import (
-    _MAX_SPANS,
     DEDUPE_KEY,
     EVENT_COLUMNS,
     REVIEW_COLUMNS,
     SCHEMA_VERSION,
     Store,
-    _spans,
 )
+from mda.store.dedupe import MAX_SPANS, spans
 
 T0 = pd.Timestamp("2024-03-01 10:00:00", tz="UTC")
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +60,27 @@ def ais(positions: pd.DataFrame, statics: pd.DataFrame | None = None) -> AisData
     if statics is not None:
         data.statics = schema.conform(statics, schema.VESSELS)
     return data
+
+
+def aux_rows(n: int, *, mmsi: int = 2190001, start=T0, step_s: float = 10) -> pd.DataFrame:
+    """`n` reports of one base station (type 4) whose clock runs 2 s behind the receiver."""
+    ts = start + pd.to_timedelta(np.arange(n) * step_s, unit="s")
+    df = pd.DataFrame(
+        {"mmsi": mmsi, "ts": ts, "lat": 55.5, "lon": 12.5, "msg_type": 4, "name": "",
+         "source": "", "clock": ts - pd.Timedelta(seconds=2)}
+    )  # fmt: skip
+    return schema.conform(df, schema.AUX_POSITIONS)
+
+
+def binary_rows(n: int, *, start=T0) -> pd.DataFrame:
+    """`n` binary messages: broadcasts (8) of DAC 1 FI 31, and one addressed (6) without FI."""
+    ts = start + pd.to_timedelta(np.arange(n), unit="s")
+    df = pd.DataFrame(
+        {"mmsi": 219000001, "ts": ts, "msg_type": 8, "dest_mmsi": pd.NA, "dac": 1, "fi": 31,
+         "data": [f"{i:04x}" for i in range(n)], "source": "b.nmea"}
+    )  # fmt: skip
+    df.loc[0, ["msg_type", "dest_mmsi", "fi"]] = [6, 219000002, pd.NA]
+    return schema.conform(df, schema.BINARY)
 
 
 def alert(type_="loitering", mmsi=219000001, start=T0, hours=1.0, severity="medium", **kw):
@@ -198,12 +218,13 @@ def test_dedupe_reads_only_candidate_stored_rows(tmp_path):
     chunk["ts"] += pd.Timedelta(seconds=1)  # heard again by another station
     chunk.loc[chunk.index[1], "lat"] += 0.5  # ... and one new report at that time
     pos = chunk.reset_index(drop=True)
-    from mda.store import _ns_array, _row_keys
+    from mda.store.dedupe import Rows, ns_array, row_keys
 
-    ts = _ns_array(pos["ts"])
-    keys = _row_keys({c: pos[c].to_numpy() for c in ("mmsi", *DEDUPE_KEY[1:])})
-    old, old_ts, _ = store._stored_repeats(pos["mmsi"].unique(), ts, keys)
-    assert list(old_ts) == [_ns_array(stored["ts"])[10]] and list(old["lat"]) == [stored["lat"][10]]
+    cols = {c: pos[c].to_numpy() for c in DEDUPE_KEY}
+    new = Rows(cols, ns_array(pos["ts"]), row_keys(cols))
+    old = store._stored_repeats("positions", cols["mmsi"], new)
+    assert list(old.ts) == [ns_array(stored["ts"])[10]]
+    assert list(old.cols["lat"]) == [stored["lat"][10]]
     assert store.add(ais(pos), source="y") == 1
 
 
@@ -226,11 +247,11 @@ def test_dedupe_opens_only_parts_near_the_chunk_times(tmp_path):
 def test_spans_cover_every_time_and_are_capped():
     s = 10**9
     ts = np.array([0, 1, 2, 100, 101, 1000]) * s
-    assert _spans(ts, 2 * s).tolist() == [[-2 * s, 4 * s], [98 * s, 103 * s], [998 * s, 1002 * s]]
+    assert spans(ts, 2 * s).tolist() == [[-2 * s, 4 * s], [98 * s, 103 * s], [998 * s, 1002 * s]]
     ts = np.arange(500) * 100 * s
-    spans = _spans(ts, s)
-    assert len(spans) == _MAX_SPANS
-    inside = (ts[:, None] - s >= spans[:, 0]) & (ts[:, None] + s <= spans[:, 1])
+    cover = spans(ts, s)
+    assert len(cover) == MAX_SPANS
+    inside = (ts[:, None] - s >= cover[:, 0]) & (ts[:, None] + s <= cover[:, 1])
     assert inside.any(axis=1).all()
 
 
@@ -259,10 +280,12 @@ def test_ingest_is_idempotent(tmp_path):
     assert first.stored == 50 and first.positions == 50
     second = store.ingest([str(f)])
     assert second.stored == 0 and second.positions == 0
-    assert any("skipped, same content" in w for w in second.warnings)
+    assert second.same_as == {str(f): str(f)} and not second.failed
+    assert second.warnings[0].startswith(f"{f}: skipped, same content as {f} ingested ")
     copy = tmp_path / "copy.csv"
     copy.write_bytes(f.read_bytes())
-    assert store.ingest([str(copy)]).stored == 0  # same content under another name
+    third = store.ingest([str(copy)])  # same content under another name
+    assert third.stored == 0 and third.same_as == {str(copy): str(f)}
     longer = dma_csv(tmp_path / "longer.csv", 80)  # the same 50 rows and 30 new ones
     assert store.ingest([str(longer)]).stored == 30
     info = store.info()
@@ -345,7 +368,7 @@ def test_crash_leaves_store_consistent(tmp_path, monkeypatch):
         calls.append(1)
         raise KeyboardInterrupt  # dies between writing the files and registering them
 
-    monkeypatch.setattr(mda.store, "_transaction", failing_commit)
+    monkeypatch.setattr(mda.store.catalog, "transaction", failing_commit)
     with pytest.raises(KeyboardInterrupt):
         store.add(ais(fixes(3, mmsi=219000002)), source="killed")
     monkeypatch.undo()
@@ -369,7 +392,7 @@ def test_killed_process_mid_ingest(tmp_path):
         sys.path.insert(0, {str(ROOT / "tests")!r})
         import mda.store
         from test_store import ais, fixes
-        mda.store._transaction = lambda con: os._exit(9)
+        mda.store.catalog.transaction = lambda con: os._exit(9)
         mda.store.Store({str(path)!r}).add(ais(fixes(4, mmsi=219000005)), source="doomed")
         """
     )
@@ -488,6 +511,7 @@ def test_old_store_is_upgraded_on_open(tmp_path):
             "DROP TABLE vessel_state; DROP INDEX alerts_open; "
             "ALTER TABLE alerts DROP COLUMN status; ALTER TABLE alerts DROP COLUMN updated; "
             + DROP_REVIEWS
+            + DROP_KINDS
             + "UPDATE meta SET value='1' WHERE key='schema_version';"
         )
     with pytest.raises(MdaError, match=r"schema version 1.*upgrades it") as e:
@@ -505,6 +529,8 @@ def test_old_store_is_upgraded_on_open(tmp_path):
 
 #: What makes a schema-3 alerts table a schema-2 one.
 DROP_REVIEWS = "".join(f"ALTER TABLE alerts DROP COLUMN {c}; " for c in REVIEW_COLUMNS)
+#: What makes a schema-4 parts table a schema-3 one.
+DROP_KINDS = "ALTER TABLE parts DROP COLUMN kind; "
 
 
 def test_schema_2_store_gains_reviews_on_open(tmp_path):
@@ -513,12 +539,34 @@ def test_schema_2_store_gains_reviews_on_open(tmp_path):
     store.save_scan(alerts_frame(alert()), upto_batch=None, window=(T0, T0))
     store.close()
     with contextlib.closing(sqlite3.connect(path / "mda.sqlite")) as con, con:
-        con.executescript(DROP_REVIEWS + "UPDATE meta SET value='2' WHERE key='schema_version';")
+        con.executescript(
+            DROP_REVIEWS + DROP_KINDS + "UPDATE meta SET value='2' WHERE key='schema_version';"
+        )
     with pytest.raises(MdaError, match=r"schema version 2.*upgrades it"):
         Store(path, readonly=True).alerts()
     store = Store(path)
     assert list(store.alerts()["review"]) == ["unreviewed"]
     assert store.review(alert()["id"], "dismissed").loc[0, "review"] == "dismissed"
+
+
+def test_schema_3_store_is_read_as_is_and_upgraded_by_a_writer(tmp_path):
+    """A schema-3 store (parts without kind: positions only) reads read-only without change,
+    and a writer upgrades it in place (its positions kept, aux parts stored beside them)."""
+    path = tmp_path / "s"
+    with Store(path) as store:
+        store.add(ais(fixes(3)), source="unit")
+    with contextlib.closing(sqlite3.connect(path / "mda.sqlite")) as con, con:
+        con.executescript(DROP_KINDS + "UPDATE meta SET value='3' WHERE key='schema_version';")
+    before = (path / "mda.sqlite").read_bytes()
+    with Store(path, readonly=True) as store:
+        assert len(store.positions()) == 3 and store.info()["positions"] == 3
+        assert store.aux().empty
+    assert (path / "mda.sqlite").read_bytes() == before
+    with Store(path) as store:
+        store.add(AisData(aux=aux_rows(2)), source="unit")
+        assert len(store.positions()) == 3 and len(store.aux()) == 2
+        version = store._db.execute("SELECT value FROM meta WHERE key='schema_version'")
+        assert int(version.fetchone()[0]) == SCHEMA_VERSION
 
 
 # -- alert review (issue 12, item 4) -------------------------------------------------------------
@@ -675,7 +723,8 @@ def test_ingest_skips_unreadable_inputs_unless_all_are(tmp_path):
     good = dma_csv(tmp_path / "good.csv", 5)
     rep = store.ingest([str(good), str(tmp_path / "missing.csv")])
     assert rep.stored == 5 and rep.rejected["unreadable_file"] == 1
-    assert any("missing.csv: skipped" in w for w in rep.warnings)
+    assert list(rep.failed) == [str(tmp_path / "missing.csv")] and not rep.same_as
+    assert f"{tmp_path / 'missing.csv'}: skipped, " in rep.warnings[0]
     with pytest.raises(MdaError, match=r"missing\.csv"):
         store.ingest([str(tmp_path / "missing.csv")])
     empty = tmp_path / "empty"
@@ -723,3 +772,70 @@ def test_identity_sub_cases_are_separate_events(tmp_path):
         row["end"] += pd.Timedelta(hours=1)
     assert store.save_scan(alerts_frame(*rows), upto_batch=None, window=(T0, T0)).empty
     assert len(store.alerts()) == 2
+
+
+# -- the other tables: base stations, AtoN, SAR aircraft (aux) and binary messages (issue 13) ---
+
+
+def test_aux_and_binary_are_stored_deduplicated_and_read_back(tmp_path):
+    with Store(tmp_path / "s") as store:
+        data = AisData(positions=fixes(3), aux=aux_rows(5), binary=binary_rows(4))
+        assert store.add(data, source="one") == 3
+        aux, binary = store.aux(), store.binary()
+        assert len(aux) == 5 and (aux["clock"] == aux["ts"] - pd.Timedelta(seconds=2)).all()
+        assert set(aux["source"]) == {"one"}  # a missing source is the batch's
+        assert list(binary["msg_type"]) == [6, 8, 8, 8]
+        assert binary.loc[0, "dest_mmsi"] == 219000002
+        assert pd.isna(binary.loc[0, "fi"]) and list(binary["data"]) == [
+            f"{i:04x}" for i in range(4)
+        ]
+        assert store.aux(since=T0 + pd.Timedelta(seconds=25)).shape[0] == 2
+        # the same reports again, heard 1 s later by another station: nothing new stored
+        again = AisData(aux=aux_rows(5), binary=binary_rows(4))
+        for table in (again.aux, again.binary):
+            table["ts"] += pd.Timedelta(seconds=1)  # the clock a base station sent is the same
+        assert store.add(again, source="two") == 0
+        assert len(store.aux()) == 5 and len(store.binary()) == 4
+        other = binary_rows(1)
+        other["data"] = pd.array(["ffff"], dtype="string")  # another message at the same time
+        store.add(AisData(binary=other), source="three")
+        assert len(store.binary()) == 5
+        assert store.pending()[0] == 1  # batches without positions are not scanned
+        info = store.info()
+    assert info["positions"] == 3 and info["positions_by_type"] == {"1": 3}
+    assert info["aux_positions_by_type"] == {"4": 5}
+    offsets = {"clock_offset_s_median": 2.0, "clock_offset_s_largest": 2.0}
+    assert info["base_stations"] == {"heard": 1, **offsets}
+    assert info["binary_messages_by_type"] == {"6": 2, "8": 3}
+    folders = sorted(p.parent.parent.name for p in (tmp_path / "s").glob("*/day=*/*.parquet"))
+    assert folders == ["aux", "binary", "binary", "positions"]
+
+
+def test_info_without_aux_has_only_its_usual_fields(tmp_path):
+    with Store(tmp_path / "s") as store:
+        store.add(ais(fixes(2)), source="x")
+        info = store.info()
+    assert not {"aux_positions_by_type", "base_stations", "binary_messages_by_type"} & set(info)
+
+
+def test_store_is_a_context_manager_closing_its_database(tmp_path):
+    with Store(tmp_path / "s") as store:
+        store.add(ais(fixes(2)), source="x")
+    with pytest.raises(sqlite3.ProgrammingError):
+        store._db.execute("SELECT 1")
+
+
+def test_write_and_commit_a_batch_in_steps(tmp_path):
+    """What the Dask engine does: a batch id, parts written elsewhere, committed at once."""
+    import pyarrow as pa
+
+    from mda.store import parts
+
+    with Store(tmp_path / "s") as store:
+        batch = store.begin_batch("tasks")
+        written = []
+        table = pa.Table.from_pandas(fixes(4), schema=parts.POSITIONS_ARROW, preserve_index=False)
+        done = parts.write_day_parts(store.path.absolute(), "positions", batch, table, written)
+        assert store.positions().empty and store.pending() is None  # not yet visible
+        store.commit_batch(batch, done)
+        assert len(store.positions()) == 4 and store.pending()[0] == batch

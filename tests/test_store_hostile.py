@@ -212,7 +212,7 @@ def test_ingest_disk_full_one_line_store_consistent(tmp_path, monkeypatch, capsy
         Path(where).write_bytes(b"PAR1 half a part")  # something reached the disk
         raise ENOSPC
 
-    monkeypatch.setattr(mda.store.pq, "write_table", full)
+    monkeypatch.setattr(mda.store.parts.pq, "write_table", full)
     assert main(["ingest", str(csv), "--store", str(path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err and str(path) in err
@@ -228,7 +228,7 @@ def test_sqlite_disk_full_is_one_line(tmp_path, monkeypatch):
     """SQLite says "database or disk is full" when the WAL cannot grow: one line, nothing lost."""
     path = small_store(tmp_path / "s")
     store = Store(path)
-    real = store._db
+    real = store.catalog.db
 
     class Full:
         def __getattr__(self, name):
@@ -239,7 +239,7 @@ def test_sqlite_disk_full_is_one_line(tmp_path, monkeypatch):
                 raise sqlite3.OperationalError("database or disk is full")
             return real.execute(sql, *args)
 
-    monkeypatch.setattr(store, "_db", Full())
+    monkeypatch.setattr(store.catalog, "db", Full())
     with pytest.raises(MdaError) as e:
         store.ingest([str(dma_csv(tmp_path / "day.csv", 3))])
     assert str(e.value) == f"{path}: cannot write the store: No space left on device"

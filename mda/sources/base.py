@@ -78,11 +78,12 @@ class IngestReport:
     files: list[str] = field(default_factory=list)
     lines: int = 0
     sentences: int = 0
-    messages: Counter = field(default_factory=Counter)  # by AIS message type (int) or CSV layout
-    rejected: Counter = field(default_factory=Counter)  # by REJECT_REASONS key
+    #: by AIS message type (int) or CSV layout (str)
+    messages: Counter[int | str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)  # by REJECT_REASONS key
     positions: int = 0
     static_reports: int = 0
-    mmsis: set = field(default_factory=set)
+    mmsis: set[int] = field(default_factory=set)
     first_ts: pd.Timestamp | None = None
     last_ts: pd.Timestamp | None = None
     seconds: float = 0.0
@@ -91,6 +92,9 @@ class IngestReport:
     #: Inputs not read to their end, name -> why: unreadable, or broken off part-way (what was
     #: read before the fault is kept). A store does not mark them as ingested.
     failed: dict[str, str] = field(default_factory=dict)
+    #: Inputs a store skipped because it holds their content already, name -> the input it
+    #: was ingested as (see mda.store.Store.ingest).
+    same_as: dict[str, str] = field(default_factory=dict)
     #: When the feed was heard, tallied by a store's ingest from the positions it decoded (None
     #: when nobody tallied): its outages are the hours of the input's span the feed was silent.
     feed: FeedTally | None = None
@@ -131,6 +135,12 @@ class IngestReport:
         else:
             self.warnings.append(f"{name}: skipped, {reason}")
 
+    def same_content(self, name: str, earlier: str, when: str) -> None:
+        """Note that input `name` was skipped: its content was ingested as `earlier` at `when`."""
+        self.files.append(name)
+        self.same_as[name] = earlier
+        self.warnings.append(f"{name}: skipped, same content as {earlier} ingested {when}")
+
     def merge(self, other: IngestReport) -> IngestReport:
         """Add the counts of `other` into this report (used across files and chunks)."""
         for f in other.files:
@@ -150,6 +160,7 @@ class IngestReport:
             self.stored = (self.stored or 0) + other.stored
         self.warnings.extend(w for w in other.warnings if w not in self.warnings)
         self.failed.update(other.failed)
+        self.same_as.update(other.same_as)
         return self
 
     def finish(self) -> IngestReport:
