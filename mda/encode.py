@@ -1,9 +1,10 @@
 """Vectorised AIS NMEA encoder: position reports packed with numpy, lines built as byte arrays.
 
 pyais's `encode_dict` is correct but costs tens of microseconds a message; the simulator writes
-millions. Here the fixed-layout position reports (types 1, 2, 3 and 18, 168 bits each) are packed
-into three 64-bit words per message, cut into 6-bit characters, armoured, checksummed and joined
-with their NMEA 4.0 tag blocks as uint8 matrices. Static messages (5, 24) are encoded once per
+millions. Here the fixed-layout position reports (types 1, 2, 3 and 18, 168 bits each; bit
+layouts and sentinels from mda.ais.layouts) are packed into three 64-bit words per message, cut
+into 6-bit characters, armoured, checksummed and joined with their NMEA 4.0 tag blocks as uint8
+matrices. Static messages (5, 24) are encoded once per
 vessel with pyais (:func:`static_payloads`) and only re-framed here.
 """
 
@@ -12,35 +13,48 @@ from __future__ import annotations
 import numpy as np
 import pyais
 
+from mda.ais.layouts import (
+    COURSE_NA,
+    DEG,
+    HEADING_NA,
+    LAT_NA,
+    LAYOUTS,
+    LON_NA,
+    SPEED_NA,
+    TURN_NA,
+    Layout,
+)
+
 #: 6-bit value -> armoured ASCII character (ITU-R M.1371 / IEC 61162-1).
 ARMOR = np.array([c + 48 if c < 40 else c + 56 for c in range(64)], dtype=np.uint8)
 HEX = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
 POSITION_CHARS = 28  # 168 bits / 6
 
-# (field, bit offset, width) of the position reports; the rest of the 168 bits stay zero.
-_LAYOUT_123 = (
-    ("msg_type", 0, 6),
-    ("mmsi", 8, 30),
-    ("nav_status", 38, 4),
-    ("rot", 42, 8),
-    ("sog", 50, 10),
-    ("lon", 61, 28),
-    ("lat", 89, 27),
-    ("cog", 116, 12),
-    ("heading", 128, 9),
-    ("second", 137, 6),
-)
-_LAYOUT_18 = (
-    ("msg_type", 0, 6),
-    ("mmsi", 8, 30),
-    ("sog", 46, 10),
-    ("lon", 57, 28),
-    ("lat", 85, 27),
-    ("cog", 112, 12),
-    ("heading", 124, 9),
-    ("second", 133, 6),
-    ("cs", 141, 1),  # 1 = Class B "CS" (carrier-sense) unit, the common kind
-)
+#: The encoder's names of the position fields -> their names in mda.ais.layouts.
+_FIELD_NAMES = {
+    "msg_type": "msg_type",
+    "mmsi": "mmsi",
+    "nav_status": "status",
+    "rot": "turn",
+    "sog": "speed",
+    "lon": "lon",
+    "lat": "lat",
+    "cog": "course",
+    "heading": "heading",
+    "second": "second",
+    "cs": "cs",  # 1 = Class B "CS" (carrier-sense) unit, the common kind
+}
+
+
+def _spans(layout: Layout) -> tuple[tuple[str, int, int], ...]:
+    """(encoder field, bit offset, width) of the fields a layout has; other bits stay zero."""
+    return tuple(
+        (ours, *layout.span(name)) for ours, name in _FIELD_NAMES.items() if name in layout.offsets
+    )
+
+
+_LAYOUT_123 = _spans(LAYOUTS["1"])
+_LAYOUT_18 = _spans(LAYOUTS["18"])
 
 
 def _put(words: np.ndarray, value: np.ndarray, off: int, width: int) -> None:
@@ -78,12 +92,14 @@ def position_fields(
         "msg_type": np.asarray(msg_type, dtype=np.int64),
         "mmsi": np.asarray(mmsi, dtype=np.int64),
         "nav_status": np.asarray(nav_status, dtype=np.int64),
-        "rot": np.full(len(lat), -128, dtype=np.int64),  # no turn information
-        "sog": np.where(np.isnan(sog), 1023, np.clip(np.rint(sog * 10), 0, 1022)).astype(np.int64),
-        "lon": np.rint(np.where(np.isnan(lon), 181.0, lon) * 600_000).astype(np.int64),
-        "lat": np.rint(np.where(np.isnan(lat), 91.0, lat) * 600_000).astype(np.int64),
-        "cog": np.where(np.isnan(cog), 3600, np.rint(cog * 10) % 3600).astype(np.int64),
-        "heading": np.where(np.isnan(heading), 511, np.rint(heading) % 360).astype(np.int64),
+        "rot": np.full(len(lat), TURN_NA, dtype=np.int64),  # no turn information
+        "sog": np.where(
+            np.isnan(sog), SPEED_NA, np.clip(np.rint(sog * 10), 0, SPEED_NA - 1)
+        ).astype(np.int64),
+        "lon": np.where(np.isnan(lon), LON_NA, np.rint(lon * DEG)).astype(np.int64),
+        "lat": np.where(np.isnan(lat), LAT_NA, np.rint(lat * DEG)).astype(np.int64),
+        "cog": np.where(np.isnan(cog), COURSE_NA, np.rint(cog * 10) % COURSE_NA).astype(np.int64),
+        "heading": np.where(np.isnan(heading), HEADING_NA, np.rint(heading) % 360).astype(np.int64),
         "second": np.asarray(second, dtype=np.int64),
         "cs": np.ones(len(lat), dtype=np.int64),
     }

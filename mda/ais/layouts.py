@@ -100,13 +100,17 @@ def _spare(name: str, width: int) -> Field:
     return Field(name, width, "spare")
 
 
+#: Raw units of a full-resolution position per degree (1/10 000 minute).
+DEG = 600_000
 #: Sentinels of the common fields (raw values): speed 102.3 kn, longitude 181, latitude 91,
 #: course 360, heading 511, second 60; ranges of real readings below them.
-SPEED_NA, LON_NA, LAT_NA, COURSE_NA, HEADING_NA = 1023, 181 * 600_000, 91 * 600_000, 3600, 511
+SPEED_NA, LON_NA, LAT_NA, COURSE_NA, HEADING_NA = 1023, 181 * DEG, 91 * DEG, 3600, 511
+#: Rate of turn when no turn information is available.
+TURN_NA = -128
 _HEAD = (_u("msg_type", 6), _u("repeat", 2), _u("mmsi", 30))
 _SPEED = _f("speed", 10, "tenth", na=SPEED_NA, limit=SPEED_NA - 1)
-_LON = _f("lon", 28, "deg", signed=True, na=LON_NA, limit=180 * 600_000)
-_LAT = _f("lat", 27, "deg", signed=True, na=LAT_NA, limit=90 * 600_000)
+_LON = _f("lon", 28, "deg", signed=True, na=LON_NA, limit=180 * DEG)
+_LAT = _f("lat", 27, "deg", signed=True, na=LAT_NA, limit=90 * DEG)
 _COURSE = _f("course", 12, "tenth", na=COURSE_NA, limit=COURSE_NA - 1)
 _HEADING = _u("heading", 9, na=HEADING_NA, limit=359)
 _SECOND = _u("second", 6, na=60, limit=59)
@@ -127,7 +131,7 @@ def _position_a(mt: int) -> Layout:
         (
             *_HEAD,
             _u("status", 4),
-            _f("turn", 8, "turn", signed=True, na=-128),
+            _f("turn", 8, "turn", signed=True, na=TURN_NA),
             _SPEED,
             _b("accuracy"),
             _LON,
