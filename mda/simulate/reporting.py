@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from mda import schema
+from mda.ais import NavStatus
 from mda.simulate import habits, motion
 from mda.simulate.world import World
 
@@ -65,7 +66,7 @@ def transmissions(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
             "sog": pos["sog"],
             "cog": pos["cog"],
             "heading": pos["heading"],
-            "nav_status": np.where(cls_b[ident], 15, pos["nav"]),
+            "nav_status": np.where(cls_b[ident], NavStatus.NOT_DEFINED, pos["nav"]),
             "msg_type": np.where(cls_b[ident], 18, 1),
             "source": f"simulate:{world.name}",
             "station": "",

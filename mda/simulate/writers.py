@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mda import encode
+from mda.ais.layouts import HEADING_NA
 from mda.simulate.vessels import KINDS
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def csv_text(sim: Simulation, layout: str) -> str:
                 "LON": p["lon"].round(5),
                 "SOG": p["sog"].round(1),
                 "COG": p["cog"].round(1),
-                "Heading": head.fillna(511),
+                "Heading": head.fillna(HEADING_NA),
                 "VesselName": s["name"],
                 "IMO": ("IMO" + s["imo"].astype("string")),
                 "CallSign": s["callsign"],
