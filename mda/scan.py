@@ -69,6 +69,14 @@ LASTING = frozenset(
     {"loitering", "anchoring", "anchor_drag", "encounter", "zone_entry", "port_visit"}
 )
 
+#: New positions a scheduled scan reads at a time (about): a longer pending span is scanned in
+#: steps of whole hours (scan_store). A memory bound, not a threshold: the steps find what one
+#: pass finds, as mda watch's cycles do.
+STEP_POSITIONS = 4_000_000
+
+#: What Store.pending returns: (newest batch, first fix, last fix) of what no scan has seen.
+Pending = tuple[int, pd.Timestamp, pd.Timestamp]
+
 
 @dataclass
 class ScanResult:
@@ -400,13 +408,92 @@ def scan_store(
     only: Iterable[str] | None = None,
     window: pd.DataFrame | None = None,
     engine: Engine | None = None,
+    step_positions: int = STEP_POSITIONS,
 ) -> ScanResult:
     """One scan of an open Store whose lock the caller holds: incremental (what no scan has
     seen, with the vessels' state in front) unless `since`/`until` ask for a look back. The
     scheduled `mda scan --store` and every cycle of `mda watch` run this (see the module
     docstring). `window`: the stored positions of the scan's window already at hand (SCAN_COLUMNS,
-    mda.watch keeps them in memory), read from the store when None."""
+    mda.watch keeps them in memory), read from the store when None. `engine` maps the
+    detectors (mda.engine; None: this process). A scheduled scan of more than `step_positions`
+    new positions proceeds in steps (see `_steps`), so its memory does not grow with the span."""
+    kw: dict[str, Any] = {"cfg": cfg, "zones": zones, "watchlist": watchlist, "only": only}
     pending = st.pending()
+    if since is None and until is None and window is None and pending is not None:
+        steps = _steps(st, pending, step_positions)
+        if len(steps) > 1:
+            return _stepped(st, steps, engine, kw)
+    return _scan_window(st, since, until, pending, window, engine, kw)
+
+
+def _steps(st: Any, pending: tuple[int, pd.Timestamp, pd.Timestamp], n: int) -> list[Pending]:
+    """The pending span cut at whole hours into steps of about `n` stored positions each (at
+    least an hour), as (batch, first, last) like Store.pending; counted one day at a time from
+    the time stamps alone, so the count costs 8 bytes per position of a day."""
+    upto, lo, hi = pending
+    hours = pd.date_range(lo.floor("h"), hi.floor("h"), freq="h")
+    if len(hours) < 2:
+        return [pending]
+    count = np.zeros(len(hours), dtype=np.int64)
+    for day in pd.date_range(lo.floor("D"), hi.floor("D"), freq="D"):
+        ts = st.positions(since=max(day, lo), until=day + pd.Timedelta(days=1), columns=["ts"])
+        at = (ts["ts"].array.asi8 - hours[0].value) // 3_600_000_000_000
+        count += np.bincount(at[at < len(hours)], minlength=len(hours))
+    cuts, held = [], 0
+    for i, c in enumerate(count):
+        if held and held + c > n:
+            cuts.append(hours[i])
+            held = 0
+        held += int(c)
+    ends = [*cuts, hi + pd.Timedelta(seconds=1)]
+    starts = [lo, *cuts]
+    return [(upto, a, b - pd.Timedelta(seconds=1)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _stepped(st: Any, steps: list[Pending], engine: Engine | None, kw: dict[str, Any]):
+    """A scheduled scan in `steps`, each as `mda watch` scans a cycle: its window with
+    ``scan.overlap_hours`` before it, the vessel state and open events the previous step saved
+    in front. Steps before the last leave the watermark where it was: a run interrupted half
+    way does them again (their alerts are upserted by id). The result holds every alert found,
+    in its last version (none withdrawn by a later step), the new ones, and the last step's
+    tracks."""
+    before = st.watermark()
+    results = []
+    for i, (upto, lo, hi) in enumerate(steps):
+        mark = upto if i == len(steps) - 1 else before
+        log.info("scan: step %d of %d, %s .. %s", i + 1, len(steps), lo, hi)
+        results.append(_scan_window(st, None, None, (mark, lo, hi), None, engine, kw))
+    last = results[-1]
+    alerts = pd.concat([r.alerts for r in results], ignore_index=True)
+    alerts = alerts.drop_duplicates("id", keep="last")
+    stored = st.scan_alerts(alerts["id"].tolist())
+    gone = set(stored.loc[stored["status"] == "withdrawn", "id"])
+    alerts = alerts[~alerts["id"].isin(gone)]
+    new = pd.concat([r.new_alerts for r in results], ignore_index=True)
+    new = stored[stored["id"].isin(set(new["id"]) - gone)]
+    order = ["start", "type", "mmsi"]
+    return ScanResult(
+        alerts=alerts.sort_values(order, kind="stable", ignore_index=True),
+        new_alerts=new.sort_values(order, kind="stable", ignore_index=True),
+        window=(results[0].window[0], last.window[1]),
+        watermark=last.watermark,
+        tracks=last.tracks,
+        vessels=last.vessels,
+        positions=sum(r.positions for r in results),
+    )
+
+
+def _scan_window(
+    st: Any,
+    since: pd.Timestamp | None,
+    until: pd.Timestamp | None,
+    pending: Pending | None,
+    window: pd.DataFrame | None,
+    engine: Engine | None,
+    kw: dict[str, Any],
+) -> ScanResult:
+    """scan_store's one pass over one window (see scan_store)."""
+    cfg, zones, watchlist, only = kw["cfg"], kw["zones"], kw["watchlist"], kw["only"]
     result = ScanResult()
     look_back = since is not None or until is not None
     if not look_back:

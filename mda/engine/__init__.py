@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mda.errors import MdaError
-from mda.sources.base import IngestReport
+
+if TYPE_CHECKING:  # the command line imports this module to list the engines: keep it light
+    import pandas as pd
+
+    from mda.sources.base import IngestReport
 
 ENGINES = ("local", "dask")
 
