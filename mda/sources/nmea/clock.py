@@ -12,6 +12,7 @@ import functools
 import re
 from datetime import UTC, datetime
 
+from mda.ais.layouts import LAYOUTS
 from mda.sources.base import TIME_END_S, TIME_MIN_S
 
 #: Times of sentences whose own time is present but unusable (never a real time, which is
@@ -109,6 +110,10 @@ def rmc_time(line: str) -> float | None:
     return _plausible(t + (ss - int(ss)))
 
 
+_TYPE4 = LAYOUTS["4"]
+_UTC_FIELDS = ("year", "month", "day", "hour", "minute", "second")
+
+
 def type4_time(payload: str) -> float | None:
     """UTC carried by a type 4 base-station report, or None when not available."""
     if len(payload) != 28:
@@ -122,15 +127,8 @@ def type4_time(payload: str) -> float | None:
         return (bits >> (168 - start - width)) & ((1 << width) - 1)
 
     try:
-        t = datetime(
-            field(38, 14),
-            field(52, 4),
-            field(56, 5),
-            field(61, 5),
-            field(66, 6),
-            field(72, 6),
-            tzinfo=UTC,
-        )
+        y, mo, d, h, mi, sec = (field(*_TYPE4.span(name)) for name in _UTC_FIELDS)
+        t = datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
     except (ValueError, OverflowError):  # year 0, month 0, hour 24, second 60: "not available"
         return None
     return _plausible(t.timestamp())
