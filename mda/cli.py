@@ -157,8 +157,8 @@ def _cmd_zones(a: argparse.Namespace) -> int:
 
 
 def _cmd_zones_import(a: argparse.Namespace) -> int:
-    from mda.zone_import import import_zones, write_zones
     from mda.zones import load_zones
+    from mda.zones.importing import import_zones, write_zones
 
     opts = {"id_field": a.id_field, "name_field": a.name_field, "buffer_m": a.buffer_m}
     result = import_zones(a.src, kind=a.kind, **opts)
@@ -173,8 +173,8 @@ def _cmd_zones_learn(a: argparse.Namespace) -> int:
     from mda.config import load_config
     from mda.detect.anchorages import anchorage_zones, learn
     from mda.store import Store
-    from mda.zone_import import write_zones
     from mda.zones import load_zones
+    from mda.zones.importing import write_zones
 
     cfg = load_config(a.config)
     pos = Store(a.store, readonly=True).positions(

@@ -3,7 +3,7 @@
 Reads the World Port Index CSV (default: ../shared/data/geo/nga_wpi_UpdatedPub150.csv beside the
 checkout) and keeps what the world context layer needs: WPI number, name, country, UN/LOCODE,
 position, harbour size and type, and the harbour radius derived from them
-(mda.zone_import.harbour_radius_m). Rows without a valid position or repeating a WPI number are
+(mda.zones.importing.harbour_radius_m). Rows without a valid position or repeating a WPI number are
 dropped and counted. Provenance: data/context/SOURCES.md.
 
     python scripts/make_world_ports.py [WPI.csv] [-o data/context/world_ports.csv]
@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from mda.context import PORTS_FILE
-from mda.zone_import import read_wpi
+from mda.zones.importing import read_wpi
 
 DEFAULT_SRC = Path(__file__).resolve().parents[2] / "shared/data/geo/nga_wpi_UpdatedPub150.csv"
 

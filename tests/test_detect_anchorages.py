@@ -13,8 +13,8 @@ from mda.detect.anchorages import anchorage_zones, learn, vessels_at
 from mda.detect.runs import speed
 from mda.sources.base import AisData
 from mda.store import Store
-from mda.zone_import import write_zones
 from mda.zones import load_zones
+from mda.zones.importing import write_zones
 
 
 def _field(n: int = 6, lat: float = 56.0, lon: float = 12.0) -> pd.DataFrame:

@@ -11,8 +11,8 @@ from conftest import shared_file
 
 from mda.cli import main
 from mda.errors import MdaError
-from mda.zone_import import ENC_CLASSES, HARBOUR_RADIUS_M, import_zones, read_wpi, write_zones
 from mda.zones import load_zones
+from mda.zones.importing import ENC_CLASSES, HARBOUR_RADIUS_M, import_zones, read_wpi, write_zones
 
 # (file under ../shared/data/geo, expected kinds, expected zone count)
 LAYERS = [

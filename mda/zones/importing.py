@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +28,7 @@ import shapely
 from mda import schema
 from mda.errors import MdaError
 from mda.fileio import replacing
+from mda.zones.geometry import Floats
 
 # --------------------------------------------------------------------------------------------
 # NGA World Port Index
@@ -44,15 +47,15 @@ ROADSTEAD_FACTOR = 1.5
 _WPI_COLUMNS = {"world port index number", "main port name", "latitude", "longitude"}
 
 
-def harbour_radius_m(size: pd.Series, harbour_type: pd.Series) -> np.ndarray:
+def harbour_radius_m(size: pd.Series, harbour_type: pd.Series) -> Floats:
     """Radius (m) of each WPI port's harbour from its size and type (see HARBOUR_RADIUS_M)."""
     size = size.astype("string").str.strip()
     r = size.map(HARBOUR_RADIUS_M).astype("float64").fillna(UNKNOWN_HARBOUR_RADIUS_M)
     roadstead = harbour_type.astype("string").str.strip().eq("Open Roadstead").fillna(False)
-    return np.where(roadstead.to_numpy(bool), r * ROADSTEAD_FACTOR, r)
+    return np.asarray(np.where(roadstead.to_numpy(bool), r * ROADSTEAD_FACTOR, r), np.float64)
 
 
-def read_wpi(path: str | Path) -> tuple[pd.DataFrame, Counter]:
+def read_wpi(path: str | Path) -> tuple[pd.DataFrame, Counter[str]]:
     """The ports of a World Port Index CSV: wpi, name, country, locode, lat, lon, harbor_size,
     harbor_type, radius_m; and the rows dropped, counted by reason (bad position, repeated WPI
     number: the first is kept)."""
@@ -83,7 +86,7 @@ def read_wpi(path: str | Path) -> tuple[pd.DataFrame, Counter]:
         }
     )
     ports["radius_m"] = harbour_radius_m(ports["harbor_size"], ports["harbor_type"])
-    dropped: Counter = Counter()
+    dropped: Counter[str] = Counter()
     has_number = pd.to_numeric(ports["wpi"], errors="coerce").notna()
     bad = ~(ports["lat"].abs().le(90) & ports["lon"].abs().le(180) & has_number)
     dropped["no valid WPI number or position"] = int(bad.sum())
@@ -192,8 +195,8 @@ class ImportResult:
 
     zones: gpd.GeoDataFrame
     layers: list[str] = field(default_factory=list)
-    dropped: Counter = field(default_factory=Counter)
-    changed: Counter = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    changed: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
         """One line per fact: what was recognised, written, dropped and changed."""
@@ -267,7 +270,9 @@ def _read_layer(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     return df
 
 
-def _layers(path: Path, result: ImportResult):
+def _layers(
+    path: Path, result: ImportResult
+) -> Iterator[tuple[gpd.GeoDataFrame, LayerRule | None]]:
     """(table, rule) for each layer of the source; rule None: a layer imported by the options."""
     if path.suffix.lower() in (".csv", ".txt"):
         yield _csv_points(path, result)
@@ -296,9 +301,9 @@ def _layers(path: Path, result: ImportResult):
     for name in names:
         df = _read_layer(path, name)
         lower = {str(c).lower() for c in df.columns}
-        rule = next((r for r in KNOWN_LAYERS if r.columns <= lower), None)
-        result.layers.append(rule.title if rule else f"{path.name} layer {name}")
-        yield df, rule
+        known = next((r for r in KNOWN_LAYERS if r.columns <= lower), None)
+        result.layers.append(known.title if known else f"{path.name} layer {name}")
+        yield df, known
 
 
 def _csv_points(path: Path, result: ImportResult) -> tuple[gpd.GeoDataFrame, LayerRule | None]:
@@ -343,7 +348,11 @@ def _field(df: pd.DataFrame, name: str | None) -> pd.Series | None:
 
 
 def _convert(
-    df: gpd.GeoDataFrame, rule: LayerRule | None, opts: dict, result: ImportResult, path: Path
+    df: gpd.GeoDataFrame,
+    rule: LayerRule | None,
+    opts: dict[str, Any],
+    result: ImportResult,
+    path: Path,
 ) -> pd.DataFrame:
     """One layer as zone rows; features without a usable geometry dropped and counted."""
     df = df.reset_index(drop=True)
