@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mda import schema
-from mda.config import Config
+from mda.config import Config, EncounterConfig
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import expand, seconds, speed
 from mda.geo import EARTH_RADIUS_M, haversine_m, per_cell
@@ -29,11 +29,6 @@ SECTION = "encounter"
 NEAR_KINDS = ("port", "anchorage")
 #: Zones named on the alert when the meeting point lies inside; "restricted" raises severity.
 ZONE_KINDS = ("restricted", "cable")
-#: Pairs may drop out of range for this many buckets without ending the encounter (GPS jitter).
-MAX_MISSED_BUCKETS = 1
-#: Buckets kept as candidates while a vessel moves up to this multiple of the median limit, so a
-#: vessel hovering around the limit is judged on its median, not cut into pieces.
-SPEED_SLACK = 2.0
 
 
 def resample(points: pd.DataFrame, bucket_s: float) -> pd.DataFrame:
@@ -146,6 +141,7 @@ def _near_distance_m(lat: np.ndarray, lon: np.ndarray, ctx: Context) -> np.ndarr
 
     return per_cell(lat, lon, 1e-3, distance)
 
+
 def _zone_at(lat: np.ndarray, lon: np.ndarray, zones) -> tuple[pd.Series, pd.Series]:
     """Id and kind of the zone of ZONE_KINDS (first kind first) holding each point, or <NA>."""
     zid = pd.Series(pd.NA, index=range(len(lat)), dtype="string")
@@ -164,24 +160,42 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
     """One `encounter` alert per pair of vessels and meeting (mmsi < other_mmsi)."""
     c = cfg.encounter
     bucket_s = c.time_bucket_minutes * 60.0
-    p = ctx.tracks.points
+    b = _slow_buckets(ctx.tracks.points, c, bucket_s)
+    if len(b) < 2:
+        return schema.empty(schema.ALERTS)
+    pairs = _pairs_at_sea(b, c, ctx)
+    if pairs.empty:
+        return schema.empty(schema.ALERTS)
+    runs = _meetings(pairs, c, bucket_s)
+    if runs.empty:
+        return schema.empty(schema.ALERTS)
+    return make_alerts(_alert_rows(runs, b, ctx, bucket_s), ctx, cfg.thresholds(SECTION))
+
+
+def _slow_buckets(p: pd.DataFrame, c: EncounterConfig, bucket_s: float) -> pd.DataFrame:
+    """The grid positions (see resample) of vessels ever slow, in buckets slow enough to meet."""
     good = (p["segment"].to_numpy() >= 0) & ~p["outlier"].to_numpy(dtype=bool)
     p = p.loc[good, ["mmsi", "ts", "lat", "lon", "segment"]].assign(speed=speed(p)[good])
     p = p[p["speed"].notna()]
     # only vessels that are ever slow can meet under the rule
     slow_mmsi = p.loc[p["speed"] < c.max_median_kn, "mmsi"].unique()
     b = resample(p[p["mmsi"].isin(slow_mmsi)], bucket_s)
-    b = b[b["speed"] < c.max_median_kn * SPEED_SLACK].reset_index(drop=True)
-    if len(b) < 2:
-        return schema.empty(schema.ALERTS)
+    return b[b["speed"] < c.max_median_kn * c.speed_slack].reset_index(drop=True)
+
+
+def _pairs_at_sea(b: pd.DataFrame, c: EncounterConfig, ctx: Context) -> pd.DataFrame:
+    """Candidate pairs in range, away from ports and anchorages."""
     pairs = candidate_pairs(b, c.max_distance_m)
     far = _near_distance_m(pairs["lat"].to_numpy(), pairs["lon"].to_numpy(), ctx)
-    pairs = pairs[far >= c.min_port_distance_km * 1000.0]
-    if pairs.empty:
-        return schema.empty(schema.ALERTS)
+    return pairs[far >= c.min_port_distance_km * 1000.0]
+
+
+def _meetings(pairs: pd.DataFrame, c: EncounterConfig, bucket_s: float) -> pd.DataFrame:
+    """The runs of buckets of each pair (gaps up to max_missed_buckets bridged) long and slow
+    enough to be an encounter: one row each with its figures."""
     pairs = pairs.sort_values(["mmsi", "other_mmsi", "bucket"], ignore_index=True)
     new_pair = (pairs["mmsi"].diff() != 0) | (pairs["other_mmsi"].diff() != 0)
-    jump = pairs["bucket"].diff() > 1 + MAX_MISSED_BUCKETS
+    jump = pairs["bucket"].diff() > 1 + c.max_missed_buckets
     pairs["run"] = (new_pair | jump).cumsum()
     runs = pairs.groupby("run").agg(
         mmsi=("mmsi", "first"),
@@ -202,9 +216,11 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
         & (runs["median_kn"] < c.max_median_kn)
         & (runs["other_median_kn"] < c.max_median_kn)
     )
-    runs = runs[ok].assign(hours=hours[ok]).reset_index(drop=True)
-    if runs.empty:
-        return schema.empty(schema.ALERTS)
+    return runs[ok].assign(hours=hours[ok]).reset_index(drop=True)
+
+
+def _alert_rows(runs: pd.DataFrame, b: pd.DataFrame, ctx: Context, bucket_s: float) -> pd.DataFrame:
+    """Alert rows of the encounters: place, zone, severity and evidence."""
     lat, lon = runs["lat"].to_numpy(), runs["lon"].to_numpy()
     port_km = _near_distance_m(lat, lon, ctx) / 1000.0
     zone_id, zone_kind = _zone_at(lat, lon, ctx.zones)
@@ -229,7 +245,7 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
             runs.itertuples(), port_km, anchored_around, other_pos, strict=True
         )
     ]
-    rows = pd.DataFrame(
+    return pd.DataFrame(
         {
             "type": "encounter",
             "severity": np.select(
@@ -247,7 +263,6 @@ def detect(ctx: Context, cfg: Config) -> pd.DataFrame:
             "evidence": evidence,
         }
     )
-    return make_alerts(rows, ctx, cfg.thresholds(SECTION))
 
 
 def _other_positions(b: pd.DataFrame, runs: pd.DataFrame) -> list[tuple[float, float]]:
