@@ -62,7 +62,7 @@ def records(alerts: pd.DataFrame) -> list[dict[str, Any]]:
     """One JSON-ready property dict per alert (evidence and thresholds as objects)."""
     a = schema.conform(alerts, _spec(alerts), extra=False)
     fields = _fields(a)
-    cols: dict[str, list] = {c: a[c].astype(object).tolist() for c in fields}
+    cols: dict[str, list[Any]] = {c: a[c].astype(object).tolist() for c in fields}
     cols.update({c: _times(a[c]) for c in _TIMES if c in a})
     out = []
     for i in range(len(a)):

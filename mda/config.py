@@ -104,7 +104,7 @@ class AisGapConfig:
     zone_min_hours: float = _f(
         1.0, "shorter gaps reported when they start or end in a cable or restricted zone (h)", 0.1
     )
-    zone_kinds: list = _names(
+    zone_kinds: list[str] = _names(
         ("cable", "restricted"), "zone kinds where shorter gaps matter", schema.ZONE_KINDS
     )
     high_hours: float = _f(12.0, "gap length that raises severity to high (h)", 0.1)
@@ -179,7 +179,7 @@ class LoiteringConfig:
     merge_minutes: float = _f(
         60.0, "faster or silent breaks shorter than this do not split one loitering event (min)"
     )
-    zone_kinds: list = _names(
+    zone_kinds: list[str] = _names(
         ("cable", "restricted"), "zone kinds that raise severity to medium", schema.ZONE_KINDS
     )
 
@@ -194,7 +194,7 @@ class AnchoringConfig:
     merge_minutes: float = _f(
         10.0, "breaks shorter than this (a fix above stationary speed) do not split a stay (min)"
     )
-    zone_kinds: list = _names(
+    zone_kinds: list[str] = _names(
         ("cable",), "zone kinds where anchoring is high severity", schema.ZONE_KINDS
     )
     status_max_kn: float = _f(
@@ -239,7 +239,7 @@ class AnchorDragConfig:
         "still set is under way with a stale status (an anchor drags at a few knots) (kn)",
     )
     min_points: int = _f(4, "fixes inside the corridor needed to judge", 2)
-    ignore_ship_types: list = _names(
+    ignore_ship_types: list[str] = _names(
         ("31", "32", "33", "34", "50", "51", "52", "53"),
         "AIS ship types not judged: towing, dredging, diving, pilot, SAR, tug, port tender",
         SHIP_TYPES,
@@ -352,7 +352,7 @@ class IdentityConfig:
     check_mid: bool = field(
         default=True, metadata={"doc": "report MMSIs whose MID is not a ship station"}
     )
-    static_fields: list = _names(
+    static_fields: list[str] = _names(
         ("name", "callsign", "imo", "ship_type"),
         "static fields whose change is reported",
         STATIC_FIELDS,
@@ -361,7 +361,7 @@ class IdentityConfig:
 
 @dataclass
 class ZoneEntryConfig:
-    kinds: list = _names(
+    kinds: list[str] = _names(
         ("restricted",), "zone kinds whose entry raises an alert", schema.ZONE_KINDS
     )
     merge_minutes: float = _f(
@@ -593,7 +593,7 @@ def _apply(section: Any, values: dict[str, Any], where: str) -> None:
         setattr(section, key, _checked(f, getattr(section, key), value, f"{where} {key} = {shown}"))
 
 
-def _checked(f: dataclasses.Field, default: Any, value: Any, what: str) -> Any:
+def _checked(f: dataclasses.Field[Any], default: Any, value: Any, what: str) -> Any:
     """`value` as the type of the field's default, within its range or choices; else MdaError."""
     if isinstance(default, bool):
         if not isinstance(value, bool):

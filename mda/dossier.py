@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,11 @@ from mda.errors import MdaError
 from mda.mid import flag_of
 from mda.sources.base import STATIC_FIELDS
 from mda.terminal import safe_text
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from mda.tracks import Tracks
 
 #: Latest static data shown, in order.
 SHOWN = ("name", "callsign", "imo", "ship_type", "length", "width", "ais_class", "destination")
@@ -57,9 +62,9 @@ class Dossier:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     #: Its track (mda.tracks.Tracks) for the map; None without positions.
-    tracks: Any = None
+    tracks: Tracks | None = None
     #: The zones its alerts name (from the zone layers given), for the map; None when none.
-    zones: Any = None
+    zones: gpd.GeoDataFrame | None = None
 
     @property
     def port_visits(self) -> pd.DataFrame:

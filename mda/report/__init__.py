@@ -152,13 +152,13 @@ def render_map(
     vessels: pd.DataFrame | None = None,
     title: str | None = None,
     sources: Sequence[str] = (),
-    thresholds: dict | None = None,
+    thresholds: dict[str, Any] | None = None,
     offline: bool = True,
     tiles: str | None = None,
-    bbox=None,
+    bbox: tuple[float, float, float, float] | None = None,
     outages: pd.DataFrame | None = None,
     data_sources: Sequence[str] = (),
-    story: dict | None = None,
+    story: dict[str, Any] | None = None,
 ) -> Path:
     """Render one self-contained HTML report to `out` and return its path.
 
@@ -283,7 +283,7 @@ def build_report(
     out: str | Path,
     start_time: pd.Timestamp | None = None,
     data_sources: Sequence[str] = (),
-    story: dict | None = None,
+    story: dict[str, Any] | None = None,
 ) -> Path:
     """Gather positions (INPUT files or a store window), zones and alerts, filter, render.
 

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -15,6 +15,9 @@ from mda.errors import MdaError
 from mda.fileio import replacing
 from mda.schema import iso_z
 from mda.simulate import writers
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 @dataclass
@@ -33,9 +36,9 @@ class Simulation:
     watchlist: pd.DataFrame | None
     messages: pd.DataFrame = field(repr=False)  # what receivers heard, see reception.receive
     #: The scenario's zone layers (mda.zones.load_zones): scan with these to score against truth.
-    zones: Any = field(repr=False, default=None)
+    zones: gpd.GeoDataFrame | None = field(repr=False, default=None)
     stations: list[str] = field(repr=False, default_factory=list)
-    _payloads: dict = field(repr=False, default_factory=dict)
+    _payloads: dict[tuple[int, int], tuple[Any, ...]] = field(repr=False, default_factory=dict)
 
     def write(self, path: str | Path, csv: str | None = None) -> Path:
         """Write the received traffic as tagged NMEA, or DMA/NOAA CSV (`.gz` suffix -> gzip)."""
