@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import shapely
-from detect_helpers import T0, Leg, box, context, positions, sail, scenario_alerts, zones
+from detect_helpers import M_PER_DEG, T0, Leg, box, context, positions, sail, scenario_alerts, zones
 
 from mda import schema
 from mda.config import Config
@@ -122,3 +124,43 @@ def test_simulated_port_calls_and_entries_match_the_truth_zone_by_zone(tmp_path,
     got = alerts[key].astype(str).value_counts().sort_index()
     want = truth[key].astype(str).value_counts().sort_index()
     assert got.to_dict() == want.to_dict()
+
+
+def test_detectors_on_loaded_zones_read_no_file_and_build_no_index(tmp_path, monkeypatch):
+    """The zones' index is built as they load: every detector classifies with it (zone entries,
+    the encounter's zone and its distance to ports), reading no file and building no index."""
+    from mda.detect import detect_all
+    from mda.zones import index, load_zones
+
+    track = _through()
+    a = sail(211000001, [Leg(180, 0.3)], lat=56.0, lon=15.0)
+    b = sail(211000002, [Leg(180, 0.3)], lat=56.0 + 300 / M_PER_DEG, lon=15.0)
+    layer = [
+        ("restricted-x", "restricted", box(*_stop(track), 5)),
+        ("restricted-y", "restricted", box(56.0, 15.0, 5)),
+        ("port-z", "port", box(57.0, 15.0, 3)),
+    ]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": i, "kind": k},
+            "geometry": shapely.geometry.mapping(g),
+        }
+        for i, k, g in layer
+    ]
+    path = tmp_path / "zones.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    loaded = load_zones(path)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("zone index read, written or built while detecting")
+
+    for name in ("_load_index", "_save_index", "_build_index"):
+        monkeypatch.setattr(index, name, fail)
+    alerts = detect_all(context(positions(track, a, b), loaded), Config())
+    assert ("zone_entry", "restricted-x") in set(
+        zip(alerts["type"], alerts["zone_id"], strict=True)
+    )
+    met = alerts[alerts["type"] == "encounter"]
+    assert met[["zone_id", "severity"]].values.tolist() == [["restricted-y", "high"]]
+    assert met["evidence"].iloc[0]["port_distance_km"] == pytest.approx(108, abs=2)

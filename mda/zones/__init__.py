@@ -7,7 +7,9 @@
   and carried by the table, so detectors read and write no file;
 * :mod:`mda.zones.lookup`: :func:`classify`, :func:`zone_at` and :func:`zone_distance_m`, the
   one "which zone is this point in" every detector uses;
-* :mod:`mda.zones.listing`: :func:`format_zone_table`.
+* :mod:`mda.zones.listing`: :func:`format_zone_table`;
+* :mod:`mda.zones.importing`: public geofence layers (World Port Index, NOAA charts and layers)
+  turned into zone files.
 """
 
 from mda.zones.geometry import zone_area_km2
