@@ -32,24 +32,38 @@ def _iso(unix: float) -> str:
 
 def truth_events(world: World, positions: pd.DataFrame) -> list[dict[str, Any]]:
     """The truth events of a run from its planned positions, by start, type and MMSI."""
-    iv = pd.DataFrame(world.idents)
-    mm = iv["mmsi"].to_numpy()
-    t = positions["_t"].to_numpy()
-    ident = positions["_ident"].to_numpy()
-    t0u = int(world.t0.timestamp())
-    sub = world.zones[world.zones["kind"].isin(_ZONE_KINDS)]
-    pos, zone = _inside(world.plan_lat, world.plan_lon, sub.geometry.to_numpy())
-    zone = sub.index.to_numpy()[zone]
-    zkind = world.zones["kind"].to_numpy()
-    zid = world.zones["id"].to_numpy()
-    runs = _runs(pos, zone, ident)
-    out: list[dict[str, Any]] = []
+    truth = _Truth(world, positions)
+    truth.zone_stays()
+    for ev in world.events:
+        if ev.get("alert", True):  # a declared no-alert case is in must_not_alert instead
+            truth.planted(ev)
+    truth.watch_list()
+    return sorted(truth.out, key=lambda e: (e["start"], e["type"], e["mmsi"]))
 
-    def add(type_, i, t_a, t_b, zone=None, other=None, note=""):
-        a, b = int(mm[i]), None if other is None else int(mm[other])
+
+class _Truth:
+    """The events of one run, collected phase by phase from its planned positions."""
+
+    def __init__(self, world: World, positions: pd.DataFrame) -> None:
+        self.world = world
+        self.iv = pd.DataFrame(world.idents)
+        self.mm = self.iv["mmsi"].to_numpy()
+        self.t = positions["_t"].to_numpy()
+        self.ident = positions["_ident"].to_numpy()
+        self.t0u = int(world.t0.timestamp())
+        sub = world.zones[world.zones["kind"].isin(_ZONE_KINDS)]
+        self.pos, zone = _inside(world.plan_lat, world.plan_lon, sub.geometry.to_numpy())
+        self.zone = sub.index.to_numpy()[zone]
+        self.zkind = world.zones["kind"].to_numpy()
+        self.zid = world.zones["id"].to_numpy()
+        self.runs = _runs(self.pos, self.zone, self.ident)
+        self.out: list[dict[str, Any]] = []
+
+    def add(self, type_, i, t_a, t_b, zone=None, other=None, note=""):
+        a, b = int(self.mm[i]), None if other is None else int(self.mm[other])
         if b is not None and type_ == "encounter" and b < a:
             a, b = b, a
-        out.append(
+        self.out.append(
             {
                 "type": type_,
                 "mmsi": a,
@@ -61,83 +75,107 @@ def truth_events(world: World, positions: pd.DataFrame) -> list[dict[str, Any]]:
             }
         )
 
-    min_call = world.data["truth"]["port_call_minutes"] * 60
-    silent = [(t0u + o["t0"], t0u + o["t1"]) for o in world.outages]
+    def zone_stays(self) -> None:
+        """Port calls long enough to count, and every entry into a restricted area."""
+        t, zkind, zid = self.t, self.zkind, self.zid
+        min_call = self.world.data["truth"]["port_call_minutes"] * 60
+        silent = [(self.t0u + o["t0"], self.t0u + o["t1"]) for o in self.world.outages]
 
-    def heard(a: float, b: float) -> float:
-        """Seconds of [a, b] outside the planted outages (a call nobody heard is not a call)."""
-        return (b - a) - sum(max(0.0, min(b, o1) - max(a, o0)) for o0, o1 in silent)
+        def heard(a: float, b: float) -> float:
+            """Seconds of [a, b] outside the planted outages (a call nobody heard is not a call)."""
+            return (b - a) - sum(max(0.0, min(b, o1) - max(a, o0)) for o0, o1 in silent)
 
-    for z, first, last in runs:
-        i = ident[first]
-        if zkind[z] == "port" and heard(t[first], t[last]) >= min_call:
-            add("port_visit", i, t[first], t[last], zid[z], note="port call")
-        if zkind[z] == "restricted":
-            add("zone_entry", i, t[first], t[last], zid[z], note="entered a restricted area")
-
-    def fixes(i, a, b):
-        """Transmitted reports of identity i with a <= t - t0 <= b (seconds since start)."""
-        return np.flatnonzero((ident == i) & (t >= t0u + a) & (t <= t0u + b))
-
-    def zone_at(rows, kinds):
-        hit = zone[np.isin(pos, rows)]
-        hit = hit[np.isin(zkind[hit], kinds)]
-        return zid[hit[0]] if len(hit) else None
-
-    for ev in world.events:
-        if not ev.get("alert", True):
-            continue  # a declared no-alert case: it is in must_not_alert instead
-        i, note = ev["ident"], ev["note"]
-        if ev["kind"] == "drag":
-            for z, first, last in runs:
-                inside = t0u + ev["t0"] <= t[first] and t[last] <= t0u + ev["t1"]
-                if ident[first] == i and zkind[z] == "cable" and inside:
-                    add("anchor_drag", i, t[first], t[last], zid[z], note=note)
-        elif ev["kind"] == "anchor":
-            rows = fixes(i, ev["t0"], ev["t1"])
-            add("anchoring", i, t[rows[0]], t[rows[-1]], ev["zone"], note=note)
-            add(
-                "loitering",
-                i,
-                t[rows[0]],
-                t[rows[-1]],
-                ev["zone"],
-                note=note + " (anchored at sea: also slow for hours)",
-            )
-        elif ev["kind"] == "sts":
-            rows = fixes(ev["other"], ev["t0"], ev["t1"])
-            zone_id = zone_at(rows, ["restricted", "cable"])
-            add("encounter", i, t[rows[0]], t[rows[-1]], zone_id, ev["other"], note=note)
-        elif ev["kind"] == "slow":
-            rows = fixes(i, ev["t0"], ev["t1"])
-            zone_id = zone_at(rows, ["restricted", "cable"])
-            add("loitering", i, t[rows[0]], t[rows[-1]], zone_id, note=note)
-        elif ev["kind"] == "dark":
-            before = fixes(i, -1, ev["t0"])
-            after = fixes(i, ev["t1"], world.horizon)
-            if not len(before) or not len(after):
-                raise world.where.error(
-                    "case", f"dark window of MMSI {mm[i]} must lie inside its voyage"
+        for z, first, last in self.runs:
+            i = self.ident[first]
+            if zkind[z] == "port" and heard(t[first], t[last]) >= min_call:
+                self.add("port_visit", i, t[first], t[last], zid[z], note="port call")
+            if zkind[z] == "restricted":
+                self.add(
+                    "zone_entry", i, t[first], t[last], zid[z], note="entered a restricted area"
                 )
-            add("ais_gap", i, t[before[-1]], t[after[0]], note=note)
-        elif ev["kind"] == "switch":
-            a = fixes(i, -1, world.horizon)
-            b = fixes(ev["other"], -1, world.horizon)
-            add("identity_conflict", i, t[a[-1]], t[b[0]], other=ev["other"], note=note)
-        elif ev["kind"] == "spoof":
-            rows = fixes(i, -1, world.horizon)
-            tt = t[rows]
-            inside = (tt >= t0u + ev["t0"]) & (tt < t0u + ev["t1"])
-            k_in, k_out = np.flatnonzero(inside)[[0, -1]]
-            add("position_jump", i, tt[k_in - 1], tt[k_in], note=note + " (jump away)")
-            add("position_jump", i, tt[k_out], tt[k_out + 1], note=note + " (jump back)")
-        elif ev["kind"] == "identity":
-            rows = fixes(i, -1, world.horizon)
-            add("identity_conflict", i, t[rows[0]], t[rows[-1]], note=note)
-    for i in np.flatnonzero(iv["watchlist"].to_numpy()):
-        rows = np.flatnonzero(ident == i)
-        add("watchlist", i, t[rows[0]], t[rows[-1]], note="on the scenario watch list")
-    return sorted(out, key=lambda e: (e["start"], e["type"], e["mmsi"]))
+
+    def fixes(self, i, a, b):
+        """Transmitted reports of identity i with a <= t - t0 <= b (seconds since start)."""
+        t = self.t
+        return np.flatnonzero((self.ident == i) & (t >= self.t0u + a) & (t <= self.t0u + b))
+
+    def zone_at(self, rows, kinds):
+        hit = self.zone[np.isin(self.pos, rows)]
+        hit = hit[np.isin(self.zkind[hit], kinds)]
+        return self.zid[hit[0]] if len(hit) else None
+
+    def planted(self, ev: dict[str, Any]) -> None:
+        """The events a planted case must raise (kinds without an alert of their own: none)."""
+        handler = {
+            "drag": self._drag,
+            "anchor": self._anchor,
+            "sts": self._sts,
+            "slow": self._slow,
+            "dark": self._dark,
+            "switch": self._switch,
+            "spoof": self._spoof,
+            "identity": self._identity,
+        }.get(ev["kind"])
+        if handler is not None:
+            handler(ev, ev["ident"], ev["note"])
+
+    def _drag(self, ev, i, note):
+        t, ident = self.t, self.ident
+        for z, first, last in self.runs:
+            inside = self.t0u + ev["t0"] <= t[first] and t[last] <= self.t0u + ev["t1"]
+            if ident[first] == i and self.zkind[z] == "cable" and inside:
+                self.add("anchor_drag", i, t[first], t[last], self.zid[z], note=note)
+
+    def _anchor(self, ev, i, note):
+        rows = self.fixes(i, ev["t0"], ev["t1"])
+        t_a, t_b = self.t[rows[0]], self.t[rows[-1]]
+        self.add("anchoring", i, t_a, t_b, ev["zone"], note=note)
+        also = " (anchored at sea: also slow for hours)"
+        self.add("loitering", i, t_a, t_b, ev["zone"], note=note + also)
+
+    def _sts(self, ev, i, note):
+        rows = self.fixes(ev["other"], ev["t0"], ev["t1"])
+        zone_id = self.zone_at(rows, ["restricted", "cable"])
+        self.add("encounter", i, self.t[rows[0]], self.t[rows[-1]], zone_id, ev["other"], note=note)
+
+    def _slow(self, ev, i, note):
+        rows = self.fixes(i, ev["t0"], ev["t1"])
+        zone_id = self.zone_at(rows, ["restricted", "cable"])
+        self.add("loitering", i, self.t[rows[0]], self.t[rows[-1]], zone_id, note=note)
+
+    def _dark(self, ev, i, note):
+        world = self.world
+        before = self.fixes(i, -1, ev["t0"])
+        after = self.fixes(i, ev["t1"], world.horizon)
+        if not len(before) or not len(after):
+            raise world.where.error(
+                "case", f"dark window of MMSI {self.mm[i]} must lie inside its voyage"
+            )
+        self.add("ais_gap", i, self.t[before[-1]], self.t[after[0]], note=note)
+
+    def _switch(self, ev, i, note):
+        a = self.fixes(i, -1, self.world.horizon)
+        b = self.fixes(ev["other"], -1, self.world.horizon)
+        self.add("identity_conflict", i, self.t[a[-1]], self.t[b[0]], other=ev["other"], note=note)
+
+    def _spoof(self, ev, i, note):
+        tt = self.t[self.fixes(i, -1, self.world.horizon)]
+        inside = (tt >= self.t0u + ev["t0"]) & (tt < self.t0u + ev["t1"])
+        k_in, k_out = np.flatnonzero(inside)[[0, -1]]
+        self.add("position_jump", i, tt[k_in - 1], tt[k_in], note=note + " (jump away)")
+        self.add("position_jump", i, tt[k_out], tt[k_out + 1], note=note + " (jump back)")
+
+    def _identity(self, ev, i, note):
+        rows = self.fixes(i, -1, self.world.horizon)
+        self.add("identity_conflict", i, self.t[rows[0]], self.t[rows[-1]], note=note)
+
+    def watch_list(self) -> None:
+        """A watch-list event over each listed vessel's whole voyage."""
+        for i in np.flatnonzero(self.iv["watchlist"].to_numpy()):
+            rows = np.flatnonzero(self.ident == i)
+            self.add(
+                "watchlist", i, self.t[rows[0]], self.t[rows[-1]], note="on the scenario watch list"
+            )
 
 
 def must_not_alert(world: World) -> list[dict[str, Any]]:
