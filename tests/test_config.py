@@ -218,3 +218,79 @@ def test_every_identity_sub_case_has_a_severity_key():
     source = Path(identity.__file__).read_text()
     emitted = set(re.findall(r'_rows\(\s*"(\w+)"', source))
     assert emitted == set(IDENTITY_KINDS)
+
+
+# -- names carry their units (issue 13) -------------------------------------------------------
+
+#: The unit a meaning ends with -> the endings a field's name may have.
+_UNIT_NAMES = {
+    "s": ("_s", "_seconds"),
+    "min": ("_minutes",),
+    "h": ("_hours",),
+    "m": ("_m",),
+    "km": ("_km",),
+    "kn": ("_kn",),
+    "deg": ("_deg",),
+}
+
+
+def test_every_name_carries_the_unit_of_its_meaning():
+    import dataclasses
+    import re
+
+    endings = [e for v in _UNIT_NAMES.values() for e in v]
+    for sec in dataclasses.fields(Config):
+        for f in dataclasses.fields(getattr(Config(), sec.name)):
+            unit = re.search(r"\((\w+)\)$", f.metadata["doc"])
+            if unit:
+                assert f.name.endswith(_UNIT_NAMES[unit.group(1)]), (sec.name, f.name)
+            else:  # a count, factor, fraction, name list or switch: no unit in its name either
+                assert not f.name.endswith(tuple(endings)), (sec.name, f.name)
+
+
+@pytest.mark.parametrize(
+    ("section", "old", "new", "value"),
+    [
+        ("encounter", "time_bucket_min", "time_bucket_minutes", 5.0),
+        ("identity_conflict", "swap_seconds", "swap_window_s", 60.0),
+        ("anchor_drag", "cruise_window_h", "cruise_window_hours", 6.0),
+    ],
+)
+def test_an_old_name_is_still_read_with_a_warning(tmp_path, section, old, new, value):
+    path = write(tmp_path, f"[{section}]\n{old} = {value}\n")
+    with pytest.warns(FutureWarning, match=rf"\[{section}\] {old} is deprecated: use {new}"):
+        cfg = load_config(path)
+    assert getattr(getattr(cfg, section), new) == value
+    assert old not in cfg.thresholds(section)
+
+
+def test_an_old_name_beside_its_new_one_is_refused(tmp_path):
+    path = write(tmp_path, "[encounter]\ntime_bucket_min = 5\ntime_bucket_minutes = 10\n")
+    with pytest.raises(MdaError, match="time_bucket_min and time_bucket_minutes both given"):
+        load_config(path)
+
+
+def test_an_old_name_is_still_range_checked(tmp_path):
+    path = write(tmp_path, "[identity_conflict]\nswap_seconds = 0\n")
+    with pytest.warns(FutureWarning), pytest.raises(MdaError, match="swap_window_s = 0: out of"):
+        load_config(path)
+
+
+def test_cli_warns_once_in_one_line_about_an_old_name(tmp_path):
+    path = write(tmp_path, "[encounter]\ntime_bucket_min = 5\n")
+    r = run_cli("config", "show", "--config", str(path))
+    assert r.returncode == 0
+    assert "[encounter] time_bucket_minutes = 5.0  (default 10.0)" in r.stdout
+    assert len(r.stderr.splitlines()) == 1
+    assert "FutureWarning" in r.stderr and "use time_bucket_minutes" in r.stderr
+
+
+def test_constants_that_decide_results_are_shown_with_their_defaults():
+    """The store's merge gap, encounter's slack and missed buckets and the tracks' moving speed
+    are config fields (issue 13): listed by mda config show with their meanings."""
+    rows = {(sec, key): (value, doc) for sec, key, value, _, doc in describe()}
+    assert rows[("scan", "alert_merge_hours")][0] == 1.0
+    assert rows[("encounter", "max_missed_buckets")][0] == 1
+    assert rows[("encounter", "speed_slack")][0] == 2.0
+    assert rows[("tracks", "moving_kn")][0] == 1.0
+    assert "same type and vessels" in rows[("scan", "alert_merge_hours")][1]
