@@ -333,8 +333,8 @@ def test_alerts_review_from_the_command_line(tmp_path, capsys, monkeypatch):
 def test_a_dismissed_event_going_on_is_not_news_for_fail_on(tmp_path, capsys):
     """The scheduled scan: a loitering open at the end of the first piece is dismissed; the next
     scan sees it go on (updated in place, its review kept) and exits 0 with --fail-on low."""
-    from detect_helpers import Leg, sail
-    from detect_helpers import positions as fixes
+    from helpers.detect import Leg, sail
+    from helpers.detect import positions as fixes
 
     from mda.sources.base import AisData
 

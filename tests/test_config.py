@@ -184,7 +184,7 @@ def test_bad_severity_policy_is_one_line_naming_file_and_key(tmp_path, text, nee
 
 def test_severity_policy_is_set_once_after_detection():
     """A sub-case's key wins over its type's; an alert changed says so in its thresholds."""
-    from detect_helpers import Leg, context, positions, sail
+    from helpers.detect import Leg, context, positions, sail
 
     from mda.detect import detect_all
 

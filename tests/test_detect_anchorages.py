@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import shapely
-from detect_helpers import Leg, context, positions, sail
+from helpers.detect import Leg, context, positions, sail
 
 from mda.cli import main
 from mda.config import Config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from detect_helpers import T0, Leg, box, context, meridian, positions, sail, scenario_alerts, zones
+from helpers.detect import T0, Leg, box, context, meridian, positions, sail, scenario_alerts, zones
 
 from mda import schema
 from mda.config import Config

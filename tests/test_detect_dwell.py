@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from detect_helpers import T0, Leg, box, context, positions, sail, zones
+from helpers.detect import T0, Leg, box, context, positions, sail, zones
 
 from mda import schema
 from mda.config import Config

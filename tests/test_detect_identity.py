@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from detect_helpers import M_PER_DEG, T0, Leg, context, positions, sail
+from helpers.detect import M_PER_DEG, T0, Leg, context, positions, sail
 
 from mda import schema
 from mda.config import Config

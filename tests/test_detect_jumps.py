@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from detect_helpers import T0, Leg, context, positions, sail
+from helpers.detect import T0, Leg, context, positions, sail
 
 from mda import schema
 from mda.config import Config

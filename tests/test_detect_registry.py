@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from detect_helpers import Leg, box, context, positions, sail, zones
+from helpers.detect import Leg, box, context, positions, sail, zones
 
 from mda import schema
 from mda.config import Config

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 import shapely
-from detect_helpers import M_PER_DEG, T0, Leg, box, context, positions, sail, scenario_alerts, zones
+from helpers.detect import M_PER_DEG, T0, Leg, box, context, positions, sail, scenario_alerts, zones
 
 from mda import schema
 from mda.config import Config

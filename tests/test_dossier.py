@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 from conftest import shared_file
-from detect_helpers import T0, Leg, positions, sail
+from helpers.detect import T0, Leg, positions, sail
 
 from mda import schema
 from mda.cli import main

@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from detect_helpers import T0, Leg, positions, sail, zones
+from helpers.detect import T0, Leg, positions, sail, zones
 
 from mda.config import Config
 from mda.scan import run_scan

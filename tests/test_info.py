@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pandas as pd
 from conftest import shared_file
-from detect_helpers import T0, Leg, positions, sail
+from helpers.detect import T0, Leg, positions, sail
 
 from mda.config import FeedConfig
 from mda.feed import feed_outages

@@ -6,7 +6,7 @@ import json
 import re
 
 import pandas as pd
-from detect_helpers import Leg, positions, sail
+from helpers.detect import Leg, positions, sail
 from pyais import encode_dict
 
 from mda.cli import main

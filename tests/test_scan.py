@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 import pytest
-from detect_helpers import M_PER_DEG, T0, Leg, positions, sail
+from helpers.detect import M_PER_DEG, T0, Leg, positions, sail
 
 from mda.errors import MdaError
 from mda.scan import run_scan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from detect_helpers import Leg, context, positions, sail
+from helpers.detect import Leg, context, positions, sail
 
 from mda import schema
 from mda.config import Config
