@@ -92,9 +92,9 @@ def decode(msgs: Messages, source: str, report: IngestReport) -> AisData:
     report.rejected["bad_tag_time"] += int(bad_t.sum())
     report.rejected["time_out_of_range"] += int(out_t.sum())
     ts_ns = np.where(in_range, np.round(t * 1000.0), 0).astype(np.int64) * 1_000_000
-    rows = _Rows(d.batches, timed & in_range, ts_ns, source, _common_shape(msgs, mtype))
+    rows = _Rows(d.batches, timed & in_range, ts_ns, source, _common_shape(msgs, mtype, d.nbits))
 
-    positions = rows.positions(msgs.station.to_numpy(zero_copy_only=False), report)
+    positions = rows.positions(msgs.station, report)
     aux = rows.aux(report)
     statics = rows.statics()
     binary = _Rows(d.batches, ok & good_mmsi & in_range, ts_ns, source, np.zeros(n, bool)).binary()
@@ -108,9 +108,9 @@ def decode(msgs: Messages, source: str, report: IngestReport) -> AisData:
     return AisData(positions=positions, aux=aux, statics=statics, binary=binary, report=report)
 
 
-def _common_shape(msgs: Messages, mtype: I64) -> Bools:
+def _common_shape(msgs: Messages, mtype: I64, nbits: I64) -> Bools:
     """Messages of the common length and fill bits of their type (see _COMMON_SHAPE)."""
-    lengths = pc.utf8_length(msgs.payload).to_numpy(zero_copy_only=False)
+    lengths = (nbits + msgs.fill) // 6
     first = np.zeros(len(mtype), bool)
     for mt, (chars, fill) in _COMMON_SHAPE.items():
         first |= (mtype == mt) & (lengths == chars) & (msgs.fill == fill)
@@ -157,9 +157,13 @@ class _Rows:
         return idx[order], cols
 
     def _ts(self, idx: I64) -> pd.Series:
-        return pd.Series(pd.to_datetime(self.ts_ns[idx], utc=True).astype(schema.TS))
+        return pd.Series(self.ts_ns[idx].view("datetime64[ns]")).dt.tz_localize("UTC")
 
-    def positions(self, station: np.ndarray, report: IngestReport) -> pd.DataFrame:
+    def _source(self, n: int) -> pd.api.extensions.ExtensionArray:
+        """The input's name, `n` times, as a string column."""
+        return pd.array(pa.array([self.source]).take(np.zeros(n, np.int64)), dtype="string")
+
+    def positions(self, station: pa.Array, report: IngestReport) -> pd.DataFrame:
         """Position rows; sentinels to NaN; unusable positions rejected."""
 
         def na(name: str) -> Any:
@@ -203,8 +207,8 @@ class _Rows:
                 "heading": c["heading"].astype(np.float32),
                 "nav_status": c["nav_status"].astype(np.uint8),
                 "msg_type": c["msg_type"].astype(np.uint8),
-                "source": pd.array(np.full(len(idx), self.source, dtype=object), dtype="string"),
-                "station": pd.array(station[idx], dtype="string"),
+                "source": self._source(len(idx)),
+                "station": pd.array(station.take(pa.array(idx)), dtype="string"),
             }
         )
 
