@@ -1,5 +1,7 @@
 """AIS facts in one place: message layouts, navigational status, type groups, "not available"
-sentinels, MMSI/MID rules, and the vectorised payload decoder that reads the layouts."""
+sentinels, MMSI/MID rules, and the vectorised payload decoder that reads the layouts.
+
+Spherical geometry (nautical miles, bearings) is mda.geo's."""
 
 from mda.ais.decode import Batch, Decoded, decode, message_types
 from mda.ais.facts import (
@@ -7,7 +9,6 @@ from mda.ais.facts import (
     AUX_TYPES,
     BINARY_TYPES,
     CLASS_B_TYPES,
-    KNOT_MS,
     LONG_RANGE_TYPE,
     POSITION_BITS,
     POSITION_TYPES,
@@ -15,9 +16,20 @@ from mda.ais.facts import (
     NavStatus,
     available,
     not_available_to_nan,
-    wrap180,
 )
-from mda.ais.layouts import BY_TYPE, LAYOUTS, Field, Layout
+from mda.ais.layouts import (
+    BY_TYPE,
+    COURSE_NA,
+    DEG,
+    HEADING_NA,
+    LAT_NA,
+    LAYOUTS,
+    LON_NA,
+    SPEED_NA,
+    TURN_NA,
+    Field,
+    Layout,
+)
 from mda.ais.mmsi import (
     ALLOCATED_MIDS,
     MAX_MMSI,
@@ -34,14 +46,20 @@ __all__ = [
     "BINARY_TYPES",
     "BY_TYPE",
     "CLASS_B_TYPES",
-    "KNOT_MS",
+    "COURSE_NA",
+    "DEG",
+    "HEADING_NA",
+    "LAT_NA",
     "LAYOUTS",
     "LONG_RANGE_TYPE",
+    "LON_NA",
     "MAX_MMSI",
     "MID_COUNTRY",
     "POSITION_BITS",
     "POSITION_TYPES",
+    "SPEED_NA",
     "STATIC_TYPES",
+    "TURN_NA",
     "Batch",
     "Decoded",
     "Field",
@@ -54,5 +72,4 @@ __all__ = [
     "message_types",
     "not_available_to_nan",
     "valid_mmsi",
-    "wrap180",
 ]

@@ -56,9 +56,6 @@ ALL_TYPES = tuple(range(1, 28))
 #: latitude): a shorter payload would decode to partial, wrong values, or to nothing.
 POSITION_BITS = {1: 137, 2: 137, 3: 137, 4: 134, 9: 128, 18: 133, 19: 133, 21: 219, 27: 94}
 
-#: Knots in metres per second (1 nautical mile = 1852 m).
-KNOT_MS = 1852.0 / 3600.0
-
 
 def available(f: Field, value: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     """Where a decoded field holds a real reading: not its "not available" value and, when the
@@ -78,8 +75,3 @@ def available(f: Field, value: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
 def not_available_to_nan(f: Field, value: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
     """The field's values as floats, NaN where AIS says "not available" (see available)."""
     return np.where(available(f, value), value, np.nan)
-
-
-def wrap180(deg: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Angles in degrees brought into [-180, 180) (differences of courses and longitudes)."""
-    return (np.asarray(deg, np.float64) + 180.0) % 360.0 - 180.0
