@@ -210,7 +210,8 @@ def test_repeat_chains_out_of_order_and_signed_zero(tmp_path):
 
 
 def test_dedupe_reads_only_candidate_stored_rows(tmp_path):
-    """Against the store, only rows with the chunk's keys near the chunk's times are read."""
+    """Against the store, only rows near the chunk's times are read, and once more were read
+    than the chunk has, only those with the chunk's keys are kept."""
     store = Store(tmp_path / "s")
     stored = fixes(2000, step_s=5)  # about 2.8 h of one vessel
     assert store.add(ais(stored), source="x") == 2000
@@ -223,7 +224,12 @@ def test_dedupe_reads_only_candidate_stored_rows(tmp_path):
     cols = {c: pos[c].to_numpy() for c in DEDUPE_KEY}
     new = Rows(cols, ns_array(pos["ts"]), row_keys(cols))
     old = store._stored_repeats("positions", cols["mmsi"], new)
-    assert list(old.ts) == [ns_array(stored["ts"])[10]]
+    near = np.abs(ns_array(stored["ts"])[:, None] - new.ts).min(axis=1) <= store.window.value
+    assert 0 < len(old.ts) <= max(near.sum(), len(new.ts))  # near the chunk's times only
+    assert ns_array(stored["ts"])[10] in old.ts
+    repeat = new._replace(hashes=new.hashes[:1])  # a chunk of one key: the repeat's
+    old = store._stored_repeats("positions", cols["mmsi"], repeat)
+    assert list(old.ts) == [ns_array(stored["ts"])[10]]  # more read than it has: filtered
     assert list(old.cols["lat"]) == [stored["lat"][10]]
     assert store.add(ais(pos), source="y") == 1
 
@@ -839,3 +845,18 @@ def test_write_and_commit_a_batch_in_steps(tmp_path):
         assert store.positions().empty and store.pending() is None  # not yet visible
         store.commit_batch(batch, done)
         assert len(store.positions()) == 4 and store.pending()[0] == batch
+
+
+def test_row_keys_equal_for_the_same_report_only():
+    from mda.store.dedupe import row_keys
+
+    pos = fixes(5)
+    pos.loc[1, "sog"] = np.nan  # row 1: NaN speed; row 2 the same report as row 1
+    pos.loc[2] = pos.loc[1]
+    pos.loc[3, "cog"], pos.loc[4, "cog"] = -0.0, 0.0  # -0.0 is 0.0
+    pos.loc[4, ["lat", "lon", "sog", "heading"]] = pos.loc[3, ["lat", "lon", "sog", "heading"]]
+    cols = {c: pos[c].to_numpy() for c in DEDUPE_KEY}
+    keys = row_keys(cols)
+    assert keys[1] == keys[2] and keys[3] == keys[4] and len(set(keys.tolist())) == 3
+    swapped = {**cols, "sog": cols["cog"], "cog": cols["sog"]}  # two columns in one word
+    assert not (row_keys(swapped)[[0, 3]] == keys[[0, 3]]).any()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -70,16 +70,28 @@ def key_columns(table: pa.Table | pa.RecordBatch, key: Sequence[str]) -> Columns
 def row_keys(cols: Columns, key: Sequence[str] = DEDUPE_KEY) -> npt.NDArray[np.uint64]:
     """A 64-bit hash per row of the `key` columns (NaN equals NaN, -0.0 equals 0.0)."""
     h = np.zeros(len(cols[key[0]]), dtype=np.uint64)
+    for word in _words(cols, key):
+        h = fmix64(h ^ word)
+    return h
+
+
+def _words(cols: Columns, key: Sequence[str]) -> Iterator[npt.NDArray[np.uint64]]:
+    """The bits of the `key` columns as 64-bit words, two columns of 32 bits or fewer in one
+    word (fewer words to mix: the hash costs a pass over the rows per word)."""
+    narrow: list[npt.NDArray[np.uint64]] = []
     for c in key:
         v = cols[c]
-        if v.dtype.kind == "f":
-            f = v.astype(np.float64)  # a copy: the caller's column is left alone
-            f[np.isnan(f)] = np.nan
-            bits = (f + 0.0).view(np.uint64)
+        if v.dtype.kind == "f":  # one NaN, and +0.0 for -0.0
+            v = np.where(np.isnan(v), v.dtype.type(np.nan), v + v.dtype.type(0.0))
+        bits = v.view(f"u{v.dtype.itemsize}")
+        if bits.dtype.itemsize == 8:
+            yield bits.astype(np.uint64, copy=False)
         else:
-            bits = v.astype(np.uint64)
-        h = fmix64(h ^ bits)
-    return h
+            narrow.append(bits.astype(np.uint64))
+    for i in range(0, len(narrow) - 1, 2):
+        yield (narrow[i] << np.uint64(32)) | narrow[i + 1]
+    if len(narrow) % 2:
+        yield narrow[-1]
 
 
 def fmix64(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
@@ -160,13 +172,14 @@ def stored_repeats(
     time_spans: npt.NDArray[np.int64],
     hashes: npt.NDArray[np.uint64],
 ) -> Rows:
-    """The stored rows in `files` (parts of `kind`) that may be
-    repeats of rows with key hashes `hashes` (see `new_rows`).
+    """The stored rows in `files` (parts of `kind`) that may be repeats of rows with key
+    hashes `hashes` (see `new_rows`).
 
     Only the key columns of the MMSIs `mmsis` within the time spans `time_spans` are read,
-    batch by batch, and only rows whose key hash is in `hashes` are kept: memory stays bounded
-    by the chunk, whatever the store holds. Parquet row-group statistics skip what lies between
-    the spans. OSError or pyarrow.ArrowException when a part cannot be read.
+    batch by batch; once more rows were read than `hashes` has, only those whose key hash is in
+    `hashes` are kept: memory stays bounded by the chunk, whatever the store holds. Parquet
+    row-group statistics skip what lies between the spans. OSError or pyarrow.ArrowException
+    when a part cannot be read.
     """
     key = KEYS[kind]
     found: dict[str, list[npt.NDArray[np.generic]]] = {c: [] for c in (*key, "ts")}
@@ -178,15 +191,18 @@ def stored_repeats(
         ]
         filt = functools.reduce(operator.or_, in_time)
         filt &= ds.field("mmsi").isin(pa.array(mmsis, pa.uint32()))
-        wanted = np.sort(hashes)
         scanner = dataset(files, kind).scanner(columns=[*key, "ts"], filter=filt)
+        budget, wanted = len(hashes), None
         for batch in scanner.to_batches():
             vals = key_columns(batch, (*key, "ts"))
-            k = row_keys(vals, key)
-            at = np.minimum(np.searchsorted(wanted, k), len(wanted) - 1)
-            hit = wanted[at] == k
+            budget -= batch.num_rows
+            if budget < 0:  # more stored rows than new ones: keep only those that may match
+                wanted = np.sort(hashes) if wanted is None else wanted
+                k = row_keys(vals, key)
+                at = np.minimum(np.searchsorted(wanted, k), len(wanted) - 1)
+                vals = {c: v[wanted[at] == k] for c, v in vals.items()}
             for c in found:
-                found[c].append(vals[c][hit])
+                found[c].append(vals[c])
     old = {
         c: np.concatenate(v) if v else np.empty(0, dtype=_dtype(kind, c)) for c, v in found.items()
     }

@@ -301,7 +301,7 @@ class Store:
         near = self.catalog.part_spans(int(spans[0, 0]), int(spans[-1, 1]), kind)
         files = [str(self._root / f) for f in dedupe.parts_meeting(near, spans)]
         try:
-            return dedupe.stored_repeats(files, kind, np.unique(mmsis), spans, new.hashes)
+            return dedupe.stored_repeats(files, kind, pd.unique(mmsis), spans, new.hashes)
         except (OSError, pa.ArrowException) as e:
             raise MdaError(f"{self.path}: cannot read stored {kind}: {e}") from None
 
