@@ -17,9 +17,12 @@ command line in-process (`mda.cli.main`), as a user would:
   (positions, static reports, the base stations and aids to navigation, the ingest counts) and
   the alerts of `mda scan FILE`; then all samples in one store, scanned and mapped.
 
-Wall-clock facts (elapsed seconds, when a scan ran, who reviewed) are the only things removed
-before hashing; they are listed in `_VOLATILE`. Exit status 1 when any output differs or exists
-on one side only.
+Before hashing, wall-clock facts (elapsed seconds, when a scan ran: `_VOLATILE`) are blanked,
+folium's random element ids numbered in order of use, and the thresholds that alerts and maps
+record read with issue 13's renamed config keys mapped and its new ones left out (`_Thresholds`,
+both printed). A JSON summary whose only change is new fields
+(what new stored tables add to `mda info`) is listed as extended. Exit status 1 when any other
+output differs or exists on one side only.
 """
 
 from __future__ import annotations
@@ -248,6 +251,14 @@ def _run(tree: Path, out: Path, quick: bool) -> None:
     subprocess.run([*cmd, *(["--quick"] if quick else [])], check=True)
 
 
+def _extends(old: Path, new: Path) -> bool:
+    """A JSON summary (info, ingest report) whose only change is fields it did not have."""
+    if old.suffix != ".json":
+        return False
+    a, b = (json.loads(p.read_text()) for p in (old, new))
+    return isinstance(a, dict) and isinstance(b, dict) and all(b.get(k) == v for k, v in a.items())
+
+
 def compare(base: str, quick: bool, keep: Path | None) -> int:
     """Outputs of BASE and of this tree, file by file; 1 when any differs."""
     with TemporaryDirectory() as tmp:
@@ -266,15 +277,20 @@ def compare(base: str, quick: bool, keep: Path | None) -> int:
             )
         thresholds = _Thresholds(work / "base", work / "head")
         a, b = _digests(work / "base", thresholds), _digests(work / "head", thresholds)
-    differ = sorted(n for n in a.keys() & b.keys() if a[n] != b[n])
+        changed = sorted(n for n in a.keys() & b.keys() if a[n] != b[n])
+        extends = [n for n in changed if _extends(work / "base" / n, work / "head" / n)]
+    differ = [n for n in changed if n not in extends]
     only = sorted(a.keys() ^ b.keys())
+    for n in extends:
+        print(f"EXTENDS  {n} (new fields only; every field of the base has its value)")
     for n in differ:
         print(f"DIFFERS  {n}")
     for n in only:
         print(f"ONLY IN {'base' if n in a else 'this tree'}  {n}")
-    same = len(a.keys() & b.keys()) - len(differ)
+    same = len(a.keys() & b.keys()) - len(changed)
     print(
-        f"{same} outputs byte-identical, {len(differ)} differ, {len(only)} on one side only "
+        f"{same} outputs byte-identical, {len(extends)} extended with new fields, "
+        f"{len(differ)} differ, {len(only)} on one side only "
         f"(base {base}, {'quick' if quick else 'full'} run)"
     )
     return 1 if differ or only else 0
