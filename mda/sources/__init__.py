@@ -248,7 +248,7 @@ def _read_one(
             size = min(max(chunk_rows * 64, SNIFF_BYTES), BLOCK_BYTES)
             reader = LineReader(io.BufferedReader(_Prefixed(head, stream)), block_bytes=size)
             yield from iter_nmea(
-                reader.text_lines(),
+                reader.line_blocks(),
                 name,
                 start_time=start_time,
                 chunk_rows=chunk_rows,

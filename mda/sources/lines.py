@@ -17,6 +17,8 @@ import zlib
 from collections.abc import Iterator
 from typing import IO
 
+import numpy as np
+
 from mda.sources.base import MAX_LINE_BYTES, IngestReport
 
 #: What a cut line is replaced with: a one-field line no CSV layout or NMEA sentence accepts.
@@ -115,22 +117,24 @@ class LineReader:
                 lines[i] = self._cut_one(len(line))[:-1]
         return b"\n".join(lines)
 
-    def text_lines(self) -> Iterator[list[str]]:
-        """The lines of each block as text (latin-1: never fails, CR kept), cut lines left out
-        and numbered."""
-        marker = CUT_MARKER.decode("latin-1")
+    def line_blocks(self) -> Iterator[bytes | memoryview]:
+        """Blocks of whole lines (as split on newlines, no last empty piece), cut lines left out
+        and numbered; `lines` counts every line, cut ones too."""
         for block in self.blocks():
-            lines = str(block, "latin-1").split("\n")
-            if not lines[-1]:
-                lines.pop()
-            if self.cut and marker in lines:
-                at = [i for i, x in enumerate(lines) if x == marker]
+            if self.cut and CUT_MARKER in bytes(block):
+                lines = bytes(block).split(b"\n")
+                if not lines[-1]:
+                    lines.pop()
+                at = [i for i, x in enumerate(lines) if x == CUT_MARKER]
                 self.cut_lines += [self.lines + i + 1 for i in at][: _SHOWN - len(self.cut_lines)]
                 self.lines += len(lines)
-                lines = [x for x in lines if x != marker]
+                kept = [x for x in lines if x != CUT_MARKER]
+                yield b"".join(x + b"\n" for x in kept)
             else:
-                self.lines += len(lines)
-            yield lines
+                data = np.frombuffer(block, np.uint8)
+                unended = len(data) > 0 and data[-1] != 10
+                self.lines += int(np.count_nonzero(data == 10)) + unended
+                yield block
 
     def finish(self, report: IngestReport, name: str, *, last_line: int, kept: str) -> None:
         """Count cut lines and a read error (after file line `last_line`) into `report`."""

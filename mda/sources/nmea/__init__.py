@@ -34,7 +34,7 @@ from mda.sources.nmea.decoding import (
     STATIC_TYPES,
     decode,
 )
-from mda.sources.nmea.framing import Framer
+from mda.sources.nmea.framing import Framer, Sentences
 from mda.sources.nmea.reassembly import (
     MAX_FRAGMENT_LAG,
     MAX_PENDING_MESSAGES,
@@ -80,10 +80,28 @@ class NmeaDecoder:
         return self.reassembler.pending
 
     def decode(self, lines: list[str]) -> AisData:
-        """Decode one batch of lines (without line terminators; a trailing CR is fine)."""
+        """Decode one batch of lines (without line terminators; a trailing CR is fine).
+
+        Lines are read as a block of their latin-1 bytes (:meth:`decode_block`); lines beyond
+        latin-1 or holding newlines are read one by one, to the same effect.
+        """
+        text = "\n".join(lines)
+        try:
+            block = (text + "\n").encode("latin-1") if lines else b""
+        except UnicodeEncodeError:
+            block = None
+        if block is not None and text.count("\n") == len(lines) - 1:
+            return self.decode_block(block)
         report = IngestReport(files=[self.source])
         report.lines = len(lines)
-        sentences = self.framer.scan(lines, report)
+        return self._decode(self.framer.scan(lines, report), report)
+
+    def decode_block(self, block: bytes | memoryview) -> AisData:
+        """Decode one block of whole lines (bytes read as latin-1; see mda.sources.lines)."""
+        report = IngestReport(files=[self.source])
+        return self._decode(self.framer.scan_block(block, report), report)
+
+    def _decode(self, sentences: Sentences, report: IngestReport) -> AisData:
         messages = self.reassembler.assemble(sentences, report)
         data = decode(messages, self.source, report)
         self.unstamped += report.rejected["no_timestamp"]
@@ -102,14 +120,15 @@ class NmeaDecoder:
 
 
 def iter_nmea(
-    batches: Iterable[list[str]],
+    batches: Iterable[list[str] | bytes | memoryview],
     source: str,
     *,
     start_time: pd.Timestamp | None = None,
     chunk_rows: int = 500_000,
     finish: Callable[[IngestReport], None] | None = None,
 ) -> Iterator[AisData]:
-    """Decode batches of lines of one input; yield chunks of about `chunk_rows` positions.
+    """Decode batches of one input (lists of lines or blocks of whole lines, see
+    :meth:`NmeaDecoder.decode_block`); yield chunks of about `chunk_rows` positions.
 
     `finish`, when given, adds the framing's counts (cut lines, a read error) to the report of
     the last chunk, once every batch is read.
@@ -117,8 +136,8 @@ def iter_nmea(
     decoder = NmeaDecoder(source, start_time)
     parts: list[AisData] = []
     rows = 0
-    for lines in batches:
-        part = decoder.decode(lines)
+    for batch in batches:
+        part = decoder.decode(batch) if isinstance(batch, list) else decoder.decode_block(batch)
         parts.append(part)
         rows += len(part.positions) + len(part.statics) + len(part.aux)
         if rows >= chunk_rows:

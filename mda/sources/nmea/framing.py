@@ -16,10 +16,15 @@ and single-sentence type 4 base-station reports move it forward (never back).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from mda.sources.base import IngestReport
+from mda.sources.nmea import shapes
 from mda.sources.nmea.clock import (
     BAD_TIME,
     UNIX,
@@ -87,24 +92,123 @@ def trailer(text: str) -> tuple[float | None, str]:
     return t, station
 
 
-class Sentences:
-    """Columns of the AIS sentences of one batch of lines (filled by :meth:`Framer.scan`).
+class _PySentences:
+    """Sentences of lines read one by one in Python (regex groups, time, station, tag, line).
 
     `fields` holds the regex groups of each sentence (body, talker, kind, count, num, seq,
     channel, payload, fill, checksum); `tag` the tag-block (station, group) or None.
     """
 
-    __slots__ = ("fields", "station", "t", "tag")
+    __slots__ = ("fields", "line", "station", "t", "tag")
 
     def __init__(self) -> None:
         self.fields: list[tuple[str, ...]] = []
         self.t: list[float] = []
         self.station: list[str] = []
         self.tag: list[Tag] = []
+        self.line: list[int] = []
 
-    def columns(self) -> tuple[tuple[str, ...], ...]:
-        """The regex groups as columns (tuples), or empty tuples when there are no sentences."""
-        return tuple(zip(*self.fields, strict=True)) if self.fields else ((),) * 10
+    def columns(self) -> Sentences:
+        """The sentences as columns, checksums checked."""
+        cols = tuple(zip(*self.fields, strict=True)) if self.fields else ((),) * 10
+        body, talker, _, count_s, num_s, seq, chan, payload, fill_s, cs = cols
+        ok = checksums_ok(body, cs)
+        count = np.array(count_s, dtype="U1").astype(np.int64)
+        frags = {
+            i: (talker[i], chan[i], seq[i], self.tag[i])
+            for i in np.flatnonzero(ok & (count > 1)).tolist()
+        }
+        return Sentences(
+            ok=ok,
+            count=count,
+            num=np.array(num_s, dtype="U1").astype(np.int64),
+            fill=np.array(fill_s, dtype="U1").astype(np.int64),
+            t=np.asarray(self.t, np.float64),
+            payload=pa.array(payload, pa.string()),
+            station=strings(self.station),
+            frags=frags,
+        )
+
+
+@dataclass
+class Sentences:
+    """The AIS sentences of one batch in input order, as columns (what reassembly takes).
+
+    `ok`: the checksum matches; `t`: receiver time (NaN: none; BAD_TIME / OUT_OF_RANGE);
+    `frags`: (talker, channel, sequence id, tag) of each sentence of a multi-sentence message
+    (count > 1) whose checksum matches, by position.
+    """
+
+    ok: np.ndarray
+    count: np.ndarray
+    num: np.ndarray
+    fill: np.ndarray
+    t: np.ndarray
+    payload: pa.Array
+    station: pa.Array
+    frags: dict[int, tuple[str, str, str, Tag]]
+
+    def __len__(self) -> int:
+        return len(self.ok)
+
+    def take(self, order: np.ndarray) -> Sentences:
+        """The sentences in `order` (positions)."""
+        where = np.empty(len(order), np.int64)
+        where[order] = np.arange(len(order))
+        return Sentences(
+            ok=self.ok[order],
+            count=self.count[order],
+            num=self.num[order],
+            fill=self.fill[order],
+            t=self.t[order],
+            payload=self.payload.take(order),
+            station=self.station.take(order),
+            frags={int(where[i]): v for i, v in self.frags.items()},
+        )
+
+
+def concat_sentences(parts: list[Sentences]) -> Sentences:
+    """Sentences of several parts one after the other."""
+    frags: dict[int, tuple[str, str, str, Tag]] = {}
+    at = 0
+    for part in parts:
+        frags.update({at + i: v for i, v in part.frags.items()})
+        at += len(part)
+    return Sentences(
+        ok=np.concatenate([p.ok for p in parts]),
+        count=np.concatenate([p.count for p in parts]),
+        num=np.concatenate([p.num for p in parts]),
+        fill=np.concatenate([p.fill for p in parts]),
+        t=np.concatenate([p.t for p in parts]),
+        payload=pa.concat_arrays([p.payload for p in parts]),
+        station=pa.concat_arrays([p.station for p in parts]),
+        frags=frags,
+    )
+
+
+def strings(values: Sequence[str]) -> pa.Array:
+    """An Arrow string array of `values`; lone surrogates (text lines given as str) become
+    U+FFFD, which Arrow's UTF-8 cannot hold."""
+    try:
+        return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        fixed = [v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for v in values]
+        return pa.array(fixed, pa.string())
+
+
+def checksums_ok(body: Sequence[str], cs: Sequence[str]) -> np.ndarray:
+    """XOR checksum of every sentence at once: bitwise_xor.reduceat over the joined bodies.
+
+    A character beyond latin-1 (text lines given as str) cannot be in a valid sentence."""
+    n = len(body)
+    if n == 0:
+        return np.zeros(0, bool)
+    data = np.frombuffer("".join(body).encode("latin-1", "replace"), np.uint8)
+    lengths = np.fromiter(map(len, body), np.int64, count=n)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    expected = np.frombuffer(bytes.fromhex("".join(cs)), np.uint8)
+    ok: np.ndarray = np.bitwise_xor.reduceat(data, starts) == expected
+    return ok
 
 
 class _Piece:
@@ -133,53 +237,134 @@ class Framer:
         self.pghp_station = ""
 
     def scan(self, lines: list[str], report: IngestReport) -> Sentences:
-        """Split lines into sentence columns; update the clock from times found on the way.
+        """Sentence columns of text lines, read one by one (see :meth:`_line`)."""
+        s = _PySentences()
+        clock = np.nan if self.clock is None else self.clock
+        malformed = 0
+        for line in lines:
+            clock, bad = self._line(line, clock, s)
+            malformed += bad
+        self.clock = None if clock != clock else clock
+        report.rejected["malformed"] += malformed
+        report.sentences += len(s.fields) + malformed
+        return s.columns()
+
+    def scan_block(self, block: bytes | memoryview, report: IngestReport) -> Sentences:
+        """Sentence columns of a block of whole lines, the same as :meth:`scan` of its lines.
+
+        The common shapes are parsed for the whole block at once (:mod:`.shapes`); the other
+        lines that matter are read by :meth:`_line` in order, each given the clock and
+        $PGHP station as the lines before it left them; then the clock and station are
+        carried forward to the bare sentences with numpy.
+        """
+        sh = shapes.parse(block, type4_slow=self.start_given)
+        clock0 = np.nan if self.clock is None else self.clock
+        tagged = ~np.isnan(sh.tag_t)
+        sets = tagged & (sh.tag_t > 0)
+        clocks = _Events(sh.line[sets], sh.tag_t[sets], sh.pghp_line, sh.pghp_t)
+        empty = np.zeros((len(sh.line), 2), np.int64)
+        stations = _Events(sh.line, empty, sh.pghp_line, sh.pghp_station)
+        text = _Text(sh.data, self.pghp_station)
+        py = _PySentences()
+        slow = np.flatnonzero(sh.kind == shapes.SLOW)
+        slow_clock = np.empty(len(slow))
+        slow_station = np.empty((len(slow), 2), np.int64)
+        malformed = 0
+        if len(slow):
+            prev_clock = np.searchsorted(clocks.idx, slow) - 1
+            prev_station = np.searchsorted(stations.idx, slow) - 1
+            clock, station, last = clock0, self.pghp_station, -1
+            for i, j in enumerate(slow.tolist()):
+                c, p = prev_clock[i], prev_station[i]
+                if c >= 0 and clocks.idx[c] > last:
+                    clock = float(clocks.value[c])
+                if p >= 0 and stations.idx[p] > last:
+                    station = text.get(stations.value[p])
+                self.pghp_station = station
+                before = len(py.fields)
+                clock, bad = self._line(text.get((sh.start[j], sh.end[j])), clock, py)
+                malformed += bad
+                py.line.extend([j] * (len(py.fields) - before))
+                station = self.pghp_station
+                slow_clock[i], slow_station[i], last = clock, text.add(station), j
+            clocks.add(slow, slow_clock)
+            stations.add(slow, slow_station)
+        # what a bare sentence gets: the clock and station as the lines before it left them
+        t = sh.tag_t.copy()
+        t[~tagged] = clocks.before(sh.line[~tagged], clock0)
+        station = stations.before(sh.line, text.first)
+        has_tag_station = sh.tag_station[:, 1] > sh.tag_station[:, 0]
+        station[has_tag_station] = sh.tag_station[has_tag_station]
+        last_clock = clocks.before(np.array([len(sh.kind)]), clock0)[0]
+        self.clock = None if last_clock != last_clock else float(last_clock)
+        self.pghp_station = text.get(stations.before(np.array([len(sh.kind)]), text.first)[0])
+        frags = {
+            i: (
+                text.get((sh.body[i, 0], sh.body[i, 0] + 2)),
+                text.get(sh.chan[i]),
+                text.get(sh.seq[i]),
+                (text.get(sh.tag_station[i]), None) if tagged[i] else None,
+            )
+            for i in np.flatnonzero(sh.ok & (sh.count > 1)).tolist()
+        }
+        fast = Sentences(
+            ok=sh.ok,
+            count=sh.count,
+            num=sh.num,
+            fill=sh.fill,
+            t=t,
+            payload=text.strings(sh.payload),
+            station=text.strings(station),
+            frags=frags,
+        )
+        report.rejected["malformed"] += malformed
+        report.sentences += len(sh.line) + len(py.fields) + malformed
+        report.lines += len(sh.kind)
+        if not py.fields:
+            return fast
+        both = concat_sentences([fast, py.columns()])
+        return both.take(np.argsort(np.concatenate((sh.line, py.line)), kind="stable"))
+
+    def _line(self, line: str, clock: float, s: _PySentences) -> tuple[float, int]:
+        """Read one line into `s`: the clock after it and its malformed AIS sentences.
 
         The common line, one bare sentence, takes a single regex match; everything else
         (tag blocks, prefixes, trailers, several sentences) goes through :meth:`_scan_line`.
         """
-        s = Sentences()
-        fields, times, stations, tags = s.fields, s.t, s.station, s.tag
-        fullmatch, tagged = _SENTENCE_LINE.fullmatch, _TAGGED_LINE.fullmatch
-        nan = np.nan
-        clock = np.nan if self.clock is None else self.clock
-        malformed = 0
-        for line in lines:
-            m = fullmatch(line)
-            if m is not None:
-                g = m.groups()
-                if self.start_given and g[7][:1] == "4":
-                    clock = self._type4_clock(g, clock)
-                fields.append(g)
-                times.append(clock)
-                stations.append(self.pghp_station)
-                tags.append(None)
-                self.pghp_station = ""
-            elif (m := tagged(line)) is not None and (t := unix_time(m[3] or m[4] or m[6])):
-                # what _scan_line makes of it, without its general parsing
-                station = m[2] or m[5] or ""
-                clock = t if t > 0 else clock
-                fields.append(m.groups()[6:])
-                times.append(t)
-                stations.append(station or self.pghp_station)
-                tags.append((station, None))
-                self.pghp_station = ""
-            elif "!" in line:
-                self.clock = None if clock != clock else clock
-                malformed += self._scan_line(line, s)
-                clock = nan if self.clock is None else self.clock
-            elif line.startswith("$PGHP"):
-                t, station = pghp_time(line)
-                if t is not None:
-                    clock, self.pghp_station = t, station
-            elif line.startswith(("$GPRMC", "$GNRMC")):
-                t = rmc_time(line)
-                if t is not None:
-                    clock = t
-        self.clock = None if clock != clock else clock
-        report.rejected["malformed"] += malformed
-        report.sentences += len(fields) + malformed
-        return s
+        m = _SENTENCE_LINE.fullmatch(line)
+        if m is not None:
+            g = m.groups()
+            if self.start_given and g[7][:1] == "4":
+                clock = self._type4_clock(g, clock)
+            s.fields.append(g)
+            s.t.append(clock)
+            s.station.append(self.pghp_station)
+            s.tag.append(None)
+            self.pghp_station = ""
+        elif (m := _TAGGED_LINE.fullmatch(line)) is not None and (
+            t := unix_time(m[3] or m[4] or m[6])
+        ):
+            # what _scan_line makes of it, without its general parsing
+            station = m[2] or m[5] or ""
+            clock = t if t > 0 else clock
+            s.fields.append(m.groups()[6:])
+            s.t.append(t)
+            s.station.append(station or self.pghp_station)
+            s.tag.append((station, None))
+            self.pghp_station = ""
+        elif "!" in line:
+            self.clock = None if clock != clock else clock
+            malformed = self._scan_line(line, s)
+            return (np.nan if self.clock is None else self.clock), malformed
+        elif line.startswith("$PGHP"):
+            t, station = pghp_time(line)
+            if t is not None:
+                clock, self.pghp_station = t, station
+        elif line.startswith(("$GPRMC", "$GNRMC")):
+            t = rmc_time(line)
+            if t is not None:
+                clock = t
+        return clock, 0
 
     def _type4_clock(self, g: tuple[str, ...], clock: float) -> float:
         """With a start time, a single-sentence type 4 moves the clock forward to its UTC."""
@@ -188,7 +373,7 @@ class Framer:
         t4 = type4_time(g[7])
         return t4 if t4 is not None and not t4 <= clock else clock
 
-    def _scan_line(self, line: str, s: Sentences) -> int:
+    def _scan_line(self, line: str, s: _PySentences) -> int:
         """One line with tag blocks, a time prefix or trailer, or several sentences.
 
         Returns the number of AIS-looking sentences on it that do not parse (malformed).
@@ -229,3 +414,68 @@ class Framer:
             s.tag.append((station, group) if tag is not None else None)
             self.pghp_station = ""
         return malformed
+
+
+class _Events:
+    """Lines that set a state (the clock, the $PGHP station) and the values they set."""
+
+    def __init__(self, idx: np.ndarray, value: np.ndarray, idx2: np.ndarray, value2: np.ndarray):
+        self.idx = idx
+        self.value = value
+        self.add(idx2, value2)
+
+    def add(self, idx: np.ndarray, value: np.ndarray) -> None:
+        """More events (their lines need not follow the ones held)."""
+        idx = np.concatenate((self.idx, idx))
+        order = np.argsort(idx, kind="stable")
+        self.idx = idx[order]
+        self.value = np.concatenate((self.value, value))[order]
+
+    def before(self, lines: np.ndarray, initial: Any) -> np.ndarray:
+        """The value set by the last event before each of `lines` (`initial` if none)."""
+        at = np.searchsorted(self.idx, lines) - 1
+        if len(self.value) == 0:
+            return np.broadcast_to(np.asarray(initial), (len(lines), *np.shape(initial))).copy()
+        out = self.value[np.maximum(at, 0)]
+        out[at < 0] = initial
+        return out
+
+
+class _Text:
+    """Text of a block's bytes by (start, end) range, with room for strings added after it."""
+
+    def __init__(self, data: np.ndarray, first: str) -> None:
+        self.data = data
+        self.extra = bytearray()
+        self.first = self.add(first)
+
+    def add(self, text: str) -> np.ndarray:
+        """The range of `text`, appended after the block's bytes."""
+        at = len(self.data) + len(self.extra)
+        self.extra += text.encode("latin-1", "replace")
+        return np.array((at, len(self.data) + len(self.extra)), np.int64)
+
+    def get(self, rng: np.ndarray | tuple[int, int]) -> str:
+        """The text of one range."""
+        a, b, n = int(rng[0]), int(rng[1]), len(self.data)
+        raw = self.data[a:b].tobytes() if a < n else self.extra[a - n : b - n]
+        return raw.decode("latin-1")
+
+    def strings(self, ranges: np.ndarray) -> pa.Array:
+        """Arrow strings of (start, end) ranges, gathered with numpy."""
+        data = self.data
+        if self.extra:
+            data = np.concatenate((data, np.frombuffer(bytes(self.extra), np.uint8)))
+        lengths = ranges[:, 1] - ranges[:, 0]
+        offsets = np.zeros(len(ranges) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        idx = np.repeat(ranges[:, 0] - offsets[:-1], lengths) + np.arange(offsets[-1])
+        values = data[idx]
+        if values.size and values.max() >= 0x80:  # latin-1 beyond ASCII: decode to UTF-8
+            raw = pa.LargeBinaryArray.from_buffers(
+                pa.large_binary(), len(ranges), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
+            )
+            return pa.array([b.decode("latin-1") for b in raw.to_pylist()], pa.string())
+        return pa.StringArray.from_buffers(
+            len(ranges), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(values)
+        )

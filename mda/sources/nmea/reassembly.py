@@ -11,7 +11,6 @@ unmatched first halves cannot grow memory.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,29 +45,6 @@ class Messages:
         return len(self.fill)
 
 
-def strings(values: Sequence[str]) -> pa.Array:
-    """An Arrow string array of `values`; lone surrogates (text lines given as str) become
-    U+FFFD, which Arrow's UTF-8 cannot hold."""
-    try:
-        return pa.array(values, pa.string())
-    except UnicodeEncodeError:
-        fixed = [v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for v in values]
-        return pa.array(fixed, pa.string())
-
-
-def checksums_ok(body: Sequence[str], cs: Sequence[str]) -> np.ndarray:
-    """XOR checksum of every sentence at once: bitwise_xor.reduceat over the joined bodies."""
-    n = len(body)
-    if n == 0:
-        return np.zeros(0, bool)
-    data = np.frombuffer("".join(body).encode("latin-1"), np.uint8)
-    lengths = np.fromiter(map(len, body), np.int64, count=n)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    expected = np.frombuffer(bytes.fromhex("".join(cs)), np.uint8)
-    ok: np.ndarray = np.bitwise_xor.reduceat(data, starts) == expected
-    return ok
-
-
 class Reassembler:
     """Messages of batches of sentences of one input; fragments wait across batches."""
 
@@ -85,34 +61,43 @@ class Reassembler:
             self._drop(key, report)
 
     def assemble(self, s: Sentences, report: IngestReport) -> Messages:
-        """Messages (payload, fill bits, time, station) from single sentences and fragments."""
-        body, talker, _, count_s, num_s, seq, chan, payload, fill_s, cs = s.columns()
-        ok = checksums_ok(body, cs)
+        """Messages from single sentences (in order) then reassembled ones (as completed)."""
+        ok, count, num = s.ok, s.count, s.num
         report.rejected["bad_checksum"] += int((~ok).sum())
-        count = np.array(count_s, dtype="U1").astype(np.int64)
-        num = np.array(num_s, dtype="U1").astype(np.int64)
-        fill = np.array(fill_s, dtype="U1").astype(np.int64)
         bad_numbering = ok & ((num < 1) | (num > count))
         report.rejected["malformed"] += int(bad_numbering.sum())
-        idx = np.flatnonzero(ok & (count == 1) & (num == 1))
-        payloads: list[str]
-        times: list[float]
-        stations: list[str]
-        if len(idx) == len(payload):
-            payloads, fills, times, stations = list(payload), fill.tolist(), s.t, s.station
-        else:
-            payloads = [payload[i] for i in idx]
-            fills = fill[idx].tolist()
-            times = np.asarray(s.t)[idx].tolist()
-            stations = [s.station[i] for i in idx]
+        single = ok & (count == 1) & (num == 1)
+        frag_idx = np.flatnonzero(ok & (count > 1) & ~bad_numbering)
+        messages = Messages(
+            payload=s.payload.filter(pa.array(single)),
+            fill=s.fill[single],
+            t=s.t[single],
+            station=s.station.filter(pa.array(single)),
+        )
+        if len(frag_idx):
+            messages = _concat(messages, self._join(s, frag_idx, report))
+        self.sentence_no += len(s)
+        horizon = self.sentence_no - MAX_FRAGMENT_LAG
+        for key in [k for k, e in self.pending.items() if e["first"] < horizon]:
+            self._drop(key, report)
+        return messages
+
+    def _join(self, s: Sentences, idx: np.ndarray, report: IngestReport) -> Messages:
+        """Messages completed by the fragments at `idx` (and those waiting from before)."""
+        payload = s.payload.take(idx).to_pylist()
+        station = s.station.take(idx).to_pylist()
+        payloads: list[str] = []
+        fills: list[int] = []
+        times: list[float] = []
+        stations: list[str] = []
         base = self.sentence_no
-        for i in np.flatnonzero(ok & (count > 1) & ~bad_numbering).tolist():
-            tag = s.tag[i]
-            n, part = int(count[i]), int(num[i])
+        for k, i in enumerate(idx.tolist()):
+            talker, chan, seq, tag = s.frags[i]
+            n, part = int(s.count[i]), int(s.num[i])
             if tag is not None and tag[1] is not None and tag[1][1] == n and tag[1][0] == part:
                 key: tuple[Any, ...] = ("g", tag[1][2], n)
             else:
-                key = ((tag[0] if tag else "") or talker[i], chan[i], seq[i], n)
+                key = ((tag[0] if tag else "") or talker, chan, seq, n)
             entry = self.pending.get(key)
             if entry is not None and part in entry["parts"]:
                 self._drop(key, report)  # a part seen twice: the old message is stale
@@ -122,21 +107,26 @@ class Reassembler:
                     oldest = next(iter(self.pending))
                     report.rejected["fragment_overflow"] += len(self.pending.pop(oldest)["parts"])
                 entry = self.pending[key] = {"first": base + i, "parts": {}}
-            entry["parts"][part] = (payload[i], int(fill[i]), s.t[i], s.station[i])
+            entry["parts"][part] = (payload[k], int(s.fill[i]), float(s.t[i]), station[k])
             if len(entry["parts"]) == n:
                 del self.pending[key]
-                frags = [entry["parts"][k] for k in sorted(entry["parts"])]
+                frags = [entry["parts"][p] for p in sorted(entry["parts"])]
                 payloads.append("".join(f[0] for f in frags))
                 fills.append(frags[-1][1])
                 times.append(next((f[2] for f in frags if f[2] == f[2]), np.nan))
                 stations.append(next((f[3] for f in frags if f[3]), ""))
-        self.sentence_no += len(payload)
-        horizon = self.sentence_no - MAX_FRAGMENT_LAG
-        for key in [k for k, e in self.pending.items() if e["first"] < horizon]:
-            self._drop(key, report)
         return Messages(
-            payload=strings(payloads),
+            payload=pa.array(payloads, pa.string()),
             fill=np.asarray(fills, np.int64),
             t=np.asarray(times, np.float64),
-            station=strings(stations),
+            station=pa.array(stations, pa.string()),
         )
+
+
+def _concat(a: Messages, b: Messages) -> Messages:
+    return Messages(
+        payload=pa.concat_arrays([a.payload, b.payload]),
+        fill=np.concatenate((a.fill, b.fill)),
+        t=np.concatenate((a.t, b.t)),
+        station=pa.concat_arrays([a.station, b.station]),
+    )
