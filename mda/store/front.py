@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +27,9 @@ from mda.sources.base import AisData, IngestReport, latest_vessels, type_order, 
 from mda.store import dedupe, parts, vessels
 from mda.store.book import MERGE_GAP, AlertBook
 from mda.store.catalog import Catalog, Part, iso
+
+#: What decodes one input for `Store.ingest`: (src, start_time=, chunk_rows=) -> chunks.
+Decoder = Callable[..., Iterable[AisData]]
 
 
 class Store:
@@ -104,6 +107,7 @@ class Store:
         start_time: Any = None,
         chunk_rows: int = 500_000,
         wait: float = 0,
+        decode: Decoder | None = None,
     ) -> IngestReport:
         """Decode `inputs` (paths, directories, "-" for stdin) chunk by chunk into the store.
 
@@ -112,10 +116,14 @@ class Store:
         are not stored again. Memory is bounded by `chunk_rows`, not by the size of the inputs
         or of the store. `wait` is how many seconds to wait for a busy store (see `lock`). When
         no input can be read into a store this object created, the store is removed again (and
-        this object closed): a mistyped path leaves no empty store behind.
+        this object closed): a mistyped path leaves no empty store behind. `decode(src,
+        start_time=, chunk_rows=)` yields the decoded chunks of one input (default
+        mda.sources.iter_ais; the Dask engine decodes them on its workers).
         """
         try:
-            report = self._ingest(inputs, start_time=start_time, chunk_rows=chunk_rows, wait=wait)
+            report = self._ingest(
+                inputs, start_time=start_time, chunk_rows=chunk_rows, wait=wait, decode=decode
+            )
         except MdaError:
             if self._fresh and not self._db.execute("SELECT 1 FROM parts LIMIT 1").fetchone():
                 self._discard()
@@ -123,8 +131,10 @@ class Store:
         self._fresh = ""
         return report
 
-    def _ingest(self, inputs: Any, *, wait: float, **read_options: Any) -> IngestReport:
-        from mda.sources import expand_inputs, none_read, warn_skipped
+    def _ingest(
+        self, inputs: Any, *, wait: float, decode: Decoder | None, **read_options: Any
+    ) -> IngestReport:
+        from mda.sources import expand_inputs, iter_ais, none_read, warn_skipped
 
         report = IngestReport(feed=FeedTally())
         report.stored = 0
@@ -137,7 +147,7 @@ class Store:
                 if read:
                     warn_skipped(failures)
                 try:
-                    self._ingest_one(src, report, **read_options)
+                    self._ingest_one(src, report, decode or iter_ais, read_options)
                     read += 1
                 except MdaError:
                     name = str(src)
@@ -162,7 +172,9 @@ class Store:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only when empty
 
-    def _ingest_one(self, src: Any, report: IngestReport, **read_options: Any) -> None:
+    def _ingest_one(
+        self, src: Any, report: IngestReport, decode: Decoder, read_options: dict[str, Any]
+    ) -> None:
         """Ingest one input of mda.sources.expand_inputs: a file path, "-" or a line iterable.
 
         Static reports are reduced to changes chunk by chunk and saved once, after the input's
@@ -175,7 +187,8 @@ class Store:
             hashing = pool.submit(_file_hash, src) if isinstance(src, Path) else None
             if hashing and self._seen(src, hashing, report):
                 return
-            statics = self._store_chunks(src, report, writer, read_options)
+            chunks = decode(src, **read_options)
+            statics = self._store_chunks(chunks, report, writer)
             if statics is not None:
                 vessels.save_history(self._root, statics)
             fingerprint = hashing.result() if hashing else None
@@ -183,20 +196,14 @@ class Store:
             self.catalog.record_input(fingerprint, str(src))
 
     def _store_chunks(
-        self,
-        src: Any,
-        report: IngestReport,
-        writer: ThreadPoolExecutor,
-        read_options: dict[str, Any],
+        self, chunks: Iterable[AisData], report: IngestReport, writer: ThreadPoolExecutor
     ) -> pd.DataFrame | None:
-        """Decode `src` chunk by chunk, each stored by `writer` while the next is decoded; the
+        """Store one input's decoded `chunks`, each by `writer` while the next is decoded; the
         input's static-data changes (None when it has no static reports)."""
-        from mda.sources import iter_ais
-
         statics: pd.DataFrame | None = None
         storing: Future[int] | None = None
         assert report.feed is not None and report.stored is not None
-        for chunk in progress.chunks(iter_ais(src, **read_options), "ingest"):
+        for chunk in progress.chunks(chunks, "ingest"):
             name = chunk.report.files[0] if chunk.report.files else "<lines>"
             report.merge(chunk.report)
             report.feed.add(chunk.positions["ts"], chunk.positions["mmsi"].to_numpy())
