@@ -1,5 +1,9 @@
 """Scan throughput: a whole scheduled scan of the simulator's `scale` scenario from a store.
 
+The scenario's planted cases (anchor drag, STS, dark tanker, MMSI switch, spoofing, ... in its
+first 12 h) are on, so the scan is timed raising real alerts; each size prints how many
+events its truth holds.
+
     .venv/bin/python scripts/bench_scan.py                # 500 and 1,000 vessels, 12 and 24 h
     .venv/bin/python scripts/bench_scan.py --quick        # 100 and 200 vessels
     .venv/bin/python scripts/bench_scan.py --vessels 250 500 1000 --hours 48
@@ -17,9 +21,11 @@ Printed, in this order:
 * per size, in this process on one core, after a first scan has paid the lazy imports, best of
   --repeat runs: the baseline reads the positions back from the store (`Store.positions`, the
   columns a scan reads) and the scan (`run_scan(store=...)`: read, tracks, zone membership, all
-  detectors, save_scan) runs on the same data. Its positions/s, its time as a multiple of the
-  plain read, and the time per position, which stays flat when the scan is linear.
-  Target: >= 250,000 positions/s.
+  detectors, save_scan) runs on the same data. Wall and CPU seconds of both (the machine may
+  be shared: CPU seconds are this process's own), positions/s on each, the scan's time as a
+  multiple of the plain read, and the CPU time per position, which stays flat when the scan
+  is linear.
+  Target (issue 13): >= 1,000,000 positions/s per core, judged on CPU seconds.
 """
 
 from __future__ import annotations
@@ -33,21 +39,28 @@ import tempfile
 import time
 from pathlib import Path
 
+from mda.errors import MdaError
 from mda.scan import SCAN_COLUMNS, run_scan
 from mda.simulate import simulate
 from mda.store import Store
 
 SCENARIO_HOURS = 24.0  # data/scenarios/scale.toml
+TARGET = 1_000_000  # positions/s per core
 
 
-def prepare(vessels: int, hours: float, seed: int, tmp: Path) -> Path:
-    """Simulate one size and ingest it into a fresh store (not timed)."""
-    sim = simulate("scale", seed=seed, vessels=vessels, hours=hours)
+def prepare(vessels: int, hours: float, seed: int, tmp: Path) -> tuple[Path, int]:
+    """Simulate one size and ingest it into a fresh store (not timed); the store and the number
+    of events in the run's truth (planted cases and the port calls, zone entries ... they make).
+    """
+    try:
+        sim = simulate("scale", seed=seed, vessels=vessels, hours=hours)
+    except MdaError as e:  # --hours too short for the planted cases
+        sys.exit(f"bench_scan: {e}")
     path = sim.write(tmp / f"scale-{vessels}-{hours:g}h.nmea")
     store = tmp / f"store-{vessels}-{hours:g}h"
     Store(store).ingest([path])
     path.unlink()
-    return store
+    return store, len(sim.truth)
 
 
 def cold_start(store: Path, cache: Path) -> float:
@@ -67,17 +80,20 @@ def cold_start(store: Path, cache: Path) -> float:
 
 
 def one(store: Path, vessels: int, hours: float, repeat: int) -> dict:
-    """Best of `repeat` timings of the read baseline and of the scan of one prepared store (each
-    scan on a fresh copy, not timed: a scan records its progress in the store)."""
-    read_s = scan_s = float("inf")
+    """Best of `repeat` timings (wall and CPU seconds, each the best of its kind) of the read
+    baseline and of the scan of one prepared store (each scan on a fresh copy, not timed: a
+    scan records its progress in the store)."""
+    read_s = scan_s = read_cpu = scan_cpu = float("inf")
     for i in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         n_read = len(Store(store, create=False).positions(columns=SCAN_COLUMNS))
         read_s = min(read_s, time.perf_counter() - t0)
+        read_cpu = min(read_cpu, time.process_time() - c0)
         copy = shutil.copytree(store, store.with_name(f"{store.name}-scan{i}"))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = run_scan(store=copy)
         scan_s = min(scan_s, time.perf_counter() - t0)
+        scan_cpu = min(scan_cpu, time.process_time() - c0)
         shutil.rmtree(copy)
     return {
         "vessels": vessels,
@@ -85,14 +101,16 @@ def one(store: Path, vessels: int, hours: float, repeat: int) -> dict:
         "positions": result.positions,
         "read_s": read_s,
         "scan_s": scan_s,
+        "read_cpu": read_cpu,
+        "scan_cpu": scan_cpu,
         "alerts": len(result.alerts),
         "read_rows": n_read,
     }
 
 
 def growth(a: dict, b: dict) -> float:
-    """How much faster than the data the scan time grows from size a to size b (1.0 = linear)."""
-    return (b["scan_s"] / a["scan_s"]) / (b["positions"] / a["positions"])
+    """How much faster than the data the scan's CPU time grows from size a to b (1.0 = linear)."""
+    return (b["scan_cpu"] / a["scan_cpu"]) / (b["positions"] / a["positions"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        stores = {s: prepare(*s, a.seed, tmp) for s in sizes}
+        prepared = {s: prepare(*s, a.seed, tmp) for s in sizes}
+        stores = {s: store for s, (store, _) in prepared.items()}
         first = stores[sizes[0]]
         built = cold_start(first, tmp / "cache")
         cached = cold_start(first, tmp / "cache")
@@ -126,26 +145,31 @@ def main(argv: list[str] | None = None) -> int:
         for s in sizes:
             rows.append(one(stores[s], *s, a.repeat))
             r = rows[-1]
+            n = max(r["positions"], 1)
             print(
                 f"{r['vessels']:>6,} vessels {r['hours']:>4g} h  {r['positions']:>10,} positions  "
-                f"read {r['read_s']:6.2f} s  scan {r['scan_s']:6.2f} s  "
-                f"{r['positions'] / r['scan_s']:>10,.0f} positions/s  "
-                f"scan/read {r['scan_s'] / r['read_s']:5.1f}x  "
-                f"{1e6 * r['scan_s'] / max(r['positions'], 1):6.2f} us/position  "
-                f"{r['alerts']:,} alerts",
+                f"{prepared[s][1]:,} truth events  {r['alerts']:,} alerts\n"
+                f"    read (baseline) {r['read_s']:6.2f} s wall {r['read_cpu']:6.2f} s cpu   "
+                f"scan {r['scan_s']:6.2f} s wall {r['scan_cpu']:6.2f} s cpu   "
+                f"{n / r['scan_s']:>10,.0f} positions/s wall {n / r['scan_cpu']:>10,.0f} cpu   "
+                f"scan/read {r['scan_s'] / r['read_s']:5.1f}x wall "
+                f"{r['scan_cpu'] / r['read_cpu']:5.1f}x cpu   "
+                f"{1e6 * r['scan_cpu'] / n:6.2f} us cpu/position",
                 flush=True,
             )
     by = dict(zip(sizes, rows, strict=True))
     full = by[(counts[-1], a.hours)]
     vessels_growth, span_growth = growth(by[sizes[0]], full), growth(by[sizes[-1]], full)
     print(
-        f"time grows {vessels_growth:.2f}x as fast as the data from {counts[0]} to {counts[-1]} "
-        f"vessels, {span_growth:.2f}x from {a.hours / 2:g} to {a.hours:g} h (1.0 = linear)"
+        f"CPU time grows {vessels_growth:.2f}x as fast as the data from {counts[0]} to "
+        f"{counts[-1]} vessels, {span_growth:.2f}x from {a.hours / 2:g} to {a.hours:g} h "
+        "(1.0 = linear)"
     )
-    rate = full["positions"] / full["scan_s"]
+    rate = full["positions"] / full["scan_cpu"]
     print(
-        f"target >= 250,000 positions/s ({full['vessels']:,} vessels, {a.hours:g} h): "
-        f"{'met' if rate >= 250_000 else 'NOT met'} ({rate:,.0f})"
+        f"target >= {TARGET:,} positions/s per core ({full['vessels']:,} vessels, {a.hours:g} h, "
+        f"planted cases on, on CPU seconds): {'met' if rate >= TARGET else 'NOT met'} "
+        f"({rate:,.0f}; {full['positions'] / full['scan_s']:,.0f} on wall time)"
     )
     return 0
 
