@@ -72,7 +72,7 @@ LASTING = frozenset(
 #: New positions a scheduled scan reads at a time (about): a longer pending span is scanned in
 #: steps of whole hours (scan_store). A memory bound, not a threshold: the steps find what one
 #: pass finds, as mda watch's cycles do.
-STEP_POSITIONS = 4_000_000
+STEP_POSITIONS = 8_000_000
 
 #: What Store.pending returns: (newest batch, first fix, last fix) of what no scan has seen.
 Pending = tuple[int, pd.Timestamp, pd.Timestamp]
