@@ -192,3 +192,17 @@ def test_empty_and_garbage_payloads_decode_to_nothing():
     assert d.msg_type.tolist() == [-1, 0, 63, 1]
     assert [b.rows.tolist() for b in d.batches.values()] == [[3]]
     assert not d.batches["1"].present["mmsi"][0]  # 1 bit left: pyais gives mmsi None
+
+
+def test_reported_utc_is_nat_where_not_available():
+    a = np.array
+    utc = ais.reported_utc(
+        a([2024, 2024, 0, 2023, 9999, 2024]),
+        a([2, 2, 1, 2, 1, 13]),
+        a([29, 29, 1, 29, 1, 1]),
+        a([23, 24, 0, 0, 0, 0]),
+        a([59, 0, 0, 0, 0, 0]),
+        a([59, 0, 0, 0, 0, 0]),
+    )
+    assert str(utc[0]) == "2024-02-29T23:59:59.000000000"
+    assert np.isnat(utc[1:]).all()  # hour 24, year 0, 29 Feb 2023, year 9999, month 13

@@ -16,6 +16,7 @@ from mda.ais.facts import (
     NavStatus,
     available,
     not_available_to_nan,
+    reported_utc,
 )
 from mda.ais.layouts import (
     BY_TYPE,
@@ -71,5 +72,6 @@ __all__ = [
     "is_auxiliary_craft",
     "message_types",
     "not_available_to_nan",
+    "reported_utc",
     "valid_mmsi",
 ]

@@ -75,3 +75,29 @@ def available(f: Field, value: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
 def not_available_to_nan(f: Field, value: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
     """The field's values as floats, NaN where AIS says "not available" (see available)."""
     return np.where(available(f, value), value, np.nan)
+
+
+#: Years a UTC report can be stored in (nanosecond timestamps); others read as not available.
+_YEARS = (1678, 2261)
+
+
+def reported_utc(
+    year: npt.NDArray[np.int64],
+    month: npt.NDArray[np.int64],
+    day: npt.NDArray[np.int64],
+    hour: npt.NDArray[np.int64],
+    minute: npt.NDArray[np.int64],
+    second: npt.NDArray[np.int64],
+) -> npt.NDArray[np.datetime64]:
+    """UTC a base station (type 4) reports, NaT where not available: year, month or day 0,
+    hour 24, minute or second 60 and up, or a day the month does not have (30 February)."""
+    ok = (year >= _YEARS[0]) & (year <= _YEARS[1]) & (month >= 1) & (month <= 12) & (day >= 1)
+    ok &= (hour < 24) & (minute < 60) & (second < 60)
+    months = (np.where(ok, year, 1970) - 1970) * 12 + np.where(ok, month, 1) - 1
+    first = months.astype("datetime64[M]")
+    date = first.astype("datetime64[D]") + (np.where(ok, day, 1) - 1).astype("timedelta64[D]")
+    ok &= date.astype("datetime64[M]") == first
+    secs = (hour * 3600 + minute * 60 + second).astype("timedelta64[s]")
+    utc = (date.astype("datetime64[s]") + secs).astype("datetime64[ns]")
+    out: npt.NDArray[np.datetime64] = np.where(ok, utc, np.datetime64("NaT", "ns"))
+    return out

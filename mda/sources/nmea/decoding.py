@@ -225,11 +225,8 @@ class _Rows:
         def clock(b: Batch, s: I64) -> np.ndarray:
             if b.layout.msg_type != 4:
                 return np.full(len(s), np.datetime64("NaT", "ns"))
-            parts = {k: b.values[k][s] for k in ("year", "month", "day", "hour", "minute")}
-            utc = pd.to_datetime(pd.DataFrame(parts | {"second": b.values["second"][s]}),
-                                 errors="coerce", utc=True)  # fmt: skip
-            out: np.ndarray = utc.dt.tz_localize(None).to_numpy("datetime64[ns]")
-            return out
+            fields = ("year", "month", "day", "hour", "minute", "second")
+            return ais.reported_utc(*(b.values[k][s] for k in fields))
 
         idx, c = self._gather(
             self._take(AUX_TYPES),
