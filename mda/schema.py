@@ -47,9 +47,9 @@ BINARY: dict[str, str] = {
     "ts": TS,
     "msg_type": "uint8",
     "dest_mmsi": "UInt32",  # type 6 only
-    "dac": "UInt16",  # designated area code
+    "dac": "UInt16",  # designated area code (NA when the message ends before it)
     "fi": "UInt8",  # function identifier
-    "data": "string",  # the application data as hexadecimal text
+    "data": "string",  # application data, lower-case hex (last byte zero-padded); NA if none
     "source": "string",
 }
 
