@@ -63,26 +63,55 @@ _COMMON_SHAPE = {1: (28, 0), 2: (28, 0), 3: (28, 0), 18: (28, 0), 5: (71, 2)}
 def decode(msgs: Messages, source: str, report: IngestReport) -> AisData:
     """Tables of one batch of messages; counts of what was rejected and why into `report`."""
     d = ais.decode(msgs.payload, msgs.fill, _DECODED_TYPES, _FIELDS)
-    mtype, n = d.msg_type, len(d.msg_type)
-    empty = mtype < 0
-    report.rejected["malformed"] += int(empty.sum())
-    mmsi = np.zeros(n, np.int64)
-    ok = np.zeros(n, bool)
+    mmsi, ok = _mmsi(d)
+    useful = _count_types(d, ok, report)
+    good_mmsi = ais.valid_mmsi(mmsi)
+    in_range, ts_ns = _times(msgs.t, useful, good_mmsi, report)
+    first = _common_shape(msgs, d.msg_type, d.nbits)
+    rows = _Rows(d.batches, useful & good_mmsi & in_range, ts_ns, source, first)
+    data = AisData(
+        positions=rows.positions(msgs.station, report),
+        aux=rows.aux(report),
+        statics=rows.statics(),
+        binary=_Rows(d.batches, ok & good_mmsi & in_range, ts_ns, source, first).binary(),
+        report=report,
+    )
+    _tally(data)
+    return data
+
+
+def _mmsi(d: ais.Decoded) -> tuple[I64, Bools]:
+    """Each message's MMSI, and where it decodes: a layout took it, it holds an MMSI (pyais
+    gives None otherwise) and, for positions, the bits of the position fields."""
+    mmsi = np.zeros(len(d.msg_type), np.int64)
+    ok = np.zeros(len(d.msg_type), bool)
     for b in d.batches.values():
         mmsi[b.rows] = b.values["mmsi"]
         ok[b.rows] = b.present["mmsi"]
-    ok &= d.nbits >= _NEED_BITS[np.clip(mtype, 0, 63)]
+    return mmsi, ok & (d.nbits >= _NEED_BITS[np.clip(d.msg_type, 0, 63)])
+
+
+def _count_types(d: ais.Decoded, ok: Bools, report: IngestReport) -> Bools:
+    """Count messages by type and decode errors; the decoded messages of the kept types.
+
+    Types mda does not keep are counted from their first character, decoded or not."""
+    mtype = d.msg_type
+    empty = mtype < 0
+    report.rejected["malformed"] += int(empty.sum())
     kept = np.isin(mtype, _KEPT_TYPES)
-    other = ~empty & ~kept & (mtype >= 1) & (mtype <= 27)  # counted from the first character
-    decoded = (kept & ok) | other
+    decoded = (kept & ok) | (~empty & ~kept & (mtype >= 1) & (mtype <= 27))
     report.rejected["decode_error"] += int((~empty & ~decoded).sum())
     types, counts = np.unique(mtype[decoded], return_counts=True)
     report.messages.update(dict(zip(types.tolist(), counts.tolist(), strict=True)))
+    return decoded & kept
 
-    t = msgs.t
+
+def _times(
+    t: npt.NDArray[np.float64], useful: Bools, good_mmsi: Bools, report: IngestReport
+) -> tuple[Bools, I64]:
+    """Where the receiver time is usable, and the times in ns; rejections of kept messages
+    counted (bad MMSI first, then missing, bad or out-of-range time)."""
     in_range = (t >= TIME_MIN_S) & (t < TIME_END_S)  # False for NaN and the sentinels
-    good_mmsi = ais.valid_mmsi(mmsi)
-    useful = decoded & kept
     timed = useful & good_mmsi
     no_ts = timed & np.isnan(t)
     bad_t = timed & (t == BAD_TIME)
@@ -92,20 +121,19 @@ def decode(msgs: Messages, source: str, report: IngestReport) -> AisData:
     report.rejected["bad_tag_time"] += int(bad_t.sum())
     report.rejected["time_out_of_range"] += int(out_t.sum())
     ts_ns = np.where(in_range, np.round(t * 1000.0), 0).astype(np.int64) * 1_000_000
-    rows = _Rows(d.batches, timed & in_range, ts_ns, source, _common_shape(msgs, mtype, d.nbits))
+    return in_range, ts_ns
 
-    positions = rows.positions(msgs.station, report)
-    aux = rows.aux(report)
-    statics = rows.statics()
-    binary = _Rows(d.batches, ok & good_mmsi & in_range, ts_ns, source, np.zeros(n, bool)).binary()
-    report.positions = len(positions)
-    report.static_reports = len(statics)
-    report.mmsis.update(np.unique(positions["mmsi"].to_numpy()).tolist())
-    report.mmsis.update(np.unique(statics["mmsi"].to_numpy()).tolist())
-    report.see_times(positions["ts"])
-    report.see_times(statics["ts"])
-    report.see_times(aux["ts"])
-    return AisData(positions=positions, aux=aux, statics=statics, binary=binary, report=report)
+
+def _tally(data: AisData) -> None:
+    """The report's row counts, vessels and time span (positions, statics and aux)."""
+    report = data.report
+    report.positions = len(data.positions)
+    report.static_reports = len(data.statics)
+    report.mmsis.update(np.unique(data.positions["mmsi"].to_numpy()).tolist())
+    report.mmsis.update(np.unique(data.statics["mmsi"].to_numpy()).tolist())
+    report.see_times(data.positions["ts"])
+    report.see_times(data.statics["ts"])
+    report.see_times(data.aux["ts"])
 
 
 def _common_shape(msgs: Messages, mtype: I64, nbits: I64) -> Bools:
