@@ -51,9 +51,29 @@ def scenario(vessels: int, hours: float, out: Path) -> Path:
                     c[who]["name"] += f" {k + 1}"
             cases.append(c)
     data["case"] = cases
-    path = out / "scale-bench.json"
-    path.write_text(json.dumps(data, indent=1))
+    path = out / "scale-bench.toml"
+    path.write_text(_toml(data))
     return path
+
+
+def _toml(data: dict) -> str:
+    """A scenario as TOML: its tables, then its arrays of tables (values inline)."""
+
+    def value(v) -> str:
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(v)  # strings, numbers and booleans are written alike
+
+    def table(header: str, t: dict) -> str:
+        return "\n".join([header, *(f"{k} = {value(v)}" for k, v in t.items())]) + "\n"
+
+    out = [table(f"[{k}]", t) for k, t in data.items() if isinstance(t, dict)]
+    for k, rows in data.items():
+        if isinstance(rows, list):
+            out += [table(f"[[{k}]]", t) for t in rows]
+    return "\n".join(out)
 
 
 def generate(vessels: int, hours: float, out: Path) -> tuple[Path, int, int]:

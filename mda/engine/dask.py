@@ -77,7 +77,7 @@ class DaskEngine:
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: several clusters may run
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as client,
