@@ -287,7 +287,10 @@ def _decode_layout(layout: Layout, bits: _Bits, rows: I64, fields: frozenset[str
 
 def message_types(payload: pa.Array | list[str]) -> I64:
     """Each payload's message type from its first character (-1 for an empty payload)."""
-    chars, starts = _buffers(payload)
+    return _types(*_buffers(payload))
+
+
+def _types(chars: npt.NDArray[np.uint8], starts: I64) -> I64:
     if len(chars) == 0:
         return np.full(len(starts) - 1, -1, np.int64)
     first = SIXBIT[chars[np.minimum(starts[:-1], len(chars) - 1)]].astype(np.int64)
@@ -306,7 +309,7 @@ def decode(
     """
     chars, starts = _buffers(payload)
     six = np.concatenate([_sixbit(chars), np.zeros(_LONGEST_CHARS, np.uint8)])
-    mtype = message_types(payload)
+    mtype = _types(chars, starts)
     nbits = 6 * (starts[1:] - starts[:-1]) - np.asarray(fill, np.int64)
     batches: dict[str, Batch] = {}
     wanted = set(BY_TYPE if types is None else types) & set(BY_TYPE)
