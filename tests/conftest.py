@@ -1,14 +1,22 @@
-"""Shared fixtures: where the real public samples live (../shared/data), skipped when absent."""
+"""Shared fixtures: where the real public samples live (../shared/data), skipped when absent; an
+empty store; the tests' reference time. Shared builders are in tests/helpers/."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mda.store import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -43,3 +51,20 @@ def shared_file(rel: str) -> Path:
 def _private_cache(tmp_path_factory) -> None:
     """Keep the zone-index cache of the test run (and its subprocesses) out of ~/.cache."""
     os.environ["MDA_CACHE_DIR"] = str(tmp_path_factory.mktemp("mda-cache"))
+
+
+@pytest.fixture
+def t0() -> pd.Timestamp:
+    """The reference time the builders start from (helpers.detect.T0, 2026-03-01 00:00 UTC)."""
+    from helpers.detect import T0
+
+    return T0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty store at tmp_path / "store", closed when the test ends."""
+    from mda.store import Store
+
+    with Store(tmp_path / "store") as st:
+        yield st

@@ -12,36 +12,23 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.cli import run_cli, run_main
 
 import mda.cli
 from mda import schema
 from mda.cli import main
 from mda.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
 #: An OSC 8 hyperlink, a screen clear, cursor tricks, a C1 CSI and a right-to-left override.
 HOSTILE = "\x1b]8;;http://evil\x07click\x1b]8;;\x07\x1b[2J\b\b\rOVER\x9b31m\x7f\u202eRTL\u2066"
 #: What no line the command prints may hold (LF separates lines and is checked apart).
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-T0 = pd.Timestamp("2026-03-01T00:00:00Z")
-
-
-def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-m", "mda", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
 
 
 def assert_clean(text: str) -> None:
@@ -62,15 +49,14 @@ def zone_file(path: Path, name: str) -> Path:
 def test_zones_list_prints_no_escape_sequences(tmp_path):
     """The red team's OSC 8 hyperlink and screen clear, on the real stdout of the real command."""
     zones = zone_file(tmp_path / "evil.geojson", HOSTILE)
-    res = run_cli(tmp_path, "zones", "list", str(zones))
+    res = run_cli("zones", "list", str(zones), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    out = res.stdout.decode("utf-8")
-    assert_clean(out)
-    assert "http://evil?click" in out  # the text is still there to read, made inert
-    assert res.stderr == b""
+    assert_clean(res.stdout)
+    assert "http://evil?click" in res.stdout  # the text is still there to read, made inert
+    assert res.stderr == ""
 
 
-def test_alerts_table_of_a_store_prints_no_escape_sequences(tmp_path, capsys):
+def test_alerts_table_of_a_store_prints_no_escape_sequences(tmp_path, capsys, store, t0):
     alert = {
         "type": "loitering",
         "severity": "high",
@@ -78,21 +64,19 @@ def test_alerts_table_of_a_store_prints_no_escape_sequences(tmp_path, capsys):
         "vessel_name": HOSTILE,
         "zone_id": "z1",
         "zone_name": "\x1b[8mHIDDEN",
-        "start": T0,
-        "end": T0 + pd.Timedelta(hours=3),
+        "start": t0,
+        "end": t0 + pd.Timedelta(hours=3),
         "lat": 55.0,
         "lon": 10.0,
         "evidence": {"hours": 3.0},
         "thresholds": {"min_hours": 2.0},
     }
-    alert["id"] = schema.alert_id("loitering", 219000001, None, "z1", T0)
-    store = Store(tmp_path / "store")
+    alert["id"] = schema.alert_id("loitering", 219000001, None, "z1", t0)
     store.save_scan(
         schema.conform(pd.DataFrame([alert]), schema.ALERTS), upto_batch=None, window=(None, None)
     )
-    store.close()
     out_csv = tmp_path / "alerts.csv"
-    assert main(["alerts", "--store", str(tmp_path / "store"), "--out", str(out_csv)]) == 0
+    assert main(["alerts", "--store", str(store.path), "--out", str(out_csv)]) == 0
     out = capsys.readouterr().out
     assert_clean(out)
     assert "?]8;;http://evil" in out and "?[8mHIDDEN" in out
@@ -189,13 +173,13 @@ def test_huge_numbers_in_a_csv_print_no_warning_block(tmp_path):
     run with -W error::RuntimeWarning, any numeric warning left would be a traceback here."""
     src = tmp_path / "huge.csv"
     src.write_text("\n".join(HUGE) + "\n")
-    res = run_cli(tmp_path, "ingest", str(src), "--store", str(tmp_path / "store"))
-    assert res.returncode == 0, res.stderr.decode()
-    assert res.stderr == b""
-    assert re.search(rb"\npositions +2\n", res.stdout)
-    res = run_cli(tmp_path, "tracks", str(src), "--out", str(tmp_path / "t.parquet"))
-    assert res.returncode == 0, res.stderr.decode()
-    assert res.stderr == b""
+    res = run_cli("ingest", src, "--store", tmp_path / "store", cwd=tmp_path, strict=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
+    assert re.search(r"\npositions +2\n", res.stdout)
+    res = run_cli("tracks", src, "--out", tmp_path / "t.parquet", cwd=tmp_path, strict=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
 
 
 def test_ingest_of_a_truncated_file_keeps_its_rows_and_exits_1(tmp_path, capsys):
@@ -288,17 +272,17 @@ def test_a_missing_input_beside_a_good_one_is_warned_and_the_store_kept(tmp_path
     assert (store / "mda.sqlite").exists()
 
 
-def test_alerts_review_from_the_command_line(tmp_path, capsys, monkeypatch):
+def test_alerts_review_from_the_command_line(tmp_path, capsys, monkeypatch, t0):
     """mda alerts review ID --status ... --note ...: stored, listed by --review, one line for an
     unknown id, a usage error without --store."""
     monkeypatch.setattr("getpass.getuser", lambda: "analyst1")
     store = tmp_path / "store"
     rows = [
-        {"type": "loitering", "severity": "high", "mmsi": 219000001 + i, "start": T0, "end": T0}
+        {"type": "loitering", "severity": "high", "mmsi": 219000001 + i, "start": t0, "end": t0}
         for i in range(2)
     ]
     alerts = schema.conform(pd.DataFrame(rows), schema.ALERTS)
-    ids = list(Store(store).save_scan(alerts, upto_batch=None, window=(T0, T0))["id"])
+    ids = list(Store(store).save_scan(alerts, upto_batch=None, window=(t0, t0))["id"])
     argv = ["alerts", "review", ids[0], "--status", "dismissed", "--note", "tug", "--store"]
     assert main([*argv, str(store)]) == 0
     out = capsys.readouterr().out
@@ -364,3 +348,188 @@ def test_a_dismissed_event_going_on_is_not_news_for_fail_on(tmp_path, capsys):
     loiter = first.loc[first["type"] == "loitering", "id"].iloc[0]
     assert after.loc[loiter, "review"] == "dismissed"
     assert after.loc[loiter, "end"] > first.set_index("id").loc[loiter, "end"]  # seen going on
+
+
+# -- every subcommand: its happy path, and bad input as one line (issue 13) ---------------------
+# `mda demo` runs whole in test_packaging (without the test extras) and in test_browser.
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory) -> dict[str, Path]:
+    """The korea-strait scenario (36 h, 25 vessels, planted events) simulated, ingested into a
+    store and scanned once, each by its subcommand: what the other subcommands read."""
+    d = tmp_path_factory.mktemp("day")
+    nmea, truth, store = d / "traffic.nmea", d / "truth.json", d / "store"
+    ran = run_main("simulate", "korea-strait", "--out", nmea, "--truth", truth, "--seed", "1")
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith("scenario korea-strait (seed 1): 2025-02-03T00:00:00Z")
+    ran = run_main("ingest", nmea, "--store", store, "--json", "-q")
+    assert ran.code == 0, ran.err
+    ingest = json.loads(ran.out)
+    ran = run_main("scan", "--store", store, "--json", "-q")
+    assert ran.code == 0, ran.err
+    return {"dir": d, "nmea": nmea, "truth": truth, "store": store} | {
+        "ingest": ingest,
+        "scan": json.loads(ran.out.splitlines()[-1]),
+    }
+
+
+def test_simulate_ingest_and_scan_agree(day):
+    planted = {e["type"] for e in json.loads(day["truth"].read_text())["events"]}
+    assert {"encounter", "loitering", "identity_conflict"} <= planted
+    ingest, scan = day["ingest"], day["scan"]
+    assert ingest["files"] == [str(day["nmea"])] and ingest["lines"] == len(
+        day["nmea"].read_text().splitlines()
+    )
+    assert ingest["vessels"] == 25 and ingest["positions"] > 20_000
+    assert scan["new"] == scan["alerts"] > 0
+    assert {"encounter", "loitering", "identity_conflict"} <= set(scan["by_type"])
+
+
+def test_info_describes_the_store(day):
+    ran = run_main("info", "--store", day["store"], "--json")
+    assert ran.code == 0, ran.err
+    info = json.loads(ran.out)
+    assert (info["vessels"], info["ingests"], info["alerts"]) == (25, 1, day["scan"]["alerts"])
+    assert 0 < info["positions"] <= day["ingest"]["positions"]  # duplicates stored once
+
+
+def test_tracks_of_a_store_and_of_a_file(day, tmp_path):
+    ran = run_main("tracks", "--store", day["store"], "-o", tmp_path / "t.parquet", "-q")
+    assert ran.code == 0, ran.err
+    assert re.fullmatch(r"\d+ segments of 25 vessels \([\d,]+ points, \d+ gaps\) -> .*\n", ran.out)
+    points = pd.read_parquet(tmp_path / "t.parquet")
+    assert points["mmsi"].nunique() == 25
+    ran = run_main("tracks", day["nmea"], "-o", tmp_path / "t.geojson", "-q")
+    assert ran.code == 0, ran.err
+    assert json.loads((tmp_path / "t.geojson").read_text())["type"] == "FeatureCollection"
+
+
+def test_scan_of_a_file_writes_its_alerts(day, tmp_path):
+    ran = run_main("scan", day["nmea"], "--out", tmp_path / "alerts.csv", "--json", "-q")
+    assert ran.code == 0, ran.err
+    summary = json.loads(ran.out.splitlines()[-1])
+    alerts = pd.read_csv(tmp_path / "alerts.csv")
+    assert len(alerts) == summary["alerts"] > 0
+    assert set(alerts["type"]) == set(summary["by_type"])
+
+
+def test_alerts_of_the_store(day, tmp_path):
+    ran = run_main("alerts", "--store", day["store"], "--out", tmp_path / "a.geojson")
+    assert ran.code == 0, ran.err
+    assert ran.out.splitlines()[-1] == f"{day['scan']['alerts']} alert(s)"
+    features = json.loads((tmp_path / "a.geojson").read_text())["features"]
+    assert len(features) == day["scan"]["alerts"]
+    ran = run_main("alerts", "--store", day["store"], "--type", "encounter")
+    assert ran.out.splitlines()[-1] == f"{day['scan']['by_type']['encounter']} alert(s)"
+
+
+def test_vessel_dossier_from_the_store(day, tmp_path):
+    stored = Store(day["store"], readonly=True).alerts()
+    mmsi = int(stored.loc[stored["type"] == "encounter", "mmsi"].iloc[0])
+    ran = run_main("vessel", str(mmsi), "--store", day["store"], "--json")
+    assert ran.code == 0, ran.err
+    dossier = json.loads(ran.out)
+    assert dossier["mmsi"] == mmsi and dossier["positions"] > 0
+    assert "encounter" in {a["type"] for a in dossier["alerts"]}
+    ran = run_main("vessel", str(mmsi), "--store", day["store"], "--report", tmp_path / "v.html")
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith(f"MMSI {mmsi}") and (tmp_path / "v.html").stat().st_size > 10_000
+
+
+def test_report_of_the_store(day, tmp_path):
+    out = tmp_path / "report.html"
+    ran = run_main("report", "--store", day["store"], "-o", out, "-q")
+    assert ran.code == 0, ran.err
+    assert ran.out == f"report written to {out}\n"
+    assert 'id="mda-data"' in out.read_text(encoding="utf-8")
+
+
+def test_zones_list_validate_import_and_learn(day, tmp_path):
+    ran = run_main("zones", "list")
+    assert ran.code == 0 and "port-busan" in ran.out
+    src = tmp_path / "ports.geojson"
+    src.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"PORT_NAME": name, "NO": no},
+                        "geometry": {"type": "Point", "coordinates": [129.0 + no / 10, 35.1]},
+                    }
+                    for no, name in ((7, "Alpha"), (8, "Beta"))
+                ],
+            }
+        )
+    )
+    made = tmp_path / "zones.geojson"
+    argv = ["--kind", "port", "--name-field", "PORT_NAME", "--id-field", "NO", "--buffer-m", "2000"]
+    ran = run_main("zones", "import", src, "-o", made, *argv)
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith("2 zones (2 port) from ports.geojson")
+    ran = run_main("zones", "validate", made)
+    assert (ran.code, ran.out) == (0, "ok: 2 zones in 1 file(s)\n")
+    learned = tmp_path / "anchorages.geojson"
+    ran = run_main("zones", "learn", "--store", day["store"], "-o", learned)
+    assert ran.code == 0, ran.err
+    n = int(ran.out.split()[0])
+    assert ran.out.startswith(f"{n} anchorage(s) learned from")
+    assert len(json.loads(learned.read_text())["features"]) == n
+
+
+def test_config_show_lists_every_threshold():
+    ran = run_main("config", "show")
+    assert ran.code == 0
+    assert "[encounter] time_bucket_minutes = 10.0" in ran.out
+    assert "[scan] alert_merge_hours = 1.0" in ran.out
+
+
+def test_watch_reads_a_feed_from_stdin_to_its_end(day, tmp_path):
+    lines = day["nmea"].read_text().splitlines()[:5000]
+    res = run_cli("watch", "-", "--store", tmp_path / "live", cwd=tmp_path, stdin=lines)
+    assert res.returncode == 0, res.stderr
+    assert f"{len(lines):,} lines" in res.stderr
+    for line in res.stdout.splitlines():  # alert lines, if any, are whole JSON objects
+        assert json.loads(line)["id"]
+    assert Store(tmp_path / "live", readonly=True).info()["positions"] > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["ingest", "{missing}", "--store", "{tmp}/s"], "{missing}: No such file or directory"),
+        (["info", "--store", "{tmp}/none"], "{tmp}/none: not an mda store"),
+        (["tracks", "{missing}", "-o", "{tmp}/t.parquet"], "No such file or directory"),
+        (["zones", "validate", "{bad_zone}"], "unknown kind 'harbour'"),
+        (["zones", "list", "{missing}"], "{missing}: no such zone file"),
+        (["zones", "import", "{missing}", "-o", "{tmp}/z.geojson"], "{missing}: no such file"),
+        (["zones", "learn", "--store", "{tmp}/none", "-o", "{tmp}/a.geojson"], "not an mda store"),
+        (["simulate", "no-such-sea", "--out", "{tmp}/x.nmea"], "no-such-sea.toml: no such"),
+        (["scan", "{missing}"], "{missing}: No such file or directory"),
+        (["watch", "udp://nohost"], "udp://nohost: expected tcp://HOST:PORT"),
+        (["alerts", "--store", "{tmp}/none"], "{tmp}/none: not an mda store"),
+        (["vessel", "219000001", "--store", "{tmp}/none"], "{tmp}/none: not an mda store"),
+        (["config", "show", "--config", "{missing}"], "{missing}: cannot read config"),
+        (["report", "-o", "{tmp}/r.html"], "give INPUT files or --store DIR"),
+    ],
+)
+def test_bad_input_is_one_line_naming_it(tmp_path, argv, needle):
+    bad_zone = zone_file(tmp_path / "bad.geojson", "x")
+    bad_zone.write_text(bad_zone.read_text().replace('"restricted"', '"harbour"'))
+    names = {"tmp": tmp_path, "missing": tmp_path / "missing.nmea", "bad_zone": bad_zone}
+    ran = run_main(*(a.format(**names) for a in argv))
+    assert ran.code == 1
+    assert ran.err.startswith("mda: error: ") and len(ran.err.splitlines()) == 1
+    assert needle.format(**names) in ran.err
+    assert not (tmp_path / "s").exists() and not (tmp_path / "none").exists()
+
+
+def test_vessel_not_heard_and_a_usage_error(day):
+    ran = run_main("vessel", "219000001", "--store", day["store"])
+    assert ran.code == 1
+    assert ran.err == f"mda: error: MMSI 219000001: not heard in store {day['store']}\n"
+    ran = run_main("demo", "--bogus")
+    assert ran.code == 2
+    assert ran.err.splitlines()[-1] == "mda: error: unrecognized arguments: --bogus"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.cli import run_cli
 
 from mda.config import Config, describe, load_config
 from mda.errors import MdaError
@@ -89,12 +88,6 @@ def test_bad_config_names_file_and_key(tmp_path, text, needle):
 def test_missing_config_file(tmp_path):
     with pytest.raises(MdaError, match="cannot read config"):
         load_config(tmp_path / "nope.toml")
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mda", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def test_cli_config_show_marks_overrides(tmp_path):

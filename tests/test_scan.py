@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
+from helpers.cli import run_cli
 from helpers.detect import M_PER_DEG, T0, Leg, positions, sail
 
 from mda.errors import MdaError
@@ -213,31 +212,21 @@ def test_interrupted_scan_leaves_state_for_the_next_run(parts, tmp_path, store_m
 # --- the command line ---------------------------------------------------------------------
 
 
-def _mda(*args, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mda", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
 def test_cli_exit_codes(parts, tmp_path):
     _, _, whole = parts
-    ok = _mda("scan", whole, "--json")
+    ok = run_cli("scan", whole, "--json")
     assert ok.returncode == 0, ok.stderr
     summary = json.loads(ok.stdout)
     assert summary["by_type"]["encounter"] == 1
-    assert _mda("scan", whole, "--fail-on", "medium").returncode == 3
+    assert run_cli("scan", whole, "--fail-on", "medium").returncode == 3
     cfg = tmp_path / "bad.toml"
     cfg.write_text("[encounter]\nmax_distance_metres = 5\n")
-    bad = _mda("scan", whole, "--config", cfg)
+    bad = run_cli("scan", whole, "--config", cfg)
     assert bad.returncode == 1
     assert bad.stderr.count("\n") == 1 and "max_distance_metres" in bad.stderr
     assert "Traceback" not in bad.stderr
-    assert _mda("scan", whole, "--fail-on", "severe").returncode == 2
-    assert _mda("scan", "--json").returncode == 1  # neither INPUT nor --store
+    assert run_cli("scan", whole, "--fail-on", "severe").returncode == 2
+    assert run_cli("scan", "--json").returncode == 1  # neither INPUT nor --store
 
 
 def test_scan_renders_the_map_report(parts, tmp_path):
@@ -252,10 +241,10 @@ def test_scan_renders_the_map_report(parts, tmp_path):
 def test_stream_without_times_is_reported_not_silently_empty(tmp_path):
     nmea = tmp_path / "no-times.nmea"
     nmea.write_text("!AIVDM,1,1,,A,15N1u<PP1FJuvSRHOE6QIwwh0HQ6,0*30\n", encoding="ascii")
-    r = _mda("scan", str(nmea))
+    r = run_cli("scan", str(nmea))
     assert r.returncode == 0
     assert "no receiver time" in r.stderr and "--start-time" in r.stderr
     assert "positions  0 of 0 vessels" in r.stdout
-    r = _mda("scan", str(nmea), "--start-time", "2024-05-30T00:00:00", "--json")
+    r = run_cli("scan", str(nmea), "--start-time", "2024-05-30T00:00:00", "--json")
     assert r.returncode == 0
     assert json.loads(r.stdout)["positions"] == 1

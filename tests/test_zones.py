@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 from conftest import shared_file
+from helpers.cli import run_cli
 
 from mda import schema
 from mda.errors import MdaError
@@ -568,12 +567,6 @@ def test_format_zone_table(bundled):
 
 # ------------------------------------------------------------------------------------------
 # CLI
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mda", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def test_cli_zones_list_and_validate(tmp_path):
