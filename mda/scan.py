@@ -546,7 +546,12 @@ def _scan_window(
         alerts = alerts[~alone.to_numpy(dtype=bool) | dark_now(alerts)].reset_index(drop=True)
     result.alerts = alerts
     result.new_alerts = st.save_scan(
-        alerts, upto_batch=upto, window=(since, until), states=states, examined=examined
+        alerts,
+        upto_batch=upto,
+        window=(since, until),
+        states=states,
+        examined=examined,
+        merge_gap=pd.Timedelta(hours=cfg.scan.alert_merge_hours),
     )
     return result
 
@@ -577,14 +582,13 @@ def _front(
     st, pos: pd.DataFrame, since: pd.Timestamp, cfg: Config, pending
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index, pd.Index]:
     """What goes in front of an incremental scan's window for the vessels heard in it: the
-    fixes of their open events from MERGE_GAP before the events' start (of both vessels of an
-    encounter, so seen_whole holds) and their last good fix stored as their state, when older
+    fixes of their open events from the alert merge gap (``scan.alert_merge_hours``) before
+    the events' start (of both vessels of an encounter, so seen_whole holds) and their last
+    good fix stored as their state, when older
     than the window; the state of every vessel not heard in it but last heard within
     ``ais_gap.dark_horizon_hours`` of its end (it may be dark now); (ts, mmsi) of every fix
     stored over that span, for the feed's coverage; the vessels in front for their state
     alone; and those whose open events' fixes were read. See the module docstring."""
-    from mda.store import MERGE_GAP
-
     heard = pos["mmsi"].unique()
     opened = st.open_alerts()
     # the vessels heard and the partners of their open events (an encounter's other vessel)
@@ -592,7 +596,9 @@ def _front(
     opened = opened[mine.to_numpy(dtype=bool)]
     vessels = pd.concat([opened["mmsi"], opened["other_mmsi"].dropna()]).astype("uint32")
     starts = pd.concat([opened["start"], opened.loc[opened["other_mmsi"].notna(), "start"]])
-    first = starts.groupby(vessels.to_numpy()).min() - MERGE_GAP
+    first = starts.groupby(vessels.to_numpy()).min() - pd.Timedelta(
+        hours=cfg.scan.alert_merge_hours
+    )
     first = first[first < since]
     frames = []
     if len(first):

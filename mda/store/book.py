@@ -23,7 +23,7 @@ from mda.store import vessels
 from mda.store.catalog import Catalog, iso, marks, now, transaction
 
 #: Alerts of the same type and vessels (and zone, for schema.ZONE_EVENTS) this close in time
-#: are one event: the default of ``[store] alert_merge_gap_hours``.
+#: are one event: the default of ``scan.alert_merge_hours`` (mda.config), which scans pass.
 MERGE_GAP = pd.Timedelta(hours=1)
 
 #: What the store keeps of an event beyond schema.ALERTS: "open" while it lasts (see

@@ -541,7 +541,7 @@ class Store:
     ) -> pd.DataFrame:
         """Record a scan, upsert its alerts and vessel `states` in one transaction; return the
         new alerts only (see mda.store.book.AlertBook.save_scan). Alerts of one event this
-        close in time are one (`merge_gap`, ``[store] alert_merge_gap_hours``)."""
+        close in time are one (`merge_gap`: ``scan.alert_merge_hours``)."""
         return self.book.save_scan(
             alerts,
             upto_batch=upto_batch,
