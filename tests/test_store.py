@@ -860,3 +860,15 @@ def test_row_keys_equal_for_the_same_report_only():
     assert keys[1] == keys[2] and keys[3] == keys[4] and len(set(keys.tolist())) == 3
     swapped = {**cols, "sog": cols["cog"], "cog": cols["sog"]}  # two columns in one word
     assert not (row_keys(swapped)[[0, 3]] == keys[[0, 3]]).any()
+
+
+@pytest.mark.parametrize(("gap_minutes", "events"), [(60, 1), (15, 2)])
+def test_merge_gap_decides_when_two_alerts_are_one_event(tmp_path, gap_minutes, events):
+    """30 min between two loitering alerts of one vessel: one event within the default hour,
+    two when the merge gap (scan.alert_merge_hours) is 15 min."""
+    store = Store(tmp_path / "s")
+    gap = pd.Timedelta(minutes=gap_minutes)
+    first, later = alert(), alert(start=T0 + pd.Timedelta(minutes=90))
+    store.save_scan(alerts_frame(first), upto_batch=None, window=(T0, T0), merge_gap=gap)
+    new = store.save_scan(alerts_frame(later), upto_batch=None, window=(T0, T0), merge_gap=gap)
+    assert len(new) == events - 1 and len(store.alerts()) == events
