@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed
 
 from mda.simulate import simulate
 from mda.sources import read_ais
@@ -30,39 +31,41 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scale.nmea"
-        t0 = time.perf_counter()
-        sim = simulate("scale", seed=a.seed, vessels=vessels, hours=a.hours)
-        t1 = time.perf_counter()
-        sim.write(path)
-        t2 = time.perf_counter()
-        data = read_ais([path])
-        t3 = time.perf_counter()
+        with timed() as gen:
+            sim = simulate("scale", seed=a.seed, vessels=vessels, hours=a.hours)
+        with timed() as enc:
+            sim.write(path)
+        with timed() as read:
+            data = read_ais([path])
         size_mb = path.stat().st_size / 1e6
 
     m = sim.messages
     received = int((m["kind"] == 0).sum())
     sentences = int(m["lines"].sum())
-    gen, enc, read = t1 - t0, t2 - t1, t3 - t2
-    total = gen + enc
+    total, total_cpu = gen.wall + enc.wall, gen.cpu + enc.cpu
     print(f"scale scenario: {vessels:,} vessels x {a.hours:g} h, seed {a.seed}")
     print(f"  positions transmitted       {len(sim.positions):>12,}")
     print(f"  position reports written    {received:>12,} (with duplicates)")
     print(f"  sentences written           {sentences:>12,} ({size_mb:,.1f} MB)")
     print(f"  positions decoded by reader {len(data.positions):>12,}")
-    print(f"simulate (lanes, motion, reception, truth)  {gen:8.2f} s")
+    print(f"{'':44}{'wall s':>8}{'CPU s':>8}")
+    print(f"simulate (lanes, motion, reception, truth)  {gen.wall:8.2f}{gen.cpu:8.2f}")
     print(
-        f"encode + write NMEA                         {enc:8.2f} s  "
-        f"({sentences / enc:,.0f} sentences/s)"
+        f"encode + write NMEA                         {enc.wall:8.2f}{enc.cpu:8.2f}  "
+        f"({sentences / enc.wall:,.0f} sentences/s)"
     )
     print(
-        f"generation total                            {total:8.2f} s  "
+        f"generation total                            {total:8.2f}{total_cpu:8.2f}  "
         f"({received / total:,.0f} positions/s)"
     )
     print(
-        f"baseline: mda.read_ais of the same file     {read:8.2f} s  "
-        f"({len(data.positions) / read:,.0f} positions/s)"
+        f"baseline: mda.read_ais of the same file     {read.wall:8.2f}{read.cpu:8.2f}  "
+        f"({len(data.positions) / read.wall:,.0f} positions/s)"
     )
-    print(f"ratio generation / reading                  {total / read:8.2f}  (target <= 1.0)")
+    print(
+        f"ratio generation / reading                  {total / read.wall:8.2f}"
+        f"{total_cpu / read.cpu:8.2f}  (target <= 1.0)"
+    )
 
 
 if __name__ == "__main__":
