@@ -22,6 +22,11 @@ class Took:
     def __str__(self) -> str:
         return f"{self.wall:.2f} s wall, {self.cpu:.2f} s CPU"
 
+    def speedup(self, base: Took) -> str:
+        """How many times faster than `base` this step ran, by wall clock and by CPU."""
+        cpu = f"{base.cpu / self.cpu:.1f}x" if self.cpu > 0 else "-"
+        return f"{base.wall / self.wall:.1f}x wall, {cpu} CPU"
+
 
 @contextmanager
 def timed() -> Iterator[Took]:
