@@ -5,10 +5,10 @@ memory. The file is cut into blocks of whole lines that Arrow's CSV parser reads
 on `pyarrow.cpu_count()` threads, about a chunk ahead of the chunk being converted; each block
 is parsed single-threaded, so Arrow numbers the rows it cannot split into fields and a bad row
 is named by its file line without a second parse. Fields are read as text and converted with
-vectorised Arrow/numpy kernels; repeated text (times, MMSIs, speeds, courses, statics) arrives
-dictionary-encoded, so only its distinct values are interpreted. Unparsable rows are counted
-as `malformed` (line numbers in a warning), never fatal. A CSV repeats a vessel's static data
-on every row, so statics are reduced to the rows where they change.
+vectorised Arrow/numpy kernels; times and the low-cardinality and static text columns arrive
+dictionary-encoded, so only their distinct values are interpreted. Unparsable rows are
+counted as `malformed` (line numbers in a warning), never fatal. A CSV repeats a vessel's
+static data on every row, so statics are reduced to the rows where they change.
 
 Every input reaches Arrow through mda.sources.lines.LineReader: a row longer than
 ``MAX_LINE_BYTES`` is one ``line_too_long`` row (line number in a warning) and the rest of the
@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -179,9 +179,10 @@ _OTHER_MOBILE = 255
 _DMA_MISSING = {"unknown", "undefined", ""}
 
 _NUMERIC = ("mmsi", "lat", "lon", "sog", "cog", "heading")
-#: Text read dictionary-encoded too (repeated values: a day has 86,400 seconds, a fleet a few
-#: thousand MMSIs), converted once per distinct value; positions stay plain text.
-_REPEATED = ("ts", "mmsi", "sog", "cog", "heading")
+#: Text read dictionary-encoded too, converted once per distinct value: a day has 86,400
+#: seconds and a time is parsed more slowly than it is hashed. Numbers are not: Arrow hashes a
+#: field more slowly than it parses a float.
+_REPEATED: tuple[str, ...] = ("ts",)
 _STATIC = ("imo", "name", "callsign", "ship_type", "length", "width", "draught", "destination")
 #: Read dictionary-encoded: few distinct values per chunk, interpreted once each.
 _CODED = ("mobile", "nav_status", *_STATIC)
@@ -653,19 +654,22 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
     """Vectorised conversion of one chunk's columns, with the reject reason of each row."""
     coded = {f: _Coded(cols[f], shared=False) for f in _REPEATED}
     coded |= {f: _Coded(cols[f], shared=True) for f in _CODED if f in cols}
-    blank = (coded["mmsi"].codes < 0) & (coded["ts"].codes < 0)
-    times = _timestamps(coded["ts"].dictionary, layout)
-    ts, bad_date, out_of_range = (
-        coded["ts"].per_row(x, e) for x, e in zip(times, _NO_TIME, strict=True)
-    )
+
+    def per_row(
+        f: str, convert: Callable[..., tuple[np.ndarray, ...]], empty: tuple[Any, ...]
+    ) -> tuple[np.ndarray, ...]:
+        """`convert` of field f's text, once per distinct value when it is coded."""
+        if f not in coded:
+            return convert(cols[f])
+        values = convert(coded[f].dictionary)
+        return tuple(coded[f].per_row(x, e) for x, e in zip(values, empty, strict=True))
+
+    blank = _np(cols["mmsi"].is_null()) & _np(cols["ts"].is_null())
+    ts, bad_date, out_of_range = per_row("ts", lambda a: _timestamps(a, layout), _NO_TIME)
     malformed = np.isnat(ts) & ~blank & ~bad_date & ~out_of_range
     num = {}
     for f in _NUMERIC:
-        if f in _REPEATED:
-            values, bad = _number(coded[f].dictionary)
-            num[f], bad = coded[f].per_row(values, np.nan), coded[f].per_row(bad, False)
-        else:
-            num[f], bad = _number(cols[f])
+        num[f], bad = per_row(f, _number, (np.nan, False))
         malformed |= bad
     bad_date &= ~malformed
     out_of_range &= ~malformed
