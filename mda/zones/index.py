@@ -9,8 +9,9 @@ zone boundary is outside it (the "within" rule of geopandas.sjoin).
 on-disk cache under $MDA_CACHE_DIR (default $XDG_CACHE_HOME/mda or ~/.cache/mda; "off" disables
 it), keyed by the zone geometries, this module's code and the GEOS version; the table carries
 it. :func:`index_of` is what classification uses: it never touches the disk. A copy or slice of
-the table (or one changed in place, or built by hand) does not carry the index; its index is
-built in memory and kept in a small in-memory cache keyed by the geometries.
+the table (or one changed in place, or built by hand) does not carry the index: its index comes
+from a small in-memory cache keyed by the geometries (a copy of loaded zones finds theirs), or
+is built in memory.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ CELLS_PER_DEG = 32  # classification grid: 1° blocks of 1/32° cells
 _LEAF_DEG = 1.0 / CELLS_PER_DEG
 _BLOCKS = 180 * 360
 _PAD_DEG = 1e-9  # cells are clipped slightly larger so points on a cell edge test exactly
-_MEMORY_INDEXES = 4  # indexes kept in memory for tables that carry none
+_MEMORY_INDEXES = 4  # indexes kept in the in-memory cache (the least recently used go)
 #: Index files kept in the on-disk cache; the least recently written beyond this are removed.
 _DISK_CACHE_FILES = 16
 #: What, besides the geometries, an index depends on: the algorithm and the GEOS library.
