@@ -83,6 +83,16 @@ def test_stale_repeat_of_a_moving_vessel_is_dropped():
     assert len(build_tracks(positions(moored)).points) == 3
 
 
+def test_moving_threshold_decides_which_repeats_are_stale():
+    """tracks.moving_kn: a vessel reporting at least this SOG cannot repeat its fix, one slower
+    may (the repeat 8 s later is kept at 0.8 kn by default, dropped with moving_kn = 0.5)."""
+    slow = straight(1, 5, every_s=10.0, kn=0.8)
+    repeat = {**slow[2], "s": slow[2]["s"] + 8}
+    assert len(build_tracks(positions([*slow, repeat])).points) == 6
+    points = build_tracks(positions([*slow, repeat]), TracksConfig(moving_kn=0.5)).points
+    assert len(points) == 5
+
+
 def test_duplicate_needs_same_sog_and_cog():
     rows = straight(1, 3)
     other = {**rows[1], "s": rows[1]["s"] + 1, "sog": 11.0}
