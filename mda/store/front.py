@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from mda import progress, schema
@@ -219,7 +220,7 @@ class Store:
         return statics
 
     def _add_chunk(self, data: AisData, source: str) -> int:
-        return len(self._store(data, source))
+        return int(self._store(data, source).num_rows)
 
     def _seen(
         self, src: Path, hashing: Future[tuple[str, int] | None], report: IngestReport
@@ -257,39 +258,33 @@ class Store:
         with self.lock():
             if len(data.statics):
                 vessels.save_history(self._root, data.statics)
-            return self._store(data, source)
+            return parts.frame(self._store(data, source), "positions")
 
     # -- writing parts ------------------------------------------------------------------------
 
-    def _store(self, data: AisData, source: str) -> pd.DataFrame:
+    def _store(self, data: AisData, source: str) -> pa.Table:
         """Store the rows of `data` (positions, aux, binary) that are not repeats as one batch;
-        the positions stored."""
+        the positions stored (parts.POSITIONS_ARROW, by ts)."""
         # the AisData tables are named like the kinds of part
         fresh = {kind: self._fresh_rows(kind, getattr(data, kind), source) for kind in parts.KINDS}
-        tables = {kind: table for kind, (_, table) in fresh.items() if table.num_rows}
-        positions = fresh["positions"][0]
+        tables = {kind: table for kind, table in fresh.items() if table.num_rows}
         if tables:
             self.write_batch(tables, source)
-        return positions
+        return fresh["positions"]
 
-    def _fresh_rows(
-        self, kind: str, rows: pd.DataFrame, source: str
-    ) -> tuple[pd.DataFrame, pa.Table]:
-        """The rows of table `kind` to store: in its dtypes, timed (NaT dropped), by time, with
-        their source, and repeating nothing stored; as a DataFrame and an Arrow table."""
-        df = _timed(schema.conform(rows, parts.KINDS[kind], extra=False))
-        if df.empty:
-            return df, pa.table({})
-        named = df["source"].notna() & (df["source"] != "")
-        if not named.all():
-            df["source"] = df["source"].where(named, source)
-        if "station" in df and df["station"].isna().any():
-            df["station"] = df["station"].fillna("")
-        table = pa.Table.from_pandas(df, schema=parts.ARROW[kind], preserve_index=False)
+    def _fresh_rows(self, kind: str, rows: pd.DataFrame, source: str) -> pa.Table:
+        """The rows of table `kind` to store, as Arrow (parts.ARROW[kind]): timed (NaT dropped),
+        by time, with their source (`source` where none is given) and station ("" where none),
+        repeating nothing stored."""
+        df = schema.conform(rows, parts.KINDS[kind], extra=False)
+        table = _timed(pa.Table.from_pandas(df, schema=parts.ARROW[kind], preserve_index=False))
+        if not table.num_rows:
+            return table
+        table = _filled(table, "source", source)
+        if "station" in table.column_names:
+            table = _filled(table, "station", "", empty=False)
         keep = self._new_rows(kind, table)
-        if keep.all():
-            return df, table
-        return df[keep].reset_index(drop=True), table.filter(pa.array(keep))
+        return table if keep.all() else table.filter(pa.array(keep))
 
     def _new_rows(self, kind: str, table: pa.Table) -> np.ndarray:
         """Mask of the rows of `table` (ordered by ts) repeating no stored row and no earlier
@@ -597,16 +592,28 @@ class Store:
         return self.book.review(alert_id, status, note)
 
 
-def _timed(df: pd.DataFrame) -> pd.DataFrame:
-    """`df` without rows of no time (NaT), ordered by time (stable)."""
-    ts = dedupe.ns_array(df["ts"])
+def _timed(table: pa.Table) -> pa.Table:
+    """`table` without rows of no time (NaT), ordered by time (stable)."""
+    ts = table.column("ts").cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy()
     order = np.flatnonzero(ts != np.iinfo(np.int64).min)
     ordered = bool((np.diff(ts[order]) >= 0).all())
     if not ordered:
         order = order[np.argsort(ts[order], kind="stable")]
-    if not ordered or len(order) < len(df):
-        return df.take(order).reset_index(drop=True)
-    return df
+    if not ordered or len(order) < len(ts):
+        return table.take(order)
+    return table
+
+
+def _filled(table: pa.Table, column: str, value: str, *, empty: bool = True) -> pa.Table:
+    """`table` with `value` in text `column` where it is missing (or `empty`, "")."""
+    col = table.column(column)
+    blank = pc.is_null(col)
+    if empty:
+        blank = pc.or_(blank, pc.fill_null(pc.equal(col, ""), False))
+    if not pc.any(blank).as_py():
+        return table
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, table.schema.field(at), pc.if_else(blank, value, col))
 
 
 def _filter(lo: pd.Timestamp | None, hi: pd.Timestamp | None, mmsi: Any) -> Any:

@@ -113,6 +113,13 @@ def dataset(files: Sequence[str], kind: str = "positions") -> ds.Dataset:
     return ds.dataset(list(files), schema=ARROW[kind], format="parquet", filesystem=LOCAL)
 
 
+def frame(table: pa.Table, kind: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """An Arrow table of parts of `kind` as a DataFrame in the dtypes of KINDS[kind]."""
+    spec = {c: KINDS[kind][c] for c in columns or KINDS[kind]}
+    df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    return schema.conform(df, spec, extra=False)
+
+
 def read(
     files: Sequence[str], kind: str, columns: list[str], filt: Any, where: Path
 ) -> pd.DataFrame:
@@ -125,5 +132,4 @@ def read(
         table = dataset(files, kind).to_table(columns=columns, filter=filt)
     except (OSError, pa.ArrowException) as e:
         raise MdaError(f"{where}: cannot read stored {kind}: {e}") from None
-    df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
-    return schema.conform(df, spec, extra=False)
+    return frame(table, kind, columns)
