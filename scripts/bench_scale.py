@@ -5,12 +5,12 @@
 Generates the scale scenario (data/scenarios/scale.toml) with one set of its planted cases per
 1,000 vessels, each set later in time (by default 5,000 vessels over 48 h: over 10,000,000
 positions), writes it as one NMEA file, then ingests it into a store and scans the store with:
-the local engine; Dask LocalClusters of 1 and 2 single-threaded workers. Each run is a fresh
-process, so its peak memory is its own. Printed per run: wall seconds, CPU seconds (the driver's
-and the workers'), the driver's peak RSS and each worker's; then the 2-worker speed-up over 1
-worker and over the local engine, and whether every engine stored the same positions' alerts
-(ids, types, times, evidence, status). The machine may be shared: CPU seconds tell a slow run
-from a busy machine, and ratios are taken within the run.
+the local engine; Dask LocalClusters of 1 and 2 single-threaded workers. Each run (and the
+generation) is a fresh process, so its peak memory is its own. Printed per run: wall seconds,
+CPU seconds (the driver's and the workers'), the driver's peak RSS and each worker's; then the
+2-worker speed-up over 1 worker and over the local engine, and whether every engine stored the
+same alerts (ids, types, times, evidence, status). The machine may be shared: CPU seconds tell
+a slow run from a busy machine, and ratios are taken within the run.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def measure(step: str, engine: str, workers: int, store: Path, nmea: Path) -> di
     return {
         "wall_s": wall,
         "cpu_s": cpu + sum(after.values()) - sum(before.values()),
-        "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "driver_peak_mb": peak_mb(),
         "worker_peak_mb": sorted(workers_mem.values()),
         "alerts_key": alerts,
         **count,
@@ -132,12 +132,26 @@ def _worker_cpu(client) -> dict:
 def _worker_peak_mb(client) -> dict:
     if client is None:
         return {}
-    return client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return client.run(peak_mb)
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: getrusage's maxrss would carry over the
+    peak of the process that started it, across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(step: str, engine: str, workers: int, store: Path, nmea: Path) -> dict:
     """measure() in a fresh process."""
-    cmd = [sys.executable, __file__, "--measure", step, engine, str(workers), str(store), str(nmea)]
+    return _fresh("--measure", step, engine, str(workers), str(store), str(nmea))
+
+
+def _fresh(*args: str):
+    """This script run with `args` in a fresh process: what it printed last, as JSON."""
+    cmd = [sys.executable, __file__, *args]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -148,15 +162,22 @@ def main() -> None:
     p.add_argument("--hours", type=float, default=48)
     p.add_argument("--dir", type=Path, help="work directory (default: a temporary one)")
     p.add_argument("--measure", nargs=5, help=argparse.SUPPRESS)
+    p.add_argument("--generate", nargs=3, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.measure:
         step, engine, workers, store, nmea = a.measure
         print(json.dumps(measure(step, engine, int(workers), Path(store), Path(nmea))))
         return
+    if a.generate:
+        vessels, hours, out = a.generate
+        path, positions, planted = generate(int(vessels), float(hours), Path(out))
+        print(json.dumps([str(path), positions, planted]))
+        return
     with tempfile.TemporaryDirectory(dir=a.dir) as tmp:
         out = Path(tmp)
         t0, c0 = time.perf_counter(), time.process_time()
-        nmea, positions, planted = generate(a.vessels, a.hours, out)
+        nmea, positions, planted = _fresh("--generate", str(a.vessels), str(a.hours), str(out))
+        nmea = Path(nmea)
         print(
             f"scale: {a.vessels:,} vessels x {a.hours:g} h: {positions:,} positions transmitted, "
             f"{nmea.stat().st_size / 1e9:.2f} GB NMEA, {planted} planted events "
