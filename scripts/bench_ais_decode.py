@@ -88,7 +88,7 @@ def main() -> None:
 
     n = len(m)
     n_pos = int(np.isin(ais.message_types(m.payload), (1, 2, 3, 18)).sum())
-    base = timed(bare, 1)
+    base = timed(bare, args.repeat)
     runs = [
         ("(a) bare pyais loop", n, base),
         ("(b) mda.ais.decode, every field", n, timed(every_field, args.repeat)),

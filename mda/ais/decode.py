@@ -313,7 +313,8 @@ def decode(
     nbits = 6 * (starts[1:] - starts[:-1]) - np.asarray(fill, np.int64)
     batches: dict[str, Batch] = {}
     wanted = set(BY_TYPE if types is None else types) & set(BY_TYPE)
-    order = np.argsort(mtype, kind="stable")  # rows grouped by type, in input order
+    # rows grouped by type, in input order (a stable sort of bytes is a radix sort)
+    order = np.argsort(np.clip(mtype, -1, 63).astype(np.int8), kind="stable")
     bounds = np.searchsorted(mtype[order], np.arange(65))
     for mt in sorted(wanted):
         rows = order[bounds[mt] : bounds[mt + 1]]

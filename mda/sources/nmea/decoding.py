@@ -159,12 +159,20 @@ class _Rows:
         self.batches, self.keep, self.ts_ns, self.source = batches, keep, ts_ns, source
         self.first = first
 
-    def _take(self, types: tuple[int, ...]) -> list[tuple[Batch, I64]]:
-        """(batch, positions in it of kept messages) for the layouts of `types`."""
+    def _take(
+        self, types: tuple[int, ...], report: IngestReport | None = None
+    ) -> list[tuple[Batch, I64]]:
+        """(batch, positions in it of kept messages) for the layouts of `types`; with a
+        `report`, only usable positions, the others counted as ``invalid_position``."""
         out = []
         for b in self.batches.values():
             if b.layout.msg_type in types:
-                out.append((b, np.flatnonzero(self.keep[b.rows])))
+                s = np.flatnonzero(self.keep[b.rows])
+                if report is not None:
+                    valid = valid_position(b.values["lat"][s], b.values["lon"][s])
+                    report.rejected["invalid_position"] += int((~valid).sum())
+                    s = s[valid]
+                out.append((b, s))
         return out
 
     def _gather(
@@ -208,7 +216,7 @@ class _Rows:
             return b.values["status"][s]
 
         idx, c = self._gather(
-            self._take(POSITION_TYPES),
+            self._take(POSITION_TYPES, report),
             {
                 "mmsi": lambda b, s: b.values["mmsi"][s],
                 "lat": lambda b, s: b.values["lat"][s],
@@ -220,10 +228,6 @@ class _Rows:
                 "msg_type": lambda b, s: np.full(len(s), b.layout.msg_type),
             },
         )
-        valid = valid_position(c["lat"], c["lon"])
-        report.rejected["invalid_position"] += int((~valid).sum())
-        idx = idx[valid]
-        c = {k: v[valid] for k, v in c.items()}
         return pd.DataFrame(
             {
                 "mmsi": c["mmsi"].astype(np.uint32),
@@ -257,7 +261,7 @@ class _Rows:
             return ais.reported_utc(*(b.values[k][s] for k in fields))
 
         idx, c = self._gather(
-            self._take(AUX_TYPES),
+            self._take(AUX_TYPES, report),
             {
                 "mmsi": lambda b, s: b.values["mmsi"][s],
                 "lat": lambda b, s: b.values["lat"][s],
@@ -269,10 +273,8 @@ class _Rows:
         )
         if not len(idx):
             return schema.empty(schema.AUX_POSITIONS)
-        valid = valid_position(c["lat"], c["lon"])
-        report.rejected["invalid_position"] += int((~valid).sum())
-        df = pd.DataFrame({k: v[valid] for k, v in c.items()})
-        df["ts"] = self._ts(idx[valid])
+        df = pd.DataFrame(c)
+        df["ts"] = self._ts(idx)
         df["clock"] = pd.to_datetime(df["clock"]).dt.tz_localize("UTC")
         return schema.conform(df.assign(source=self.source), schema.AUX_POSITIONS, extra=False)
 
