@@ -185,8 +185,30 @@ def detect_window(
     `feed` (ts, mmsi) adds fixes the window does not hold to the feed's coverage: every vessel
     heard in the span of the fixes put in front of the window (see the module docstring).
     """
-    from mda.context import world_context
     from mda.detect import detect_all
+
+    t0 = time.perf_counter()
+    ctx = window_context(
+        positions, cfg, zones, vessels=vessels, history=history, watchlist=watchlist, feed=feed
+    )
+    alerts = detect_all(ctx, cfg, only=only)
+    log.info("detectors: %d alerts (%.2f s)", len(alerts), time.perf_counter() - t0)
+    return alerts, ctx.tracks
+
+
+def window_context(
+    positions: pd.DataFrame,
+    cfg: Config,
+    zones: Any,
+    *,
+    vessels: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    watchlist: pd.DataFrame | None = None,
+    feed: pd.DataFrame | None = None,
+) -> Any:
+    """The tracks of one window of positions and what the detectors share (detect.base.Context),
+    as every engine builds it."""
+    from mda.context import world_context
     from mda.detect.base import Context
     from mda.tracks import build_tracks
 
@@ -198,7 +220,7 @@ def detect_window(
         len(tracks.gaps),
         time.perf_counter() - t0,
     )
-    ctx = Context(
+    return Context(
         tracks=tracks,
         zones=zones,
         vessels=vessels if vessels is not None else schema.empty(schema.VESSELS),
@@ -208,9 +230,6 @@ def detect_window(
         world=world_context(cfg.context) if cfg.context.enabled else None,
         feed=feed,
     )
-    alerts = detect_all(ctx, cfg, only=only)
-    log.info("detectors: %d alerts (%.2f s)", len(alerts), time.perf_counter() - t0)
-    return alerts, tracks
 
 
 def last_fixes(points: pd.DataFrame) -> pd.DataFrame:

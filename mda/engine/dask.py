@@ -142,21 +142,11 @@ class DaskEngine:
         feed: pd.DataFrame | None = None,
     ) -> tuple[pd.DataFrame, Any]:
         """mda.scan.detect_window with the per-vessel families mapped over MMSI partitions."""
-        from mda.context import world_context
         from mda.detect import detect_all
-        from mda.detect.base import Context
-        from mda.tracks import build_tracks
+        from mda.scan import window_context
 
-        tracks = build_tracks(positions, cfg.tracks)
-        ctx = Context(
-            tracks=tracks,
-            zones=zones,
-            vessels=vessels if vessels is not None else schema.empty(schema.VESSELS),
-            vessel_history=history if history is not None else schema.empty(schema.VESSELS),
-            watchlist=watchlist,
-            config=cfg,
-            world=world_context(cfg.context) if cfg.context.enabled else None,
-            feed=feed,
+        ctx = window_context(
+            positions, cfg, zones, vessels=vessels, history=history, watchlist=watchlist, feed=feed
         )
         local, mapped = split_only(only)
         futures = []
@@ -169,11 +159,11 @@ class DaskEngine:
                 "coverage": ctx.coverage,
                 "anchorages": ctx.anchorages,
             }
-            for part in partitions(tracks, 2 * self._workers()):
+            for part in partitions(ctx.tracks, 2 * self._workers()):
                 futures.append(self.client.submit(detect_part, part, cfg, mapped, **shared))
         alerts = [detect_all(ctx, cfg, only=local)] if local else []
         alerts += self.client.gather(futures)
-        return merge_alerts(alerts), tracks
+        return merge_alerts(alerts), ctx.tracks
 
     def _scatter(self, obj: Any) -> Any:
         """`obj` on every worker, sent once per object (zone layers)."""
