@@ -241,7 +241,16 @@ def _strings(codes: npt.NDArray[np.uint8], keep: Bools) -> pa.StringArray:
 def _text(bits: _Bits, start: int, width: int) -> pa.StringArray:
     """6-bit text as pyais reads it: '@' padding stripped from the end, then blanks."""
     nch = -(-width // 6)
-    codes = np.stack([bits.get(start + 6 * k, 6)[0] for k in range(nch)], axis=1)
+    codes = np.empty((len(bits.nbits), nch), np.uint8)
+    if bits.shortest >= start + 6 * nch:  # every row holds the whole field: 10 at a time
+        for k0 in range(0, nch, _WORD_CHARS):
+            k1 = min(k0 + _WORD_CHARS, nch)
+            chunk = bits.raw(start + 6 * k0, 6 * (k1 - k0))
+            for k in range(k0, k1):
+                codes[:, k] = (chunk >> (6 * (k1 - 1 - k))) & 63
+    else:
+        for k in range(nch):
+            codes[:, k] = bits.get(start + 6 * k, 6)[0]
     text = TEXT_CHARS[codes]
     j = np.arange(nch)
     not_at = text != ord("@")
