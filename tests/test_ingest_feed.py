@@ -6,14 +6,12 @@ import json
 import re
 
 import pandas as pd
-from helpers.detect import Leg, positions, sail
-from pyais import encode_dict
+from helpers.detect import T0, Leg, positions, sail
+from helpers.nmea import nmea_file, timed_line
 
 from mda.cli import main
 from mda.sources import read_ais
 from mda.store import Store
-
-T0 = pd.Timestamp("2026-03-01T00:00:00Z")
 
 
 def two_ships(silent_b: bool = True) -> pd.DataFrame:
@@ -31,13 +29,10 @@ def write_nmea(tmp_path, silent_b: bool = True) -> str:
     """two_ships as NMEA, each line starting with its Unix receive time."""
     p = two_ships(silent_b)
     lines = [
-        f"{t.value // 10**9} "
-        + encode_dict({"type": 1, "mmsi": m, "lat": la, "lon": lo, "speed": 12.0, "course": 90})[0]
+        timed_line(t, {"type": 1, "mmsi": m, "lat": la, "lon": lo, "speed": 12.0, "course": 90})
         for m, t, la, lo in zip(p["mmsi"], p["ts"], p["lat"], p["lon"], strict=True)
     ]
-    path = tmp_path / "two.nmea"
-    path.write_text("\n".join(lines) + "\n", encoding="ascii")
-    return str(path)
+    return str(nmea_file(tmp_path / "two.nmea", lines))
 
 
 def test_ingest_report_lists_the_whole_feed_silence(tmp_path):
@@ -64,9 +59,7 @@ def test_no_outage_when_one_vessel_is_heard_and_cli_json_carries_the_feed(tmp_pa
 
 def test_a_plain_read_tallies_nothing():
     """Only a store's ingest tallies the feed; a read's report says nothing rather than 0."""
-    from pyais import encode_dict as enc
-
-    line = f"{T0.value // 10**9} " + enc({"type": 1, "mmsi": 244000001, "lat": 45, "lon": -20})[0]
+    line = timed_line(T0, {"type": 1, "mmsi": 244000001, "lat": 45, "lon": -20})
     report = read_ais([line]).report
     assert report.to_dict()["feed"] is None
     assert "feed outages" not in report.format_table()

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from helpers.nmea import nmea_file, timed_line
 
 from mda import schema
 from mda.mid import flag_of
@@ -625,8 +626,6 @@ def test_bbox_sets_the_initial_view(scen, tmp_path):
 
 def test_report_from_input_files_names_class_b_vessels(tmp_path):
     """Type 24 part A carries the name, part B the call sign: the report shows both."""
-    from pyais import encode_dict
-
     mmsi = 244670000
     msgs = [
         {"type": 18, "mmsi": mmsi, "lat": 52.0, "lon": 4.0, "speed": 5.0, "course": 90.0},
@@ -634,9 +633,8 @@ def test_report_from_input_files_names_class_b_vessels(tmp_path):
         {"type": 24, "mmsi": mmsi, "partno": 1, "callsign": "PD1234", "ship_type": 37},
         {"type": 18, "mmsi": mmsi, "lat": 52.0, "lon": 4.01, "speed": 5.0, "course": 90.0},
     ]
-    lines = [f"{1_700_000_000 + 60 * i} {encode_dict(m)[0]}" for i, m in enumerate(msgs)]
-    src = tmp_path / "classb.nmea"
-    src.write_text("\n".join(lines) + "\n", encoding="ascii")
+    lines = [timed_line(1_700_000_000 + 60 * i, m) for i, m in enumerate(msgs)]
+    src = nmea_file(tmp_path / "classb.nmea", lines)
     out = build_report(inputs=[src], out=tmp_path / "r.html", offline=True)
     vessels = page_data(out.read_text())["vessels"]
     assert vessels["mmsi"] == [mmsi]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyais import encode_dict
+from helpers.nmea import nmea_file, timed_line
 
 from mda import schema
 from mda.alerts import write_alerts
@@ -128,9 +128,8 @@ def write_track(path: Path) -> Path:
             "speed": 8.0,
             "course": 45.0,
         }
-        lines.append(f"{T0 + 60 * k} {encode_dict(msg)[0]}")
-    path.write_text("\n".join(lines) + "\n", encoding="ascii")
-    return path
+        lines.append(timed_line(T0 + 60 * k, msg))
+    return nmea_file(path, lines)
 
 
 def hostile_alerts() -> pd.DataFrame:
