@@ -206,3 +206,15 @@ def test_reported_utc_is_nat_where_not_available():
     )
     assert str(utc[0]) == "2024-02-29T23:59:59.000000000"
     assert np.isnat(utc[1:]).all()  # hour 24, year 0, 29 Feb 2023, year 9999, month 13
+
+
+def test_buffer_and_offsets_decode_as_strings_do():
+    payloads = ["15RTgt0PAso;90TKcjM8h6g208CQ", "", "B52K>;h00Fc>jpUlNV@ikwpUoP06"]
+    chars = np.frombuffer("".join(payloads).encode(), np.uint8)
+    offsets = np.cumsum([0, *map(len, payloads)])
+    a = ais.decode(payloads, np.zeros(3, int))
+    b = ais.decode((chars, offsets), np.zeros(3, int))
+    assert a.msg_type.tolist() == b.msg_type.tolist() == [1, -1, 18]
+    for name in ("1", "18"):
+        assert a.batches[name].values["lat"] == b.batches[name].values["lat"]
+        assert b.batches[name].values["mmsi"][0] > 0

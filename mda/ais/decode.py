@@ -1,7 +1,8 @@
 """Vectorised decoding of AIS payloads: every field of every message of one layout at once.
 
-A batch of armoured payloads (a pyarrow string array, or a list of str) and their fill bits
-is de-armoured with one lookup table into rows of 60-bit words (10 characters each); each
+A batch of armoured payloads (a pyarrow string array, a list of str, or one uint8 buffer of
+characters with n+1 offsets) and their fill bits is de-armoured (numpy, all characters at
+once) into rows of 60-bit words (10 characters each); each
 field of :mod:`mda.ais.layouts` is then a shift and a mask on a word column for all messages
 of its layout at once. Values equal pyais's field by field, short messages included: a field
 that starts past a message's last bit is absent (pyais: None) and one cut short by it holds
@@ -13,6 +14,7 @@ catch-all member of its enums (ship type 57 becomes 56).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -117,8 +119,14 @@ class _Bits:
         return np.where(present, v, 0), present
 
 
-def _buffers(payload: pa.Array | list[str]) -> tuple[npt.NDArray[np.uint8], I64]:
+#: Payloads: Arrow strings, str, or (uint8 characters, int64 offsets of the n payloads + 1).
+Payloads: TypeAlias = "pa.Array | list[str] | tuple[npt.NDArray[np.uint8], I64]"
+
+
+def _buffers(payload: Payloads) -> tuple[npt.NDArray[np.uint8], I64]:
     """The characters of all payloads as one uint8 array, and each payload's start (n+1)."""
+    if isinstance(payload, tuple):
+        return payload[0], np.asarray(payload[1], np.int64)
     arr = payload if isinstance(payload, pa.Array) else pa.array(payload, pa.string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -294,7 +302,7 @@ def _decode_layout(layout: Layout, bits: _Bits, rows: I64, fields: frozenset[str
     return batch
 
 
-def message_types(payload: pa.Array | list[str]) -> I64:
+def message_types(payload: Payloads) -> I64:
     """Each payload's message type from its first character (-1 for an empty payload)."""
     return _types(*_buffers(payload))
 
@@ -307,7 +315,7 @@ def _types(chars: npt.NDArray[np.uint8], starts: I64) -> I64:
 
 
 def decode(
-    payload: pa.Array | list[str],
+    payload: Payloads,
     fill: npt.ArrayLike,
     types: tuple[int, ...] | None = None,
     fields: frozenset[str] | None = None,
