@@ -544,10 +544,10 @@ def _line_numbers(rows: np.ndarray, skipped: list[int]) -> list[int]:
     return (2 + rows + np.searchsorted(before, rows, side="right")).tolist()
 
 
-def _np(arr: pa.ChunkedArray) -> np.ndarray:
-    """A writable numpy array of an Arrow column (nulls become NaN/NaT)."""
-    out = arr.to_numpy(zero_copy_only=False)
-    return out if out.flags.writeable else out.copy()
+def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A numpy array of an Arrow column (nulls become NaN/NaT), read-only when it shares
+    Arrow's memory: results are new arrays, never changed in place."""
+    return arr.to_numpy(zero_copy_only=False)
 
 
 def _number(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -671,8 +671,8 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
     for f in _NUMERIC:
         num[f], bad = per_row(f, _number, (np.nan, False))
         malformed |= bad
-    bad_date &= ~malformed
-    out_of_range &= ~malformed
+    bad_date = bad_date & ~malformed
+    out_of_range = out_of_range & ~malformed
     if layout == "dma":
         mobile = coded["mobile"].interpret(
             lambda v: DMA_MOBILE.get(v.lower(), _OTHER_MOBILE), np.int64, _OTHER_MOBILE
@@ -698,9 +698,9 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
     report.rejected["invalid_mmsi"] += int((ok & ~good_mmsi).sum())
     report.rejected["invalid_position"] += int((ok & good_mmsi & ~good_pos).sum())
     sog, cog, heading = num["sog"], num["cog"], num["heading"]
-    sog[~((sog >= 0) & (sog < 102.3))] = np.nan  # 102.3 = not available
-    cog[~((cog >= 0) & (cog < 360))] = np.nan  # 360 = not available
-    heading[~((heading >= 0) & (heading < 360))] = np.nan  # 511 = not available
+    sog = np.where((sog >= 0) & (sog < 102.3), sog, np.nan)  # 102.3 = not available
+    cog = np.where((cog >= 0) & (cog < 360), cog, np.nan)  # 360 = not available
+    heading = np.where((heading >= 0) & (heading < 360), heading, np.nan)  # 511 = n/a
     vessel = np.isin(mobile, _VESSEL_TYPES)
     return {
         "malformed": malformed,
