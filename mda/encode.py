@@ -1,18 +1,18 @@
 """Vectorised AIS NMEA encoder: position reports packed with numpy, lines built as byte arrays.
 
-pyais's `encode_dict` is correct but costs tens of microseconds a message; the simulator writes
+A message at a time costs tens of microseconds (pyais's `encode_dict`); the simulator writes
 millions. Here the fixed-layout position reports (types 1, 2, 3 and 18, 168 bits each; bit
 layouts and sentinels from mda.ais.layouts) are packed into three 64-bit words per message, cut
 into 6-bit characters, armoured, checksummed and joined with their NMEA 4.0 tag blocks as uint8
 matrices. Static messages (5, 24) are encoded once per
-vessel with pyais (:func:`static_payloads`) and only re-framed here.
+vessel (:func:`static_payloads`, by mda.ais.encode from the same layouts) and re-framed here.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pyais
 
+from mda.ais import encode as ais_encode
 from mda.ais.layouts import (
     COURSE_NA,
     DEG,
@@ -120,11 +120,10 @@ def position_payloads(fields: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
-def static_payloads(msg: dict) -> tuple[list[bytes], int]:
-    """Armoured payload fragments and fill bits of one static message, encoded by pyais."""
-    lines = pyais.encode_dict(msg, talker_id="AI", sentence_type="VDM", seq_id=0)
-    parts = [line.split(",") for line in lines]
-    return [p[5].encode("ascii") for p in parts], int(parts[-1][6].split("*")[0])
+def static_payloads(msg: dict[str, object]) -> tuple[list[bytes], int]:
+    """Armoured payload fragments and fill bits of one static message (type 5 or 24)."""
+    parts, fill = ais_encode.fragments(ais_encode.static_layout(msg), msg)
+    return [p.encode("ascii") for p in parts], fill
 
 
 def sentence_bodies(

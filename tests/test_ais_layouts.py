@@ -26,6 +26,7 @@ from pyais import messages as pm
 from pyais.bit_vector import bit_vector
 
 from mda import ais
+from mda.ais import encode as ais_encode
 from mda.ais.layouts import LAYOUTS
 
 SENTENCE = re.compile(r"!..VD[MO],[^*]*\*[0-9A-Fa-f]{2}")
@@ -218,3 +219,35 @@ def test_buffer_and_offsets_decode_as_strings_do():
     for name in ("1", "18"):
         assert a.batches[name].values["lat"] == b.batches[name].values["lat"]
         assert b.batches[name].values["mmsi"][0] > 0
+
+
+STATICS = [
+    {"msg_type": 5, "mmsi": 440_123_456, "imo": 9_123_456, "callsign": "d7ab", "ais_version": 2,
+     "shipname": "HMM ALGECIRAS 2", "ship_type": 70, "to_bow": 300, "to_stern": 99, "to_port": 30,
+     "to_starboard": 31, "epfd": 1, "draught": 7.35, "destination": "ROTTERDAM>BUSAN"},
+    {"msg_type": 5, "mmsi": np.int64(1), "shipname": "A" * 25, "draught": 0.29},
+    {"msg_type": 24, "mmsi": 235_001_002, "partno": 0, "shipname": "sea bird"},
+    {"msg_type": 24, "mmsi": 235_001_002, "partno": 1, "ship_type": 37, "callsign": "CALL1",
+     "vendorid": "MDA", "to_bow": 5, "to_stern": 6, "to_port": 2, "to_starboard": 3},
+    {"msg_type": 24, "mmsi": 983_456_789, "partno": 1, "ship_type": 37, "callsign": "CALL1",
+     "vendorid": "MDA", "mothership_mmsi": 219_000_001},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("msg", STATICS, ids=lambda m: f"{m['msg_type']}-{m.get('partno', '')}")
+def test_static_reports_encode_as_pyais_does(msg):
+    """Same fragments and fill bits as pyais's encoder (text upper-cased and '@'-padded,
+    scaled values truncated), and they decode back."""
+    lines = pyais.encode_dict(msg, talker_id="AI", sentence_type="VDM", seq_id=0)
+    fields = [line.split(",") for line in lines]
+    want = ([f[5] for f in fields], int(fields[-1][6][0]))
+    layout = ais_encode.static_layout(msg)
+    assert ais_encode.fragments(layout, msg) == want
+    text, fill = ais_encode.payload(layout, msg)
+    back = ais.decode([text], np.array([fill])).batches[layout.name]
+    assert back.values["mmsi"][0] == msg["mmsi"]
+
+
+def test_text_outside_the_ais_alphabet_is_refused():
+    with pytest.raises(ValueError, match="shipname"):
+        ais_encode.payload(LAYOUTS["24A"], {"msg_type": 24, "mmsi": 1, "shipname": "CAFÉ"})
