@@ -187,9 +187,12 @@ _STATIC = ("imo", "name", "callsign", "ship_type", "length", "width", "draught",
 #: Read dictionary-encoded: few distinct values per chunk, interpreted once each.
 _CODED = ("mobile", "nav_status", *_STATIC)
 _MAX_LINES_SHOWN = 5
-#: Bytes per parsed block: small blocks stay in cache and parse fastest.
+#: Bytes read at a time (mda.sources.lines.LineReader's blocks).
 _BLOCK_BYTES = 1 << 20
-#: Fewest bytes of a CSV row (DMA rows have about 160): sizes the blocks of small chunks.
+#: Bytes per Arrow parse: each parse has a fixed cost and its own dictionaries, so a few MB
+#: (about 25,000 DMA rows) cost less than the reader's blocks one by one.
+_PARSE_BYTES = 4 << 20
+#: Fewest bytes of a CSV row (DMA rows have about 160): how many parses a chunk is ahead.
 _ROW_BYTES = 64
 #: The date at the start of a time field, per layout (day-first DMA, ISO 8601 NOAA).
 _DATE = {
@@ -263,7 +266,7 @@ def _tables(
     pending: list[pa.Table] = []
     npending = 0
     workers = pa.cpu_count()
-    ahead = max(2 * workers, chunk_rows * _ROW_BYTES // _BLOCK_BYTES)
+    ahead = max(2 * workers, chunk_rows * _ROW_BYTES // _PARSE_BYTES)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="mda-csv-parse")
     futures = _prefetch((pool.submit(parse, _arrow_text(b)) for b in _blocks(reader)), ahead)
     try:
@@ -286,17 +289,31 @@ def _tables(
 
 
 def _blocks(reader: LineReader) -> Iterator[bytes | memoryview]:
-    """The reader's blocks of whole lines, an unterminated last line joined to the block before
-    it (as Arrow reads a stream: an open quote there runs on to the end of the file)."""
-    held: bytes | memoryview | None = None
+    """The reader's blocks of whole lines gathered into parse blocks of about _PARSE_BYTES (one
+    Arrow parse each: fewer, larger parses cost less), an unterminated last line joined to the
+    block before it (as Arrow reads a stream: an open quote there runs on to the end of the
+    file)."""
+    group: list[bytes | memoryview] = []
+    size = 0
+    full: list[bytes | memoryview] | None = None  # a whole group, waiting for the next block
     for block in reader.blocks():
-        if held is not None and bytes(block[-1:]) != b"\n":
-            block = bytes(held) + bytes(block)
-        elif held is not None:
-            yield held
-        held = block
-    if held is not None:
-        yield held
+        if full is not None and bytes(block[-1:]) != b"\n":
+            full.append(block)  # the last block: its line has no end
+            continue
+        if full is not None:
+            yield _joined(full)
+            full = None
+        group.append(block)
+        size += len(block)
+        if size >= _PARSE_BYTES:
+            full, group, size = group, [], 0
+    for rest in (full, group):
+        if rest:
+            yield _joined(rest)
+
+
+def _joined(blocks: list[bytes | memoryview]) -> bytes | memoryview:
+    return blocks[0] if len(blocks) == 1 else b"".join(blocks)
 
 
 def _arrow_text(block: bytes | memoryview) -> bytes | memoryview:
@@ -346,7 +363,8 @@ class _BlockParser:
             ),
             convert_options=self.convert,
         )
-        return table.cast(self.schema), invalid
+        # the types asked for, unless Arrow made them differ (a block of no good row)
+        return table if table.schema == self.schema else table.cast(self.schema), invalid
 
 
 def _open(source: Source, source_name: str) -> tuple[str, LineReader, IO[bytes] | None]:
