@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers.cli import run_cli, run_main
+from helpers.zones import feature, point, polygon, write_layer
 
 import mda.cli
 from mda import schema
@@ -35,15 +36,9 @@ def assert_clean(text: str) -> None:
     assert not UNSAFE.search(text), repr(UNSAFE.search(text)[0])
 
 
-def zone_file(path: Path, name: str) -> Path:
-    ring = [[10.0, 55.0], [10.1, 55.0], [10.1, 55.1], [10.0, 55.1], [10.0, 55.0]]
-    feature = {
-        "type": "Feature",
-        "properties": {"id": "z1", "name": name, "kind": "restricted"},
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-    }
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-    return path
+def zone_file(path: Path, name: str, kind: str = "restricted") -> Path:
+    ring = polygon((10.0, 55.0), (10.1, 55.0), (10.1, 55.1), (10.0, 55.1))
+    return write_layer(path, [feature("z1", ring, kind, name=name)])
 
 
 def test_zones_list_prints_no_escape_sequences(tmp_path):
@@ -448,22 +443,12 @@ def test_report_of_the_store(day, tmp_path):
 def test_zones_list_validate_import_and_learn(day, tmp_path):
     ran = run_main("zones", "list")
     assert ran.code == 0 and "port-busan" in ran.out
-    src = tmp_path / "ports.geojson"
-    src.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {"PORT_NAME": name, "NO": no},
-                        "geometry": {"type": "Point", "coordinates": [129.0 + no / 10, 35.1]},
-                    }
-                    for no, name in ((7, "Alpha"), (8, "Beta"))
-                ],
-            }
-        )
-    )
+    public = [  # a public layer's own columns, not yet a zone file
+        {"type": "Feature", "properties": {"PORT_NAME": name, "NO": no},
+         "geometry": point(129.0 + no / 10, 35.1)}
+        for no, name in ((7, "Alpha"), (8, "Beta"))
+    ]  # fmt: skip
+    src = write_layer(tmp_path / "ports.geojson", public)
     made = tmp_path / "zones.geojson"
     argv = ["--kind", "port", "--name-field", "PORT_NAME", "--id-field", "NO", "--buffer-m", "2000"]
     ran = run_main("zones", "import", src, "-o", made, *argv)
@@ -516,8 +501,7 @@ def test_watch_reads_a_feed_from_stdin_to_its_end(day, tmp_path):
     ],
 )
 def test_bad_input_is_one_line_naming_it(tmp_path, argv, needle):
-    bad_zone = zone_file(tmp_path / "bad.geojson", "x")
-    bad_zone.write_text(bad_zone.read_text().replace('"restricted"', '"harbour"'))
+    bad_zone = zone_file(tmp_path / "bad.geojson", "x", kind="harbour")
     names = {"tmp": tmp_path, "missing": tmp_path / "missing.nmea", "bad_zone": bad_zone}
     ran = run_main(*(a.format(**names) for a in argv))
     assert ran.code == 1

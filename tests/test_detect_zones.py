@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 import shapely
 from helpers.detect import M_PER_DEG, T0, Leg, box, context, positions, sail, scenario_alerts, zones
+from helpers.zones import write_layer
 
 from mda import schema
 from mda.config import Config
@@ -148,9 +147,7 @@ def test_detectors_on_loaded_zones_read_no_file_and_build_no_index(tmp_path, mon
         }
         for i, k, g in layer
     ]
-    path = tmp_path / "zones.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    loaded = load_zones(path)
+    loaded = load_zones(write_layer(tmp_path / "zones.geojson", features))
 
     def fail(*args, **kwargs):
         raise AssertionError("zone index read, written or built while detecting")

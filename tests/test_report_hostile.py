@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 import shapely
 from helpers.nmea import nmea_file, timed_line
+from helpers.zones import write_layer
 
 from mda import schema
 from mda.alerts import write_alerts
@@ -109,11 +110,6 @@ def zone_features(payloads=PAYLOADS) -> list[dict]:
         }
         for i, p in enumerate(payloads)
     ]
-
-
-def write_zone_file(path: Path, features: list[dict]) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    return path
 
 
 def write_track(path: Path) -> Path:
@@ -225,7 +221,7 @@ def test_build_report_with_hostile_files(sentinel, template_sources, tmp_path):
     """File names (shown as sources), zone file, alerts file and title, as `mda report` passes
     them."""
     track = write_track(tmp_path / f"{MKDIR}.nmea")
-    zfile = write_zone_file(tmp_path / f"{MATH}.geojson", zone_features())
+    zfile = write_layer(tmp_path / f"{MATH}.geojson", zone_features())
     afile = write_alerts(hostile_alerts(), tmp_path / "{% raw %}.geojson")
     out = build_report(
         inputs=[track],
@@ -261,7 +257,7 @@ def run_cli(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProce
 
 def test_cli_report_with_hostile_zone_file(sentinel, tmp_path):
     track = write_track(tmp_path / "t.nmea")
-    write_zone_file(tmp_path / "evil.geojson", zone_features())
+    write_layer(tmp_path / "evil.geojson", zone_features())
     write_alerts(hostile_alerts(), tmp_path / "alerts.geojson")
     run_cli(
         tmp_path,
@@ -287,7 +283,7 @@ def test_cli_report_with_hostile_zone_file(sentinel, tmp_path):
 def test_cli_scan_report_with_hostile_zones_and_watchlist(sentinel, tmp_path):
     """`mda scan --report`: zone alerts carry the zone text, watch-list alerts the list text."""
     write_track(tmp_path / "t.nmea")
-    write_zone_file(tmp_path / "evil.geojson", zone_features())
+    write_layer(tmp_path / "evil.geojson", zone_features())
     with (tmp_path / "wl.csv").open("w", newline="") as f:
         f.write("mmsi,name,reason,list\n")
         for p in PAYLOADS:
@@ -318,7 +314,7 @@ def test_cli_zone_kind_payload_is_a_one_line_error(sentinel, tmp_path, payload):
     """`kind` must be a known zone kind: a payload there is refused before anything renders."""
     feats = zone_features([payload])
     feats[0]["properties"]["kind"] = payload
-    write_zone_file(tmp_path / "evil.geojson", feats)
+    write_layer(tmp_path / "evil.geojson", feats)
     write_track(tmp_path / "t.nmea")
     r = run_cli(tmp_path, "report", "t.nmea", "--zones", "evil.geojson", "-o", "r.html", ok=False)
     assert r.returncode != 0 and "evil.geojson" in r.stderr
@@ -338,7 +334,7 @@ def test_each_payload_alone_in_a_zone_name(sentinel, template_sources, tmp_path,
 
 
 def test_cli_mkdir_payload_alone_creates_nothing(sentinel, tmp_path):
-    write_zone_file(tmp_path / "evil.geojson", zone_features([MKDIR]))
+    write_layer(tmp_path / "evil.geojson", zone_features([MKDIR]))
     write_track(tmp_path / "t.nmea")
     run_cli(tmp_path, "report", "t.nmea", "--zones", "evil.geojson", "-o", "r.html")
     sentinel("t.nmea", "evil.geojson", "r.html")

@@ -8,6 +8,7 @@ import geopandas as gpd
 import pytest
 import shapely
 from conftest import shared_file
+from helpers.zones import write_layer
 
 from mda.cli import main
 from mda.errors import MdaError
@@ -71,9 +72,7 @@ def _points(tmp_path, props: list[dict]):
         }
         for i, p in enumerate(props)
     ]
-    f = tmp_path / "mine.geojson"
-    f.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
-    return f
+    return write_layer(tmp_path / "mine.geojson", feats)
 
 
 def test_unknown_layer_needs_kind_and_buffer(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 import shapely
 from conftest import shared_file
 from helpers.cli import run_cli
+from helpers.zones import feature, line, point, polygon, write_layer
 
 from mda import schema
 from mda.errors import MdaError
@@ -41,30 +41,6 @@ cable-balticconnector cable-c-lion1 cable-bcs-east-west cable-korea-japan-busan 
 cable-jeju-hvdc-2 cable-smw-marseille cable-smw-suez-crossing cable-smw-djibouti cable-smw-mumbai
 cable-smw-singapore route-korea-europe restricted-ecs-sts-hotspot restricted-exercise-area
 """.split()  # noqa: SIM905
-
-
-def feature(fid, geom, kind="port", buffer_m=None, name=None, **extra) -> dict:
-    props = {"id": fid, "name": name or fid, "kind": kind, **extra}
-    if buffer_m is not None:
-        props["buffer_m"] = buffer_m
-    return {"type": "Feature", "properties": props, "geometry": geom}
-
-
-def point(lon, lat) -> dict:
-    return {"type": "Point", "coordinates": [lon, lat]}
-
-
-def line(*coords) -> dict:
-    return {"type": "LineString", "coordinates": [list(c) for c in coords]}
-
-
-def polygon(*coords) -> dict:
-    return {"type": "Polygon", "coordinates": [[list(c) for c in [*coords, coords[0]]]]}
-
-
-def write_layer(path: Path, features: list[dict]) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    return path
 
 
 def one(tmp_path, *features, name="z.geojson") -> gpd.GeoDataFrame:
