@@ -77,10 +77,10 @@ class _Event:
 
 
 class AlertBook:
-    """The scans and alerts tables of a store's catalog."""
+    """The scans and alerts of a store's catalog: the part of mda.store.Store that records
+    scans, keeps their alerts as events and their reviews (`catalog` is the store's)."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
+    catalog: Catalog
 
     def watermark(self) -> int:
         """The newest batch a scan making progress has seen (0 before any)."""
@@ -114,7 +114,8 @@ class AlertBook:
         new alerts only.
 
         An alert is not new when its id is stored, or when a stored alert of the same type and
-        vessels (and zone, for schema.ZONE_EVENTS) overlaps it or lies within `merge_gap` of it:
+        vessels (and zone, for schema.ZONE_EVENTS) overlaps it or lies within `merge_gap` of it
+        (``scan.alert_merge_hours``):
         the stored one is then updated in place and keeps its id (start/end widened, severity
         never lowered; evidence, zone, status and `updated` taken from the newer view, see
         `_upsert`). `alerts` may carry a `status` column (EVENT_COLUMNS), else all are closed,
@@ -318,7 +319,13 @@ class AlertBook:
         return df.reset_index(drop=True)
 
     def review(self, alert_id: str, status: str, note: str | None = None) -> pd.DataFrame:
-        """Record an analyst's decision on alert `alert_id` (see mda.store.Store.review)."""
+        """Record an analyst's decision on alert `alert_id`: `status` one of schema.REVIEWS
+        ("open" reopens it: unreviewed), with an optional `note`, by the OS user, now. Returns
+        the alert as `alerts` shows it. MdaError when no stored alert has that id.
+
+        The store lock is not taken: a review is one SQLite transaction, so it can be given while
+        mda watch or a long scan holds the lock (scans never write a review).
+        """
         decision = _review_name(status)
         db = self.catalog.db
         with self.catalog.writing(), transaction(db):

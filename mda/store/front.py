@@ -26,20 +26,21 @@ from mda.feed_tally import LONGEST, FeedTally
 from mda.schema import utc
 from mda.sources.base import AisData, IngestReport, latest_vessels, type_order, vessel_changes
 from mda.store import dedupe, parts, vessels
-from mda.store.book import MERGE_GAP, AlertBook
+from mda.store.book import AlertBook
 from mda.store.catalog import Catalog, Part, iso
 
 #: What decodes one input for `Store.ingest`: (src, start_time=, chunk_rows=) -> chunks.
 Decoder = Callable[..., Iterable[AisData]]
 
 
-class Store:
+class Store(AlertBook):
     """A directory of AIS positions (Parquet by UTC day) with catalog, alerts and scans (SQLite).
 
     `create=False` refuses a missing store with MdaError instead of creating an empty one.
     `readonly=True` (implies create=False) opens it for reading only and writes nothing.
     `config` supplies `duplicate_window_s` for the two-station dedupe. A context manager:
-    ``with Store(path) as st:`` closes it on exit.
+    ``with Store(path) as st:`` closes it on exit. Scans, alerts and reviews: its base
+    mda.store.book.AlertBook.
     """
 
     def __init__(
@@ -60,7 +61,6 @@ class Store:
         if not db.exists():
             self._create(create=create and not readonly)
         self.catalog = Catalog(self.path, readonly=readonly)
-        self.book = AlertBook(self.catalog)
 
     def _create(self, *, create: bool) -> None:
         """Make the store's directory, or refuse (MdaError) when asked not to create one."""
@@ -357,27 +357,21 @@ class Store:
 
         `columns` selects a subset of schema.POSITIONS (mmsi and ts are always included).
         """
-        df = self._read("positions", since, until, mmsi, columns)
-        order = np.lexsort((df["ts"].array.asi8, df["mmsi"].to_numpy()))  # stable, by mmsi, ts
-        return df.take(order).reset_index(drop=True)
+        return _by_vessel(self._read("positions", since, until, mmsi, columns))
 
     def aux(
         self, since: Any = None, until: Any = None, mmsi: int | Iterable[int] | None = None
     ) -> pd.DataFrame:
         """Stored base stations (type 4, with their clock), SAR aircraft (9) and aids to
         navigation (21) in [since, until): schema.AUX_POSITIONS, by mmsi then ts."""
-        df = self._read("aux", since, until, mmsi, None)
-        order = np.lexsort((df["ts"].array.asi8, df["mmsi"].to_numpy()))
-        return df.take(order).reset_index(drop=True)
+        return _by_vessel(self._read("aux", since, until, mmsi, None))
 
     def binary(
         self, since: Any = None, until: Any = None, mmsi: int | Iterable[int] | None = None
     ) -> pd.DataFrame:
         """Stored binary messages (types 6 and 8, with their DAC/FI) in [since, until):
         schema.BINARY, by mmsi then ts."""
-        df = self._read("binary", since, until, mmsi, None)
-        order = np.lexsort((df["ts"].array.asi8, df["mmsi"].to_numpy()))
-        return df.take(order).reset_index(drop=True)
+        return _by_vessel(self._read("binary", since, until, mmsi, None))
 
     def _read(
         self,
@@ -514,37 +508,7 @@ class Store:
             raise MdaError(f"{self.path}: cannot read stored positions: {e}") from None
         return tally
 
-    # -- scans, alerts, vessel state (mda.store.book, mda.store.vessels) ----------------------
-
-    def watermark(self) -> int:
-        """The newest batch a scan making progress has seen (0 before any)."""
-        return self.book.watermark()
-
-    def pending(self) -> tuple[int, pd.Timestamp, pd.Timestamp] | None:
-        """(latest batch id, min ts, max ts) of batches stored since the last scan, or None."""
-        return self.book.pending()
-
-    def save_scan(
-        self,
-        alerts: pd.DataFrame,
-        *,
-        upto_batch: int | None,
-        window: tuple[Any, Any],
-        states: pd.DataFrame | None = None,
-        examined: Iterable[int] = (),
-        merge_gap: pd.Timedelta = MERGE_GAP,
-    ) -> pd.DataFrame:
-        """Record a scan, upsert its alerts and vessel `states` in one transaction; return the
-        new alerts only (see mda.store.book.AlertBook.save_scan). Alerts of one event this
-        close in time are one (`merge_gap`: ``scan.alert_merge_hours``)."""
-        return self.book.save_scan(
-            alerts,
-            upto_batch=upto_batch,
-            window=window,
-            states=states,
-            examined=examined,
-            merge_gap=merge_gap,
-        )
+    # -- vessel state (mda.store.vessels; scans and alerts: mda.store.book.AlertBook) ---------
 
     def vessel_states(
         self, mmsi: Iterable[int] | None = None, *, since: Any = None
@@ -554,42 +518,11 @@ class Store:
         scheduled scan's dark-now horizon); of all vessels when neither is given."""
         return vessels.vessel_states(self._db, mmsi, since=since)
 
-    def scan_alerts(self, ids: Iterable[str] = ()) -> pd.DataFrame:
-        """The alerts the latest scan found or updated, and the alerts `ids` whatever their
-        status (an open one may have been withdrawn): what `mda watch` compares with the lines
-        it wrote."""
-        return self.book.scan_alerts(ids)
 
-    def open_alerts(self) -> pd.DataFrame:
-        """The alerts still open (events going on at the last scan), by start."""
-        return self.book.open_alerts()
-
-    def alerts(
-        self,
-        since: Any = None,
-        until: Any = None,
-        types: Iterable[str] | None = None,
-        min_severity: str | None = None,
-        *,
-        withdrawn: bool = False,
-        review: Iterable[str] | None = None,
-    ) -> pd.DataFrame:
-        """Stored alerts overlapping [since, until), of `types`, at least `min_severity`, of the
-        `review` decisions (schema.REVIEWS) when given; `withdrawn` ones too when asked (see
-        save_scan). Each carries its review (book.REVIEW_COLUMNS)."""
-        return self.book.alerts(
-            since, until, types, min_severity, withdrawn=withdrawn, review=review
-        )
-
-    def review(self, alert_id: str, status: str, note: str | None = None) -> pd.DataFrame:
-        """Record an analyst's decision on alert `alert_id`: `status` one of schema.REVIEWS
-        ("open" reopens it: unreviewed), with an optional `note`, by the OS user, now. Returns
-        the alert as `alerts` shows it. MdaError when no stored alert has that id.
-
-        The store lock is not taken: a review is one SQLite transaction, so it can be given while
-        mda watch or a long scan holds the lock (scans never write a review).
-        """
-        return self.book.review(alert_id, status, note)
+def _by_vessel(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` ordered by mmsi, then ts (stable)."""
+    order = np.lexsort((df["ts"].array.asi8, df["mmsi"].to_numpy()))
+    return df.take(order).reset_index(drop=True)
 
 
 def _timed(table: pa.Table) -> pa.Table:
