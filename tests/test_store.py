@@ -872,3 +872,23 @@ def test_merge_gap_decides_when_two_alerts_are_one_event(tmp_path, gap_minutes, 
     store.save_scan(alerts_frame(first), upto_batch=None, window=(T0, T0), merge_gap=gap)
     new = store.save_scan(alerts_frame(later), upto_batch=None, window=(T0, T0), merge_gap=gap)
     assert len(new) == events - 1 and len(store.alerts()) == events
+
+
+def test_real_nmea_base_stations_and_binary_messages_stored_once(tmp_path):
+    """The DMA stream's base stations (with their clock), aids to navigation and binary
+    messages are stored beside the positions; ingesting the file again stores nothing."""
+    sample = shared_file("nmea/dma_aislib_stream_example.txt")
+    with Store(tmp_path / "s") as store:
+        store.ingest([str(sample)])
+        aux, binary, info = store.aux(), store.binary(), store.info()
+        copy = tmp_path / "copy.txt"
+        copy.write_bytes(sample.read_bytes() + b"\n")  # new bytes, the same messages
+        assert store.ingest([str(copy)]).stored == 0
+        assert store.aux().equals(aux) and store.binary().equals(binary)
+    assert set(aux["msg_type"]) <= {4, 9, 21} and (aux["msg_type"] == 4).any()
+    stations = aux[aux["msg_type"] == 4]
+    assert stations["clock"].notna().any() and info["base_stations"]["heard"] > 0  # NaT: none sent
+    assert abs(info["base_stations"]["clock_offset_s_median"]) < 60  # clocks near receive time
+    assert set(binary["msg_type"]) <= {6, 8} and binary["dac"].notna().any()
+    assert sum(info["aux_positions_by_type"].values()) == len(aux)
+    assert sum(info["binary_messages_by_type"].values()) == len(binary)
