@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mda.sources.base import IngestReport
 from mda.sources.nmea import shapes
@@ -114,10 +114,12 @@ class _PySentences:
         body, talker, _, count_s, num_s, seq, chan, payload, fill_s, cs = cols
         ok = checksums_ok(body, cs)
         count = np.array(count_s, dtype="U1").astype(np.int64)
-        frags = {
-            i: (talker[i], chan[i], seq[i], self.tag[i])
-            for i in np.flatnonzero(ok & (count > 1)).tolist()
-        }
+        frag = np.flatnonzero(ok & (count > 1))
+        tags = [self.tag[i] for i in frag.tolist()]
+        keys = [
+            f"{(tag[0] if tag else '') or talker[i]},{chan[i]},{seq[i]}"
+            for i, tag in zip(frag.tolist(), tags, strict=True)
+        ]
         return Sentences(
             ok=ok,
             count=count,
@@ -126,7 +128,13 @@ class _PySentences:
             t=np.asarray(self.t, np.float64),
             payload=pa.array(payload, pa.string()),
             station=strings(self.station),
-            frags=frags,
+            frag=frag,
+            frag_key=strings(keys),
+            frag_group={
+                i: tag[1]
+                for i, tag in zip(frag.tolist(), tags, strict=True)
+                if tag is not None and tag[1] is not None
+            },
         )
 
 
@@ -134,9 +142,10 @@ class _PySentences:
 class Sentences:
     """The AIS sentences of one batch in input order, as columns (what reassembly takes).
 
-    `ok`: the checksum matches; `t`: receiver time (NaN: none; BAD_TIME / OUT_OF_RANGE);
-    `frags`: (talker, channel, sequence id, tag) of each sentence of a multi-sentence message
-    (count > 1) whose checksum matches, by position.
+    `ok`: the checksum matches; `t`: receiver time (NaN: none; BAD_TIME / OUT_OF_RANGE).
+    Sentences of multi-sentence messages (count > 1) whose checksum matches are listed in
+    `frag` (positions, ascending) with their key in `frag_key` ("station or talker,channel,
+    sequence id") and, for those of a tag-block group, the group in `frag_group`.
     """
 
     ok: np.ndarray
@@ -146,15 +155,19 @@ class Sentences:
     t: np.ndarray
     payload: pa.Array
     station: pa.Array
-    frags: dict[int, tuple[str, str, str, Tag]]
+    frag: np.ndarray
+    frag_key: pa.Array
+    frag_group: dict[int, Group]
 
     def __len__(self) -> int:
         return len(self.ok)
 
     def take(self, order: np.ndarray) -> Sentences:
-        """The sentences in `order` (positions)."""
+        """The sentences in `order` (a permutation of positions)."""
         where = np.empty(len(order), np.int64)
         where[order] = np.arange(len(order))
+        frag = where[self.frag]
+        by_pos = np.argsort(frag)
         return Sentences(
             ok=self.ok[order],
             count=self.count[order],
@@ -163,17 +176,15 @@ class Sentences:
             t=self.t[order],
             payload=self.payload.take(order),
             station=self.station.take(order),
-            frags={int(where[i]): v for i, v in self.frags.items()},
+            frag=frag[by_pos],
+            frag_key=self.frag_key.take(by_pos),
+            frag_group={int(where[i]): g for i, g in self.frag_group.items()},
         )
 
 
 def concat_sentences(parts: list[Sentences]) -> Sentences:
     """Sentences of several parts one after the other."""
-    frags: dict[int, tuple[str, str, str, Tag]] = {}
-    at = 0
-    for part in parts:
-        frags.update({at + i: v for i, v in part.frags.items()})
-        at += len(part)
+    at = np.cumsum([0, *(len(p) for p in parts)])
     return Sentences(
         ok=np.concatenate([p.ok for p in parts]),
         count=np.concatenate([p.count for p in parts]),
@@ -182,7 +193,11 @@ def concat_sentences(parts: list[Sentences]) -> Sentences:
         t=np.concatenate([p.t for p in parts]),
         payload=pa.concat_arrays([p.payload for p in parts]),
         station=pa.concat_arrays([p.station for p in parts]),
-        frags=frags,
+        frag=np.concatenate([p.frag + a for p, a in zip(parts, at, strict=False)]),
+        frag_key=pa.concat_arrays([p.frag_key for p in parts]),
+        frag_group={
+            int(a) + i: g for p, a in zip(parts, at, strict=False) for i, g in p.frag_group.items()
+        },
     )
 
 
@@ -261,25 +276,28 @@ class Framer:
         clock0 = np.nan if self.clock is None else self.clock
         tagged = ~np.isnan(sh.tag_t)
         sets = tagged & (sh.tag_t > 0)
-        clocks = _Events(sh.line[sets], sh.tag_t[sets], sh.pghp_line, sh.pghp_t)
-        empty = np.zeros((len(sh.line), 2), np.int64)
-        stations = _Events(sh.line, empty, sh.pghp_line, sh.pghp_station)
+        n = len(sh.kind)
+        clocks = _Events(n, clock0)
+        clocks.put(sh.line[sets], sh.tag_t[sets])
+        clocks.put(sh.pghp_line, sh.pghp_t)
         text = _Text(sh.data, self.pghp_station)
+        stations = _Events(n, text.first)
+        stations.put(sh.line, np.zeros((len(sh.line), 2), np.int64))
+        stations.put(sh.pghp_line, sh.pghp_station)
         py = _PySentences()
         slow = np.flatnonzero(sh.kind == shapes.SLOW)
-        slow_clock = np.empty(len(slow))
-        slow_station = np.empty((len(slow), 2), np.int64)
         malformed = 0
         if len(slow):
-            prev_clock = np.searchsorted(clocks.idx, slow) - 1
-            prev_station = np.searchsorted(stations.idx, slow) - 1
+            slow_clock = np.empty(len(slow))
+            slow_station = np.empty((len(slow), 2), np.int64)
+            prev_clock, prev_station = clocks.last()[slow], stations.last()[slow]
             clock, station, last = clock0, self.pghp_station, -1
             for i, j in enumerate(slow.tolist()):
-                c, p = prev_clock[i], prev_station[i]
-                if c >= 0 and clocks.idx[c] > last:
-                    clock = float(clocks.value[c])
-                if p >= 0 and stations.idx[p] > last:
-                    station = text.get(stations.value[p])
+                # the latest of: an event of the fast lines, the slow line before, the start
+                if prev_clock[i] - 1 > last:
+                    clock = float(clocks.value[prev_clock[i]])
+                if prev_station[i] - 1 > last:
+                    station = text.get(stations.value[prev_station[i]])
                 self.pghp_station = station
                 before = len(py.fields)
                 clock, bad = self._line(text.get((sh.start[j], sh.end[j])), clock, py)
@@ -287,26 +305,26 @@ class Framer:
                 py.line.extend([j] * (len(py.fields) - before))
                 station = self.pghp_station
                 slow_clock[i], slow_station[i], last = clock, text.add(station), j
-            clocks.add(slow, slow_clock)
-            stations.add(slow, slow_station)
+            clocks.put(slow, slow_clock)
+            stations.put(slow, slow_station)
         # what a bare sentence gets: the clock and station as the lines before it left them
+        clock_at, station_at = clocks.last(), stations.last()
         t = sh.tag_t.copy()
-        t[~tagged] = clocks.before(sh.line[~tagged], clock0)
-        station = stations.before(sh.line, text.first)
+        t[~tagged] = clocks.value[clock_at[sh.line[~tagged]]]
+        station = stations.value[station_at[sh.line]]
         has_tag_station = sh.tag_station[:, 1] > sh.tag_station[:, 0]
         station[has_tag_station] = sh.tag_station[has_tag_station]
-        last_clock = clocks.before(np.array([len(sh.kind)]), clock0)[0]
+        last_clock = clocks.value[clock_at[n]]
         self.clock = None if last_clock != last_clock else float(last_clock)
-        self.pghp_station = text.get(stations.before(np.array([len(sh.kind)]), text.first)[0])
-        frags = {
-            i: (
-                text.get((sh.body[i, 0], sh.body[i, 0] + 2)),
-                text.get(sh.chan[i]),
-                text.get(sh.seq[i]),
-                (text.get(sh.tag_station[i]), None) if tagged[i] else None,
-            )
-            for i in np.flatnonzero(sh.ok & (sh.count > 1)).tolist()
-        }
+        self.pghp_station = text.get(stations.value[station_at[n]])
+        frag = np.flatnonzero(sh.ok & (sh.count > 1))
+        key_station = sh.tag_station[frag]
+        talker = sh.body[frag, 0]
+        no_station = key_station[:, 1] == key_station[:, 0]
+        key_station[no_station] = np.stack((talker, talker + 2), axis=1)[no_station]
+        frag_key = pc.binary_join_element_wise(
+            text.strings(key_station), text.strings(sh.chan[frag]), text.strings(sh.seq[frag]), ","
+        )
         fast = Sentences(
             ok=sh.ok,
             count=sh.count,
@@ -315,7 +333,9 @@ class Framer:
             t=t,
             payload=text.strings(sh.payload),
             station=text.strings(station),
-            frags=frags,
+            frag=frag,
+            frag_key=frag_key,
+            frag_group={},
         )
         report.rejected["malformed"] += malformed
         report.sentences += len(sh.line) + len(py.fields) + malformed
@@ -417,28 +437,25 @@ class Framer:
 
 
 class _Events:
-    """Lines that set a state (the clock, the $PGHP station) and the values they set."""
+    """Lines of a block that set a state (the clock, the $PGHP station), by position: position
+    0 holds the state before the block, position i + 1 what line i set, if it set it."""
 
-    def __init__(self, idx: np.ndarray, value: np.ndarray, idx2: np.ndarray, value2: np.ndarray):
-        self.idx = idx
-        self.value = value
-        self.add(idx2, value2)
+    def __init__(self, n: int, initial: float | np.ndarray) -> None:
+        self.set = np.zeros(n + 1, bool)
+        self.set[0] = True
+        self.value = np.zeros((n + 1, *np.shape(initial)), np.asarray(initial).dtype)
+        self.value[0] = initial
 
-    def add(self, idx: np.ndarray, value: np.ndarray) -> None:
-        """More events (their lines need not follow the ones held)."""
-        idx = np.concatenate((self.idx, idx))
-        order = np.argsort(idx, kind="stable")
-        self.idx = idx[order]
-        self.value = np.concatenate((self.value, value))[order]
+    def put(self, lines: np.ndarray, values: np.ndarray) -> None:
+        """Lines `lines` set the state to `values`."""
+        self.set[lines + 1] = True
+        self.value[lines + 1] = values
 
-    def before(self, lines: np.ndarray, initial: Any) -> np.ndarray:
-        """The value set by the last event before each of `lines` (`initial` if none)."""
-        at = np.searchsorted(self.idx, lines) - 1
-        if len(self.value) == 0:
-            return np.broadcast_to(np.asarray(initial), (len(lines), *np.shape(initial))).copy()
-        out = self.value[np.maximum(at, 0)]
-        out[at < 0] = initial
-        return out
+    def last(self) -> np.ndarray:
+        """Position of the latest setting at or before each position: at position i, the
+        state as lines before line i left it."""
+        at: np.ndarray = np.maximum.accumulate(np.where(self.set, np.arange(len(self.set)), 0))
+        return at
 
 
 class _Text:
@@ -462,20 +479,8 @@ class _Text:
         return raw.decode("latin-1")
 
     def strings(self, ranges: np.ndarray) -> pa.Array:
-        """Arrow strings of (start, end) ranges, gathered with numpy."""
+        """Arrow strings of (start, end) ranges (read as latin-1)."""
         data = self.data
         if self.extra:
             data = np.concatenate((data, np.frombuffer(bytes(self.extra), np.uint8)))
-        lengths = ranges[:, 1] - ranges[:, 0]
-        offsets = np.zeros(len(ranges) + 1, np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        idx = np.repeat(ranges[:, 0] - offsets[:-1], lengths) + np.arange(offsets[-1])
-        values = data[idx]
-        if values.size and values.max() >= 0x80:  # latin-1 beyond ASCII: decode to UTF-8
-            raw = pa.LargeBinaryArray.from_buffers(
-                pa.large_binary(), len(ranges), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
-            )
-            return pa.array([b.decode("latin-1") for b in raw.to_pylist()], pa.string())
-        return pa.StringArray.from_buffers(
-            len(ranges), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(values)
-        )
+        return shapes.latin1(data, ranges)

@@ -103,11 +103,12 @@ def parse(block: bytes | memoryview, *, type4_slow: bool = False) -> Shapes:
         pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
     kind = np.full(n, IGNORED, np.int8)
-    kind[_matches(lines, _MATTERS)] = SLOW
     kind[_matches(lines, _BARE)] = BARE
     kind[_matches(lines, _TAGGED)] = TAGGED
     pghp = np.flatnonzero(_matches(lines, _PGHP))
     kind[pghp] = PGHP
+    other = np.flatnonzero(kind == IGNORED)
+    kind[other[_matches(lines.take(other), _MATTERS)]] = SLOW
     commas = np.flatnonzero(data == 44)
     stars = np.flatnonzero(data == 42)
 
@@ -186,15 +187,48 @@ def _xor(data: np.ndarray, ranges: np.ndarray) -> np.ndarray:
     return x
 
 
-def digits(data: np.ndarray, a: np.ndarray, b: np.ndarray, width: int) -> np.ndarray:
-    """Value of the decimal digits data[a:b] of each row (at most `width` of them)."""
-    v = np.zeros(len(a), np.int64)
-    last = len(data) - 1
-    for j in range(width):
-        take = a + j < b
-        d = data[np.minimum(a + j, last)].astype(np.int64) - 48
-        v = np.where(take, v * 10 + d, v)
-    return v
+def digits(data: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Value of the decimal digits data[a:b] of each row (1 to 18 of them, checked before)."""
+    text = gather(data, np.stack((a, b), axis=1))
+    value: np.ndarray = pc.cast(text, pa.int64()).to_numpy()
+    return value
+
+
+def gather(data: np.ndarray, ranges: np.ndarray) -> pa.Array:
+    """Arrow strings of the bytes of each (start, end) range of `data`, which must be ASCII
+    (else see :func:`latin1`)."""
+    lengths = ranges[:, 1] - ranges[:, 0]
+    offsets = np.zeros(len(ranges) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = data[_spans(ranges[:, 0], lengths, offsets)]
+    return pa.StringArray.from_buffers(
+        len(ranges), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(values)
+    )
+
+
+def latin1(data: np.ndarray, ranges: np.ndarray) -> pa.Array:
+    """Arrow strings of the bytes of each (start, end) range of `data` read as latin-1."""
+    text = gather(data, ranges)
+    raw = text.buffers()[2]
+    if raw is None or np.frombuffer(raw, np.uint8).max(initial=0) < 0x80:
+        return text
+    as_bytes = text.view(pa.binary()).to_pylist()
+    return pa.array([b.decode("latin-1") for b in as_bytes], pa.string())
+
+
+#: 0, 1, 2, ... kept between calls: a fresh one per block costs page faults, not arithmetic.
+_COUNTING = np.arange(0, dtype=np.int64)
+
+
+def _spans(start: np.ndarray, lengths: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Indices of the bytes of every (start, length) span, one span after the other."""
+    global _COUNTING
+    total = int(offsets[-1])
+    if len(_COUNTING) < total:
+        _COUNTING = np.arange(max(total, 2 * len(_COUNTING)), dtype=np.int64)
+    idx = np.repeat(start - offsets[:-1], lengths)
+    idx += _COUNTING[:total]
+    return idx
 
 
 def _unix(v: np.ndarray) -> np.ndarray:
@@ -220,7 +254,7 @@ def _tags(
     t_to = np.where(station_first | ~two, star, comma)
     st_from = np.where(station_first, start + 3, np.where(two, comma + 3, star))
     st_to = np.where(station_first, comma, star)
-    return _unix(digits(data, t_from, t_to, 13)), np.stack((st_from, st_to), axis=1)
+    return _unix(digits(data, t_from, t_to)), np.stack((st_from, st_to), axis=1)
 
 
 def _pghp(
@@ -230,7 +264,8 @@ def _pghp(
     station range (field 11) of ``$PGHP,1,...`` lines."""
     k = np.searchsorted(commas, start)
     c = [_at(commas, k + j) for j in range(12)]
-    y, m, d, h, mi, s, ms = (digits(data, c[j] + 1, c[j + 1], 4) for j in range(1, 8))
+    fields = digits(data, np.concatenate(c[1:8]) + 1, np.concatenate(c[2:9]))
+    y, m, d, h, mi, s, ms = fields.reshape(7, len(start))
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     dim = _DAYS_IN_MONTH[np.clip(m, 0, 12)] + (leap & (m == 2))
     good = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= dim)
