@@ -32,6 +32,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyogrio
 import shapely
@@ -54,7 +55,7 @@ _PAD_DEG = 0.02  # bounding boxes grown for arcs bulging off their lon/lat chord
 _CHUNK = 1 << 19  # points measured at once (bounds the memory of point x candidate pairs)
 
 
-def _unit(lat, lon) -> np.ndarray:
+def _unit(lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
     """Unit vectors (n, 3) of WGS84 degrees on a sphere."""
     p, la = np.radians(lat), np.radians(lon)
     return np.stack([np.cos(p) * np.cos(la), np.cos(p) * np.sin(la), np.sin(p)], axis=-1)
@@ -79,7 +80,15 @@ class _NearestIndex:
     ports), its 1/8° cells pick theirs from those, and so on down to 1/64°.
     """
 
-    def __init__(self, a_lat, a_lon, b_lat, b_lon, offset=None, max_m: float = np.inf) -> None:
+    def __init__(
+        self,
+        a_lat: npt.ArrayLike,
+        a_lon: npt.ArrayLike,
+        b_lat: npt.ArrayLike,
+        b_lon: npt.ArrayLike,
+        offset: npt.ArrayLike | None = None,
+        max_m: float = np.inf,
+    ) -> None:
         a_lat, a_lon, b_lat, b_lon = (
             np.asarray(v, dtype="float64") for v in (a_lat, a_lon, b_lat, b_lon)
         )
@@ -116,7 +125,9 @@ class _NearestIndex:
             ang[arc[inside]] = np.minimum(ang[arc[inside]], perp[inside])
         return ang * EARTH_RADIUS_M - self.offset[item]
 
-    def _prune(self, uc, h, cell, item, ncells) -> tuple[np.ndarray, np.ndarray]:
+    def _prune(
+        self, uc: np.ndarray, h: np.ndarray, cell: np.ndarray, item: np.ndarray, ncells: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """CSR (ptr, items) of the (cell, item) pairs within the nearest-item bound of the cell."""
         f = self._f(uc[cell], item)
         best = np.full(ncells, np.inf)
@@ -127,7 +138,9 @@ class _NearestIndex:
         np.cumsum(np.bincount(cell[keep], minlength=ncells), out=ptr[1:])
         return ptr, item[keep][order]
 
-    def _tree_candidates(self, clat, clon, uc, h) -> tuple[np.ndarray, np.ndarray]:
+    def _tree_candidates(
+        self, clat: np.ndarray, clon: np.ndarray, uc: np.ndarray, h: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Candidates of cells from the STRtree: every item within a cap sure to hold them."""
         _, first = self.tree.query_nearest(shapely.points(clon, clat), all_matches=False)
         bound = self._f(uc, first % self.n) + 2 * h + 1.0  # >= the nearest-item bound
@@ -143,7 +156,7 @@ class _NearestIndex:
         key = np.unique(cell.astype(np.int64) * self.n + item % self.n)  # copies counted once
         return self._prune(uc, h, key // self.n, key % self.n, len(clat))
 
-    def query(self, lat, lon) -> tuple[np.ndarray, np.ndarray]:
+    def query(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """(item, metres minus offset) of the nearest item to each point (-1, NaN: bad input)."""
         lat = np.atleast_1d(np.asarray(lat, dtype="float64"))
         lon = np.atleast_1d(np.asarray(lon, dtype="float64"))
@@ -189,7 +202,9 @@ class _NearestIndex:
         return best_item, best
 
 
-def _expand(ptr: np.ndarray, items: np.ndarray, groups: np.ndarray):
+def _expand(
+    ptr: np.ndarray, items: np.ndarray, groups: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(row, item) pairs: row i of `groups` with every item listed under groups[i] in a CSR."""
     counts = ptr[groups + 1] - ptr[groups]
     row = np.repeat(np.arange(len(groups)), counts)
@@ -197,7 +212,13 @@ def _expand(ptr: np.ndarray, items: np.ndarray, groups: np.ndarray):
     return row, items[ptr[groups][row] + rank]
 
 
-def _cells(lat, lon, size: float, within: np.ndarray | None = None, parent_size: float = 1.0):
+def _cells(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    size: float,
+    within: np.ndarray | None = None,
+    parent_size: float = 1.0,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Cell of each point (0..k-1) and, per cell, centre lat, lon, unit vector and the largest
     distance from the centre to a point of the cell (m). Cells are numbered over the world, or
     (`within`: each point's parent cell number, of `parent_size`) within their parent, so the
@@ -268,15 +289,17 @@ class WorldContext:
         a, b = a[~cut], b[~cut]
         return _NearestIndex(a[:, 1], a[:, 0], b[:, 1], b[:, 0], max_m=SHORE_SEARCH_M)
 
-    def nearest_port(self, lat, lon) -> tuple[np.ndarray, np.ndarray]:
+    def nearest_port(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Row in `ports` of the nearest WPI port (-1 for bad input) and its distance in metres."""
         return self._ports.query(lat, lon)
 
-    def port_distance_m(self, lat, lon) -> np.ndarray:
+    def port_distance_m(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
         """Great-circle metres to the nearest WPI port (NaN for bad input)."""
         return self._ports.query(lat, lon)[1]
 
-    def near_port(self, lat, lon, within_m: float | None = None) -> np.ndarray:
+    def near_port(
+        self, lat: npt.ArrayLike, lon: npt.ArrayLike, within_m: float | None = None
+    ) -> np.ndarray:
         """True within `within_m` metres of a WPI port; without it, inside any port's harbour
         radius (its radius_m times cfg.port_radius_scale), so a large port reaches farther."""
         if within_m is not None:
@@ -285,7 +308,7 @@ class WorldContext:
         edge = self._harbours.query(lat, lon)[1]
         return np.isfinite(edge) & (edge <= 0)
 
-    def on_land(self, lat, lon) -> np.ndarray:
+    def on_land(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
         """True on Natural Earth 1:50m land (harbour basins often are, at this scale)."""
         lat = np.atleast_1d(np.asarray(lat, dtype="float64"))
         lon = np.atleast_1d(np.asarray(lon, dtype="float64"))
@@ -296,18 +319,20 @@ class WorldContext:
         out[ok[pos[inside]]] = True
         return out
 
-    def shore_distance_m(self, lat, lon) -> np.ndarray:
+    def shore_distance_m(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
         """Great-circle metres to the Natural Earth 1:50m coastline: 0 on land, inf farther than
         SHORE_SEARCH_M (200 km), NaN for bad input."""
         d = self._coast.query(lat, lon)[1]
         return np.where(self.on_land(lat, lon), 0.0, d)
 
-    def inland_m(self, lat, lon) -> np.ndarray:
+    def inland_m(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
         """Great-circle metres inland from the 1:50m coastline, 0 at sea, NaN for bad input."""
         d = self._coast.query(lat, lon)[1]
         return np.where(self.on_land(lat, lon), d, np.where(np.isnan(d), np.nan, 0.0))
 
-    def at_sea(self, lat, lon, min_shore_m: float | None = None) -> np.ndarray:
+    def at_sea(
+        self, lat: npt.ArrayLike, lon: npt.ArrayLike, min_shore_m: float | None = None
+    ) -> np.ndarray:
         """True at least `min_shore_m` (default cfg.at_sea_shore_m) from the shore and outside every
         harbour radius: where loitering, encounters and silences mean something offshore."""
         limit = self.cfg.at_sea_shore_m if min_shore_m is None else min_shore_m

@@ -4,6 +4,7 @@ transfers, going dark, MMSI switches, spoofed positions, transits."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import shapely
@@ -13,6 +14,9 @@ from mda.simulate import motion
 from mda.simulate.scenario import positive
 from mda.simulate.vessels import new_ident
 from mda.simulate.world import World
+
+#: One [[case]] table of a scenario, as read from its TOML.
+Case = dict[str, Any]
 
 
 def plant_cases(world: World) -> None:
@@ -47,13 +51,13 @@ def plant_cases(world: World) -> None:
         _declared(world, c, key, n_ident, n_event)
 
 
-def _declared(world: World, c, key: str, n_ident: int, n_event: int) -> None:
+def _declared(world: World, c: Case, key: str, n_ident: int, n_event: int) -> None:
     """A case's `nav_status` (broadcast throughout) and `alert = false` (what it plants must
     raise no alert: its events leave the truth for must_not_alert)."""
     status = c.get("nav_status")
     if status is not None and not 0 <= status <= 15:
         raise world.where.error(f"{key}.nav_status", f"must be 0..15, got {status}")
-    note = c.get("name", c["type"])
+    note: str = c["name"] if "name" in c else c["type"]
     for i, iv in enumerate(world.idents[n_ident:], n_ident):
         if status is not None:
             iv["status"] = status
@@ -76,14 +80,14 @@ def _within(world: World, t: float, key: str) -> None:
 
 def _planted(
     world: World,
-    c,
-    key,
-    rng,
+    c: Case,
+    key: str,
+    rng: np.random.Generator,
     knots: motion.Knots,
-    spec=None,
-    t_start=0.0,
-    t_end=None,
-    kind="tanker",
+    spec: dict[str, Any] | None = None,
+    t_start: float = 0.0,
+    t_end: float | None = None,
+    kind: str = "tanker",
 ) -> int:
     """Add a planted ship and its identity (heard in full by every receiver)."""
     ship = world.add_ship(knots)
@@ -102,7 +106,14 @@ def _planted(
 
 
 def _route(
-    world: World, c, key, rng, t0, speed, wps_key="waypoints", tail_moored=True
+    world: World,
+    c: Case,
+    key: str,
+    rng: np.random.Generator,
+    t0: float,
+    speed: float,
+    wps_key: str = "waypoints",
+    tail_moored: bool = True,
 ) -> motion.Knots:
     """Knots along a case's waypoints: straight legs, or the lane between two ports."""
     wps = c.get(wps_key)
@@ -128,7 +139,15 @@ def _route(
     return knots
 
 
-def _sailing(world: World, c, key, rng, speed: float, kind: str, t_end=None) -> int:
+def _sailing(
+    world: World,
+    c: Case,
+    key: str,
+    rng: np.random.Generator,
+    speed: float,
+    kind: str,
+    t_end: float | None = None,
+) -> int:
     """A planted vessel following the case's waypoints from start_hour (its identity)."""
     t0 = c.get("start_hour", 0.0) * 3600
     t_sail = t0 + c.get("moored_hours", 0.0) * 3600
@@ -139,14 +158,23 @@ def _sailing(world: World, c, key, rng, speed: float, kind: str, t_end=None) -> 
     return _planted(world, c, key, rng, knots, t_start=t0, t_end=t_end, kind=kind)
 
 
-def _event(world: World, kind: str, ident: int, t0: float, t1: float, note: str, other=None, **kw):
+def _event(
+    world: World,
+    kind: str,
+    ident: int,
+    t0: float,
+    t1: float,
+    note: str,
+    other: int | None = None,
+    **kw: Any,
+) -> None:
     """Record a planted event; its truth times are read off the positions later."""
     world.events.append(
         {"kind": kind, "ident": ident, "other": other, "t0": t0, "t1": t1, "note": note, **kw}
     )
 
 
-def _anchor_drag(world: World, c, key, rng) -> None:
+def _anchor_drag(world: World, c: Case, key: str, rng: np.random.Generator) -> None:
     t0 = c.get("start_hour", 0.0) * 3600
     cruise = c.get("speed_kn", 11.0)
     drag_kn = c.get("drag_kn", 9.5)
@@ -174,7 +202,7 @@ def _anchor_drag(world: World, c, key, rng) -> None:
     _event(world, "drag", ident, t1, t2, c.get("name", "anchor dragged across cable corridors"))
 
 
-def _anchor_near_cable(world: World, c, key, rng) -> None:
+def _anchor_near_cable(world: World, c: Case, key: str, rng: np.random.Generator) -> None:
     ci = world.zone(c.get("cable", ""), f"{key}.cable", ("cable",))
     line = world.zones["feature_geometry"].iat[ci]
     at = c.get("at", 0.5)
@@ -227,7 +255,7 @@ def _anchor_near_cable(world: World, c, key, rng) -> None:
     _event(world, "anchor", ident, ta, tb, note, zone=world.zones["id"].iat[ci])
 
 
-def _sts(world: World, c, key, rng) -> None:
+def _sts(world: World, c: Case, key: str, rng: np.random.Generator) -> None:
     meet = world.point(c.get("meet"), f"{key}.meet")
     t_a = c.get("start_hour", 0.0) * 3600  # A arrives at the meeting point
     t_b = t_a + c.get("wait_hours", 1.0) * 3600  # B comes alongside
@@ -254,7 +282,16 @@ def _sts(world: World, c, key, rng) -> None:
 
 
 def _drifter(
-    world: World, c, key, rng, wps_key, at: tuple[float, float], t_in, t_out, direction, spec
+    world: World,
+    c: Case,
+    key: str,
+    rng: np.random.Generator,
+    wps_key: str,
+    at: tuple[float, float],
+    t_in: float,
+    t_out: float,
+    direction: float,
+    spec: dict[str, Any] | None,
 ) -> int:
     """One ship of a transfer: sails in to `at` by t_in, drifts until t_out, sails on."""
     speed = c.get("speed_kn", 11.0)
@@ -282,7 +319,7 @@ def _drifter(
     )
 
 
-def _dark(world: World, c, key, rng) -> None:
+def _dark(world: World, c: Case, key: str, rng: np.random.Generator) -> None:
     ident = _sailing(world, c, key, rng, 12.0, "tanker")
     d0 = c.get("event_hour", 1.0) * 3600
     d1 = d0 + c.get("dark_hours", 14.0) * 3600
@@ -291,7 +328,7 @@ def _dark(world: World, c, key, rng) -> None:
     _event(world, "dark", ident, d0, d1, c.get("name", "tanker went dark"))
 
 
-def _mmsi_switch(world: World, c, key, rng) -> None:
+def _mmsi_switch(world: World, c: Case, key: str, rng: np.random.Generator) -> None:
     ts = c.get("event_hour", 1.0) * 3600
     _within(world, ts, f"{key}.event_hour")
     first = _sailing(world, c, key, rng, 11.0, "tanker", t_end=ts)
@@ -317,7 +354,7 @@ def _mmsi_switch(world: World, c, key, rng) -> None:
     _event(world, "switch", first, ts, ts, c.get("name", "one ship, two transponders"), second)
 
 
-def _spoof(world: World, c, key, rng) -> None:
+def _spoof(world: World, c: Case, key: str, rng: np.random.Generator) -> None:
     ident = _sailing(world, c, key, rng, 12.0, "bulk")
     s0 = c.get("event_hour", 1.0) * 3600
     s1 = s0 + c.get("minutes", 90.0) * 60
@@ -332,7 +369,7 @@ def _spoof(world: World, c, key, rng) -> None:
     _event(world, "spoof", ident, s0, s1, c.get("name", "spoofed position: jump away and back"))
 
 
-def _transit(world: World, c, key, rng) -> None:
+def _transit(world: World, c: Case, key: str, rng: np.random.Generator) -> None:
     _sailing(world, c, key, rng, 12.0, "bulk")  # its zone entries come out of the truth pass
 
 

@@ -24,6 +24,7 @@ With ``habits = "clean"`` nothing here runs (the bytes of the scenarios written 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,7 +142,9 @@ def _free_spot(
     return None
 
 
-def _ship(world: World, knots: motion.Knots, kind: str, rng, **spec) -> int:
+def _ship(
+    world: World, knots: motion.Knots, kind: str, rng: np.random.Generator, **spec: Any
+) -> int:
     """A habit ship and its transponder identity (flags of the scenario's traffic)."""
     flags = [f for g in world.data.get("traffic", []) for f in g.get("flags", [])]
     ship = world.add_ship(knots)
@@ -262,7 +265,7 @@ def _background_a(world: World, n: int) -> list[int]:
     ]
 
 
-def _statuses(world: World, n: int, rng) -> None:
+def _statuses(world: World, n: int, rng: np.random.Generator) -> None:
     """Stale (never updated) and undefined (15) navigational statuses of background ships that
     sail (ships that never move have nothing to update)."""
     h = world.habits
@@ -293,7 +296,7 @@ def _moored_spans(knots: motion.Knots) -> list[tuple[float, float]]:
     ]
 
 
-def _off_in_port(world: World, n: int, rng) -> None:
+def _off_in_port(world: World, n: int, rng: np.random.Generator) -> None:
     """Class A ships switched off for hours at their berth, or starting / stopping there."""
     share = world.habits["off_in_port_share"]
     for i in _background_a(world, n):
@@ -329,7 +332,7 @@ def _busy(world: World) -> list[tuple[float, float]]:
     return out
 
 
-def _window(world: World, length: float, rng) -> tuple[float, float] | None:
+def _window(world: World, length: float, rng: np.random.Generator) -> tuple[float, float] | None:
     """A random [t0, t1) of `length` seconds clear of planted events (None if none found)."""
     busy = _busy(world)
     for _ in range(50):
@@ -340,7 +343,7 @@ def _window(world: World, length: float, rng) -> tuple[float, float] | None:
     return None
 
 
-def _feed(world: World, rng) -> None:
+def _feed(world: World, rng: np.random.Generator) -> None:
     """Plan the whole-feed and receiver outages and the timestamp batches."""
     from mda.simulate.reception import receivers
 

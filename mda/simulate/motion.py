@@ -6,10 +6,12 @@ them (sailing along a densified lane, moored or anchored, drifting, dragging).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 
 from mda.geo import EARTH_RADIUS_M, NM, bearing_deg, haversine_m
 
@@ -42,7 +44,9 @@ class Knots:
 _KNOT_FIELDS = ("t", "lat", "lon", "sog", "cog", "heading", "nav")
 
 
-def offset(lat, lon, east_m, north_m):
+def offset(
+    lat: npt.ArrayLike, lon: npt.ArrayLike, east_m: npt.ArrayLike, north_m: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Move points by metres east/north (flat-earth: fine over the tens of km used here)."""
     lat = np.asarray(lat, dtype=float)
     dlat = np.degrees(np.asarray(north_m) / EARTH_RADIUS_M)
@@ -62,7 +66,15 @@ def densify(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out_lon[keep], out_lat[keep]
 
 
-def sail(lon, lat, t0: float, speed_kn: float, rng: np.random.Generator, d0=0.0, dense=False):
+def sail(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    t0: float,
+    speed_kn: float,
+    rng: np.random.Generator,
+    d0: float = 0.0,
+    dense: bool = False,
+) -> Knots:
     """Knots sailing along a path (densified unless `dense`) from distance d0 (m), constant
     speed."""
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
@@ -90,7 +102,15 @@ def sail(lon, lat, t0: float, speed_kn: float, rng: np.random.Generator, d0=0.0,
     )
 
 
-def stay(lon, lat, t0, t1, nav: int, radius_m: float, rng: np.random.Generator) -> Knots:
+def stay(
+    lon: float,
+    lat: float,
+    t0: float,
+    t1: float,
+    nav: int,
+    radius_m: float,
+    rng: np.random.Generator,
+) -> Knots:
     """Knots of a ship moored (nav 5) or at anchor (nav 1) swinging within radius_m."""
     t = np.append(np.arange(t0, t1, 600.0), t1)
     n = len(t)
@@ -111,7 +131,17 @@ def stay(lon, lat, t0, t1, nav: int, radius_m: float, rng: np.random.Generator) 
     )
 
 
-def drift(lon, lat, t0, t1, drift_kn, direction, rng, east_m=0.0, north_m=0.0) -> Knots:
+def drift(
+    lon: float,
+    lat: float,
+    t0: float,
+    t1: float,
+    drift_kn: float,
+    direction: float,
+    rng: np.random.Generator,
+    east_m: float = 0.0,
+    north_m: float = 0.0,
+) -> Knots:
     """Knots of a ship stopped at sea drifting with the current (ship-to-ship transfers)."""
     t = np.append(np.arange(t0, t1, 300.0), t1)
     n = len(t)
@@ -131,7 +161,15 @@ def drift(lon, lat, t0, t1, drift_kn, direction, rng, east_m=0.0, north_m=0.0) -
     )
 
 
-def drag(p0, p1, t0, speed_kn, course_std, step_s, rng) -> Knots:
+def drag(
+    p0: Sequence[float],
+    p1: Sequence[float],
+    t0: float,
+    speed_kn: float,
+    course_std: float,
+    step_s: float,
+    rng: np.random.Generator,
+) -> Knots:
     """Knots of a ship dragging its anchor from p0 to p1 ([lon, lat]): reduced speed, erratic
     course (COG zig-zags around the track while the heading stays on it)."""
     base = float(bearing_deg(p0[1], p0[0], p1[1], p1[0]))

@@ -3,6 +3,8 @@ twice and which sentences arrive corrupted."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -108,7 +110,9 @@ def receive(
     return m, [*names, "sat-ais"]
 
 
-def _nearest2(lat, lon, rlat, rlon):
+def _nearest2(
+    lat: np.ndarray, lon: np.ndarray, rlat: np.ndarray, rlon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Nearest and second-nearest receiver of every point and their distances (m).
 
     Receivers are ranked once per 0.05-degree cell (points of one cell share a ranking); the
@@ -130,7 +134,13 @@ def _nearest2(lat, lon, rlat, rlon):
     return near, d_near, second, d_second
 
 
-def _satellite(ident, t, n_ident, minutes, rng) -> np.ndarray:
+def _satellite(
+    ident: np.ndarray,
+    t: np.ndarray,
+    n_ident: int,
+    minutes: Sequence[float],
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Reports picked up by satellite passes: the first report at or after each pass of a
     vessel's own pass schedule (intervals uniform in `minutes`)."""
     lo, hi = minutes

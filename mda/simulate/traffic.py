@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import shapely
@@ -88,7 +89,17 @@ def _traffic(world: World, g: dict, n: int, key: str) -> None:
 
 
 def _voyage(
-    world: World, a, b, speed, rng, key, *, shuttle, in_port, stay_s, hours
+    world: World,
+    a: str,
+    b: str,
+    speed: float,
+    rng: np.random.Generator,
+    key: str,
+    *,
+    shuttle: bool,
+    in_port: bool,
+    stay_s: float,
+    hours: Any,  # the group's port_hours: [min, max]
 ) -> motion.Knots:
     """Knots of one background ship: maybe moored first, then lane legs and port stays."""
     berth_a, berth_b = world.berth(a, key, rng), world.berth(b, key, rng)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from mda.simulate.world import World
 
 #: Vessel kinds: speed range (kn), AIS ship type, AIS class, length range (m), DMA type text.
@@ -58,13 +61,13 @@ def _imo(n6: int) -> int:
 def new_ident(
     world: World,
     ship: int,
-    spec: dict,
-    rng,
+    spec: dict[str, Any],
+    rng: np.random.Generator,
     kind: str | None = None,
-    flags=DEFAULT_FLAGS,
-    t_start=0.0,
-    t_end=None,
-    key="",
+    flags: Sequence[int] = DEFAULT_FLAGS,
+    t_start: float = 0.0,
+    t_end: float | None = None,
+    key: str = "",
 ) -> int:
     """Register a transponder identity with generated (or given) static data."""
     kind = spec.get("kind", kind or "bulk")

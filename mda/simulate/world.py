@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,11 +14,22 @@ from mda.errors import MdaError
 from mda.simulate import motion
 from mda.simulate.scenario import Where, positive
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 
 class World:
     """One run: scenario settings, zone layers, ships (knots), transponder identities, events."""
 
-    def __init__(self, data, path: Path, *, seed, vessels, hours) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        path: Path,
+        *,
+        seed: int | None,
+        vessels: int | None,
+        hours: float | None,
+    ) -> None:
         self.data, self.path, self.where = data, path, Where(path)
         sc = data["scenario"]
         self.name = sc.get("name", path.stem)
@@ -60,7 +71,7 @@ class World:
         self.used_mmsi: set[int] = set()
         self.used_names: set[str] = set()
 
-    def _zones(self, layers: list):
+    def _zones(self, layers: list[str]) -> gpd.GeoDataFrame:
         """The scenario's zone layers (bundled names or paths beside the scenario), loaded."""
         from mda.zones import BUNDLED_DIR, ILLUSTRATIVE_DIR, load_zones
 
@@ -90,7 +101,7 @@ class World:
             )
         return i
 
-    def point(self, value, key: str) -> tuple[float, float]:
+    def point(self, value: Any, key: str) -> tuple[float, float]:
         """[lon, lat] or a zone id (a point on the feature as drawn, e.g. a port's quay line)."""
         if isinstance(value, str):
             if value not in self.zone_points:
@@ -111,7 +122,7 @@ class World:
             raise self.where.error(key, f"expected a zone id or [lon, lat], got {value!r}")
         return float(value[0]), float(value[1])
 
-    def berth(self, zid: str, key: str, rng) -> tuple[float, float]:
+    def berth(self, zid: str, key: str, rng: np.random.Generator) -> tuple[float, float]:
         """A quay position in a port: a point of the drawn feature, scattered a few hundred m."""
         lon, lat = self.point(zid, key)
         spread = min(800.0, 0.3 * float(self.zones["buffer_m"].iat[self.zone(zid, key)] or 0))
@@ -127,7 +138,16 @@ class World:
             return lon[::-1], lat[::-1]
         return motion.sea_lane(pa, pb)
 
-    def hush(self, habit: str, ident, t0: float, t1: float, note: str = "", other=None, **kw):
+    def hush(
+        self,
+        habit: str,
+        ident: int | None,
+        t0: float,
+        t1: float,
+        note: str = "",
+        other: int | None = None,
+        **kw: Any,
+    ) -> None:
         """Record an ordinary habit that must raise no alert (`ident` None: the whole feed)."""
         self.quiet.append(
             {"habit": habit, "ident": ident, "other": other, "t0": t0, "t1": t1, "note": note, **kw}

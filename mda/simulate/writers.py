@@ -3,6 +3,7 @@ the statics) and the DMA and NOAA CSV layouts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 _NAV_TEXT = {0: "Under way using engine", 1: "At anchor", 5: "Moored", 15: "Unknown value"}
 
 
-def nmea_chunks(sim: Simulation, chunk: int = 200_000):
+def nmea_chunks(sim: Simulation, chunk: int = 200_000) -> Iterator[bytes]:
     """Encoded lines in receive-time order, `chunk` messages at a time (bounded memory)."""
     m = sim.messages
     for lo in range(0, len(m), chunk):
