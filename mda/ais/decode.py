@@ -102,21 +102,20 @@ class _Bits:
         A row whose bits end inside the field gives the bits it has, right-aligned (and signed
         on that many bits), as pyais's bit vector does.
         """
-        v = self.raw(start, width)
+        raw = self.raw(start, width)
+        v = np.where(raw >= 1 << (width - 1), raw - (1 << width), raw) if signed else raw
+        present = np.ones(len(v), bool)
         if self.shortest >= start + width:  # every row holds the whole field
-            if signed:
-                v = np.where(v >= 1 << (width - 1), v - (1 << width), v)
-            return v, np.ones(len(v), bool)
-        present = self.nbits > start
-        avail = np.clip(self.nbits - start, 0, width)
-        cut = present & (avail < width)
-        if cut.any():
-            v = np.where(cut, v >> np.where(cut, width - avail, 0), v)
+            return v, present
+        cut = np.flatnonzero(self.nbits < start + width)  # the few rows that end inside it
+        avail = np.clip(self.nbits[cut] - start, 0, width)
+        part = raw[cut] >> (width - avail)
         if signed:
-            a = np.where(present, avail, width)
-            sign = np.left_shift(np.int64(1), a - 1)
-            v = np.where(v >= sign, v - (sign << 1), v)
-        return np.where(present, v, 0), present
+            sign = np.left_shift(np.int64(1), np.maximum(avail, 1) - 1)
+            part = np.where(part >= sign, part - (sign << 1), part)
+        v[cut] = np.where(avail > 0, part, 0)
+        present[cut] = avail > 0
+        return v, present
 
 
 #: Payloads: Arrow strings, str, or (uint8 characters, int64 offsets of the n payloads + 1).
