@@ -45,6 +45,16 @@ def ns_array(ts: pd.Series) -> npt.NDArray[np.int64]:
     return values
 
 
+def ns_of(times: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    """Nanoseconds since the epoch of an Arrow timestamp column (missing: the int64 minimum,
+    what pandas takes for NaT)."""
+    ns = times.cast(pa.int64())
+    if ns.null_count:
+        ns = ns.fill_null(np.iinfo(np.int64).min)
+    values: npt.NDArray[np.int64] = ns.to_numpy()
+    return values
+
+
 def key_columns(table: pa.Table | pa.RecordBatch, key: Sequence[str]) -> Columns:
     """The `key` columns of an Arrow table as numbers: floats as they are (NaN for missing),
     times and integers as int64/uint64 (missing as a value no real one has), text as a 64-bit
@@ -56,7 +66,7 @@ def key_columns(table: pa.Table | pa.RecordBatch, key: Sequence[str]) -> Columns
         if pa.types.is_floating(t):
             out[c] = col.fill_null(np.nan).to_numpy() if col.null_count else col.to_numpy()
         elif pa.types.is_timestamp(t):
-            out[c] = col.cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy()
+            out[c] = ns_of(col)
         elif pa.types.is_string(t) or pa.types.is_large_string(t):
             text = pc.fill_null(col, "").to_numpy(zero_copy_only=False).astype(object)
             out[c] = pd.util.hash_array(text, categorize=False)

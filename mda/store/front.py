@@ -291,8 +291,7 @@ class Store(AlertBook):
         row (see mda.store.dedupe)."""
         key = dedupe.KEYS[kind]
         cols = dedupe.key_columns(table, key)
-        ts = table.column("ts").cast(pa.int64()).to_numpy()
-        new = dedupe.Rows(cols, ts, dedupe.row_keys(cols, key))
+        new = dedupe.Rows(cols, dedupe.ns_of(table.column("ts")), dedupe.row_keys(cols, key))
         old = self._stored_repeats(kind, cols["mmsi"], new)
         return dedupe.new_rows(new, old, window=self.window.value, key=key)
 
@@ -527,7 +526,7 @@ def _by_vessel(df: pd.DataFrame) -> pd.DataFrame:
 
 def _timed(table: pa.Table) -> pa.Table:
     """`table` without rows of no time (NaT), ordered by time (stable)."""
-    ts = table.column("ts").cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy()
+    ts = dedupe.ns_of(table.column("ts"))
     order = np.flatnonzero(ts != np.iinfo(np.int64).min)
     ordered = bool((np.diff(ts[order]) >= 0).all())
     if not ordered:
@@ -540,9 +539,11 @@ def _timed(table: pa.Table) -> pa.Table:
 def _filled(table: pa.Table, column: str, value: str, *, empty: bool = True) -> pa.Table:
     """`table` with `value` in text `column` where it is missing (or `empty`, "")."""
     col = table.column(column)
-    blank = pc.is_null(col)
     if empty:
-        blank = pc.or_(blank, pc.fill_null(pc.equal(col, ""), False))
+        blank = pc.equal(col, "")
+        blank = pc.fill_null(blank, True) if blank.null_count else blank
+    else:
+        blank = pc.is_null(col)
     if not pc.any(blank).as_py():
         return table
     at = table.schema.get_field_index(column)
