@@ -270,18 +270,21 @@ def _text(bits: _Bits, start: int, width: int) -> pa.StringArray:
 
 def _hex(bits: _Bits, start: int, width: int) -> pa.StringArray:
     """Raw bits as lower-case hexadecimal, the last byte padded with zero bits (pyais's bytes)."""
+    n, nw = len(bits.nbits), bits.words.shape[0]
     avail = np.clip(bits.nbits - start, 0, width)
-    nyb = -(-width // 4)
-    nibbles = []
-    for k in range(nyb):
-        v = bits.raw(start + 4 * k, 4)
-        left = np.clip(avail - 4 * k, 0, 4)
-        nibbles.append((v >> (4 - left)) << (4 - left))
+    big_endian = np.ascontiguousarray(bits.words.T, dtype=">u8")
+    stream = np.unpackbits(big_endian.view(np.uint8).reshape(n, nw, 8), axis=2)
+    stream = stream[:, :, 64 - _WORD_BITS :].reshape(n, nw * _WORD_BITS)  # each row's bits
+    nbytes = -(-width // 8)
+    field_bits = np.zeros((n, 8 * nbytes), np.uint8)
+    have = stream[:, start : start + width]
+    field_bits[:, : have.shape[1]] = have
+    field_bits[np.arange(8 * nbytes)[None, :] >= avail[:, None]] = 0  # past the message's end
+    packed = np.packbits(field_bits, axis=1)
+    codes = np.empty((n, 2 * nbytes), np.uint8)
+    codes[:, 0::2], codes[:, 1::2] = _HEX[packed >> 4], _HEX[packed & 15]
     digits = 2 * (-(-avail // 8))
-    codes = _HEX[np.stack(nibbles, axis=1)]
-    if codes.shape[1] % 2:  # a last half byte: its zero padding
-        codes = np.hstack([codes, np.full((len(codes), 1), ord("0"), np.uint8)])
-    return _strings(codes, np.arange(codes.shape[1])[None, :] < digits[:, None])
+    return _strings(codes, np.arange(2 * nbytes)[None, :] < digits[:, None])
 
 
 def _decode_layout(layout: Layout, bits: _Bits, rows: I64, fields: frozenset[str] | None) -> Batch:
