@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import shared_file
 
 from mda.cli import main
 from mda.errors import MdaError
+from mda.sources import csv as csv_module
 from mda.sources import read_ais
 from mda.sources.base import IngestReport, concat
 from mda.sources.csv import (
@@ -327,8 +329,9 @@ def test_prefetch_bounded_stops_early_and_passes_errors_on():
         list(_prefetch(items(fail=True), ahead=3))
 
 
-def test_blocks_parsed_side_by_side_keep_line_numbers(tmp_path):
+def test_blocks_parsed_side_by_side_keep_line_numbers(tmp_path, monkeypatch):
     """Bad rows in several parse blocks (of a multithreaded read) are named by their lines."""
+    monkeypatch.setattr(csv_module, "_PARSE_BYTES", 1 << 20)  # 5.7 MB: six parse blocks
     rows = [dma_row(ts=f"15/10/2022 11:{i // 60 % 60:02d}:{i % 60:02d}") for i in range(30_000)]
     bad = {1_234: "x,y", 9_000: "", 17_777: "1,2,3", 29_999: "z"}  # rows, not lines
     for i, text in bad.items():
@@ -339,6 +342,31 @@ def test_blocks_parsed_side_by_side_keep_line_numbers(tmp_path):
     assert rep.rejected["malformed"] == 4  # the blank line is not a row
     assert "test.csv: 4 malformed rows (lines 1236, 17779, 20002, 30001)" in rep.warnings
     assert len(data.positions) == 30_000 - 5
+
+
+def test_a_parse_failing_part_way_keeps_the_blocks_before_it(tmp_path, monkeypatch):
+    """Arrow failing on one block ends the file there: the rows of the blocks before it are
+    kept, in order, and the file is reported as failed after its last good line."""
+    monkeypatch.setattr(csv_module, "_PARSE_BYTES", 1 << 20)
+    parse = csv_module._BlockParser.__call__
+
+    def failing(self, block):
+        if b"BOOM" in bytes(block):
+            raise pa.ArrowInvalid("CSV parse error: boom")
+        return parse(self, block)
+
+    monkeypatch.setattr(csv_module._BlockParser, "__call__", failing)
+    rows = [dma_row(MMSI=str(219_000_000 + i)) for i in range(20_000)]
+    rows[12_000] = rows[12_000].replace("ANE LAESOE", "BOOM")
+    data = read(dma_file(tmp_path, rows), "dma", chunk_rows=3_000)
+    n = len(data.positions)
+    assert 0 < n < 12_000
+    assert data.positions["mmsi"].tolist() == list(range(219_000_000, 219_000_000 + n))
+    reason = f"read error after line {n + 1:,}: CSV parse error: boom"
+    assert data.report.failed == {"test.csv": reason}
+    assert f"test.csv: {reason}; kept the {n:,} rows before it, the rest was not read" in (
+        data.report.warnings
+    )
 
 
 def noaa11_file(tmp_path: Path, rows=NOAA11_ROWS, name: str = "noaa11.csv") -> Path:
