@@ -13,7 +13,6 @@ every field pyais gives is compared. Differences allowed, each by construction:
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 import pyais
 import pytest
 from conftest import SHARED
+from helpers.nmea import pyais_stream
 from pyais import messages as pm
 from pyais.bit_vector import bit_vector
 
@@ -29,7 +29,6 @@ from mda import ais
 from mda.ais import encode as ais_encode
 from mda.ais.layouts import LAYOUTS
 
-SENTENCE = re.compile(r"!..VD[MO],[^*]*\*[0-9A-Fa-f]{2}")
 NMEA_DIR = SHARED / "nmea"
 #: pyais's classes for mda's layouts (6 and 8: the default, header-and-data layouts).
 PYAIS_CLASS = {
@@ -57,15 +56,7 @@ def _pyais_class(name: str) -> type[pm.Payload]:
 
 def messages(path: Path) -> list[tuple[str, int]]:
     """(payload, fill bits) of every message of a file, reassembled by pyais in file order."""
-    raw = []
-    with open(path, encoding="latin-1") as f:
-        for line in f:
-            raw += [m.group(0).encode() for m in SENTENCE.finditer(line)]
-    out = []
-    for msg in pyais.IterMessages(raw):
-        if msg.is_valid:
-            out.append((msg.payload.decode("ascii"), msg.fill_bits))
-    return out
+    return [(msg.payload.decode("ascii"), msg.fill_bits) for msg in pyais_stream(path)]
 
 
 def _mine(batch: ais.Batch, j: int, name: str) -> Any:

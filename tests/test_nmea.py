@@ -10,6 +10,7 @@ import pandas as pd
 import pyais
 import pytest
 from conftest import SHARED, shared_file
+from helpers.nmea import pyais_stream
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS, MessageType6Default, MessageType8Default
 
@@ -18,7 +19,6 @@ from mda.sources import nmea, read_ais
 
 MSG_CLASS_DEFAULT = {6: MessageType6Default, 8: MessageType8Default}
 START = pd.Timestamp("2024-05-30T00:00:00Z")
-SENTENCE = re.compile(r"!..VD[MO],[^*]*\*[0-9A-Fa-f]{2}")
 NMEA_DIR = SHARED / "nmea"
 SAMPLES = (
     sorted(str(p.relative_to(SHARED)) for p in NMEA_DIR.rglob("*") if p.is_file())
@@ -57,14 +57,8 @@ def pyais_messages(path) -> list:
     Messages cut short of the position fields mda reads are left out: pyais decodes the bits
     that are there, so a latitude cut after 2 of its 27 bits comes out as -0.0017, where mda
     counts a decode error (nmea.POSITION_BITS; tests/test_fuzz_regressions.py)."""
-    raw = []
-    with open(path, encoding="latin-1") as f:
-        for line in f:
-            raw += [m.group(0).encode() for m in SENTENCE.finditer(line)]
     out = []
-    for msg in pyais.IterMessages(raw):
-        if not msg.is_valid:
-            continue
+    for msg in pyais_stream(path):
         try:
             decoded = msg.decode()
         except Exception:
@@ -239,9 +233,8 @@ def test_binary_messages_of_the_samples_equal_pyais(shared_data):
     for p in sorted(f for f in (shared_data / "nmea").rglob("*") if f.is_file()):
         if str(p.relative_to(SHARED)) in REASSEMBLY_DIFFERS:
             continue
-        raw = [m.group(0).encode() for m in SENTENCE.finditer(p.read_text("latin-1"))]
-        for msg in pyais.IterMessages(raw):
-            if msg.is_valid and msg.ais_id in kinds and len(msg.payload) * 6 - msg.fill_bits > 8:
+        for msg in pyais_stream(p):
+            if msg.ais_id in kinds and len(msg.payload) * 6 - msg.fill_bits > 8:
                 m = kinds[msg.ais_id].from_vector(msg.bv)
                 if 0 < m.mmsi <= 999_999_999:
                     want.add((m.msg_type, m.mmsi, m.dac, m.fid, m.data.hex() if m.data else None))

@@ -114,6 +114,8 @@ _LAT = _f("lat", 27, "deg", signed=True, na=LAT_NA, limit=90 * DEG)
 _COURSE = _f("course", 12, "tenth", na=COURSE_NA, limit=COURSE_NA - 1)
 _HEADING = _u("heading", 9, na=HEADING_NA, limit=359)
 _SECOND = _u("second", 6, na=60, limit=59)
+#: Speed to second: the same fields in Class A (1-3) and Class B (18, 19) position reports.
+_MOTION = (_SPEED, _b("accuracy"), _LON, _LAT, _COURSE, _HEADING, _SECOND)
 _DIMS = (_u("to_bow", 9), _u("to_stern", 9), _u("to_port", 6), _u("to_starboard", 6))
 _BOX = (
     _f("ne_lon", 18, "tenth", signed=True),
@@ -132,13 +134,7 @@ def _position_a(mt: int) -> Layout:
             *_HEAD,
             _u("status", 4),
             _f("turn", 8, "turn", signed=True, na=TURN_NA),
-            _SPEED,
-            _b("accuracy"),
-            _LON,
-            _LAT,
-            _COURSE,
-            _HEADING,
-            _SECOND,
+            *_MOTION,
             _u("maneuver", 2),
             _spare("spare_1", 3),
             _b("raim"),
@@ -200,17 +196,29 @@ def _binary_26(name: str, addressed: bool, app_id: bool, data: int) -> Layout:
     )
 
 
-_CLASS_B_POSITION = (
-    *_HEAD,
-    _u("reserved_1", 8),
-    _SPEED,
-    _b("accuracy"),
-    _LON,
-    _LAT,
-    _COURSE,
-    _HEADING,
-    _SECOND,
-)
+def _channel_management(name: str, area: tuple[Field, ...]) -> Layout:
+    """Type 22: channels for two addressed stations or for a rectangular area."""
+    return Layout(
+        name,
+        22,
+        (
+            *_HEAD,
+            _spare("spare_1", 2),
+            _u("channel_a", 12),
+            _u("channel_b", 12),
+            _u("txrx", 4),
+            _b("power"),
+            *area,
+            _b("addressed"),
+            _b("band_a"),
+            _b("band_b"),
+            _u("zonesize", 3),
+            _spare("spare_2", 23),
+        ),
+    )
+
+
+_CLASS_B_POSITION = (*_HEAD, _u("reserved_1", 8), *_MOTION)
 _24_HEAD = (*_HEAD, _u("partno", 2))
 _24_B = (*_24_HEAD, _u("ship_type", 8), _t("vendorid", 18), _u("model", 4), _u("serial", 20))
 
@@ -426,45 +434,11 @@ _ALL = (
             _t("name_ext", 88),
         ),
     ),
-    Layout(
+    _channel_management(
         "22addressed",
-        22,
-        (
-            *_HEAD,
-            _spare("spare_1", 2),
-            _u("channel_a", 12),
-            _u("channel_b", 12),
-            _u("txrx", 4),
-            _b("power"),
-            _u("dest1", 30),
-            _u("empty_1", 5),
-            _u("dest2", 30),
-            _u("empty_2", 5),
-            _b("addressed"),
-            _b("band_a"),
-            _b("band_b"),
-            _u("zonesize", 3),
-            _spare("spare_2", 23),
-        ),
+        (_u("dest1", 30), _u("empty_1", 5), _u("dest2", 30), _u("empty_2", 5)),
     ),
-    Layout(
-        "22broadcast",
-        22,
-        (
-            *_HEAD,
-            _spare("spare_1", 2),
-            _u("channel_a", 12),
-            _u("channel_b", 12),
-            _u("txrx", 4),
-            _b("power"),
-            *_BOX,
-            _b("addressed"),
-            _b("band_a"),
-            _b("band_b"),
-            _u("zonesize", 3),
-            _spare("spare_2", 23),
-        ),
-    ),
+    _channel_management("22broadcast", _BOX),
     Layout(
         "23",
         23,
