@@ -40,12 +40,13 @@ import numpy as np
 import pandas as pd
 
 from mda import schema
+from mda.ais import NavStatus
 from mda.config import AnchorDragConfig, Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import expand, seconds, times_at, vessel_codes, visits, window
 from mda.geo import NM, haversine_m
 
-AT_ANCHOR = 1
+AT_ANCHOR = NavStatus.AT_ANCHOR
 IQR_TO_STD = 1.349  # interquartile range / standard deviation for normal data
 
 

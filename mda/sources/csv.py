@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from mda import schema
+from mda.ais import NavStatus
 from mda.errors import MdaError
 from mda.sources.base import (
     MAX_LINE_BYTES,
@@ -112,6 +113,8 @@ _FIELDS = {
     },
 }
 
+#: Navigational status of a row whose status is missing, unknown or not a vessel's.
+_NOT_DEFINED = int(NavStatus.NOT_DEFINED)
 #: DMA textual navigational status -> AIS code (lower case; anything else is 15 "not defined").
 DMA_NAV_STATUS = {
     "under way using engine": 0,
@@ -696,14 +699,14 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
             lambda v: DMA_MOBILE.get(v.lower(), _OTHER_MOBILE), np.int64, _OTHER_MOBILE
         )
         nav = coded["nav_status"].interpret(
-            lambda v: DMA_NAV_STATUS.get(v.lower(), 15), np.int64, 15
+            lambda v: DMA_NAV_STATUS.get(v.lower(), _NOT_DEFINED), np.int64, _NOT_DEFINED
         )
     else:  # the 11-column layout has neither TransceiverClass nor Status
-        mobile, nav = np.full(len(blank), UNKNOWN_CLASS), np.full(len(blank), 15)
+        mobile, nav = np.full(len(blank), UNKNOWN_CLASS), np.full(len(blank), _NOT_DEFINED)
         if "mobile" in coded:
             mobile = coded["mobile"].interpret(lambda v: 18 if v.upper() == "B" else 1, np.int64, 1)
         if "nav_status" in coded:
-            nav = coded["nav_status"].interpret(_noaa_status, np.int64, 15)
+            nav = coded["nav_status"].interpret(_noaa_status, np.int64, _NOT_DEFINED)
     report.messages[f"csv:{layout}"] += int((~malformed & ~blank).sum())
     report.rejected["malformed"] += int(malformed.sum())
     report.rejected["invalid_date"] += int(bad_date.sum())
@@ -733,7 +736,7 @@ def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport)
         "sog": sog,
         "cog": cog,
         "heading": heading,
-        "nav_status": np.where(vessel, nav, 15),
+        "nav_status": np.where(vessel, nav, _NOT_DEFINED),
         "msg_type": mobile,
         "coded": coded,
         "layout": layout,
@@ -746,7 +749,7 @@ _NO_TIME = (np.datetime64("NaT", "ns"), False, False)
 
 def _noaa_status(v: str) -> int:
     x = _float(v)
-    return int(x) if x is not None and 0 <= x <= 15 and x == int(x) else 15
+    return int(x) if x is not None and 0 <= x <= 15 and x == int(x) else _NOT_DEFINED
 
 
 def _repeat(value: str, n: int) -> pd.arrays.ArrowStringArray:
