@@ -5,9 +5,11 @@ least ``min_hours``, both with a median speed under ``max_median_kn``, at least
 ``min_port_distance_km`` from ports and anchorages (the zone layers' and, with the world
 context, every World Port Index port, and out of its harbour radius). Candidate pairs come from a
 space-time index, never from all pairs: each slow vessel's track is resampled onto a grid of
-``time_bucket_minutes``
-(interpolated within a segment, never across a gap), binned into grid cells about one
-``max_distance_m`` wide, and joined with itself on (bucket, cell) and the neighbouring cells.
+``time_bucket_minutes`` (interpolated within a segment, never across a gap), binned into grid
+cells about one ``max_distance_m`` wide, and joined with itself on (bucket, cell) and the
+neighbouring cells. A pair may drop out of range for ``max_missed_buckets`` buckets without
+ending its encounter, and buckets where a vessel moves up to ``speed_slack`` x
+``max_median_kn`` are kept, so a vessel hovering around the limit is judged on its median.
 
 Severity: high inside a restricted area, medium elsewhere at sea, and info inside an anchorage
 learned from the data (mda.detect.anchorages: a field of ships waiting at anchor, where lying
