@@ -108,6 +108,20 @@ def test_thresholds_come_from_config():
     assert encounter.detect(context(_pair(300, 180)), cfg).empty
 
 
+def test_a_missed_bucket_is_bridged_as_many_as_config_allows():
+    """B darts 900 m away over the 100-minute grid time (one bucket out of range): the default
+    (encounter.max_missed_buckets = 1) bridges it, 0 cuts the meeting into two 1.5 h halves."""
+    a = sail(A, [Leg(200, 0.3)], lat=55.0, lon=15.0)
+    away = [Leg(4, 6.0, course=0), Leg(4, 6.0, course=180)]  # out and back, minutes 96-104
+    b = sail(B, [Leg(96, 0.3), *away, Leg(96, 0.3)], lat=55.0 + 200 / M_PER_DEG, lon=15.0)
+    ctx = context(positions(a, b))
+    alerts = encounter.detect(ctx, Config())
+    assert len(alerts) == 1 and alerts["evidence"].iloc[0]["hours"] >= 3.0
+    cfg = Config()
+    cfg.encounter.max_missed_buckets = 0
+    assert encounter.detect(ctx, cfg).empty
+
+
 def test_moored_together_in_port():
     pytest.importorskip("mda.zones", reason="zones module not written yet")
     layer = zones(("p1", "port", box(55.0, 15.0, 2)))
