@@ -13,17 +13,21 @@ import logging
 import re
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from mda import progress
 from mda.errors import MdaError
 from mda.terminal import SafeStream, safe_text
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger("mda")
 
 
-def _ts(value: str):
+def _ts(value: str) -> pd.Timestamp:
     """argparse type: an ISO 8601 time (naive = UTC)."""
     from mda.schema import utc
 
@@ -33,7 +37,7 @@ def _ts(value: str):
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from None
 
 
-def _suffix(*allowed: str):
+def _suffix(*allowed: str) -> Callable[[str], str]:
     """argparse type: an output path whose suffix is one of `allowed` (checked before any work)."""
 
     def check(value: str) -> str:
@@ -355,7 +359,7 @@ def _bbox(value: str) -> tuple[float, float, float, float]:
     return w, s, e, n
 
 
-def _load_positions(a: argparse.Namespace):
+def _load_positions(a: argparse.Namespace) -> pd.DataFrame:
     """Positions from --store (within --since/--until) or decoded from INPUT files."""
     if getattr(a, "store", None) and not getattr(a, "inputs", None):
         from mda.store import Store
@@ -392,7 +396,7 @@ def _table(d: dict, indent: str = "") -> str:
     return "\n".join(lines)
 
 
-def _value(v) -> str:
+def _value(v: object) -> str:
     """A table value: integers with thousands separators."""
     return f"{v:,}" if isinstance(v, int) else str(v)
 
@@ -601,7 +605,14 @@ def _safe_terminal() -> Iterator[None]:
     level, show = root.level, warnings.showwarning
     seen: set[str] = set()
 
-    def one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    def one_line(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         text = f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})"
         if text not in seen:  # libraries reset the warnings registry: say each thing once
             seen.add(text)

@@ -219,7 +219,14 @@ def dossier(
     )
 
 
-def _from_store(mmsi: int, path: Path, since, until):
+#: What a dossier is built from: the vessel's positions, its static history, the alerts it
+#: takes part in, where they came from, notes on what is missing, the feed's fixes (ts, mmsi).
+_Found = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str, list[str], pd.DataFrame]
+
+
+def _from_store(
+    mmsi: int, path: Path, since: pd.Timestamp | None, until: pd.Timestamp | None
+) -> _Found:
     from mda.store import Store
 
     with contextlib.closing(Store(path, readonly=True)) as st:
@@ -237,7 +244,15 @@ def _from_store(mmsi: int, path: Path, since, until):
     return positions, own, _involving(alerts, mmsi), f"store {path}", notes, feed
 
 
-def _from_inputs(mmsi: int, inputs: list, zones, cfg: Config, since, until, start_time):
+def _from_inputs(
+    mmsi: int,
+    inputs: list[str | Path],
+    zones: gpd.GeoDataFrame | None,
+    cfg: Config,
+    since: pd.Timestamp | None,
+    until: pd.Timestamp | None,
+    start_time: Any,
+) -> _Found:
     from mda.scan import detect_window
     from mda.sources import read_ais
 

@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from mda.errors import MdaError
 from mda.sources.base import MAX_LINE_BYTES
@@ -303,7 +304,7 @@ class Reader(threading.Thread):
         self._put(self._splitter.end(complete=True))
 
 
-def _replaced(path: Path, fh) -> bool:
+def _replaced(path: Path, fh: BinaryIO) -> bool:
     """The followed file was rotated away, replaced, or truncated below what was read."""
     try:
         now = path.stat()

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -313,7 +314,7 @@ class Watcher:
 
 
 @contextlib.contextmanager
-def _signals(stop: threading.Event):
+def _signals(stop: threading.Event) -> Iterator[None]:
     """SIGINT and SIGTERM set `stop` (the loop then finishes its last cycle) while inside."""
     if threading.current_thread() is not threading.main_thread():
         yield

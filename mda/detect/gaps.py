@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from mda import schema
-from mda.config import Config
+from mda.config import AisGapConfig, Config
 from mda.detect.base import Context, make_alerts
 from mda.detect.runs import locate, seconds, zone_ids
 from mda.feed import shared_silences
@@ -220,7 +220,7 @@ def _near(cell: np.ndarray, counted: np.ndarray) -> np.ndarray:
 
 
 def _heard_near(
-    pts: pd.DataFrame, mmsi: np.ndarray, cell: np.ndarray, after: np.ndarray, th
+    pts: pd.DataFrame, mmsi: np.ndarray, cell: np.ndarray, after: np.ndarray, th: AisGapConfig
 ) -> np.ndarray:
     """Per silent vessel (its mmsi, the grid cell of its last fix): how many other vessels were
     heard in that cell or a neighbouring one at or after `after` (epoch seconds)."""

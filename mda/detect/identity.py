@@ -25,6 +25,7 @@ Four sub-cases, named in ``evidence["kind"]``:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,12 +65,12 @@ def valid_mmsi(mmsi: np.ndarray | pd.Series) -> np.ndarray:
     return (ship | craft | aircraft | coast | device) & ~test
 
 
-def _iso(t) -> str:
+def _iso(t: pd.Timestamp | np.datetime64) -> str:
     return pd.Timestamp(t).isoformat()
 
 
 def _rows(
-    kind: str, severity: str, frame: pd.DataFrame, evidence: list[dict], **extra
+    kind: str, severity: str, frame: pd.DataFrame, evidence: list[dict[str, Any]], **extra: Any
 ) -> pd.DataFrame:
     """Alert rows of one sub-case from a frame with mmsi, start, end, lat, lon."""
     for e in evidence:
@@ -220,7 +221,11 @@ def _norm(values: pd.Series) -> pd.Series:
 
 
 def static_changes(
-    history: pd.DataFrame, p: pd.DataFrame, fields: list[str], since, until
+    history: pd.DataFrame,
+    p: pd.DataFrame,
+    fields: list[str],
+    since: pd.Timestamp,
+    until: pd.Timestamp,
 ) -> pd.DataFrame:
     """One row per MMSI whose static fields changed between since and until."""
     fields = [f for f in fields if f in history.columns]

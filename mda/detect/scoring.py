@@ -102,7 +102,9 @@ def score(
 
 
 def missed_events(
-    alerts: pd.DataFrame, truth: Iterable[Mapping] | pd.DataFrame, tolerance=DEFAULT_TOLERANCE
+    alerts: pd.DataFrame,
+    truth: Iterable[Mapping] | pd.DataFrame,
+    tolerance: pd.Timedelta = DEFAULT_TOLERANCE,
 ) -> pd.DataFrame:
     """The truth events no alert matched (for test failure messages and the bench)."""
     truth = truth_frame(truth)
@@ -111,7 +113,9 @@ def missed_events(
 
 
 def false_alerts(
-    alerts: pd.DataFrame, truth: Iterable[Mapping] | pd.DataFrame, tolerance=DEFAULT_TOLERANCE
+    alerts: pd.DataFrame,
+    truth: Iterable[Mapping] | pd.DataFrame,
+    tolerance: pd.Timedelta = DEFAULT_TOLERANCE,
 ) -> pd.DataFrame:
     """The alerts that match no truth event."""
     alerts = schema.conform(alerts, schema.ALERTS, extra=False)
@@ -123,7 +127,7 @@ def false_by_habit(
     alerts: pd.DataFrame,
     truth: Iterable[Mapping] | pd.DataFrame,
     must_not: Iterable[Mapping],
-    tolerance=DEFAULT_TOLERANCE,
+    tolerance: pd.Timedelta = DEFAULT_TOLERANCE,
 ) -> pd.DataFrame:
     """The false alerts, each with the `habit` of the simulator's must-not-alert entry it falls
     on ("unexplained" if none): an entry names a vessel (either MMSI of a pair alert), a pair,

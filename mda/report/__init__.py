@@ -65,7 +65,12 @@ ONLINE_TILES = {
 OWN_TILES_ATTRIBUTION = "Tiles: internal tile server"
 
 
-def _bounds(points: pd.DataFrame, alerts: pd.DataFrame | None, zones, bbox) -> list | None:
+def _bounds(
+    points: pd.DataFrame,
+    alerts: pd.DataFrame | None,
+    zones: gpd.GeoDataFrame | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> list[list[float]] | None:
     """[[S, W], [N, E]] to fit: the bbox if given, else tracks + alerts (else zones)."""
     if bbox is not None:
         w, s, e, n = bbox
@@ -101,7 +106,14 @@ def _feed(outages: pd.DataFrame, artefacts: pd.DataFrame) -> tuple[dict, dict, d
 
 
 def _page_data(
-    points, n_positions, alerts, vessels, zones, bbox, feed_tables, text: dict
+    points: pd.DataFrame,
+    n_positions: int,
+    alerts: pd.DataFrame | None,
+    vessels: pd.DataFrame | None,
+    zones: gpd.GeoDataFrame | None,
+    bbox: tuple[float, float, float, float] | None,
+    feed_tables: tuple[pd.DataFrame | None, pd.DataFrame | None],
+    text: dict[str, Any],
 ) -> dict[str, Any]:
     """Everything the page script draws; within the size bounds of mda.report.limits. `text`:
     title, sources, thresholds, story and data_sources (see render_map)."""
@@ -249,7 +261,16 @@ def render_map(
     return out
 
 
-def _filter(df: pd.DataFrame, *, since, until, mmsi, bbox, t0="ts", t1="ts") -> pd.DataFrame:
+def _filter(
+    df: pd.DataFrame,
+    *,
+    since: pd.Timestamp | None,
+    until: pd.Timestamp | None,
+    mmsi: Sequence[int] | None,
+    bbox: tuple[float, float, float, float] | None,
+    t0: str = "ts",
+    t1: str = "ts",
+) -> pd.DataFrame:
     """Rows within the time window (overlapping it, for alerts), of the MMSIs, in the bbox."""
     keep = np.ones(len(df), dtype=bool)
     start = pd.to_datetime(df[t0], utc=True)

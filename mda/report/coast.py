@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pyogrio
@@ -45,7 +46,7 @@ def _land() -> tuple[np.ndarray, shapely.STRtree]:
     return parts, shapely.STRtree(parts)
 
 
-def clip_box(bounds) -> tuple[float, float, float, float] | None:
+def clip_box(bounds: list[list[float]] | None) -> tuple[float, float, float, float] | None:
     """(W, S, E, N) of the 1:10m land a view [[S, W], [N, E]] needs, or None (no view, too
     large, or across ±180°)."""
     if bounds is None:
@@ -64,7 +65,7 @@ def clip_box(bounds) -> tuple[float, float, float, float] | None:
     )
 
 
-def fine_land(bounds) -> dict | None:
+def fine_land(bounds: list[list[float]] | None) -> dict[str, Any] | None:
     """{"box": [[S, W], [N, E]], "land": GeoJSON MultiPolygon} for a small view, else None."""
     box = clip_box(bounds)
     if box is None:

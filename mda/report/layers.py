@@ -7,7 +7,8 @@ script draws them all on a canvas, putting every text in the page with textConte
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from mda.geo import EARTH_RADIUS_M, haversine_m
 from mda.mid import flag_of
 from mda.report import limits, styles
 from mda.report.shiptypes import ship_group, ship_type_text
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: Tracks are cut into at most this many time slices, each coloured by its mean speed.
 TIME_SLICES = 12
@@ -113,7 +117,7 @@ def _inverse_mercator(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def simplify_within(
-    geoms: np.ndarray, tolerance, budget: int, *, preserve_topology: bool
+    geoms: np.ndarray, tolerance: float | np.ndarray, budget: int, *, preserve_topology: bool
 ) -> np.ndarray:
     """Geometries simplified at `tolerance`, raised fourfold (up to 6 times) until they have at
     most `budget` vertices in all: the report's size bound (see limits)."""
@@ -267,7 +271,9 @@ def vessel_table(points: pd.DataFrame, vessels: pd.DataFrame | None) -> dict[str
     }
 
 
-def _alert_line(types: pd.Series, evidence: pd.Series, lat, lon) -> list:
+def _alert_line(
+    types: pd.Series, evidence: pd.Series, lat: Iterable[float], lon: Iterable[float]
+) -> list[list[float] | None]:
     """Gap: where the vessel went dark -> where it reappeared. Encounter or identity conflict:
     this position -> the other vessel's (or the same MMSI's other) position."""
     out = []
@@ -352,7 +358,7 @@ def _display_geometry(geoms: np.ndarray, budget: int) -> np.ndarray:
     return shapely.set_precision(simple, 10**-COORD_DECIMALS)
 
 
-def zone_layers(zones) -> list[dict[str, Any]]:
+def zone_layers(zones: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
     """Zone groups as JSON-ready GeoJSON: ``[{"name", "style", "geojson"}]``, one per layer.
 
     The page script draws them with L.geoJSON and shows name, kind and source as text

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -60,7 +61,7 @@ def text(value: Any) -> str:
     return s if len(s) <= MAX_TEXT_CHARS else s[: MAX_TEXT_CHARS - 1] + ELLIPSIS
 
 
-def texts(values) -> list[str]:
+def texts(values: Iterable[Any]) -> list[str]:
     """`text` of every value of a Series, array or list (a row loop over vessels, alerts or
     zones: pandas string methods would copy every long text first)."""
     return [text(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]

@@ -135,7 +135,7 @@ def land_topojson() -> str:
     return read_asset(asset_path(*COUNTRIES))
 
 
-def json_for_html(obj) -> str:
+def json_for_html(obj: object) -> str:
     """JSON that can sit inside a <script type="application/json"> element without closing it."""
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

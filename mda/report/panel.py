@@ -6,7 +6,7 @@ from AIS or from file names is ever parsed as HTML.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,7 @@ DATA_CREDITS = {
 }
 
 
-def credits(keys) -> list[list[str]]:
+def credits(keys: Iterable[str]) -> list[list[str]]:
     """[short, full] credit lines of the data sources among `keys` (others have none)."""
     return [list(DATA_CREDITS[k]) for k in DATA_CREDITS if k in set(keys)]
 
