@@ -63,7 +63,6 @@ class Shapes:
     kind: np.ndarray
     line: np.ndarray
     body: np.ndarray
-    star: np.ndarray
     count: np.ndarray
     num: np.ndarray
     fill: np.ndarray
@@ -148,7 +147,6 @@ def parse(block: bytes | memoryview, *, type4_slow: bool = False) -> Shapes:
         kind=kind,
         line=line,
         body=body,
-        star=star,
         count=data[s + 7].astype(np.int64) - 48,
         num=data[s + 9].astype(np.int64) - 48,
         fill=data[c5 + 1].astype(np.int64) - 48,
