@@ -807,14 +807,16 @@ def test_aux_and_binary_are_stored_deduplicated_and_read_back(tmp_path):
         store.add(AisData(binary=other), source="three")
         assert len(store.binary()) == 5
         assert store.pending()[0] == 1  # batches without positions are not scanned
+        assert store.add(ais(fixes(1, start=T0 + pd.Timedelta(hours=1))), source="four") == 1
+        assert store.pending()[0] == 2  # ... nor numbered among those that are
         info = store.info()
-    assert info["positions"] == 3 and info["positions_by_type"] == {"1": 3}
+    assert info["positions"] == 4 and info["positions_by_type"] == {"1": 4}
     assert info["aux_positions_by_type"] == {"4": 5}
     offsets = {"clock_offset_s_median": 2.0, "clock_offset_s_largest": 2.0}
     assert info["base_stations"] == {"heard": 1, **offsets}
     assert info["binary_messages_by_type"] == {"6": 2, "8": 3}
     folders = sorted(p.parent.parent.name for p in (tmp_path / "s").glob("*/day=*/*.parquet"))
-    assert folders == ["aux", "binary", "binary", "positions"]
+    assert folders == ["aux", "binary", "binary", "positions", "positions"]
 
 
 def test_info_without_aux_has_only_its_usual_fields(tmp_path):

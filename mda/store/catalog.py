@@ -276,11 +276,18 @@ class Catalog:
 
     # -- batches and parts --------------------------------------------------------------------
 
-    def new_batch(self, source: str) -> int:
-        """A batch id for parts about to be written (uncommitted until `commit_parts`)."""
-        cur = self.db.execute(
-            "INSERT INTO batches (created, source) VALUES (?, ?)", (now(), source)
-        )
+    def new_batch(self, source: str, *, positions: bool = True) -> int:
+        """A batch id for parts about to be written (uncommitted until `commit_parts`). A batch
+        without `positions` (base stations or binary messages alone) gets an id below zero: the
+        ids of the batches scans read (their watermark) stay those of the positions alone."""
+        if positions:
+            sql = "INSERT INTO batches (created, source) VALUES (?, ?)"
+        else:
+            sql = (
+                "INSERT INTO batches (id, created, source) "
+                "VALUES ((SELECT MIN(COALESCE(MIN(id), 0), 0) - 1 FROM batches), ?, ?)"
+            )
+        cur = self.db.execute(sql, (now(), source))
         return int(cur.lastrowid or 0)
 
     def commit_parts(self, batch: int, parts: Sequence[Part], rows: int) -> None:

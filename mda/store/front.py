@@ -306,10 +306,11 @@ class Store(AlertBook):
         except (OSError, pa.ArrowException) as e:
             raise MdaError(f"{self.path}: cannot read stored {kind}: {e}") from None
 
-    def begin_batch(self, source: str) -> int:
-        """A new batch id for parts about to be written (see `write_batch`, `commit_batch`)."""
+    def begin_batch(self, source: str, *, positions: bool = True) -> int:
+        """A new batch id for parts about to be written (see `write_batch`, `commit_batch`);
+        `positions` False when it holds none (see Catalog.new_batch)."""
         with self.catalog.writing():
-            return self.catalog.new_batch(source)
+            return self.catalog.new_batch(source, positions=positions)
 
     def commit_batch(self, batch: int, written: Iterable[Part]) -> None:
         """Make parts written for `batch` (by parts.write_day_parts, possibly in other processes)
@@ -325,7 +326,7 @@ class Store(AlertBook):
         the batch's files are removed at once (the catalog never listed them)."""
         written: list[Path] = []
         try:
-            batch = self.begin_batch(source)
+            batch = self.begin_batch(source, positions="positions" in tables)
             with self.catalog.writing():
                 done = [
                     p
