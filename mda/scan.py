@@ -350,7 +350,7 @@ def run_scan(
     layer = zones if hasattr(zones, "geometry") else load_zones(zones)
     kw = {"cfg": cfg, "zones": layer, "watchlist": wl, "only": only}
     if store is None:
-        result = _scan_inputs(inputs, since, until, start_time, **kw)
+        result = _scan_inputs(inputs, since, until, start_time, engine, **kw)
     else:
         result = _scan_store(store, inputs, since, until, start_time, wait, engine, **kw)
     result.zones = layer
@@ -375,7 +375,9 @@ def run_scan(
     return result
 
 
-def _scan_inputs(inputs, since, until, start_time, *, cfg, zones, watchlist, only) -> ScanResult:
+def _scan_inputs(
+    inputs, since, until, start_time, engine, *, cfg, zones, watchlist, only
+) -> ScanResult:
     """Decode the INPUT files and scan them whole (or within since/until)."""
     from mda.sources import read_ais
 
@@ -387,7 +389,7 @@ def _scan_inputs(inputs, since, until, start_time, *, cfg, zones, watchlist, onl
         result.window = (since, until)
         return result
     result.window = (since or pos["ts"].min(), until or pos["ts"].max())
-    alerts, tracks = detect_window(
+    alerts, tracks = (detect_window if engine is None else engine.detect_window)(
         pos,
         cfg,
         zones,

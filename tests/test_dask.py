@@ -194,3 +194,11 @@ def test_unreachable_scheduler_is_one_line():
         open_engine("dask", scheduler="tcp://127.0.0.1:9"),
     ):
         pass
+
+
+def test_input_files_scan_same(tmp_path, dask_engine):
+    """`mda scan INPUT --engine dask` (no store) maps the detectors the same way."""
+    path, _ = _simulated(tmp_path, "baltic-cables")
+    local, dask = run_scan(inputs=[path]), run_scan(inputs=[path], engine=dask_engine)
+    pd.testing.assert_frame_equal(local.alerts, dask.alerts)
+    assert len(local.alerts)

@@ -193,9 +193,10 @@ class DaskEngine:
 
 
 def byte_ranges(path: Path, chunk_bytes: int) -> list[tuple[int, int]]:
-    """[(start, end)) byte ranges covering an NMEA file, each cut before a line that begins a
-    message (never between the fragments of a multi-part one); one range for other files
-    (CSV: the header belongs to the whole file) and small ones. End -1 is the end of the file."""
+    """[(start, end)) byte ranges covering an NMEA file, each cut before a line that sets the
+    receiver clock for a message's first fragment (see `_starts_clean`), so every range decodes
+    as it does within the whole file; one range for other files (CSV: the header belongs to
+    the whole file), small ones and files with no such line. End -1 is the end of the file."""
     from mda.sources import sniff
 
     size = path.stat().st_size
@@ -206,23 +207,37 @@ def byte_ranges(path: Path, chunk_bytes: int) -> list[tuple[int, int]]:
         while cuts[-1] + chunk_bytes < size:
             f.seek(cuts[-1] + chunk_bytes)
             f.readline()  # to the next line start
-            while True:
-                at = f.tell()
-                line = f.readline()
-                if not line or _begins_message(line):
-                    break
-            if at >= size:
+            at, line = f.tell(), f.readline()
+            while line and not _starts_clean(line, f):
+                at, line = f.tell(), f.readline()
+            if not line:
                 break
             cuts.append(at)
     return [(lo, hi) for lo, hi in zip(cuts, [*cuts[1:], -1], strict=True)]
 
 
-def _begins_message(line: bytes) -> bool:
-    """A sentence that is a message's first fragment (or not a sentence at all)."""
-    if line.startswith(b"\\"):
-        line = line.split(b"\\", 2)[-1]
-    fields = line.split(b",", 3)
-    return len(fields) < 3 or fields[2] == b"1"
+def _starts_clean(line: bytes, f: Any) -> bool:
+    """Whether a range may begin at `line`: it sets the stream's clock itself (a tag block with
+    ``c:``, outside a multi-line group, or a Gatehouse ``$PGHP`` line) and the sentence it times
+    (on it, or on the next line of `f`, read without moving on) is a message's first fragment.
+    A sentence without its own time takes the clock of the lines before it, so a range cut
+    there would time it differently."""
+    if line.startswith(b"$PGHP"):
+        at = f.tell()
+        nxt = f.readline()
+        f.seek(at)
+        return _first_fragment(nxt)
+    if not line.startswith(b"\\"):
+        return False
+    tag, _, sentence = line[1:].partition(b"\\")
+    fields = dict(t.partition(b":")[::2] for t in tag.split(b"*")[0].split(b","))
+    return b"c" in fields and b"g" not in fields and _first_fragment(sentence)
+
+
+def _first_fragment(sentence: bytes) -> bool:
+    """An AIS sentence that is its message's first (or only) fragment."""
+    fields = sentence.split(b",", 3)
+    return len(fields) > 3 and fields[0][3:6] in (b"VDM", b"VDO") and fields[2] == b"1"
 
 
 def decode_range(path: Path, lo: int, hi: int, start_time: Any, chunk_rows: int) -> list[AisData]:
