@@ -70,8 +70,9 @@ LASTING = frozenset(
 )
 
 #: New positions a scheduled scan reads at a time (about): a longer pending span is scanned in
-#: steps of whole hours (scan_store). A memory bound, not a threshold: the steps find what one
-#: pass finds, as mda watch's cycles do.
+#: steps of whole hours (scan_store). A memory bound, not a threshold: the steps find the
+#: events one pass finds, as mda watch's cycles do (an anchor drag across two cables cut by a
+#: one-hour step kept one cable in its evidence).
 STEP_POSITIONS = 8_000_000
 
 #: What Store.pending returns: (newest batch, first fix, last fix) of what no scan has seen.
