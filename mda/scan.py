@@ -197,20 +197,9 @@ def detect_window(
     return alerts, ctx.tracks
 
 
-def window_context(
-    positions: pd.DataFrame,
-    cfg: Config,
-    zones: Any,
-    *,
-    vessels: pd.DataFrame | None = None,
-    history: pd.DataFrame | None = None,
-    watchlist: pd.DataFrame | None = None,
-    feed: pd.DataFrame | None = None,
-) -> Any:
+def window_context(positions: pd.DataFrame, cfg: Config, zones: Any, **shared: Any) -> Any:
     """The tracks of one window of positions and what the detectors share (detect.base.Context),
-    as every engine builds it."""
-    from mda.context import world_context
-    from mda.detect.base import Context
+    as every engine builds it; `shared`: tracks_context's keywords."""
     from mda.tracks import build_tracks
 
     t0 = time.perf_counter()
@@ -221,6 +210,23 @@ def window_context(
         len(tracks.gaps),
         time.perf_counter() - t0,
     )
+    return tracks_context(tracks, cfg, zones, **shared)
+
+
+def tracks_context(
+    tracks: Any,
+    cfg: Config,
+    zones: Any,
+    *,
+    vessels: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    watchlist: pd.DataFrame | None = None,
+    feed: pd.DataFrame | None = None,
+) -> Any:
+    """The detectors' Context over `tracks` (all of a window's, or a partition's of them)."""
+    from mda.context import world_context
+    from mda.detect.base import Context
+
     return Context(
         tracks=tracks,
         zones=zones,

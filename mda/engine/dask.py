@@ -297,19 +297,10 @@ def detect_part(
     anchorages: pd.Series,
 ) -> pd.DataFrame:
     """The families `only` over one partition's vessels, with the feed-wide facts given."""
-    from mda.context import world_context
     from mda.detect import detect_all
-    from mda.detect.base import Context
+    from mda.scan import tracks_context
 
-    ctx = Context(
-        tracks=tracks,
-        zones=zones,
-        vessels=vessels,
-        vessel_history=history,
-        watchlist=watchlist,
-        config=cfg,
-        world=world_context(cfg.context) if cfg.context.enabled else None,
-    )
+    ctx = tracks_context(tracks, cfg, zones, vessels=vessels, history=history, watchlist=watchlist)
     ctx.coverage = coverage  # the feed's, not this partition's (cached properties)
     ctx.anchorages = anchorages
     return detect_all(ctx, cfg, only=only)
