@@ -366,10 +366,17 @@ def test_gzip_output(korea, tmp_path):
 
 def test_summary_and_overrides():
     sim = simulate("scale", vessels=20, hours=2, seed=1)
-    assert sim.statics["mmsi"].nunique() == 20
+    planted = {int(e["mmsi"]) for e in sim.truth if "mmsi" in e}
+    assert sim.statics["mmsi"].nunique() - len(planted) <= 20 <= sim.statics["mmsi"].nunique()
     assert (sim.positions["ts"] < sim.start + pd.Timedelta(hours=2)).all()
     text = sim.summary()
-    assert "20 MMSIs" in text and "positions:" in text and "sentences:" in text
+    assert f"{sim.statics['mmsi'].nunique()} MMSIs" in text
+    assert "positions:" in text and "sentences:" in text
+    # the scale scenario's cases that end after 2 h are left out, named, not an error
+    assert sim.left_out and all(pd.Timestamp(e["end"]) <= sim.end for e in sim.truth)
+    assert "left out (end after the shortened run): case[" in text
+    full = simulate("scale", vessels=20, hours=12, seed=1)
+    assert not full.left_out and len(full.truth) > len(sim.truth)
 
 
 # -- scenario validation -------------------------------------------------------------------------

@@ -99,6 +99,7 @@ def simulate(
         messages=messages,
         stations=stations,
         zones=world.zones,
+        left_out=world.left_out,
     )
     sim._payloads = writers.static_payloads(iv)
     return sim

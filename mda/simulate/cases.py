@@ -47,8 +47,32 @@ def plant_cases(world: World) -> None:
                 positive(c[k], f"{key}.{k}", world.where, zero=True)
         rng = np.random.default_rng([world.seed, 3, i])
         n_ident, n_event = len(world.idents), len(world.events)
-        _CASES[ctype](world, c, key, rng)
+        sizes = _sizes(world)
+        try:
+            _CASES[ctype](world, c, key, rng)
+        except _BeyondEnd:
+            _undo(world, sizes)
+            world.left_out.append(f"{key} ({c.get('name', ctype)})")
+            continue
         _declared(world, c, key, n_ident, n_event)
+
+
+#: What a case adds to the world, by attribute (lists it appends to).
+_ADDED = ("ships", "idents", "events", "darks", "spoofs", "quiet", "outages", "batches")
+
+
+class _BeyondEnd(Exception):
+    """A case of a run shortened by `hours` ends after the run does."""
+
+
+def _sizes(world: World) -> dict[str, int]:
+    return {name: len(getattr(world, name)) for name in _ADDED}
+
+
+def _undo(world: World, sizes: dict[str, int]) -> None:
+    """Remove what a case left out had already added."""
+    for name, n in sizes.items():
+        del getattr(world, name)[n:]
 
 
 def _declared(world: World, c: Case, key: str, n_ident: int, n_event: int) -> None:
@@ -69,8 +93,11 @@ def _declared(world: World, c: Case, key: str, n_ident: int, n_event: int) -> No
 
 
 def _within(world: World, t: float, key: str) -> None:
-    """A planted event must end before the scenario does (so its truth is complete)."""
+    """A planted event must end before the scenario does (so its truth is complete); in a run
+    shortened by `hours` the case is left out instead."""
     if t >= world.horizon:
+        if world.shortened:
+            raise _BeyondEnd
         raise world.where.error(
             key,
             f"the event ends {t / 3600:.1f} h after the start, after the scenario end "

@@ -38,6 +38,8 @@ class Simulation:
     #: The scenario's zone layers (mda.zones.load_zones): scan with these to score against truth.
     zones: gpd.GeoDataFrame | None = field(repr=False, default=None)
     stations: list[str] = field(repr=False, default_factory=list)
+    #: Cases of the scenario left out because `hours` cut the run short before they end.
+    left_out: list[str] = field(default_factory=list)
     _payloads: dict[tuple[int, int], tuple[Any, ...]] = field(repr=False, default_factory=dict)
 
     def write(self, path: str | Path, csv: str | None = None) -> Path:
@@ -94,4 +96,6 @@ class Simulation:
                 + ", ".join(f"{k} {v}" for k, v in sorted(habits.items()))
                 + (f"; {len(self.outages)} outages" if self.outages else "")
             )
+        if self.left_out:
+            lines.append("left out (end after the shortened run): " + ", ".join(self.left_out))
         return "\n".join(lines)

@@ -45,6 +45,9 @@ class World:
             hours if hours is not None else sc["hours"], "scenario.hours", self.where
         )
         self.horizon = self.hours * 3600.0
+        #: `hours` cut the scenario short: a case that no longer fits is left out, not an error.
+        self.shortened = hours is not None and hours < sc["hours"]
+        self.left_out: list[str] = []  # those cases, named
         self.n_vessels = vessels
         if vessels is not None and vessels < 0:
             raise MdaError(f"--vessels must be >= 0, got {vessels}")
