@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from mda.errors import MdaError
+from mda.fileio import reason
+
 SCENARIO = "korea-eu"
 SEED = 2025
 BUILD = Path("build") / "demo"
@@ -83,12 +86,17 @@ def run_demo(
     from mda.simulate import simulate
     from mda.zones import demo_zone_files
 
-    build = Path(build)
+    build, out = Path(build), Path(out)
+    for folder in (build, out.parent):  # before simulating: a bad --out fails at once
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            why = "a file, not a folder" if folder.exists() else reason(e)
+            raise MdaError(f"{folder}: cannot write here ({why})") from None
     traffic = build / f"{SCENARIO}.nmea.gz"
     truth = build / "truth.json"
     watchlist = build / "watchlist.csv"
     if refresh or not traffic.exists():
-        build.mkdir(parents=True, exist_ok=True)
         print(f"simulating the {SCENARIO} scenario (seed {SEED}) ...")
         sim = simulate(SCENARIO, seed=SEED)
         sim.write(traffic)
@@ -98,8 +106,6 @@ def run_demo(
         print(sim.summary())
     store = build / "store"
     shutil.rmtree(store, ignore_errors=True)  # a demo always starts from the same state
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     zones = demo_zone_files()  # the illustrative restricted areas belong to the demo's story
     result = run_scan(
         inputs=[traffic],

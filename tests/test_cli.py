@@ -517,3 +517,12 @@ def test_vessel_not_heard_and_a_usage_error(day):
     ran = run_main("demo", "--bogus")
     assert ran.code == 2
     assert ran.err.splitlines()[-1] == "mda: error: unrecognized arguments: --bogus"
+
+
+def test_demo_with_an_out_under_a_file_fails_at_once(tmp_path):
+    """A bad --out is refused before the demo simulates anything (nothing built, one line)."""
+    (tmp_path / "file").write_text("")
+    ran = run_main("demo", "--out", str(tmp_path / "file" / "demo.html"))
+    assert ran.code == 1
+    assert ran.err == f"mda: error: {tmp_path / 'file'}: cannot write here (a file, not a folder)\n"
+    assert "simulating" not in ran.out
