@@ -43,7 +43,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,11 @@ from mda.errors import MdaError
 from mda.feed import FEED_OUTAGES, feed_outages
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from mda.engine import Engine
+    from mda.sources.base import IngestReport
+    from mda.tracks import Tracks
 
 log = logging.getLogger("mda")
 
@@ -87,10 +91,10 @@ class ScanResult:
     new_alerts: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.ALERTS))
     window: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None)
     watermark: int | None = None
-    tracks: Any = None
-    zones: Any = None
+    tracks: Tracks | None = None
+    zones: gpd.GeoDataFrame | None = None
     vessels: pd.DataFrame = field(default_factory=lambda: schema.empty(schema.VESSELS))
-    ingest: Any = None
+    ingest: IngestReport | None = None
     positions: int = 0
     seconds: float = 0.0
     #: Feed outages in the window (mda.feed): facts about the feed, never vessel behaviour.
@@ -167,7 +171,8 @@ class ScanResult:
         rank = schema.severity_rank(severity)
         if rank < 0:
             raise MdaError(f"unknown severity {severity!r} (known: {', '.join(schema.SEVERITIES)})")
-        return bool((schema.severity_rank(self.new_alerts["severity"]) >= rank).any())
+        ranks: pd.Series = schema.severity_rank(self.new_alerts["severity"])
+        return bool((ranks >= rank).any())
 
 
 def detect_window(
@@ -555,7 +560,8 @@ def _scan_window(
     result.positions = len(pos)
     vessels = st.vessels()
     result.vessels = vessels
-    alerts, states, examined = schema.empty(schema.ALERTS), None, []
+    alerts, states = schema.empty(schema.ALERTS), None
+    examined: np.ndarray | list[int] = []
     if len(pos):
         detect = detect_window if engine is None else engine.detect_window
         alerts, result.tracks = detect(
@@ -574,7 +580,7 @@ def _scan_window(
             alerts["status"] = pd.Series("closed", index=alerts.index, dtype="string")
         if not look_back:  # the vessels heard anew; the others' state has not changed
             states = last_fixes(result.tracks.points)
-            states = states[states["ts"] >= pd.Timestamp(pending[1])]
+            states = states[states["ts"] >= pd.Timestamp(cast(Pending, pending)[1])]
             examined = _examined(st, result.tracks, feed, cfg, only)
         # a vessel in front for its state alone is scanned for a silence going on, no more
         alone = alerts["mmsi"].isin(dark) & (
@@ -723,5 +729,8 @@ def _render(path: str | Path, result: ScanResult, cfg: Config) -> None:
         sources=[Path(f).name for f in (result.ingest.files if result.ingest else [])],
         thresholds=dataclasses.asdict(cfg),
         outages=result.outages,
-        data_sources=list(result.ingest.messages) if result.ingest else [],  # their credits
+        # the CSV layouts read (str keys; the int ones are AIS message types): their credits
+        data_sources=[k for k in result.ingest.messages if isinstance(k, str)]
+        if result.ingest
+        else [],
     )

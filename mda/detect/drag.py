@@ -330,6 +330,6 @@ def _alert_rows(
             "cables_crossed": len(cables[mmsi[k]]),
             "cables": cables[mmsi[k]],
         }
-        for k in sel
+        for k in map(int, sel)
     ]
     return rows

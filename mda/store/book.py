@@ -298,7 +298,8 @@ class AlertBook:
         """Stored alerts overlapping [since, until), of `types`, at least `min_severity`, of the
         `review` decisions (schema.REVIEWS) when given; `withdrawn` ones too when asked (see
         save_scan). Each carries its review (REVIEW_COLUMNS)."""
-        where, args = ["1=1" if withdrawn else "status != 'withdrawn'"], []
+        where = ["1=1" if withdrawn else "status != 'withdrawn'"]
+        args: list[str | None] = []
         if review is not None:
             reviews = [_review_name(r) for r in review]
             where.append(f"review IN ({marks(reviews)})")

@@ -317,7 +317,8 @@ class Catalog:
     ) -> list[str]:
         """Absolute paths of the committed parts of `kind` whose time range meets [since, until)
         (ns since the epoch)."""
-        sql, args = "SELECT file FROM parts WHERE kind=?", [kind]
+        sql = "SELECT file FROM parts WHERE kind=?"
+        args: list[str | int] = [kind]
         if since is not None:
             sql += " AND max_ts >= ?"
             args.append(since)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -92,7 +92,8 @@ def _words(cols: Columns, key: Sequence[str]) -> Iterator[npt.NDArray[np.uint64]
     for c in key:
         v = cols[c]
         if v.dtype.kind == "f":  # one NaN, and +0.0 for -0.0
-            v = np.where(np.isnan(v), v.dtype.type(np.nan), v + v.dtype.type(0.0))
+            f = cast("npt.NDArray[np.floating[Any]]", v)
+            v = np.where(np.isnan(f), f.dtype.type(np.nan), f + f.dtype.type(0.0))
         bits = v.view(f"u{v.dtype.itemsize}")
         if bits.dtype.itemsize == 8:
             yield bits.astype(np.uint64, copy=False)
@@ -226,9 +227,9 @@ def _dtype(kind: str, column: str) -> np.dtype[np.generic]:
 
     t = ARROW[kind].field(column).type
     if pa.types.is_floating(t):
-        return np.dtype(t.to_pandas_dtype())
+        return cast("np.dtype[np.generic]", np.dtype(t.to_pandas_dtype()))
     if pa.types.is_timestamp(t):
         return np.dtype(np.int64)
     if pa.types.is_string(t):
         return np.dtype(np.uint64)
-    return np.dtype(t.to_pandas_dtype())
+    return cast("np.dtype[np.generic]", np.dtype(t.to_pandas_dtype()))

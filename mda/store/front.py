@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -560,7 +560,7 @@ def _filter(lo: pd.Timestamp | None, hi: pd.Timestamp | None, mmsi: Any) -> Any:
     if hi is not None:
         terms.append(ds.field("ts") < pa.scalar(hi, unit))
     if mmsi is not None:
-        wanted = [int(mmsi)] if np.isscalar(mmsi) else [int(m) for m in mmsi]
+        wanted = [int(cast(int, mmsi))] if np.isscalar(mmsi) else [int(m) for m in mmsi]
         terms.append(ds.field("mmsi").isin(pa.array(np.asarray(wanted, dtype=np.uint32))))
     filt = None
     for t in terms:
