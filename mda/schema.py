@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -196,17 +197,18 @@ def severity_rank(severity: pd.Series | str) -> pd.Series | int:
     return severity.map(order).fillna(-1).astype(int)
 
 
-def utc(t) -> pd.Timestamp | None:
+def utc(t: object) -> pd.Timestamp | None:
     """A UTC timestamp from anything pandas parses (naive means UTC), or None for None."""
     if t is None:
         return None
-    t = pd.Timestamp(t)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    stamp = pd.Timestamp(t)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def iso_z(t) -> str:
+def iso_z(t: object) -> str:
     """ISO 8601 UTC with a 'Z' suffix, to the second: how times appear in files we write."""
-    return utc(t).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp: Any = utc(t)  # None for None, which has no strftime (as before)
+    return cast(str, stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 #: Alert types whose evidence["kind"] names a distinct sub-case: an invalid MMSI and two
@@ -219,10 +221,10 @@ SUBTYPED_ALERTS = frozenset({"identity_conflict"})
 ZONE_EVENTS = frozenset({"zone_entry", "port_visit"})
 
 
-def alert_subtype(type_: str, evidence) -> str | None:
+def alert_subtype(type_: str, evidence: object) -> str | None:
     """The sub-case that is part of an event's identity, or None for most alert types."""
     if type_ in SUBTYPED_ALERTS and isinstance(evidence, dict):
-        return evidence.get("kind")
+        return cast(str | None, evidence.get("kind"))
     return None
 
 
@@ -231,7 +233,7 @@ def alert_id(
     mmsi: int,
     other_mmsi: int | None,
     zone_id: str | None,
-    start,
+    start: object,
     subtype: str | None = None,
 ) -> str:
     """Stable alert id: the same event found by two runs gets the same id.
@@ -253,4 +255,5 @@ def seconds(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """UTC timestamps (of any resolution) as float seconds since the epoch."""
     if not len(ts):
         return np.zeros(0)
-    return pd.DatetimeIndex(ts).as_unit("ns").asi8.astype("float64") / 1e9
+    secs: np.ndarray = pd.DatetimeIndex(ts).as_unit("ns").asi8.astype("float64") / 1e9
+    return secs

@@ -27,7 +27,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pandas as pd
 
@@ -50,13 +50,13 @@ BLOCK_BYTES = 1 << 22
 _AIS_SENTENCE = re.compile(r"!..VD[MO]")
 _NMEA_LINE = re.compile(r"^(?:\\[^\\\n]*\\)?[!$]\w+,", re.MULTILINE)
 
-Inputs = str | os.PathLike | Iterable
+Inputs = str | os.PathLike[str] | Iterable[Any]
 
 
 class _Lines:
     """An in-memory or live iterable of text/bytes lines (always NMEA)."""
 
-    def __init__(self, lines: Iterable) -> None:
+    def __init__(self, lines: Iterable[Any]) -> None:
         self.lines = lines
         self.cut = 0  # lines longer than MAX_LINE_BYTES, skipped
 
@@ -96,7 +96,7 @@ class Unreadable:
         return f"Unreadable({str(self.path)!r}, {self.reason!r})"
 
 
-def _looks_like_lines(items: list) -> bool:
+def _looks_like_lines(items: list[Any]) -> bool:
     """A list holds lines (not paths) when any item is bytes, empty or reads like a record
     and is not an existing file (file names may contain commas).
 
@@ -145,7 +145,7 @@ def _expand(inputs: Inputs) -> Iterator[str | Path | _Lines | Unreadable]:
     """Inputs as a flat sequence: paths (directories walked, sorted), "-", line iterables and
     the inputs found unreadable on the way."""
     if isinstance(inputs, str | os.PathLike | Unreadable):
-        items: list = [inputs]
+        items: list[Any] = [inputs]
     elif isinstance(inputs, list | tuple) and not _looks_like_lines(list(inputs)):
         items = list(inputs)
     else:
@@ -167,7 +167,7 @@ def _expand(inputs: Inputs) -> Iterator[str | Path | _Lines | Unreadable]:
             yield p
 
 
-def expand_inputs(inputs: Inputs) -> Iterator[str | Path | Iterable | Unreadable]:
+def expand_inputs(inputs: Inputs) -> Iterator[str | Path | Iterable[Any] | Unreadable]:
     """The inputs of :func:`iter_ais` one by one, each readable on its own by iter_ais.
 
     A file path (directories walked, sorted), "-" for stdin, the iterable of NMEA lines, or an
@@ -192,7 +192,7 @@ class _Prefixed(io.RawIOBase):
             self.rest.close()
         super().close()
 
-    def readinto(self, buf) -> int:  # type: ignore[override]
+    def readinto(self, buf: memoryview) -> int:  # type: ignore[override]  # only given memoryviews
         if self.head.nbytes:
             n = min(len(buf), self.head.nbytes)
             buf[:n] = self.head[:n]
@@ -215,7 +215,7 @@ def _open(src: str | Path) -> tuple[str, IO[bytes], bytes]:
     if magic[:2] == b"\x1f\x8b":
         stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
     elif magic == b"BZh":
-        stream = bz2.BZ2File(stream)  # type: ignore[assignment]
+        stream = bz2.BZ2File(stream)
     return name, stream, stream.read(SNIFF_BYTES)
 
 
@@ -282,7 +282,9 @@ def warn_skipped(failures: list[str]) -> None:
     failures.clear()
 
 
-def iter_ais(inputs: Inputs, *, start_time=None, chunk_rows: int = 500_000) -> Iterator[AisData]:
+def iter_ais(
+    inputs: Inputs, *, start_time: object = None, chunk_rows: int = 500_000
+) -> Iterator[AisData]:
     """Decode AIS inputs chunk by chunk with bounded memory.
 
     `inputs`: a path, a list of paths, a directory (every file below it, sorted), "-" for stdin,
@@ -344,7 +346,7 @@ def none_read(failures: list[str]) -> MdaError:
     return MdaError(failures[0] + more)
 
 
-def read_ais(inputs: Inputs, *, start_time=None) -> AisData:
+def read_ais(inputs: Inputs, *, start_time: object = None) -> AisData:
     """Decode AIS inputs into memory: all chunks of iter_ais concatenated, report finished.
 
     The result's `vessels` and `vessel_history` reduce its static reports per MMSI.

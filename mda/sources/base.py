@@ -68,7 +68,8 @@ def valid_position(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """
     lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
     in_range = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & (lat != 91) & (lon != 181)
-    return in_range & ~((lat == 0) & (lon == 0))
+    valid: np.ndarray = in_range & ~((lat == 0) & (lon == 0))
+    return valid
 
 
 @dataclass(repr=False)
@@ -232,7 +233,9 @@ class IngestReport:
         return "\n".join(out)
 
 
-def _feed_rows(feed: dict[str, Any], first: pd.Timestamp | None, last: pd.Timestamp | None):
+def _feed_rows(
+    feed: dict[str, Any], first: pd.Timestamp | None, last: pd.Timestamp | None
+) -> list[tuple[str, str]]:
     """The ingest table's feed rows: outage hours out of the input's span, the longest ones."""
     span = (last - first).total_seconds() / 3600.0 if first is not None and last is not None else 0
     rows = [

@@ -30,12 +30,13 @@ import io
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,7 +73,7 @@ NOAA_COLUMNS = NOAA_CORE_COLUMNS + ",Status,Length,Width,Draft,Cargo,Transceiver
 _REQUIRED = {"dma": DMA_COLUMNS, "noaa": NOAA_CORE_COLUMNS}
 
 #: Our field -> the layout's column.
-_FIELDS = {
+_FIELDS: dict[str, dict[str, str | None]] = {
     "dma": {
         "ts": "Timestamp",
         "mobile": "Type of mobile",
@@ -321,7 +322,7 @@ def _joined(blocks: list[bytes | memoryview]) -> bytes | memoryview:
 
 def _arrow_text(block: bytes | memoryview) -> bytes | memoryview:
     """A block as Arrow may read it: invalid UTF-8 replaced (see mda.sources.lines.LineStream)."""
-    whole = block.obj if isinstance(block, memoryview) else block
+    whole = cast(bytes, block.obj) if isinstance(block, memoryview) else block
     return block if whole.isascii() else _valid_utf8(block)
 
 
@@ -383,8 +384,9 @@ def _open(source: Source, source_name: str) -> tuple[str, LineReader, IO[bytes] 
                 compression = _compression(f.read(3))
             buf = _OPENERS[compression](source)
         else:
-            buf = source if hasattr(source, "peek") else io.BufferedReader(source)  # type: ignore[arg-type]
-            compression = _compression(buf.peek(3)[:3])  # type: ignore[attr-defined]
+            raw = cast(io.RawIOBase, source)
+            buf = source if hasattr(source, "peek") else io.BufferedReader(raw)
+            compression = _compression(cast(io.BufferedReader, buf).peek(3)[:3])
             if compression is not None:
                 buf = _OPENERS[compression](buf)
         header = buf.readline(MAX_LINE_BYTES + 1)
@@ -404,7 +406,11 @@ def _opener(
     return lambda source: func(source, "rb")
 
 
-_OPENERS = {None: _opener(open), "gzip": _opener(gzip.open), "bz2": _opener(bz2.open)}
+_OPENERS = {
+    None: _opener(open),
+    "gzip": _opener(cast(Callable[..., IO[bytes]], gzip.open)),  # "rb" gives a binary file
+    "bz2": _opener(bz2.open),
+}
 
 
 def _decode_header(line: bytes) -> str:
@@ -435,7 +441,7 @@ def _header_fields(header: str, layout: str, source_name: str) -> tuple[list[str
     return names, {f: by_norm[_norm(c)] for f, c in wanted.items() if _norm(c) in by_norm}
 
 
-def _prefetch(items: Iterator[T], ahead: int) -> Iterator[T]:
+def _prefetch(items: Iterator[T], ahead: int) -> Generator[T, None, None]:
     """The items of an iterator, taken up to `ahead` items in advance by a thread.
 
     Stops the thread when the consumer stops early; an error of the iterator is raised to the
@@ -562,13 +568,14 @@ def _line_numbers(rows: np.ndarray, skipped: list[int]) -> list[int]:
     """File line numbers of parsed data rows (0-based among parsed rows), given skipped lines."""
     s = np.sort(np.asarray(skipped, dtype=np.int64))
     before = s - 2 - np.arange(len(s))  # parsed rows preceding each skipped line
-    return (2 + rows + np.searchsorted(before, rows, side="right")).tolist()
+    return cast(list[int], (2 + rows + np.searchsorted(before, rows, side="right")).tolist())
 
 
 def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A numpy array of an Arrow column (nulls become NaN/NaT), read-only when it shares
     Arrow's memory: results are new arrays, never changed in place."""
-    return arr.to_numpy(zero_copy_only=False)
+    values: np.ndarray = arr.to_numpy(zero_copy_only=False)
+    return values
 
 
 def _number(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -659,19 +666,25 @@ class _Coded:
 
     def per_row(self, values: np.ndarray, empty: object) -> np.ndarray:
         """`values` (one per distinct value), then `empty`, indexed with `codes`."""
-        return np.append(values, np.array([empty], values.dtype))[self.codes]
+        rows: np.ndarray = np.append(values, np.array([empty], values.dtype))[self.codes]
+        return rows
 
-    def lookup(self, func: Callable[[str], object], dtype: object, empty: object) -> np.ndarray:
+    def lookup(
+        self, func: Callable[[str], object], dtype: npt.DTypeLike, empty: object
+    ) -> np.ndarray:
         """`func(text)` of each distinct value, then `empty`: index it with `codes`."""
         values = (func(v.decode("utf-8", errors="replace").strip()) for v in self.values)
         return np.array([*values, empty], dtype=dtype)
 
-    def interpret(self, func: Callable[[str], object], dtype: object, empty: object) -> np.ndarray:
+    def interpret(
+        self, func: Callable[[str], object], dtype: npt.DTypeLike, empty: object
+    ) -> np.ndarray:
         """Per-row `func(text)`, computed once per distinct value."""
-        return self.lookup(func, dtype, empty)[self.codes]
+        rows: np.ndarray = self.lookup(func, dtype, empty)[self.codes]
+        return rows
 
 
-def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport) -> dict:
+def _decode(cols: dict[str, pa.ChunkedArray], layout: str, report: IngestReport) -> dict[str, Any]:
     """Vectorised conversion of one chunk's columns, with the reject reason of each row."""
     coded = {f: _Coded(cols[f], shared=False) for f in _REPEATED}
     coded |= {f: _Coded(cols[f], shared=True) for f in _CODED if f in cols}
@@ -760,7 +773,7 @@ def _repeat(value: str, n: int) -> pd.arrays.ArrowStringArray:
     return pd.array(arr, dtype="string")
 
 
-def _build(d: dict, report: IngestReport, source: str) -> AisData:
+def _build(d: dict[str, Any], report: IngestReport, source: str) -> AisData:
     """Positions, aux positions and changed statics of one decoded chunk."""
     keep = d["located"] & d["vessel"]
     n = int(keep.sum())
@@ -793,7 +806,7 @@ def _build(d: dict, report: IngestReport, source: str) -> AisData:
     )
 
 
-def _aux(d: dict, source: str) -> pd.DataFrame:
+def _aux(d: dict[str, Any], source: str) -> pd.DataFrame:
     """Base stations, AtoN, SAR aircraft and other non-vessel mobiles with a valid position."""
     keep = d["located"] & ~d["vessel"]
     if not keep.any():
@@ -816,7 +829,7 @@ def _aux(d: dict, source: str) -> pd.DataFrame:
     )
 
 
-def _static_tables(d: dict) -> dict[str, np.ndarray]:
+def _static_tables(d: dict[str, Any]) -> dict[str, np.ndarray]:
     """Per static field present in the layout: its interpreted distinct values (see _Coded)."""
     missing = _DMA_MISSING if d["layout"] == "dma" else {""}
 
@@ -835,7 +848,7 @@ def _static_tables(d: dict) -> dict[str, np.ndarray]:
         x = DMA_SHIP_TYPE.get(v.lower()) if d["layout"] == "dma" else _float(v)
         return x if x is not None and 1 <= x <= 255 and x == int(x) else np.nan
 
-    funcs = {"imo": imo, "ship_type": ship_type}
+    funcs: dict[str, Callable[[str], object]] = {"imo": imo, "ship_type": ship_type}
     funcs |= {f: text for f in ("name", "callsign", "destination")}
     funcs |= {f: positive for f in ("length", "width", "draught")}
     coded = d["coded"]
@@ -852,7 +865,7 @@ def _mix(state: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return state ^ (state >> np.uint64(29))
 
 
-def _statics(d: dict, rows: np.ndarray) -> pd.DataFrame:
+def _statics(d: dict[str, Any], rows: np.ndarray) -> pd.DataFrame:
     """Static rows of vessels, kept only where they differ from the same MMSI's previous row.
 
     Works on the raw dictionary codes: in a time-ordered chunk, a vessel whose static fields

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 
@@ -168,10 +168,11 @@ class LineStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buf) -> int:  # type: ignore[override]
+    def readinto(self, buf: memoryview) -> int:  # type: ignore[override]  # only given memoryviews
         if not self._buf.nbytes:
             block = next(self._blocks, b"")
-            whole = block.obj if isinstance(block, memoryview) else block  # ASCII if it is
+            # the whole block's bytes: ASCII if it is
+            whole = cast(bytes, block.obj) if isinstance(block, memoryview) else block
             self._buf = memoryview(block if whole.isascii() else _valid_utf8(block))
         n = min(len(buf), self._buf.nbytes)
         buf[:n] = self._buf[:n]

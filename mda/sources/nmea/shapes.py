@@ -171,7 +171,8 @@ def _at(positions: np.ndarray, k: np.ndarray) -> np.ndarray:
     """positions[k], k clipped (rows of lines that hold those positions only are used)."""
     if len(positions) == 0:
         return np.zeros(len(k), np.int64)
-    return positions[np.minimum(k, len(positions) - 1)]
+    at: np.ndarray = positions[np.minimum(k, len(positions) - 1)]
+    return at
 
 
 def _xor(data: np.ndarray, ranges: np.ndarray) -> np.ndarray:
