@@ -14,7 +14,8 @@ before that commit changes nothing, so the next run simply does the work again.
 
 Open events: an alert of a type that lasts (LASTING) is open when it reaches its vessel's last
 good fix in the scan (for an encounter, the earlier of the two vessels' last fixes, less one
-pairing bucket): as far as the data go, the vessel is still doing it. Every other alert, and
+pairing bucket; for loitering, less half its mean-speed window, which later fixes still
+change): as far as the data go, the vessel is still doing it. Every other alert, and
 every alert of a look back ending before the newest data, is closed. A later scan, having read
 the vessel's fixes since the event's start, finds it again: it updates the open alert in place
 (same id; new end, evidence, status, updated), closed when the vessel has stopped doing it. An
@@ -283,6 +284,14 @@ def _grid(alerts: pd.DataFrame, cfg: Config) -> np.ndarray:
     return np.where(alerts["type"] == "encounter", cfg.encounter.time_bucket_minutes * 60.0, 0.0)
 
 
+def _reach(alerts: pd.DataFrame, cfg: Config) -> np.ndarray:
+    """Per alert: how long after its end later fixes can still change its detector's verdict
+    (s): the encounter's time step; loitering's centred mean-speed window reaches half its width
+    ahead (a vessel's first fixes leaving count as slow until the window holds enough of them)."""
+    half_window = np.where(alerts["type"] == "loitering", cfg.loitering.window_minutes * 30.0, 0.0)
+    return _grid(alerts, cfg) + half_window
+
+
 def _per_vessel(fixes: pd.DataFrame, alerts: pd.DataFrame, both, missing: float) -> np.ndarray:
     """Per alert: the time (epoch s) of its vessel's row in `fixes` (one per mmsi), combined
     by `both` with its other vessel's; `missing` for a vessel not in `fixes`."""
@@ -308,7 +317,7 @@ def event_status(alerts: pd.DataFrame, points: pd.DataFrame, cfg: Config) -> pd.
     """ "open" or "closed" per alert, by the rule of the module docstring."""
     # a vessel without good fixes is never open
     until = _per_vessel(last_fixes(points), alerts, np.minimum, np.inf)
-    slack = _grid(alerts, cfg)
+    slack = _reach(alerts, cfg)
     is_open = alerts["type"].isin(LASTING).to_numpy() & (
         schema.seconds(alerts["end"]) + slack >= until
     )

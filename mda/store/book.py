@@ -250,7 +250,9 @@ class AlertBook:
             severity = a["severity"]
         # an event going on had a provisional end: the newer whole view may end it earlier
         replace = bool(a["whole"]) and progress and (end >= t_end or stored_status == "open")
-        newer = replace or end > t_end
+        # the same span seen again with the fixes after it: its evidence (left, or not) is newer
+        again = progress and end == t_end and str(iso(ev.start)) == t_start
+        newer = replace or end > t_end or again
         if not replace:
             start = min(t_start, start) if a["whole"] else t_start
             end = max(t_end, end)
@@ -266,7 +268,7 @@ class AlertBook:
                 "evidence=?, thresholds=?, status=CASE WHEN ? THEN ? ELSE status END WHERE id=?",
                 (*view[:-1], progress, view[-1], sid),
             )
-        elif progress and end == t_end:  # the same end seen again, now perhaps over
+        elif progress and end == t_end:  # the same end from a later start: only perhaps over
             db.execute("UPDATE alerts SET status=? WHERE id=?", (view[-1], sid))
 
     # -- reading and reviewing ----------------------------------------------------------------
